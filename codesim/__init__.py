@@ -1,0 +1,18 @@
+"""codesim: a coding-theory simulator.
+
+Codes are built from an assumed distribution q, run on streams drawn from the true distribution p,
+decoded again, and measured: the extra bits per symbol over H(p) are a Kullback-Leibler divergence.
+"""
+
+from .coders import Coder, PrefixCode, SchemeSpec, build
+from .distributions import Distribution
+from .errors import CodesimError
+from .measures import cross_entropy, entropy, kl_divergence, log_likelihood_ratio
+from .scenario import Scenario, load
+from .simulate import Measurement, simulate, simulate_many
+
+__all__ = [
+    "Coder", "PrefixCode", "SchemeSpec", "build", "Distribution", "CodesimError", "cross_entropy",
+    "entropy", "kl_divergence", "log_likelihood_ratio", "Scenario", "load", "Measurement", "simulate",
+    "simulate_many",
+]

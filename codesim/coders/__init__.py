@@ -1,0 +1,13 @@
+"""Coders: one module per family, each registering its schemes by name.
+
+>>> from codesim.coders import build
+>>> code = build("huffman", [0.5, 0.25, 0.25])
+>>> [code.codeword(i) for i in range(3)]
+['0', '10', '11']
+"""
+
+from . import prefix  # noqa: F401  (registers fixed, shannon, huffman)
+from .base import Coder, PrefixCode
+from .registry import Param, Scheme, SchemeSpec, available, build, from_config, get
+
+__all__ = ["Coder", "PrefixCode", "Param", "Scheme", "SchemeSpec", "available", "build", "from_config", "get"]

@@ -1,0 +1,105 @@
+"""Quantised frequencies: the integer model that stream coders (arithmetic, rANS) code with.
+
+A stream coder spends about -log2(f(x) / 2^precision) bits on symbol x, so its implied distribution is
+r = f / 2^precision and the quantisation costs D(q||r)-like extra bits on top of D(p||q). Frequencies
+are integers, never floats, so the decoder rebuilds the identical table on any machine.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import CodesimError
+from .base import Coder
+
+
+def quantise(q: np.ndarray, precision: int) -> np.ndarray:
+    """Integer frequencies f >= 1 with sum exactly 2^precision, close to q * 2^precision.
+
+    Every symbol keeps f >= 1, including those q gives probability 0 (a coder must be able to code
+    whatever the source emits). Rounding q * 2^precision rarely hits the total exactly; the difference
+    is made up one count at a time where it costs the model least: a count goes to the symbol that
+    gains most, q(x) log2((f+1)/f), or is taken from the one (with f > 1) that loses least,
+    q(x) log2(f/(f-1)). Ties go to the lower symbol index, so the result is deterministic.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    total = 1 << precision
+    if q.size > total:
+        raise CodesimError(
+            f"precision {precision} gives {total} frequency slots, fewer than the {q.size} symbols; "
+            f"use precision >= {math.ceil(math.log2(q.size))}"
+        )
+    f = np.maximum(1, np.rint(q / q.sum() * total)).astype(np.int64)
+    gap = total - int(f.sum())
+    if gap > 0:
+        heap = [(-_gain(q[i], f[i]), i) for i in np.flatnonzero(q > 0).tolist()] or [(0.0, 0)]
+        heapq.heapify(heap)
+        for _ in range(gap):
+            _, i = heapq.heappop(heap)
+            f[i] += 1
+            heapq.heappush(heap, (-_gain(q[i], f[i]), i))
+    elif gap < 0:
+        heap = [(_gain(q[i], f[i] - 1), i) for i in np.flatnonzero(f > 1).tolist()]
+        heapq.heapify(heap)
+        for _ in range(-gap):
+            _, i = heapq.heappop(heap)
+            f[i] -= 1
+            if f[i] > 1:
+                heapq.heappush(heap, (_gain(q[i], f[i] - 1), i))
+    return f
+
+
+def _gain(q: float, f: int) -> float:
+    """What one more count (f -> f + 1) saves, in expected bits per symbol under q."""
+    return q * math.log2((f + 1) / f)
+
+
+def check_frequencies(freqs, precision: int) -> np.ndarray:
+    """Frequencies read back from a config: every one >= 1 and their sum exactly 2^precision."""
+    f = np.asarray(freqs)
+    if f.ndim != 1 or f.size == 0 or f.dtype.kind not in "iu":
+        raise CodesimError("frequencies must be a non-empty list of integers")
+    if f.min() < 1:
+        raise CodesimError(f"frequency of symbol {int(np.argmin(f))} is {int(f.min())}: every symbol needs >= 1")
+    if int(f.sum()) != 1 << precision:
+        raise CodesimError(f"frequencies add up to {int(f.sum())}, not 2^{precision} = {1 << precision}")
+    return f.astype(np.int64)
+
+
+class FrequencyCoder(Coder):
+    """Base of the coders that spend about -log2(f(x) / 2^precision) bits on x.
+
+    Subclasses set ``scheme`` and implement ``encode`` and ``decode``; the table is ``freqs`` and its
+    cumulative sums ``starts`` (start[x] = sum of f below x).
+    """
+
+    kind: ClassVar[str] = "frequencies"
+
+    def __init__(self, freqs, precision: int, scheme: str, params: dict[str, Any]):
+        self.precision = int(precision)
+        self.freqs = check_frequencies(freqs, self.precision)
+        self.freqs.setflags(write=False)
+        self.starts = np.concatenate(([0], np.cumsum(self.freqs)[:-1])).astype(np.int64)
+        self.starts.setflags(write=False)
+        self.scheme = scheme
+        self.params = dict(params)
+
+    @property
+    def size(self) -> int:
+        return int(self.freqs.size)
+
+    @property
+    def implied(self) -> np.ndarray:
+        return self.freqs / float(1 << self.precision)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"scheme": self.scheme, "params": dict(self.params), "precision": self.precision,
+                "freqs": self.freqs.tolist()}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "FrequencyCoder":
+        return cls(np.asarray(config["freqs"]), config["precision"], config["scheme"], config.get("params", {}))

@@ -1,0 +1,166 @@
+"""Scheme names -> coder builders, and scheme specs with parameters ("block-huffman:k=3").
+
+A module that defines a scheme registers it at import with :func:`register`; :mod:`codesim.coders`
+imports every such module, so importing the package is enough to see them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import SchemeError, did_you_mean
+from .base import Coder
+
+
+@dataclass(frozen=True)
+class Param:
+    """One scheme parameter: its type, default, lower bound and a line of help."""
+
+    name: str
+    kind: type  # int or float
+    default: Any
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def convert(self, scheme: str, value: Any) -> Any:
+        """The value as this parameter's type, or a SchemeError saying what is accepted."""
+        where = f"scheme {scheme!r}: parameter {self.name}"
+        if isinstance(value, str):
+            try:
+                value = float(value) if self.kind is float else int(value, 0)
+            except ValueError:
+                raise SchemeError(f"{where} must be {self._describe()}, got {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise SchemeError(f"{where} must be {self._describe()}, got {value!r}")
+        if self.kind is int:
+            if float(value) != int(value):
+                raise SchemeError(f"{where} must be {self._describe()}, got {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+        if (self.minimum is not None and value < self.minimum) or (
+            self.maximum is not None and value > self.maximum
+        ):
+            raise SchemeError(f"{where} must be {self._describe()}, got {value!r}")
+        return value
+
+    def _describe(self) -> str:
+        what = "an integer" if self.kind is int else "a number"
+        if self.minimum is not None and self.maximum is not None:
+            return f"{what} from {self.minimum:g} to {self.maximum:g}"
+        if self.minimum is not None:
+            return f"{what} >= {self.minimum:g}"
+        return what
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A registered coding scheme: how to build its coder from q, and how to restore it from a config."""
+
+    name: str
+    summary: str
+    build: Callable[..., Coder]  # build(q_probs, **params) -> Coder
+    restore: Callable[[dict[str, Any]], Coder]
+    params: tuple[Param, ...] = ()
+
+    def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Defaults filled in, values converted; unknown names are errors."""
+        known = {p.name: p for p in self.params}
+        for name in params:
+            if name not in known:
+                hint = did_you_mean(name, known)
+                accepted = ", ".join(known) or "none"
+                raise SchemeError(
+                    f"scheme {self.name!r} has no parameter {name!r}{hint} (parameters: {accepted})"
+                )
+        return {p.name: p.convert(self.name, params.get(p.name, p.default)) for p in self.params}
+
+
+@dataclass(frozen=True)
+class SchemeSpec:
+    """A scheme name with parameter values, as written in scenarios and on the command line."""
+
+    name: str
+    params: tuple[tuple[str, Any], ...] = field(default=())
+
+    @classmethod
+    def parse(cls, text: str) -> "SchemeSpec":
+        """``"huffman"`` or ``"block-huffman:k=3"`` or ``"rans:lanes=64,precision=12"``."""
+        name, _, rest = text.strip().partition(":")
+        params = []
+        for item in filter(None, (s.strip() for s in rest.split(","))):
+            key, eq, value = item.partition("=")
+            if not eq or not key.strip():
+                raise SchemeError(f"scheme {text!r}: parameters are written name=value, got {item!r}")
+            params.append((key.strip(), value.strip()))
+        return cls(name, tuple(params)).resolved()
+
+    @classmethod
+    def of(cls, name: str, **params: Any) -> "SchemeSpec":
+        return cls(name, tuple(params.items())).resolved()
+
+    def resolved(self) -> "SchemeSpec":
+        """The spec with every parameter converted and defaults filled in (validates the name)."""
+        values = get(self.name).resolve(dict(self.params))
+        return SchemeSpec(self.name, tuple(sorted(values.items())))
+
+    @property
+    def label(self) -> str:
+        """How the spec is shown in reports: the name, then non-default parameters."""
+        scheme = get(self.name)
+        defaults = {p.name: p.default for p in scheme.params}
+        changed = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                   for k, v in self.params if defaults.get(k) != v]
+        return self.name + (":" + ",".join(changed) if changed else "")
+
+    def build(self, q) -> Coder:
+        return get(self.name).build(np.asarray(getattr(q, "probs", q), dtype=np.float64), **dict(self.params))
+
+
+_REGISTRY: dict[str, Scheme] = {}
+
+
+def register(scheme: Scheme) -> Scheme:
+    if scheme.name in _REGISTRY:
+        raise ValueError(f"scheme {scheme.name!r} is registered twice")
+    _REGISTRY[scheme.name] = scheme
+    return scheme
+
+
+def get(name: str) -> Scheme:
+    """The registered scheme called ``name``, or a SchemeError listing the known ones."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise SchemeError(
+            f"unknown scheme {name!r}{did_you_mean(name, _REGISTRY)} (schemes: {', '.join(_REGISTRY)})"
+        ) from None
+
+
+def available() -> list[Scheme]:
+    """Every registered scheme, in registration order."""
+    return list(_REGISTRY.values())
+
+
+def build(scheme: str | SchemeSpec, q, **params: Any) -> Coder:
+    """Build a coder from the model q by scheme name (or spec) and parameters.
+
+    >>> build("huffman", [0.5, 0.25, 0.25]).lengths.tolist()
+    [1, 2, 2]
+    """
+    spec = scheme if isinstance(scheme, SchemeSpec) else SchemeSpec(scheme, tuple(params.items()))
+    if isinstance(scheme, SchemeSpec) and params:
+        spec = SchemeSpec(spec.name, spec.params + tuple(params.items()))
+    return spec.resolved().build(q)
+
+
+def from_config(config: dict[str, Any]) -> Coder:
+    """The coder a :meth:`Coder.get_config` dict describes."""
+    if not isinstance(config, dict) or not isinstance(config.get("scheme"), str):
+        raise SchemeError("a coder config is a dict with a 'scheme' name")
+    return get(config["scheme"]).restore(config)
+

@@ -1,0 +1,34 @@
+"""Every failure a user can cause is a CodesimError with a message they can act on.
+
+The CLI prints the message as one line on stderr and exits non-zero; library callers catch
+``CodesimError`` (or ``ValueError``, which it extends) and never see a bare numpy or TOML error for
+bad input.
+"""
+
+
+class CodesimError(ValueError):
+    """Base class: bad input, named with where it came from and how to fix it."""
+
+
+class DistributionError(CodesimError):
+    """A probability vector, count vector or alphabet that cannot define a distribution."""
+
+
+class ScenarioError(CodesimError):
+    """A scenario file or option that cannot be read or does not validate."""
+
+
+class SchemeError(CodesimError):
+    """An unknown coding scheme, or parameters it does not accept."""
+
+
+class DecodeError(CodesimError):
+    """A bitstream that does not decode to the promised number of symbols."""
+
+
+def did_you_mean(name: str, choices) -> str:
+    """`` (did you mean 'x'?)`` when one of ``choices`` is close to ``name``, else ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
