@@ -47,7 +47,8 @@ def entropy(p, base: str | float = "bits") -> float:
     """H(p) = -sum p log p, with 0 log 0 = 0."""
     pv = _vec(p)
     nz = pv[pv > 0]
-    return float(-(nz * np.log(nz)).sum() / _log_base(base))
+    # 0.0 - x rather than -x: a certain outcome has entropy 0.0, not -0.0
+    return float(0.0 - (nz * np.log(nz)).sum() / _log_base(base))
 
 
 def cross_entropy(p, q, base: str | float = "bits") -> float:

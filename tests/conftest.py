@@ -1,0 +1,43 @@
+"""Shared strategies and fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+NASA_LEVELS = [100, 105, 110, 145, 160, 162, 174, 180]
+NASA_P = [0.30, 0.40, 0.05, 0.06, 0.07, 0.02, 0.05, 0.05]
+
+
+@st.composite
+def prob_vectors(draw, min_size=1, max_size=12, allow_zeros=True):
+    """Probability vectors, some with zero entries (never all zero); positive entries >= about 1e-5."""
+    k = draw(st.integers(min_size, max_size))
+    weights = draw(st.lists(st.floats(1e-3, 1.0), min_size=k, max_size=k))
+    w = np.array(weights)
+    if allow_zeros:
+        w[draw(st.lists(st.integers(0, k - 1), max_size=k))] = 0.0
+    if w.sum() <= 0:
+        w[draw(st.integers(0, k - 1))] = 1.0
+    return w / w.sum()
+
+
+@st.composite
+def streams_for(draw, k, max_len=300):
+    """A stream of indices into an alphabet of size k."""
+    n = draw(st.integers(0, max_len))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return np.random.default_rng(seed).integers(0, k, n).astype(np.uint32)
+
+
+@pytest.fixture
+def nasa():
+    from codesim import Distribution
+
+    return Distribution.from_probs(NASA_P, NASA_LEVELS)

@@ -1,0 +1,43 @@
+"""The README stays true: its commands, its Python example, its scheme list, and CI's test command."""
+
+import re
+
+from codesim.coders import available
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+INSTALL_AND_RUN = "pip install . && codesim run scenarios/nasa-temperature.toml"
+INSTALL_AND_TEST = "pip install '.[test]' && pytest"
+
+
+def test_readme_opens_with_the_two_commands():
+    first_block = README.split("```")[1]
+    assert INSTALL_AND_RUN in first_block and INSTALL_AND_TEST in first_block
+    assert (ROOT / "scenarios/nasa-temperature.toml").is_file()
+
+
+def test_ci_runs_the_readme_test_command():
+    assert INSTALL_AND_TEST in (ROOT / ".ci/run").read_text()
+
+
+def test_readme_python_examples_run(capsys):
+    """Every ```python block runs, in order, in one namespace (their asserts are checks)."""
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    assert blocks
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert "3.0" in capsys.readouterr().out
+
+
+def test_every_registered_scheme_is_documented():
+    for scheme in available():
+        assert f"| `{scheme.name}` |" in README, f"scheme {scheme.name} missing from the README's table"
+        for param in scheme.params:
+            assert param.name in README
+
+
+def test_every_shipped_scenario_is_listed():
+    for path in (ROOT / "scenarios").glob("*.toml"):
+        assert f"scenarios/{path.name}" in README

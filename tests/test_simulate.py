@@ -1,0 +1,76 @@
+"""Simulations: bit counts come from real encodings, repeat from the seed, and agree with the theory."""
+
+import math
+
+import numpy as np
+import pytest
+
+from codesim import Distribution, build, simulate, simulate_many
+from codesim.errors import CodesimError
+from codesim.simulate import MAX_LENGTH, check_run_size, confidence_interval, t_quantile_975, trial_streams
+
+from .conftest import NASA_P
+
+
+@pytest.fixture
+def p():
+    return Distribution.from_probs(NASA_P)
+
+
+def test_bit_counts_are_the_lengths_of_the_real_encodings(p):
+    q = Distribution.uniform(8).with_probs([0.2, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    m = simulate(p, q, "shannon", length=5000, trials=3, seed=11)
+    code = build("shannon", q)
+    assert list(m.bits) == [len(code.encode(s)) for s in trial_streams(p, 5000, 3, 11)]
+    assert m.bits_per_symbol == pytest.approx(np.mean(m.bits) / 5000)
+
+
+def test_same_seed_same_measurement_other_seed_other_streams(p):
+    q = Distribution.uniform(8)
+    a = simulate(p, p, "huffman", length=2000, trials=2, seed=3)
+    assert a == simulate(p, p, "huffman", length=2000, trials=2, seed=3)
+    assert a.bits != simulate(p, p, "huffman", length=2000, trials=2, seed=4).bits
+    assert simulate(p, q, "fixed", length=10, trials=1, seed=0).ci95 is None
+
+
+def test_measured_bits_agree_with_the_expected_length(p):
+    """The mean of 10 trials of 20000 symbols is within 5 standard errors of sum p(x) l(x)."""
+    m = simulate(p, p, "huffman", length=20000, trials=10, seed=5)
+    per_trial = np.array(m.bits) / m.length
+    se = per_trial.std(ddof=1) / math.sqrt(m.trials)
+    assert abs(m.bits_per_symbol - m.expected_bits_per_symbol) < 5 * se
+    assert m.entropy_bits <= m.expected_bits_per_symbol < m.entropy_bits + 1
+
+
+def test_sample_kl_and_ideal_length_track_the_theory(p):
+    q = Distribution.uniform(8)
+    m = simulate(p, q, "huffman", length=200_000, trials=2, seed=8)
+    assert m.sample_kl_bits == pytest.approx(m.kl_bits, abs=0.01)
+    assert m.ideal_bits_per_symbol == pytest.approx(3.0)
+
+
+def test_all_pairs_share_the_same_streams(p):
+    """Every (model, scheme) pair is measured on identical streams: same model, same ideal length."""
+    ms = simulate_many(p, {"a": p, "b": p}, ["huffman", "shannon"], length=1000, trials=2, seed=1)
+    assert len({m.ideal_bits_per_symbol for m in ms}) == 1
+
+
+def test_a_decoder_that_gets_it_wrong_is_reported_not_counted(p, monkeypatch):
+    from codesim.coders.base import PrefixCode
+
+    monkeypatch.setattr(PrefixCode, "decode", lambda self, bits, n: np.zeros(n, dtype=np.uint8))
+    assert simulate(p, p, "huffman", length=1000, trials=2, seed=1).verified is False
+
+
+def test_t_quantiles_match_the_tables():
+    assert t_quantile_975(1) == pytest.approx(12.706)
+    assert t_quantile_975(40) == pytest.approx(2.021, abs=1e-3)
+    assert t_quantile_975(120) == pytest.approx(1.980, abs=1e-3)
+    lo, hi = confidence_interval([1.0, 2.0, 3.0])
+    assert (lo + hi) / 2 == pytest.approx(2.0) and hi - lo == pytest.approx(2 * 4.303 / math.sqrt(3))
+
+
+def test_run_sizes_are_checked_before_anything_is_allocated():
+    for length, trials in [(0, 1), (MAX_LENGTH + 1, 1), (10, 0), (True, 1)]:
+        with pytest.raises(CodesimError):
+            check_run_size(length, trials)
