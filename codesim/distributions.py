@@ -5,8 +5,9 @@ probability vector (for the numerics). Streams are arrays of symbol *indices* in
 smallest unsigned dtype that holds them, so a stream of 10^8 byte-sized symbols takes 100 MB, not 800.
 
 >>> p = Distribution.from_probs([0.5, 0.25, 0.25], alphabet=["a", "b", "c"])
->>> p.sample(5, seed=1).tolist()
-[2, 1, 1, 0, 0]
+>>> stream = p.sample(5, seed=1)
+>>> stream.dtype.name, stream.tolist(), p.labels_of(stream)
+('uint8', [1, 2, 0, 2, 0], ['b', 'c', 'a', 'c', 'a'])
 """
 
 from __future__ import annotations
