@@ -10,11 +10,13 @@ import sys
 
 import click
 
+from . import bench as benchmarks
 from . import report
 from .coders import SchemeSpec
 from .errors import CodesimError
-from .scenario import Scenario, default_schemes, load, resolve_seed
-from .simulate import simulate_many
+from .coders import available
+from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed
+from .simulate import check_run_size, simulate_many
 
 
 class OneLineErrors(click.Group):
@@ -73,8 +75,37 @@ class Scheme(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-def _scenario(path: str, models: tuple[str, ...], length, trials, seed, schemes) -> Scenario:
-    scenario = load(path)
+class Vector(click.ParamType):
+    """Comma-separated values: numbers (probabilities) or, with labels=True, labels."""
+
+    name = "V1,V2,..."
+
+    def __init__(self, labels: bool = False):
+        self.labels = labels
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        items = [v.strip() for v in value.split(",")]
+        if self.labels:
+            return [_label(v) for v in items]
+        try:
+            return [float(v) for v in items]
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list of numbers", param, ctx)
+
+
+def _label(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _scenario(path, models: tuple[str, ...], length, trials, seed, schemes) -> Scenario:
+    scenario = path if isinstance(path, Scenario) else load(path)
     if models:
         scenario = scenario.select_models(models)
     scenario = scenario.with_run(length=length, trials=trials, seed=seed, schemes=tuple(schemes))
@@ -151,4 +182,84 @@ def run(scenario, length, trials, seed, schemes, models, fmt):
     measurements = simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed)
     click.echo(report.render(fmt, _header(sc), measurements, title=sc.title))
     if not all(m.verified for m in measurements):
+        raise click.ClickException("a decoded stream differed from the original (see 'verified')")
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=True, path_type=str))
+@click.option("--p", "p", type=Vector(), help="Source probabilities, instead of a scenario file.")
+@click.option("--q", "qs", type=Vector(), multiple=True, help="Model probabilities (with --p); repeatable.")
+@click.option("--labels", type=Vector(labels=True), help="Alphabet labels for --p/--q (default 0, 1, ...).")
+@run_options
+def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, fmt):
+    """Run schemes on the same sampled streams and rank them by measured bits per symbol.
+
+    Every scheme selected with --scheme (default: every registered scheme) codes the same streams;
+    for each model the table ranks them, with the excess over H(p), D(p||q), the code's own loss
+    beyond D(p||q), and encode/decode throughput. Give a SCENARIO file, or the distributions
+    directly with --p and --q.
+
+    \b
+    Examples:
+        codesim compare scenarios/nasa-temperature.toml --model uniform
+        codesim compare --p 1,0 --q 0.3,0.7 --labels dog,panda -n 1e5
+    """
+    if (scenario is None) == (p is None):
+        raise click.UsageError("give a SCENARIO file or --p with --q, not both or neither")
+    if p is not None and not qs:
+        raise click.UsageError("--p needs at least one --q")
+    if scenario is None and labels is not None and len(labels) != len(p):
+        raise click.UsageError(f"--labels has {len(labels)} entries, --p has {len(p)}")
+    source = load(scenario) if scenario else from_vectors(p, qs, labels)
+    sc = _scenario(source, models, length, trials, seed, schemes)
+    if not schemes:
+        sc = sc.with_run(schemes=default_schemes())
+    r = sc.run
+    measurements = simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed)
+    click.echo(report.render_compare(fmt, _header(sc), measurements, title=sc.title))
+    if not all(m.verified for m in measurements):
+        raise click.ClickException("a decoded stream differed from the original (see 'verified')")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def schemes(fmt):
+    """List the registered coding schemes with their parameters.
+
+    Parameters are given as NAME:param=value,... on the command line, or as a table in a scenario's
+    schemes list, e.g. {name = "rans", lanes = 64}.
+
+    \b
+    Example:
+        codesim schemes
+    """
+    click.echo(report.schemes_listing(available(), fmt))
+
+
+@main.command()
+@click.option("--length", "-n", "lengths", type=Count(), multiple=True,
+              help="Stream length; repeatable (default 1e6).")
+@click.option("--scheme", "schemes", type=Scheme(), multiple=True,
+              help="Scheme to time; repeatable (default: every registered scheme).")
+@click.option("--source", "sources", type=click.Choice(list(benchmarks.SOURCES)), multiple=True,
+              help="Source distribution; repeatable (default: all).")
+@click.option("--repeats", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Timings per measurement; the best is kept.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def bench(lengths, schemes, sources, repeats, seed, fmt):
+    """Measure encode and decode throughput (symbols per second) and bits per symbol against the
+    stream's ideal length, for each scheme on the NASA source and a 256-symbol Zipf-like source,
+    with each code built from the source itself.
+
+    \b
+    Example:
+        codesim bench -n 1e6 -n 1e7 --scheme huffman --scheme rans
+    """
+    for n in lengths:
+        check_run_size(n, 1)
+    rows = benchmarks.benchmark(schemes or default_schemes(), sources or tuple(benchmarks.SOURCES),
+                                lengths or (10**6,), repeats, seed)
+    click.echo(report.bench_table(rows, fmt))
+    if not all(r.verified for r in rows):
         raise click.ClickException("a decoded stream differed from the original (see 'verified')")

@@ -30,6 +30,20 @@ COLUMNS = (
     ("verified", "verified"),
 )
 
+#: Columns of ``codesim compare``, after the rank.
+COMPARE_COLUMNS = (
+    ("rank", "rank"),
+    ("scheme", "scheme"),
+    ("bits/sym", "bits_per_symbol"),
+    ("95% CI", "ci95"),
+    ("excess", "excess_bits_per_symbol"),
+    ("D(p||q)", "kl_bits"),
+    ("excess-D", "code_loss_bits"),
+    ("enc Msym/s", "encode_symbols_per_second"),
+    ("dec Msym/s", "decode_symbols_per_second"),
+    ("verified", "verified"),
+)
+
 #: Fields of the JSON and CSV outputs, in order.
 FIELDS = (
     "model", "scheme", "length", "trials", "bits_per_symbol", "ci95", "expected_bits_per_symbol",
@@ -56,6 +70,8 @@ def _cell(m: Measurement, attr: str, extra: dict[str, str] | None = None) -> str
     value = getattr(m, attr)
     if attr == "ci95":
         return "n/a (1 trial)" if value is None else f"[{value[0]:.4f}, {value[1]:.4f}]"
+    if attr.endswith("symbols_per_second"):
+        return f"{value / 1e6:.2f}"
     if isinstance(value, bool):
         return "yes" if value else "NO"
     if isinstance(value, float):
@@ -174,3 +190,71 @@ def render(fmt: str, header: dict[str, Any], measurements: Sequence[Measurement]
         return "\n".join([f"## {title}", "", setting, "", markdown_table(measurements), "",
                           *(f"- {w}" for w in words)])
     return "\n".join([f"{title} ({setting})", "", text_table(measurements), "", *words])
+
+
+def ranked(measurements: Sequence[Measurement]) -> list[tuple[int, Measurement]]:
+    """(rank, measurement) per model, fewest measured bits first; models keep their order."""
+    out: list[tuple[int, Measurement]] = []
+    for model in dict.fromkeys(m.model for m in measurements):
+        group = sorted((m for m in measurements if m.model == model), key=lambda m: m.bits_per_symbol)
+        out += list(enumerate(group, 1))
+    return out
+
+
+def render_compare(fmt: str, header: dict[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
+    """``codesim compare``: per model, the schemes ranked by measured bits per symbol."""
+    rows = ranked(measurements)
+    ordered = [m for _, m in rows]
+    extra = [{"rank": r, "code_loss_bits": m.code_loss_bits,
+              "encode_symbols_per_second": m.encode_symbols_per_second,
+              "decode_symbols_per_second": m.decode_symbols_per_second} for r, m in rows]
+    if fmt == "json":
+        return to_json(header, ordered, extra)
+    if fmt == "csv":
+        return to_csv(ordered, extra).rstrip("\n")
+    setting = f"{header['length']} symbols x {header['trials']} trials, seed {header['seed']}"
+    table = markdown_table if fmt == "markdown" else text_table
+    parts = [f"## {title}" if fmt == "markdown" else title, setting, ""]
+    for model in dict.fromkeys(m.model for m in ordered):
+        group = [(r, m) for r, m in rows if m.model == model]
+        first = group[0][1]
+        parts.append(f"Model '{model}': H(p) = {_number(first.entropy_bits)}, "
+                     f"H(p,q) = {_number(first.cross_entropy_bits)}, D(p||q) = {_number(first.kl_bits)} bits per symbol")
+        parts.append(table([m for _, m in group], COMPARE_COLUMNS, [{"rank": str(r)} for r, _ in group]))
+        parts.append("")
+    parts.append("excess-D = measured excess over H(p) minus D(p||q): what the code itself adds "
+                 "(whole-bit lengths, frequency quantisation, termination). Throughput is symbols per "
+                 "second over all trials, in millions, on this machine.")
+    return "\n".join(parts)
+
+
+def schemes_listing(schemes, fmt: str = "table") -> str:
+    """``codesim schemes``: each scheme with its parameters (default, range, help) and summary."""
+    if fmt == "json":
+        return json.dumps([{"name": s.name, "summary": s.summary,
+                            "params": [{"name": p.name, "type": p.kind.__name__, "default": p.default,
+                                        "minimum": p.minimum, "maximum": p.maximum, "help": p.help}
+                                       for p in s.params]} for s in schemes], indent=2)
+    lines = []
+    for s in schemes:
+        lines.append(f"{s.name:<20} {s.summary}")
+        for p in s.params:
+            bounds = f"{p.minimum:g}..{p.maximum:g}" if p.maximum is not None else f">= {p.minimum:g}"
+            lines.append(f"{'':<20}   {p.name}={p.default} ({p.kind.__name__}, {bounds}): {p.help}")
+    return "\n".join(lines)
+
+
+def bench_table(rows, fmt: str = "table") -> str:
+    """``codesim bench``: throughput in millions of symbols per second, bits against the ideal."""
+    if fmt == "json":
+        return json.dumps([{**r.__dict__, "overhead_bits_per_symbol": r.overhead_bits_per_symbol}
+                           for r in rows], indent=2)
+    header = ["scheme", "source", "length", "enc Msym/s", "dec Msym/s", "bits/sym", "ideal", "overhead", "verified"]
+    body = [[r.scheme, r.source, f"{r.length:.0e}", f"{r.encode_symbols_per_second / 1e6:.2f}",
+             f"{r.decode_symbols_per_second / 1e6:.2f}", f"{r.bits_per_symbol:.5f}",
+             f"{r.ideal_bits_per_symbol:.5f}", f"{r.overhead_bits_per_symbol:+.5f}",
+             "yes" if r.verified else "NO"] for r in rows]
+    widths = [max(len(x[i]) for x in [header, *body]) for i in range(len(header))]
+    fmt_line = lambda cells: "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                                       for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return "\n".join([fmt_line(header), fmt_line(["-" * w for w in widths]), *map(fmt_line, body)])

@@ -126,6 +126,17 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
     return Scenario(title, description, where, alphabet, source, models, run)
 
 
+def from_vectors(
+    p: Sequence[float], qs: Sequence[Sequence[float]], labels: Sequence[Label] | None = None
+) -> Scenario:
+    """A scenario from probability vectors given on the command line: models q1, q2, ..."""
+    k = len(p)
+    alphabet = list(labels) if labels else list(range(k))
+    models = {f"q{i}" if len(qs) > 1 else "q": {"probs": list(q)} for i, q in enumerate(qs, 1)}
+    return parse({"title": "command-line distributions", "alphabet": alphabet,
+                  "source": {"probs": list(p)}, "models": models}, "--p/--q")
+
+
 def _distribution(table: "_Table", alphabet: tuple[Label, ...]) -> Distribution:
     given = [key for key in DISTRIBUTION_SOURCES if key in table.data]
     if len(given) != 1:

@@ -85,6 +85,12 @@ class Measurement:
     decode_seconds: float = field(compare=False)
 
     @property
+    def code_loss_bits(self) -> float:
+        """Measured excess beyond D(p||q): the code's own loss (whole-bit lengths, quantisation,
+        termination); nan where D(p||q) is infinite."""
+        return self.excess_bits_per_symbol - self.kl_bits if math.isfinite(self.kl_bits) else math.nan
+
+    @property
     def encode_symbols_per_second(self) -> float:
         return self.length * self.trials / self.encode_seconds if self.encode_seconds > 0 else math.inf
 

@@ -141,3 +141,70 @@ def test_python_dash_m_runs_the_cli():
 
     proc = subprocess.run([sys.executable, "-m", "codesim", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "Example:" in proc.stdout
+
+
+def test_compare_ranks_schemes_by_measured_bits_on_shared_streams():
+    result = invoke("compare", NASA, "--model", "swapped", "-n", "5000", "--trials", "2",
+                    "--scheme", "fixed", "--scheme", "huffman", "--scheme", "shannon", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["results"]
+    assert [r["scheme"] for r in rows] == ["huffman", "shannon", "fixed"]
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    assert len({r["ideal_bits_per_symbol"] for r in rows}) == 1  # the same streams
+    for r in rows:
+        assert r["encode_symbols_per_second"] > 0 and r["decode_symbols_per_second"] > 0
+        assert r["code_loss_bits"] == pytest.approx(r["excess_bits_per_symbol"] - r["kl_bits"])
+
+
+def test_compare_defaults_to_every_registered_scheme():
+    from codesim.coders import available
+
+    result = invoke("compare", NASA, "--model", "matched", "-n", "2000", "--trials", "2", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.strip().splitlines()) == 1 + len(available())
+
+
+def test_compare_without_a_file_takes_p_q_and_labels():
+    result = invoke("compare", "--p", "1,0", "--q", "0.3,0.7", "--q", "0.9,0.1", "--labels", "dog,panda",
+                    "-n", "1000", "--trials", "2", "--scheme", "huffman")
+    assert result.exit_code == 0, result.output
+    assert "Model 'q1'" in result.stdout and "D(p||q) = 1.7370" in result.stdout
+    assert "Model 'q2'" in result.stdout and "D(p||q) = 0.1520" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, code, match",
+    [
+        ([], 2, "give a SCENARIO file or --p"),
+        ([NASA, "--p", "0.5,0.5"], 2, "not both"),
+        (["--p", "0.5,0.5"], 2, "needs at least one --q"),
+        (["--p", "0.5,x", "--q", "0.5,0.5"], 2, "not a comma-separated list of numbers"),
+        (["--p", "0.5,0.5", "--q", "0.5,0.5", "--labels", "a,b,c"], 2, "--labels has 3 entries"),
+        (["--p", "0.5,0.4", "--q", "0.5,0.5"], 1, "[source] probs sum to 0.9"),
+        (["--p", "0.5,0.5", "--q", "0.5,0.2,0.3"], 1, "probs has 3 entries but the alphabet has 2"),
+    ],
+)
+def test_compare_bad_input_gives_one_line(args, code, match):
+    assert_one_line_error(invoke("compare", *args), code, match)
+
+
+def test_schemes_lists_every_registered_scheme_with_parameters():
+    from codesim.coders import available
+
+    result = invoke("schemes")
+    assert result.exit_code == 0
+    for scheme in available():
+        assert scheme.name in result.stdout
+        for param in scheme.params:
+            assert f"{param.name}={param.default}" in result.stdout
+    listing = json.loads(invoke("schemes", "--format", "json").stdout)
+    assert [s["name"] for s in listing] == [s.name for s in available()]
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "schemes"])
+def test_every_command_has_help_with_an_example_and_is_in_the_readme(command):
+    from .test_readme import README
+
+    result = invoke(command, "--help")
+    assert result.exit_code == 0 and "Example" in result.stdout
+    assert f"codesim {command}" in README

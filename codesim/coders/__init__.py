@@ -6,7 +6,8 @@
 ['0', '10', '11']
 """
 
-from . import prefix  # noqa: F401  (registers fixed, shannon, huffman)
+# Importing a coder module registers its schemes, in this order.
+from . import prefix, block, arithmetic, rans  # noqa: F401
 from .base import Coder, PrefixCode
 from .registry import Param, Scheme, SchemeSpec, available, build, from_config, get
 

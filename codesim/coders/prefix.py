@@ -1,4 +1,5 @@
-"""Prefix codes built from a model q: fixed-length, Shannon and Huffman.
+"""Prefix codes built from a model q: fixed-length, Shannon, Fano, Shannon-Fano-Elias, Huffman and
+length-limited Huffman.
 
 Each builder turns q into code lengths; :class:`~codesim.coders.base.PrefixCode` does the rest.
 Every symbol gets a codeword, including those q gives probability 0: a code must be able to encode
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 import heapq
 import math
+from fractions import Fraction
 
 import numpy as np
 
-from .base import PrefixCode
-from .registry import Scheme, register
+from ..errors import SchemeError
+from .base import MAX_CODEWORD_BITS, PrefixCode
+from .registry import Param, Scheme, register
 
 #: ceil(-log2 q) is taken after subtracting this, so that a q rescaled by rounding (0.25 stored as
 #: 0.25000000000000006) still gets its exact dyadic length.
@@ -87,3 +90,189 @@ def _prefix_scheme(name: str, summary: str, lengths_of) -> Scheme:
 FIXED = _prefix_scheme("fixed", "ceil(log2 k) bits per symbol, ignoring q (the D(p||uniform) baseline)", fixed_lengths)
 SHANNON = _prefix_scheme("shannon", "lengths ceil(-log2 q(x)): within 1 bit of the model's ideal", shannon_lengths)
 HUFFMAN = _prefix_scheme("huffman", "optimal prefix code for q (Huffman 1952)", huffman_lengths)
+
+
+# -- Fano, Shannon-Fano-Elias and length-limited Huffman ----------------------------------------------
+
+#: Fano splits whose imbalances differ by less than this fraction of the group's sum count as ties, so
+#: that float rounding in the partial sums cannot decide between two equally good splits.
+_FANO_TIE = 1e-9
+#: The longest codeword huffman-limited allows unless told otherwise: DEFLATE's limit (RFC 1951), the
+#: same format whose canonical codeword rule PrefixCode follows.
+DEFAULT_MAX_LENGTH = 15
+
+
+def _fano_split(weights: np.ndarray) -> int:
+    """Where Fano cuts a group (sorted by decreasing weight): the size of the first part.
+
+    The cut makes the two sums as equal as possible; among equally good cuts the earliest wins, so
+    the heavier symbols at the front end up in the smaller first part with the shorter codewords. A
+    group of zero-probability symbols is cut in half by count, which keeps their codewords
+    ceil(log2 n) bits deep instead of a chain one bit longer per symbol.
+    """
+    partial = np.cumsum(weights)
+    total = partial[-1]
+    if total <= 0:
+        return weights.size // 2
+    imbalance = np.abs(2.0 * partial[:-1] - total)
+    return int(np.flatnonzero(imbalance <= imbalance.min() + _FANO_TIE * total)[0]) + 1
+
+
+def shannon_fano_lengths(q: np.ndarray) -> np.ndarray:
+    """Fano's code lengths (Fano 1949): sort by decreasing q, cut into two near-equal halves, recurse.
+
+    Symbols are sorted by decreasing q with ties by index; each group is cut where its two parts'
+    sums are closest (the earliest such cut on a tie, see :func:`_fano_split`), the first part's
+    codewords continuing with 0 and the second's with 1, until every group is one symbol. Only the
+    lengths are kept: PrefixCode then assigns canonical codewords, which have the same lengths and so
+    the same cost as Fano's own. Zero-probability symbols sort last and get codewords like the rest.
+    """
+    k = q.size
+    if k == 1:
+        return np.ones(1, dtype=np.int64)
+    order = np.argsort(-q, kind="stable")
+    weights = q[order]
+    depth = np.zeros(k, dtype=np.int64)
+    groups = [(0, k)]  # an explicit stack: a geometric q nests k groups deep
+    while groups:
+        lo, hi = groups.pop()
+        if hi - lo < 2:
+            continue
+        depth[lo:hi] += 1
+        cut = lo + _fano_split(weights[lo:hi])
+        groups += [(lo, cut), (cut, hi)]
+    lengths = np.empty(k, dtype=np.int64)
+    lengths[order] = depth
+    return lengths
+
+
+def shannon_fano_elias_lengths(q: np.ndarray) -> np.ndarray:
+    """l(x) = ceil(log2 1/q(x)) + 1: the Shannon-Fano-Elias code (Cover & Thomas, 2nd ed., 5.9).
+
+    SFE's codeword for x is the first l(x) bits of Fbar(x) = F(x-1) + q(x)/2 (see
+    :func:`shannon_fano_elias_codewords`); PrefixCode assigns canonical codewords with the same
+    lengths instead, which are equally prefix-free and cost exactly the same under any p. The extra
+    bit keeps the positive symbols' Kraft sum at most 1/2, so E_q[l] < H(q) + 2. Zero-probability
+    symbols get the longest positive length plus ceil(log2 z) for z of them, as in Shannon's code:
+    their Kraft sum is then at most that of one longest codeword, which the spare half always holds.
+    """
+    positive = q > 0
+    lengths = np.zeros(q.size, dtype=np.int64)
+    lengths[positive] = np.maximum(0, np.ceil(-np.log2(q[positive]) - _LOG_SLACK)).astype(np.int64) + 1
+    zeros = np.flatnonzero(~positive)
+    if zeros.size:
+        lengths[zeros] = int(lengths.max()) + max(0, math.ceil(math.log2(zeros.size)))
+    return lengths
+
+
+def shannon_fano_elias_codewords(q: np.ndarray) -> list[str | None]:
+    """The textbook SFE codewords: the first l(x) bits of Fbar(x), in symbol order.
+
+    Computed in exact rational arithmetic on the float q. Symbols with q(x) = 0 have an empty interval
+    and no textbook codeword (None). The scheme itself codes with canonical codewords of the same
+    lengths; this function shows the construction and lets tests check it.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    lengths = shannon_fano_elias_lengths(q)
+    below = Fraction(0)
+    words: list[str | None] = []
+    for qx, lx in zip(q.tolist(), lengths.tolist()):
+        exact = Fraction(qx)
+        if exact > 0:
+            bar = below + exact / 2
+            words.append(format(int(bar * (1 << lx)), f"0{lx}b"))
+        else:
+            words.append(None)
+        below += exact
+    return words
+
+
+def limited_huffman_lengths(q: np.ndarray, max_length: int) -> np.ndarray:
+    """Optimal code lengths for weights q with no length over ``max_length``: package-merge.
+
+    Larmore & Hirschberg (1990): each symbol x has one coin per depth d = 1..L, of value 2^-d and
+    weight q(x). Lengths l are the coins of depths 1..l(x) for every x, worth k - 1 in total exactly
+    when sum 2^-l(x) = 1, so the cheapest such set is the optimal code. It is found level by level
+    from the deepest up, pairing the current list into packages and merging them with the symbols'
+    coins, then taking the 2k - 2 lightest items at the top. On equal weights a symbol's coin sorts
+    before a package and symbols keep index order, so the result is deterministic.
+
+    Symbols with q(x) = 0 get weight 2^-32 / k times the smallest positive weight: lighter than every
+    real symbol, so they take the longest codewords the limit allows, yet small enough only to break
+    ties among codes optimal for q (in favour of shorter codewords for them). A one-symbol alphabet
+    gets one bit.
+    """
+    k = q.size
+    shortest = max(1, (k - 1).bit_length())  # ceil(log2 k): 2^L codewords of L bits at most
+    if max_length < shortest:
+        raise SchemeError(
+            f"scheme 'huffman-limited': max_length={max_length} cannot give {k} symbols distinct "
+            f"codewords ({max_length}-bit codewords number {1 << max_length}); use max_length >= {shortest}"
+        )
+    if k == 1:
+        return np.ones(1, dtype=np.int64)
+    weights = np.asarray(q, dtype=np.float64).copy()
+    positive = weights > 0
+    if not positive.all():
+        smallest = weights[positive].min() if positive.any() else 1.0
+        weights[~positive] = smallest * 2.0**-32 / k
+    depth = min(max_length, k - 1)  # an optimal code never needs more than k - 1 bits
+    order = np.argsort(weights, kind="stable")
+    leaves = weights[order]
+    items = leaves
+    # Per level, deepest first, which list entries are symbols: bit-packed, as a long limit on a large
+    # alphabet keeps hundreds of levels of about 2k entries each.
+    is_leaf = [np.packbits(np.ones(k, dtype=bool))]
+    for _ in range(depth - 1):
+        pairs = items.size // 2 * 2
+        packages = items[0:pairs:2] + items[1:pairs:2]  # non-decreasing, as items is sorted
+        at_leaf = np.arange(k) + np.searchsorted(packages, leaves, side="left")
+        at_package = np.arange(packages.size) + np.searchsorted(leaves, packages, side="right")
+        items = np.empty(k + packages.size)
+        items[at_leaf] = leaves
+        items[at_package] = packages
+        level = np.zeros(items.size, dtype=bool)
+        level[at_leaf] = True
+        is_leaf.append(np.packbits(level))
+    # Walk back down: the first `take` items of a level are chosen; the packages among them account
+    # for the first 2 * packages items of the level below. A level's chosen symbols are its lightest.
+    take = 2 * k - 2
+    chosen = np.empty(depth, dtype=np.int64)
+    for j, level in enumerate(reversed(is_leaf)):
+        chosen[j] = np.count_nonzero(np.unpackbits(level, count=take))
+        take = 2 * (take - int(chosen[j]))
+    # The symbol of rank r (0 = lightest) has one coin at each level that chose more than r symbols.
+    at_most = np.cumsum(np.bincount(chosen, minlength=k + 1))[:k]
+    lengths = np.empty(k, dtype=np.int64)
+    lengths[order] = depth - at_most
+    return lengths
+
+
+SHANNON_FANO = _prefix_scheme(
+    "shannon-fano",
+    "Fano's recursive halving by probability (Fano 1949): within 1 bit of H(q), not always optimal",
+    shannon_fano_lengths,
+)
+SHANNON_FANO_ELIAS = _prefix_scheme(
+    "shannon-fano-elias",
+    "lengths ceil(-log2 q(x)) + 1 of the cumulative-distribution code: within 2 bits of H(q)",
+    shannon_fano_elias_lengths,
+)
+HUFFMAN_LIMITED = register(
+    Scheme(
+        name="huffman-limited",
+        summary="optimal prefix code for q with codewords of at most max_length bits (package-merge)",
+        build=lambda q, max_length: PrefixCode(
+            limited_huffman_lengths(q, max_length),
+            scheme="huffman-limited",
+            params={"max_length": max_length},
+        ),
+        restore=PrefixCode.from_config,
+        params=(
+            Param(
+                "max_length", int, DEFAULT_MAX_LENGTH, "longest codeword in bits",
+                minimum=1, maximum=MAX_CODEWORD_BITS,
+            ),
+        ),
+    )
+)

@@ -1,0 +1,193 @@
+"""Extension codes: a Huffman code over k-tuples of symbols (block-huffman).
+
+A prefix code loses up to a bit per codeword to integer lengths. Coding k symbols at once spreads that
+bit over k of them: Huffman over the product model q^k spends E[l_k] < H(q^k) + 1 = k H(q) + 1 bits per
+tuple, so under p = q at most H(p) + 1/k bits per symbol (Cover & Thomas, 2nd ed., 5.4). The price is a
+code table of K^k entries for an alphabet of K symbols.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, ClassVar
+
+import numpy as np
+from bitarray import bitarray, decodetree
+
+from ..distributions import index_dtype
+from ..errors import CodesimError, DecodeError, SchemeError
+from ..measures import kl_divergence
+from .base import ENCODE_CHUNK, Coder, PrefixCode
+from .prefix import huffman_lengths
+from .registry import Param, Scheme, register
+
+#: The most tuples a block code may have. Its Huffman code and codeword table are built in Python at
+#: several microseconds and a few hundred bytes per tuple (2^20 tuples: seconds and ~400 MB), so the
+#: limit keeps a build well under a second.
+MAX_TUPLES = 1 << 16
+#: With at least two symbols, k cannot exceed this without passing MAX_TUPLES.
+MAX_K = 16
+
+
+def product_distribution(q: np.ndarray, k: int) -> np.ndarray:
+    """q^k as a vector over tuples, the tuple's first symbol the most significant base-K digit."""
+    q = np.asarray(q, dtype=np.float64)
+    out = np.ones(1)
+    for _ in range(k):
+        out = np.outer(out, q).ravel()
+    return out
+
+
+def _check_tuple_count(size: int, k: int) -> None:
+    """Refuse a tuple alphabet over MAX_TUPLES before anything of that size is allocated."""
+    count = size**k
+    if k == 1 or count <= MAX_TUPLES:
+        return
+    largest = 1
+    while size ** (largest + 1) <= MAX_TUPLES:
+        largest += 1
+    raise SchemeError(
+        f"scheme 'block-huffman': k={k} over {size} symbols makes {size}^{k} = {count} tuples, over the "
+        f"limit of {MAX_TUPLES} (2^16) that keeps building the tuple code's table quick; "
+        f"use k <= {largest}"
+    )
+
+
+class BlockCode(Coder):
+    """Huffman over k-tuples, plus a plain Huffman code for the n mod k symbols left at the end.
+
+    A stream of n symbols becomes floor(n/k) tuples, tuple index = the k symbols read as a base-K
+    number (first symbol most significant). The bits hold the leftover tail's codewords first, then
+    the tuples': the decoder knows n, so it reads those few codewords and hands the rest to the tuple
+    code's own decode, which checks every remaining bit is used.
+
+    >>> code = block_huffman(np.array([0.9, 0.1]), 2)
+    >>> code.tuple_code.lengths.tolist(), code.leftover_code.lengths.tolist()
+    ([1, 3, 2, 3], [1, 1])
+    >>> code.decode(code.encode(np.array([0, 0, 1, 0, 1])), 5).tolist()
+    [0, 0, 1, 0, 1]
+    """
+
+    kind: ClassVar[str] = "block"
+
+    def __init__(self, tuple_lengths, leftover_lengths, k: int):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise CodesimError(f"a block code's tuple size k is an integer >= 1, got {k!r}")
+        self.k = int(k)
+        self.scheme = "block-huffman"
+        self.params = {"k": self.k}
+        self.leftover_code = PrefixCode(leftover_lengths, scheme="huffman")
+        size = self.leftover_code.size
+        _check_tuple_count(size, self.k)
+        if self.k == 1 and list(tuple_lengths) == self.leftover_code.lengths.tolist():
+            self.tuple_code = self.leftover_code  # k = 1 is plain Huffman: one table, not two
+        else:
+            self.tuple_code = PrefixCode(tuple_lengths, scheme="huffman")
+        if self.tuple_code.size != size**self.k:
+            raise CodesimError(
+                f"a block code with k={self.k} over {size} symbols needs {size**self.k} tuple code "
+                f"lengths, got {self.tuple_code.size}"
+            )
+        self._powers = size ** np.arange(self.k - 1, -1, -1, dtype=np.int64)
+
+    @property
+    def size(self) -> int:
+        return self.leftover_code.size
+
+    @property
+    def implied(self) -> np.ndarray:
+        """The tuple code's implied distribution r_k reduced to one symbol, for display.
+
+        The mean of r_k's k positional marginals; r_k need not be a product, so the exact costs come
+        from :meth:`expected_length` and :meth:`code_divergence`, not from this vector.
+        """
+        tuples = self.tuple_code.implied.reshape((self.size,) * self.k)
+        axes = range(self.k)
+        return sum(tuples.sum(axis=tuple(a for a in axes if a != j)) for j in axes) / self.k
+
+    def _tuple_probs(self, p) -> np.ndarray:
+        pv = np.asarray(getattr(p, "probs", p), dtype=np.float64)
+        if pv.shape != (self.size,):
+            raise CodesimError(f"p has {pv.size} entries but the code's alphabet has {self.size}")
+        return product_distribution(pv, self.k)
+
+    def expected_length(self, p) -> float:
+        """E_{p^k}[l_k] / k: bits per original symbol in the tuples (the short tail left out)."""
+        return float(np.dot(self._tuple_probs(p), self.tuple_code.lengths)) / self.k
+
+    def code_divergence(self, p) -> float:
+        """D(p^k || r_k) / k per original symbol, r_k the tuple code's implied distribution."""
+        return kl_divergence(self._tuple_probs(p), self.tuple_code.implied) / self.k
+
+    # -- coding ---------------------------------------------------------------------------------
+    def encode(self, stream: np.ndarray) -> bitarray:
+        stream = self._check_stream(stream)
+        whole = stream.size - stream.size % self.k
+        out = self.leftover_code.encode(stream[whole:])
+        step = ENCODE_CHUNK * self.k  # bounds the int64 tuple scratch, like PrefixCode's own chunks
+        for lo in range(0, whole, step):
+            block = stream[lo : min(lo + step, whole)].reshape(-1, self.k).astype(np.int64)
+            out += self.tuple_code.encode(block @ self._powers)
+        return out
+
+    @cached_property
+    def _leftover_tree(self) -> decodetree:
+        return decodetree({i: bitarray(self.leftover_code.codeword(i)) for i in range(self.size)})
+
+    def decode(self, bits: bitarray, n: int) -> np.ndarray:
+        if n < 0:
+            raise DecodeError(f"cannot decode {n} symbols")
+        tuples, left = divmod(n, self.k)
+        dtype = index_dtype(self.size)
+        tail = np.empty(0, dtype=dtype)
+        used = 0
+        if left:
+            try:
+                tail = np.fromiter(bits.decode(self._leftover_tree), dtype=dtype, count=left)
+            except ValueError as exc:  # no codeword matches, or the bits ran out
+                raise DecodeError(f"the bits do not start with {left} leftover symbols ({exc})") from None
+            used = int(self.leftover_code.lengths[tail].sum())
+        index = self.tuple_code.decode(bits[used:], tuples).astype(np.int64)
+        head = (index[:, None] // self._powers) % self.size
+        return np.concatenate([head.ravel().astype(dtype), tail])
+
+    # -- serialisation --------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "scheme": self.scheme,
+            "params": dict(self.params),
+            "tuple_lengths": self.tuple_code.lengths.tolist(),
+            "leftover_lengths": self.leftover_code.lengths.tolist(),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "BlockCode":
+        try:
+            k = config["params"]["k"]
+            tuple_lengths, leftover_lengths = config["tuple_lengths"], config["leftover_lengths"]
+        except (KeyError, TypeError):
+            raise SchemeError(
+                "a block-huffman config needs params.k, tuple_lengths and leftover_lengths"
+            ) from None
+        return cls(tuple_lengths, leftover_lengths, k)
+
+    def __repr__(self) -> str:
+        return f"BlockCode(k={self.k}, size={self.size}, tuples={self.tuple_code.size})"
+
+
+def block_huffman(q: np.ndarray, k: int) -> BlockCode:
+    """Huffman over q^k for the tuples and Huffman over q for the leftover tail."""
+    q = np.asarray(q, dtype=np.float64)
+    _check_tuple_count(q.size, k)
+    return BlockCode(huffman_lengths(product_distribution(q, k)), huffman_lengths(q), k)
+
+
+BLOCK_HUFFMAN = register(
+    Scheme(
+        name="block-huffman",
+        summary="Huffman over k-tuples (extension code): within 1/k bit of H(q) per symbol",
+        build=lambda q, k: block_huffman(q, k),
+        restore=BlockCode.from_config,
+        params=(Param("k", int, 2, "symbols per tuple", minimum=1, maximum=MAX_K),),
+    )
+)
