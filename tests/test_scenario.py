@@ -115,3 +115,13 @@ def test_unknown_model_selection_suggests_a_name(tmp_path):
 def test_parse_accepts_an_already_parsed_document():
     s = parse({"alphabet": [0, 1], "source": {"uniform": True}, "models": {"u": {"uniform": True}}})
     assert s.title == "scenario" and s.models["u"].probs.tolist() == [0.5, 0.5]
+
+
+def test_scheme_parameters_in_scenarios_and_their_errors(tmp_path):
+    s = load(write(tmp_path, GOOD + '[run]\nschemes = ["huffman", {name = "block-huffman", k = 3}, '
+                   '{name = "rans", lanes = 256}]\n'))
+    assert [spec.label for spec in s.run.schemes] == ["huffman", "block-huffman:k=3", "rans:lanes=256"]
+    with pytest.raises(ScenarioError, match=r"schemes entry 1: scheme 'block-huffman': parameter k must be"):
+        load(write(tmp_path, GOOD + '[run]\nschemes = [{name = "block-huffman", k = 0}]\n'))
+    with pytest.raises(ScenarioError, match=r"has no parameter 'lane' \(did you mean 'lanes'\?\)"):
+        load(write(tmp_path, GOOD + '[run]\nschemes = [{name = "rans", lane = 4}]\n'))
