@@ -11,12 +11,14 @@ import sys
 import click
 
 from . import bench as benchmarks
-from . import report
+from . import container, report, streamio
+from .inspection import inspect_file
 from .coders import SchemeSpec
 from .errors import CodesimError
 from .coders import available
 from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed
-from .simulate import check_run_size, simulate_many
+from .measures import entropy, kl_divergence
+from .simulate import check_run_size, simulate_many, trial_streams
 
 
 class OneLineErrors(click.Group):
@@ -263,3 +265,127 @@ def bench(lengths, schemes, sources, repeats, seed, fmt):
     click.echo(report.bench_table(rows, fmt))
     if not all(r.verified for r in rows):
         raise click.ClickException("a decoded stream differed from the original (see 'verified')")
+
+
+OUTPUT = click.option("-o", "--output", required=True, help="Output file ('-' for standard output).")
+FORCE = click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+
+
+def _stream(sc: Scenario):
+    """The scenario's message stream: the first trial's stream of a run with the same settings."""
+    return next(trial_streams(sc.source, sc.run.length, 1, sc.run.seed))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--length", "-n", type=Count(), help="Symbols to draw (default: the scenario's length).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the scenario's; printed on stderr).")
+@click.option("--format", "fmt", type=click.Choice(streamio.FORMATS),
+              help="text (one label per line) or npy; default from the file name.")
+@OUTPUT
+@FORCE
+def sample(scenario, length, seed, fmt, output, force):
+    """Draw a message stream from the scenario's source p and write its labels.
+
+    The stream is the one `codesim run` codes in its first trial with the same length and seed.
+
+    \b
+    Example:
+        codesim sample scenarios/nasa-temperature.toml -n 1000 -o symbols.txt
+    """
+    sc = _scenario(scenario, (), length, None, seed, ())
+    stream = _stream(sc)
+    fmt = streamio.guess_format(output, fmt)
+    streamio.write_output(output, streamio.render_symbols(stream, sc.alphabet, {"format": fmt}), force)
+    click.echo(f"sampled {stream.size} symbols from {sc.path} (seed {sc.run.seed}) -> {output}", err=True)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--model", help="The model q to build the code from (needed when the scenario has several).")
+@click.option("--scheme", "scheme", type=Scheme(), default="huffman", show_default=True,
+              help="Scheme, with parameters as name:k=v,...")
+@click.option("--length", "-n", type=Count(), help="Symbols to draw (default: the scenario's length).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the drawn stream.")
+@click.option("--input", "input_path", help="Encode this symbol file (labels, text or .npy) instead of drawing.")
+@OUTPUT
+@FORCE
+def encode(scenario, model, scheme, length, seed, input_path, output, force):
+    """Encode a message stream with a code built from a model q, into a .csim file.
+
+    The stream is drawn from the scenario's source (as `codesim sample` draws it), or read from
+    --input. The file records the code, the alphabet, q and p, so `codesim decode` and
+    `codesim inspect` need nothing else.
+
+    \b
+    Example:
+        codesim encode scenarios/nasa-temperature.toml --model uniform --scheme huffman -o stream.csim
+    """
+    if input_path is not None and (length is not None or seed is not None):
+        raise click.UsageError("--length and --seed draw a stream; --input reads one: give one or the other")
+    sc = load(scenario)
+    if model is None:
+        if len(sc.models) != 1:
+            raise click.UsageError(f"--model is needed: {scenario} has models {', '.join(sc.models)}")
+        model = next(iter(sc.models))
+    sc = _scenario(sc, (model,), length, None, seed, ())
+    q = sc.models[model]
+    if input_path is not None:
+        stream, layout = streamio.read_symbols(input_path, sc.alphabet)
+        origin = {"input": input_path, "layout": layout}
+    else:
+        stream, origin = _stream(sc), {"seed": sc.run.seed}
+    coder = scheme.build(q)
+    bits = coder.encode(stream)
+    meta = {"scenario": sc.title, "model": model, **origin}
+    data = container.dumps(coder, bits, stream.size, sc.alphabet, model=q.probs, source=sc.source.probs, meta=meta)
+    streamio.write_output(output, data, force)
+    per = len(bits) / stream.size if stream.size else 0.0
+    click.echo(f"{stream.size} symbols -> {len(bits)} bits ({per:.4f} bits/symbol) with {scheme.label} "
+               f"from model '{model}'; H(p) = {entropy(sc.source):.4f}, "
+               f"D(p||q) = {kl_divergence(sc.source, q):.4f} bits/symbol -> {output}")
+
+
+@main.command()
+@click.argument("stream_file", metavar="FILE.csim", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(streamio.FORMATS),
+              help="Output format; default: that of the encoded input file, else from the name.")
+@OUTPUT
+@FORCE
+def decode(stream_file, fmt, output, force):
+    """Decode a .csim file and write the symbols' labels back.
+
+    A stream read with `codesim encode --input` is written back byte for byte as it was read
+    (text or npy). A corrupt, truncated or foreign file is an error, and no output is written.
+
+    \b
+    Example:
+        codesim decode stream.csim -o decoded.txt
+    """
+    header, stream = container.decode_file(stream_file)
+    layout = dict(header.meta.get("layout") or {})
+    wanted = fmt or (layout.get("format") if output == "-" else streamio.guess_format(output, layout.get("format")))
+    if wanted != layout.get("format"):
+        layout = {"format": wanted}
+    streamio.write_output(output, streamio.render_symbols(stream, header.alphabet, layout), force)
+    click.echo(f"decoded {stream.size} symbols from {stream_file} -> {output}", err=True)
+
+
+@main.command()
+@click.argument("stream_file", metavar="FILE.csim", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--symbols", "-k", "limit", type=click.IntRange(min=0), default=20, show_default=True,
+              help="How many symbols to show in the annotated view.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def inspect(stream_file, limit, fmt):
+    """Show what a .csim file holds: header and checksums, the code table, and the first symbols
+    with their codewords (or intervals, for arithmetic coding), bit positions, costs, and running
+    totals of bits against the ideal length sum -log2 q(x).
+
+    \b
+    Example:
+        codesim inspect stream.csim --symbols 10
+    """
+    doc, problem = inspect_file(stream_file, limit)
+    click.echo(report.inspection(doc, fmt))
+    if problem:
+        raise click.ClickException(problem)

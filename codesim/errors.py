@@ -26,6 +26,10 @@ class DecodeError(CodesimError):
     """A bitstream that does not decode to the promised number of symbols."""
 
 
+class ContainerError(CodesimError):
+    """A .csim file that is not one, is damaged, truncated, or describes an impossible code."""
+
+
 def did_you_mean(name: str, choices) -> str:
     """`` (did you mean 'x'?)`` when one of ``choices`` is close to ``name``, else ``""``."""
     import difflib

@@ -61,7 +61,8 @@ def _number(x: float, digits: int = 4) -> str:
         return "inf" if x > 0 else "-inf"
     if math.isnan(x):
         return "n/a"
-    return f"{x:.{digits}f}"
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.0000"
 
 
 def _cell(m: Measurement, attr: str, extra: dict[str, str] | None = None) -> str:
@@ -258,3 +259,67 @@ def bench_table(rows, fmt: str = "table") -> str:
     fmt_line = lambda cells: "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
                                        for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
     return "\n".join([fmt_line(header), fmt_line(["-" * w for w in widths]), *map(fmt_line, body)])
+
+
+def _grid(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    """Aligned columns: the first ``left`` columns left-aligned, the rest right-aligned."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda cells: "  ".join(c.ljust(w) if i < left else c.rjust(w)
+                                   for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return [line(header), line(["-" * w for w in widths]), *map(line, rows)]
+
+
+def _json_safe(value: Any) -> Any:
+    return _finite(value, "", [])
+
+
+def inspection(doc: dict[str, Any], fmt: str = "text") -> str:
+    """``codesim inspect``: header, code table and the annotated first symbols."""
+    if fmt == "json":
+        return json.dumps(_json_safe(doc), indent=2, allow_nan=False)
+    ck = doc["checksums"]
+    ok = lambda c: f"{c['crc32']} ({'ok' if c['ok'] else 'MISMATCH'})"
+    params = ", ".join(f"{k}={v}" for k, v in doc["params"].items()) or "none"
+    bps = "n/a" if doc["bits_per_symbol"] is None else f"{doc['bits_per_symbol']:.4f}"
+    out = [
+        f"file            {doc['file']}",
+        f"format version  {doc['version']}",
+        f"scheme          {doc['scheme']} (parameters: {params})",
+        f"alphabet        {doc['alphabet_size']} symbols",
+        f"symbols         {doc['symbols']}",
+        f"payload         {doc['payload_bits']} bits ({bps} bits/symbol)",
+        f"header CRC32    {ok(ck['header'])}",
+        f"payload CRC32   {ok(ck['payload'])}",
+    ]
+    out += [f"{k:<15} {v}" for k, v in doc["meta"].items() if not isinstance(v, dict)]
+    table = doc.get("table") or []
+    if table:
+        cols = [c for c in ("symbol", "p", "q", "codeword", "length", "frequency", "cost_bits", "ideal_bits")
+                if c in table[0]]
+        names = {"ideal_bits": "-log2 q", "cost_bits": "-log2 f/2^P"}
+        rows = [[_show_value(r[c]) for c in cols] for r in table]
+        out += ["", "Code table:", *_grid([names.get(c, c) for c in cols], rows, left=1)]
+    steps = doc.get("trace") or []
+    if steps:
+        cols = [c for c in ("index", "symbol", "symbols", "lane", "position", "codeword", "bits", "low", "high",
+                            "emitted", "cost_bits", "ideal_bits", "total_bits", "total_cost",
+                            "interval_bits", "total_ideal", "excess") if c in steps[0]]
+        names = {"ideal_bits": "-log2 q", "total_ideal": "ideal so far", "total_bits": "bits so far",
+                 "total_cost": "cost so far", "interval_bits": "-log2 width", "cost_bits": "cost",
+                 "position": "bit pos", "bits": "bits out" if "low" in steps[0] else "bits"}
+        rows = [[_show_value(r[c], c) for c in cols] for r in steps]
+        out += ["", f"First {len(steps)} symbols: {doc.get('trace_note', '')}.",
+                *_grid([names.get(c, c) for c in cols], rows, left=2)]
+    return "\n".join(out)
+
+
+def _show_value(value: Any, column: str = "") -> str:
+    if isinstance(value, float):
+        if column in ("low", "high"):
+            return f"{value:.10f}"
+        return _number(value)
+    if isinstance(value, list):
+        return " ".join(map(str, value))
+    if column == "emitted" and len(str(value)) > 32:
+        return "..." + str(value)[-29:]
+    return str(value)

@@ -60,7 +60,10 @@ def _gain(q: float, f: int) -> float:
 
 def check_frequencies(freqs, precision: int) -> np.ndarray:
     """Frequencies read back from a config: every one >= 1 and their sum exactly 2^precision."""
-    f = np.asarray(freqs)
+    try:
+        f = np.asarray(freqs)
+    except (TypeError, ValueError):
+        raise CodesimError("frequencies must be a non-empty list of integers") from None
     if f.ndim != 1 or f.size == 0 or f.dtype.kind not in "iu":
         raise CodesimError("frequencies must be a non-empty list of integers")
     if f.min() < 1:
@@ -79,7 +82,16 @@ class FrequencyCoder(Coder):
 
     kind: ClassVar[str] = "frequencies"
 
+    #: Largest precision any stream coder accepts; checked before 2^precision is ever formed.
+    max_precision: ClassVar[int] = 32
+
     def __init__(self, freqs, precision: int, scheme: str, params: dict[str, Any]):
+        if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or not (
+            1 <= precision <= self.max_precision
+        ):
+            raise CodesimError(f"precision must be an integer from 1 to {self.max_precision}, got {precision!r}")
+        if not isinstance(params, dict):
+            raise CodesimError(f"a coder's params are a table of name = value, got {params!r}")
         self.precision = int(precision)
         self.freqs = check_frequencies(freqs, self.precision)
         self.freqs.setflags(write=False)
@@ -102,4 +114,8 @@ class FrequencyCoder(Coder):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "FrequencyCoder":
-        return cls(np.asarray(config["freqs"]), config["precision"], config["scheme"], config.get("params", {}))
+        try:
+            freqs, precision, scheme = config["freqs"], config["precision"], config["scheme"]
+        except (KeyError, TypeError):
+            raise CodesimError(f"a {cls.__name__} config needs scheme, precision and freqs") from None
+        return cls(np.asarray(freqs), precision, scheme, config.get("params", {}))

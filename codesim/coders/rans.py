@@ -84,9 +84,13 @@ class RansCoder(FrequencyCoder):
     symbols_per_lane: ClassVar[int] = SYMBOLS_PER_LANE
 
     def __init__(self, freqs, precision: int, scheme: str = "rans", params: dict[str, Any] | None = None):
+        if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or not (
+            1 <= precision <= MAX_PRECISION
+        ):
+            raise CodesimError(f"rans precision is {precision!r}: it must be an integer from 1 to {MAX_PRECISION}")
+        if params is not None and not isinstance(params, dict):
+            raise CodesimError(f"a coder's params are a table of name = value, got {params!r}")
         precision = int(precision)
-        if not 1 <= precision <= MAX_PRECISION:
-            raise CodesimError(f"rans precision is {precision}: it must be from 1 to {MAX_PRECISION}")
         params = dict(params or {})
         lanes = params.get("lanes", DEFAULT_LANES)
         if isinstance(lanes, bool) or not isinstance(lanes, (int, np.integer)) or not 1 <= lanes <= MAX_LANES:

@@ -37,11 +37,14 @@ class Param:
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise SchemeError(f"{where} must be {self._describe()}, got {value!r}")
         if self.kind is int:
-            if float(value) != int(value):
+            if isinstance(value, (float, np.floating)) and (not np.isfinite(value) or value != int(value)):
                 raise SchemeError(f"{where} must be {self._describe()}, got {value!r}")
             value = int(value)
         else:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise SchemeError(f"{where} must be {self._describe()}, got {value!r}") from None
         if (self.minimum is not None and value < self.minimum) or (
             self.maximum is not None and value > self.maximum
         ):

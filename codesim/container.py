@@ -1,0 +1,771 @@
+"""Encoded streams as files: the .csim container, format version 1.
+
+A .csim file holds one encoded message stream and all a decoder needs besides: the coder's config
+(integer code lengths or integer quantised frequencies, exactly what ``coder.get_config()`` returns),
+the alphabet's labels, the symbol count and the payload's length in bits. The model q and the source p
+may ride along as floats, for display only: the decoder never rebuilds a code from floats.
+
+>>> import numpy as np
+>>> from codesim.coders import build
+>>> code = build("huffman", [0.5, 0.25, 0.25])
+>>> data = dumps(code, code.encode(np.array([0, 2, 1])), 3, ["a", "b", "c"], meta={"seed": 7})
+>>> header, coder, bits = loads(data)
+>>> header.alphabet, header.meta, coder.decode(bits, header.symbols).tolist()
+(('a', 'b', 'c'), {'seed': 7}, [0, 2, 1])
+
+Layout
+------
+Integers are unsigned and little-endian (as in zstd and xz). J is the header's length in bytes and
+P = ceil(payload_bits / 8)::
+
+    offset    size  field
+    0         8     magic: 89 43 53 4D 0D 0A 1A 0A (0x89, "CSM", CR LF, Ctrl-Z, LF)
+    8         1     version: 1
+    9         3     flags: reserved, every bit 0
+    12        4     J: header length in bytes, 2 .. MAX_HEADER_BYTES
+    16        8     n: symbol count, 0 .. MAX_SYMBOLS
+    24        8     payload_bits: 0 .. MAX_PAYLOAD_BITS
+    32        J     header: one JSON object, UTF-8 (below)
+    32+J      4     header CRC-32 of bytes 8 .. 32+J-1 (version to the end of the header)
+    36+J      P     payload: the coder's bits, the first in the most significant bit of the first
+                    byte; the last byte's unused low bits are zero
+    36+J+P    4     payload CRC-32 of the P payload bytes
+    40+J+P          end of file: nothing may follow
+
+The magic is PNG's signature with "CSM" for "PNG": the non-ASCII first byte is damaged by a channel
+that strips the eighth bit, CR LF and the final LF are damaged by line-ending conversion in either
+direction, and Ctrl-Z stops a DOS ``type``. The version byte comes right after it, so a later version
+may change everything that follows; a reader refuses a version it does not know, and reserved flags
+that are set, instead of guessing (xz refuses set reserved bits in its stream flags, zstd its frame
+header's reserved bit, for the same reason: they may mean a feature the reader does not have).
+CRC-32 is ``zlib.crc32``, the CRC of PNG, gzip and xz; like xz, which checks its stream header with a
+CRC of its own, the header and the payload are checked apart, so a damaged payload still shows its
+header. The sizes sit in fixed fields before the JSON (as zstd puts the content size in its frame
+header), so a reader compares them with the file's length before it parses or allocates anything.
+
+Header
+------
+::
+
+    {"coder":    {"scheme": "huffman", "params": {}, "lengths": [2, 1, 5, 4, 4, 5, 5, 5]},
+     "alphabet": [100, 105, 110, 145, 160, 162, 174, 180],
+     "model":    [0.3, 0.4, 0.05, 0.06, 0.07, 0.02, 0.05, 0.05],
+     "source":   null,
+     "meta":     {"scenario": "NASA planet temperatures", "model": "matched", "seed": 1948}}
+
+``coder`` and ``alphabet`` are required; ``model`` and ``source`` (one float per symbol, or null) and
+``meta`` (any JSON object) are optional; no other key is allowed. Labels keep their JSON type: an
+integer (``1``), a number with a fraction or exponent (``1.0``, a Python float) or a string. NaN and
+Infinity are not JSON and are refused, as are duplicate keys. The coder config by scheme family:
+
+- ``fixed``, ``shannon``, ``huffman``, ``shannon-fano``, ``shannon-fano-elias``, ``huffman-limited``
+  (params ``max_length``): ``lengths``, one codeword length (1 to 256) per symbol. Codewords are
+  canonical as in DEFLATE (RFC 1951, 3.2.2): in order of length, then symbol index, each codeword is
+  the previous one plus one, shifted left to its length. The payload is the codewords, concatenated.
+- ``block-huffman`` (params ``k``): ``tuple_lengths`` for the K^k tuples (a tuple's index is its k
+  symbols read as base-K digits, the first the most significant) and ``leftover_lengths`` for the K
+  symbols, both canonical. The payload holds the codewords of the last n mod k symbols, then those
+  of the tuples.
+- ``arithmetic`` (params ``precision``), ``rans`` (params ``lanes``, ``precision``): ``precision`` P
+  (equal to the parameter) and ``freqs``, one integer >= 1 per symbol, summing to 2^P. The payload is
+  the coder's bitstream, as :mod:`codesim.coders.arithmetic` and :mod:`codesim.coders.rans` define it.
+
+Checks
+------
+:func:`parse` checks the structure: magic, version, flags, sizes against the limits and the file's
+length, the header's UTF-8, JSON and field types, and the payload's padding; it computes both CRCs and
+reports a mismatch in its result (``codesim inspect`` shows a damaged file as far as it can).
+:func:`loads` also refuses a CRC mismatch, an unknown scheme, parameters the scheme does not take, a
+code table whose size is not the alphabet's, code lengths that are over-subscribed (Kraft sum > 1), or
+incomplete where the scheme always builds complete codes (``huffman``, ``huffman-limited``,
+``shannon-fano``, ``block-huffman``; one symbol has the single 1-bit codeword), ``fixed`` lengths that
+are not all ceil(log2 K), frequencies with a zero or not summing to 2^P, and, for prefix and block
+codes, a payload too short or too long for n symbols. Then it rebuilds the coder. Every failure is a
+:class:`~codesim.errors.ContainerError` (a payload that does not decode, a DecodeError) whose one-line
+message names the file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+import struct
+import sys
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from bitarray import bitarray
+
+from .coders import Coder, from_config
+from .coders import get as get_scheme
+from .coders.base import MAX_CODEWORD_BITS
+from .coders.block import MAX_TUPLES
+from .errors import CodesimError, ContainerError, DecodeError
+
+MAGIC = b"\x89CSM\r\n\x1a\n"
+VERSION = 1
+#: Versions this module reads.
+SUPPORTED_VERSIONS = (1,)
+#: The most symbols a file may claim. Decoding holds all of them in memory (one or two bytes each),
+#: and a stream coder may code a likely symbol in a tiny fraction of a bit, so the payload's size
+#: cannot bound the count: this does. It is also the longest stream codesim simulates (simulate.MAX_LENGTH).
+MAX_SYMBOLS = 10**8
+#: The most symbols in an alphabet: the largest table rans (2^16 frequency slots) and block-huffman
+#: (2^16 tuples) build, and a prefix code of that size rebuilds in a tenth of a second.
+MAX_ALPHABET = 1 << 16
+#: The largest JSON header. The largest alphabet with its labels, code table, q and p takes a few MiB.
+#: The bound matters because the JSON parser's objects can take over 20 times the text they come
+#: from (a header of nested empty lists: about 400 MB for 16 MiB).
+MAX_HEADER_BYTES = 16 << 20
+#: The largest payload: MAX_SYMBOLS codewords of the longest length a prefix code may have (256 bits)
+#: fit, as do the stream coders' payloads, which spend at most about 32 bits per symbol.
+MAX_PAYLOAD_BITS = 1 << 35
+
+#: magic, version, flags, header length, symbol count, payload bits.
+_LEAD = struct.Struct("<8sB3sIQQ")
+LEAD_BYTES = _LEAD.size
+_CRC = struct.Struct("<I")
+CRC_BYTES = _CRC.size
+#: The smallest file: the fixed fields, "{}" and two CRCs.
+MIN_FILE_BYTES = LEAD_BYTES + 2 + 2 * CRC_BYTES
+
+_KEYS = ("coder", "alphabet", "model", "source", "meta")
+#: The table fields of each coder family, by the ``kind`` of the class that restores it.
+_TABLES = {
+    "prefix": ("lengths",),
+    "block": ("tuple_lengths", "leftover_lengths"),
+    "frequencies": ("precision", "freqs"),
+}
+#: Prefix schemes whose codes are always complete (Kraft sum 1) beyond one symbol: every internal
+#: node of a Huffman or Fano tree has two children, and package-merge picks a complete code.
+_COMPLETE = frozenset({"huffman", "huffman-limited", "shannon-fano"})
+#: Frequency tables above 2^64 are no coder's: a bound before ``1 << precision`` is ever computed.
+_MAX_PRECISION = 64
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a .csim file says about its stream, besides the payload bits."""
+
+    version: int
+    coder: dict  # the coder's get_config()
+    alphabet: tuple  # labels: int, float or str
+    model: tuple[float, ...] | None
+    source: tuple[float, ...] | None
+    meta: dict
+    symbols: int
+    payload_bits: int
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A structurally valid file; the CRCs are those stored in it, ``*_ok`` whether they match."""
+
+    header: Header
+    payload: bitarray
+    header_crc: int
+    header_crc_ok: bool
+    payload_crc: int
+    payload_crc_ok: bool
+
+
+class _Invalid(Exception):
+    """A header field that fails a check; the reader adds the file name, the writer its own prefix."""
+
+    def __init__(self, message: str, corrupt: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.corrupt = corrupt  # ill-formed rather than well-formed but impossible
+
+    def reading(self, where: str) -> ContainerError:
+        return ContainerError(f"{where}: {'header corrupt: ' if self.corrupt else ''}{self.message}")
+
+
+# -- writing ------------------------------------------------------------------------------------------
+
+
+def dumps(coder: Coder, bits: bitarray, symbols: int, alphabet, *, model=None, source=None,
+          meta: dict | None = None) -> bytes:
+    """The .csim file for ``bits``, the encoding of ``symbols`` symbols by ``coder``.
+
+    ``alphabet`` has one label per symbol; ``model`` and ``source`` (probability vectors or
+    Distributions) and ``meta`` (a JSON-able dict) are stored for display. Whatever a reader would
+    refuse is refused here, as a ContainerError.
+    """
+
+    def refuse(problem: str) -> ContainerError:
+        return ContainerError(f"cannot write a .csim file: {problem}")
+
+    if not isinstance(coder, Coder):
+        raise refuse(f"expected a Coder, got {type(coder).__name__}")
+    if not isinstance(bits, bitarray):
+        raise refuse(f"expected the encoded bits as a bitarray, got {type(bits).__name__}")
+    if (isinstance(symbols, bool) or not isinstance(symbols, (int, np.integer))
+            or not 0 <= symbols <= MAX_SYMBOLS):
+        raise refuse(f"the symbol count is {symbols!r}: an integer from 0 to {MAX_SYMBOLS}")
+    if len(bits) > MAX_PAYLOAD_BITS:
+        raise refuse(f"{len(bits)} payload bits are over the limit of {MAX_PAYLOAD_BITS} (2^35)")
+    if meta is not None and (not isinstance(meta, dict) or not all(isinstance(k, str) for k in meta)):
+        raise refuse("meta must be a dict with string keys")
+    try:
+        labels = [_plain(label) for label in alphabet]
+        header = {
+            "coder": coder.get_config(),
+            "alphabet": list(_check_alphabet(labels, "alphabet")),
+            "model": _vector_out(model, "model", len(labels)),
+            "source": _vector_out(source, "source", len(labels)),
+            "meta": {} if meta is None else meta,
+        }
+    except _Invalid as exc:
+        raise refuse(exc.message) from None
+    except TypeError:
+        raise refuse(f"the alphabet must be a sequence of labels, got {type(alphabet).__name__}") from None
+    try:
+        raw = json.dumps(header, ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                         default=_plain_default).encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
+        raise refuse(f"the header is not JSON ({_one_line(exc)})") from None
+    if len(raw) > MAX_HEADER_BYTES:
+        raise refuse(f"the header takes {len(raw)} bytes, over the limit of {MAX_HEADER_BYTES}")
+    # Check what a reader will see, the JSON just written, with the reader's own checks.
+    try:
+        written = _header_fields(_json_object(raw))
+        family = _check_coder(written["coder"], len(written["alphabet"]))
+        _check_span(written["coder"], family, int(symbols), len(bits))
+    except _Invalid as exc:
+        raise refuse(exc.message) from None
+    big = bits if bits.endian == "big" else bitarray(bits, endian="big")
+    payload = big.tobytes()  # bitarray pads the last byte with zeros
+    lead = _LEAD.pack(MAGIC, VERSION, bytes(3), len(raw), int(symbols), len(bits))
+    covered = lead[8:] + raw
+    return b"".join((lead, raw, _CRC.pack(zlib.crc32(covered)), payload, _CRC.pack(zlib.crc32(payload))))
+
+
+def _plain(value):
+    """numpy scalars as the Python values JSON writes; anything else as it is."""
+    if isinstance(value, np.generic) and not isinstance(value, np.bool_):
+        return value.item()
+    return value
+
+
+def _plain_default(value):
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON-able")
+
+
+def _vector_out(values, name: str, size: int) -> list[float] | None:
+    if values is None:
+        return None
+    values = getattr(values, "probs", values)
+    try:
+        vec = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _Invalid(f"{name} must be a vector of probabilities") from None
+    if vec.ndim != 1:
+        raise _Invalid(f"{name} must be a flat vector of probabilities")
+    return list(_check_vector(vec.tolist(), name, size))
+
+
+# -- reading ------------------------------------------------------------------------------------------
+
+
+def parse(data: bytes, where: str = "file") -> Parsed:
+    """The structure of a .csim file, checked; CRC mismatches are reported in the result, not raised."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"parse() takes the file's bytes, not {type(data).__name__}")
+    data = bytes(data)
+    flags, hlen, n, nbits = _lead(data[:LEAD_BYTES], len(data), where)
+    end = LEAD_BYTES + hlen
+    header_crc = _CRC.unpack_from(data, end)[0]
+    header_ok = zlib.crc32(memoryview(data)[8:end]) == header_crc
+    try:
+        if flags != bytes(3):
+            raise ContainerError(
+                f"{where}: reserved flags are set ({flags.hex()}): written by a newer codesim, or not "
+                f"by codesim (version {VERSION} writes zeros)"
+            )
+        try:
+            fields = _header_fields(_json_object(data[LEAD_BYTES:end]))
+        except _Invalid as exc:
+            raise exc.reading(where) from None
+    except ContainerError as exc:
+        if header_ok:
+            raise
+        raise ContainerError(f"{exc} (and the header CRC does not match: the file is damaged)") from None
+    start = end + CRC_BYTES
+    size = -(-nbits // 8)
+    raw = data[start : start + size]
+    payload_crc = _CRC.unpack_from(data, start + size)[0]
+    payload_ok = zlib.crc32(raw) == payload_crc
+    spare = size * 8 - nbits
+    if payload_ok and spare and raw[-1] & ((1 << spare) - 1):
+        raise ContainerError(
+            f"{where}: non-zero padding bits: the last payload byte is {raw[-1]:08b} but its low {spare} "
+            f"bits, after the {nbits}-bit payload, must be zeros"
+        )
+    payload = bitarray(endian="big")
+    payload.frombytes(raw)
+    del payload[nbits:]
+    header = Header(VERSION, fields["coder"], fields["alphabet"], fields["model"], fields["source"],
+                    fields["meta"], n, nbits)
+    return Parsed(header, payload, header_crc, header_ok, payload_crc, payload_ok)
+
+
+def loads(data: bytes, where: str = "file") -> tuple[Header, Coder, bitarray]:
+    """The header, the rebuilt coder and the payload bits of a .csim file; ContainerError if anything
+    is wrong with it (decoding the payload is :func:`decode_payload`'s job)."""
+    parsed = parse(data, where)
+    header = parsed.header
+    if not parsed.header_crc_ok:
+        raise ContainerError(
+            f"{where}: header corrupt: its CRC-32 does not match (stored {parsed.header_crc:08x})"
+        )
+    if not parsed.payload_crc_ok:
+        raise ContainerError(
+            f"{where}: payload corrupt: its CRC-32 does not match (stored {parsed.payload_crc:08x})"
+        )
+    try:
+        family = _check_coder(header.coder, len(header.alphabet))
+        _check_span(header.coder, family, header.symbols, header.payload_bits)
+    except _Invalid as exc:
+        raise exc.reading(where) from None
+    return header, _rebuild(header, where), parsed.payload
+
+
+def decode_payload(header: Header, coder: Coder, bits: bitarray, where: str = "file") -> np.ndarray:
+    """The symbol indices the payload encodes; DecodeError (or ContainerError) naming ``where``."""
+    scheme = header.coder.get("scheme")
+    try:
+        out = coder.decode(bits, header.symbols)
+    except DecodeError as exc:
+        raise DecodeError(f"{where}: the payload does not decode: {_one_line(exc)}") from None
+    except CodesimError as exc:
+        raise ContainerError(f"{where}: the payload does not decode: {_one_line(exc)}") from None
+    except Exception as exc:  # a coder's own bug on hostile bits must still reach the user as one line
+        raise ContainerError(
+            f"{where}: the payload does not decode (scheme {scheme!r} raised {type(exc).__name__}: "
+            f"{_one_line(exc)})"
+        ) from None
+    if len(out) != header.symbols:
+        raise DecodeError(f"{where}: the payload decoded to {len(out)} symbols, not {header.symbols}")
+    return out
+
+
+def read(path) -> tuple[Header, Coder, bitarray]:
+    """:func:`loads` of a file."""
+    return loads(read_bytes(path), os.fsdecode(os.fspath(path)))
+
+
+def read_bytes(path) -> bytes:
+    """A file's bytes, for :func:`parse` or :func:`loads`; its first 32 bytes are checked (magic,
+    version, limits, and for a regular file its size) before the rest is read."""
+    where = os.fsdecode(os.fspath(path))
+    try:
+        with open(path, "rb") as f:
+            info = os.fstat(f.fileno())
+            lead = f.read(LEAD_BYTES)
+            known = info.st_size if stat.S_ISREG(info.st_mode) else None
+            _, hlen, _, nbits = _lead(lead, known, where)
+            total = LEAD_BYTES + hlen + CRC_BYTES + -(-nbits // 8) + CRC_BYTES
+            return lead + _read_at_most(f, total - len(lead) + 1)  # one byte more shows trailing bytes
+    except OSError as exc:
+        raise ContainerError(f"{where}: cannot read ({exc.strerror or exc})") from None
+
+
+def decode_file(path) -> tuple[Header, np.ndarray]:
+    """The header of a .csim file and the symbol indices it decodes to."""
+    header, coder, bits = read(path)
+    return header, decode_payload(header, coder, bits, os.fsdecode(os.fspath(path)))
+
+
+def _read_at_most(f, limit: int) -> bytes:
+    # In pieces: a pipe's size is unknown, and read(limit) would reserve the whole claimed size.
+    chunks, have = [], 0
+    while have < limit:
+        chunk = f.read(min(1 << 20, limit - have))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        have += len(chunk)
+    return b"".join(chunks)
+
+
+def _lead(head: bytes, size: int | None, where: str) -> tuple[bytes, int, int, int]:
+    """(flags, header length, symbols, payload bits) from the first bytes, with the file's size
+    (None: not known yet) checked against them."""
+    if len(head) < LEAD_BYTES:
+        size = len(head)
+    magic = head[:8]
+    short = f"{where}: truncated: a codesim file needs at least {MIN_FILE_BYTES} bytes, has {size}"
+    if magic != MAGIC:
+        if not magic:
+            raise ContainerError(f"{where}: not a codesim file: it is empty")
+        if MAGIC.startswith(magic):
+            raise ContainerError(short)
+        found = f"{magic.hex(' ')}, expected {MAGIC.hex(' ')}"
+        damage = _transfer_damage(magic)
+        if damage:
+            raise ContainerError(f"{where}: damaged signature ({found}): {damage}")
+        raise ContainerError(f"{where}: not a codesim file (bad magic: {found})")
+    if len(head) < 9:
+        raise ContainerError(short)
+    if head[8] not in SUPPORTED_VERSIONS:
+        known = ", ".join(map(str, SUPPORTED_VERSIONS))
+        newer = " (written by a newer codesim?)" if head[8] > VERSION else ""
+        raise ContainerError(
+            f"{where}: unsupported version {head[8]}: this codesim reads version {known}{newer}"
+        )
+    if len(head) < LEAD_BYTES:
+        raise ContainerError(f"{where}: truncated: the fixed header needs {LEAD_BYTES} bytes, has {size}")
+    _, _, flags, hlen, n, nbits = _LEAD.unpack(head)
+    if hlen > MAX_HEADER_BYTES:
+        raise ContainerError(f"{where}: header length {hlen} bytes is over the limit of {MAX_HEADER_BYTES} "
+                             "(16 MiB)")
+    if n > MAX_SYMBOLS:
+        raise ContainerError(f"{where}: symbol count {n} is over the limit of {MAX_SYMBOLS} (10^8)")
+    if nbits > MAX_PAYLOAD_BITS:
+        raise ContainerError(
+            f"{where}: payload length {nbits} bits is over the limit of {MAX_PAYLOAD_BITS} (2^35)"
+        )
+    nbytes = -(-nbits // 8)
+    total = LEAD_BYTES + hlen + CRC_BYTES + nbytes + CRC_BYTES
+    if size is not None and size < total:
+        raise ContainerError(f"{where}: truncated: a {hlen}-byte header and a {nbits}-bit payload need "
+                             f"{total} bytes, has {size}")
+    if size is not None and size > total:
+        extra = size - total
+        raise ContainerError(
+            f"{where}: {extra} trailing byte{'s' if extra > 1 else ''} after the payload CRC (the file "
+            f"has {size} bytes, its fields account for {total})"
+        )
+    return flags, hlen, n, nbits
+
+
+def _transfer_damage(magic: bytes) -> str:
+    """A hint when the magic is PNG-style damaged rather than foreign (see the module notes)."""
+    if magic[1:4] != MAGIC[1:4]:
+        return ""
+    if magic[0] == MAGIC[0] & 0x7F:
+        return "its first byte lost its high bit (copied through a 7-bit channel?)"
+    if magic[0] == MAGIC[0]:
+        return "its line-ending bytes were changed (copied in text mode?)"
+    return ""
+
+
+# -- header fields ------------------------------------------------------------------------------------
+
+
+def _json_object(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Invalid(f"not valid UTF-8 (at header byte {exc.start})", corrupt=True) from None
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except RecursionError:
+        raise _Invalid("not valid JSON (nested too deeply)", corrupt=True) from None
+    except ValueError as exc:  # bad JSON, a duplicate key, NaN, or an integer too long to convert
+        raise _Invalid(f"not valid JSON ({_one_line(exc)})", corrupt=True) from None
+
+
+def _unique_keys(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:  # json would keep the last silently; a writer never repeats a key
+            raise ValueError(f"key {_show(key)} appears twice")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _header_fields(obj: Any) -> dict[str, Any]:
+    """The header's fields, typed and checked (the coder config only for its shape)."""
+    if not isinstance(obj, dict):
+        raise _Invalid(f"the header is {_kind(obj)}, not a JSON object", corrupt=True)
+    for key in obj:
+        if key not in _KEYS:
+            raise _Invalid(f"unknown field {_show(key)} (a version {VERSION} header has {', '.join(_KEYS)})",
+                           corrupt=True)
+    for key in ("coder", "alphabet"):
+        if key not in obj:
+            raise _Invalid(f"field {key!r} is missing", corrupt=True)
+    coder = obj["coder"]
+    if not isinstance(coder, dict) or not isinstance(coder.get("scheme"), str):
+        raise _Invalid(f"field 'coder' is {_show(coder)}, not an object with a 'scheme' name", corrupt=True)
+    alphabet = _check_alphabet(obj["alphabet"], "field 'alphabet'")
+    meta = obj.get("meta", {})
+    if not isinstance(meta, dict):
+        raise _Invalid(f"field 'meta' is {_kind(meta)}, not an object", corrupt=True)
+    return {
+        "coder": coder,
+        "alphabet": alphabet,
+        "model": _check_vector(obj.get("model"), "field 'model'", len(alphabet)),
+        "source": _check_vector(obj.get("source"), "field 'source'", len(alphabet)),
+        "meta": meta,
+    }
+
+
+def _check_alphabet(labels: Any, name: str) -> tuple:
+    if not isinstance(labels, list):
+        raise _Invalid(f"{name} is {_kind(labels)}, not a list of labels", corrupt=True)
+    if not 1 <= len(labels) <= MAX_ALPHABET:
+        raise _Invalid(f"{name} has {len(labels)} labels: an alphabet has 1 to {MAX_ALPHABET}", corrupt=True)
+    seen: dict = {}
+    for i, label in enumerate(labels):
+        if isinstance(label, bool) or not isinstance(label, (int, float, str)):
+            raise _Invalid(f"{name} entry {i + 1} is {_show(label)}: labels are integers, numbers or strings",
+                           corrupt=True)
+        if isinstance(label, float) and not math.isfinite(label):
+            raise _Invalid(f"{name} entry {i + 1} is {label}: labels must be finite", corrupt=True)
+        if label in seen:  # as Distribution has it: 1 and 1.0 are the same label
+            raise _Invalid(f"{name} entries {seen[label] + 1} and {i + 1} are both {_show(label)}: labels "
+                           "must be distinct", corrupt=True)
+        seen[label] = i
+    return tuple(labels)
+
+
+def _check_vector(values: Any, name: str, size: int) -> tuple[float, ...] | None:
+    if values is None:
+        return None
+    if not isinstance(values, list):
+        raise _Invalid(f"{name} is {_kind(values)}, not a list of probabilities or null", corrupt=True)
+    if len(values) != size:
+        raise _Invalid(f"{name} has {len(values)} entries, the alphabet {size}", corrupt=True)
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= sys.float_info.max:
+            raise _Invalid(f"{name} entry {i + 1} is {_show(v)}: probabilities are finite numbers >= 0",
+                           corrupt=True)
+    return tuple(float(v) for v in values)
+
+
+# -- the coder config ---------------------------------------------------------------------------------
+
+
+def _family(name: str) -> str | None:
+    """The coder family of a registered scheme: the ``kind`` of the class that restores it."""
+    if len(name) > 100:  # no scheme is called that; spare the did-you-mean search a huge string
+        raise _Invalid(f"field 'coder.scheme': unknown scheme {_show(name)}")
+    try:
+        scheme = get_scheme(name)
+    except CodesimError as exc:  # "unknown scheme 'x' (did you mean ...) (schemes: ...)"
+        raise _Invalid(f"field 'coder.scheme': {_one_line(exc)}") from None
+    owner = getattr(scheme.restore, "__self__", None)
+    return getattr(owner, "kind", None) if isinstance(owner, type) else None
+
+
+def _check_coder(config: dict, size: int) -> str | None:
+    """Check a coder config against its scheme before anything is built from it; returns its family."""
+    name = config["scheme"]
+    family = _family(name)
+    if family not in _TABLES:
+        return None  # a scheme this module has no checks for: its restore() is the only judge
+    expected = {"scheme", "params", *_TABLES[family]}
+    for key in sorted(expected - config.keys()):
+        raise _Invalid(f"field 'coder.{key}' is missing", corrupt=True)
+    for key in sorted(config.keys() - expected):
+        raise _Invalid(f"field 'coder.{_key(key)}' is not part of a {name!r} config", corrupt=True)
+    params = _check_params(name, config["params"])
+    if family == "prefix":
+        lengths = _lengths(config["lengths"], "coder.lengths", size)
+        _check_prefix(lengths, "coder.lengths", name in _COMPLETE, name)
+        if name == "fixed":
+            width = max(1, (size - 1).bit_length())
+            if any(v != width for v in lengths):
+                raise _Invalid(f"field 'coder.lengths' is not a fixed-length code: {size} symbols take "
+                               f"{width} bits each")
+        if "max_length" in params and max(lengths) > params["max_length"]:
+            raise _Invalid(f"field 'coder.lengths' has a {max(lengths)}-bit codeword, over "
+                           f"max_length={params['max_length']}")
+    elif family == "block":
+        leftover = _lengths(config["leftover_lengths"], "coder.leftover_lengths", size)
+        k = params["k"]
+        if k > 1 and size**k > MAX_TUPLES:
+            raise _Invalid(f"field 'coder.params.k' is {k}: {size}^{k} tuples are over the limit of "
+                           f"{MAX_TUPLES} tuples")
+        tuples = _lengths(config["tuple_lengths"], "coder.tuple_lengths", size**k,
+                          f"k={k} over {size} symbols makes {size**k} tuples")
+        _check_prefix(leftover, "coder.leftover_lengths", True, name)
+        _check_prefix(tuples, "coder.tuple_lengths", True, name)
+    else:
+        precision = config["precision"]
+        if type(precision) is not int or not 1 <= precision <= _MAX_PRECISION:
+            raise _Invalid(f"field 'coder.precision' is {_show(precision)}: an integer from 1 to "
+                           f"{_MAX_PRECISION}", corrupt=True)
+        if params.get("precision", precision) != precision:
+            raise _Invalid(f"field 'coder.precision' is {precision} but 'coder.params.precision' is "
+                           f"{params['precision']}", corrupt=True)
+        freqs = _int_list(config["freqs"], "coder.freqs", "frequencies")
+        _check_size(len(freqs), size, "coder.freqs")
+        for i, f in enumerate(freqs):
+            if f < 1:
+                raise _Invalid(f"field 'coder.freqs' entry {i + 1} is {f}: every symbol needs a frequency "
+                               ">= 1 (zeros make symbols uncodable)")
+        total = sum(freqs)
+        if total != 1 << precision:
+            raise _Invalid(f"field 'coder.freqs' adds up to {total}, not 2^{precision} = {1 << precision}")
+    return family
+
+
+def _check_params(name: str, params: Any) -> dict:
+    scheme = get_scheme(name)
+    if not isinstance(params, dict):
+        raise _Invalid(f"field 'coder.params' is {_kind(params)}, not an object", corrupt=True)
+    known = {p.name: p for p in scheme.params}
+    for key in params:
+        if key not in known:
+            raise _Invalid(f"field 'coder.params.{_key(key)}' is not a parameter of scheme {name!r} "
+                           f"(parameters: {', '.join(known) or 'none'})", corrupt=True)
+    for key, param in known.items():
+        if key not in params:
+            raise _Invalid(f"field 'coder.params.{key}' is missing", corrupt=True)
+        value = params[key]
+        # Strict JSON types: the registry would also take "12" or 12.0, which no writer produces.
+        if type(value) not in ((int,) if param.kind is int else (int, float)):
+            raise _Invalid(f"field 'coder.params.{key}' is {_show(value)}, not "
+                           f"{'an integer' if param.kind is int else 'a number'}", corrupt=True)
+        # Bounds first, in exact arithmetic: the registry converts through float, which a JSON
+        # integer of hundreds of digits overflows.
+        low = -sys.float_info.max if param.minimum is None else param.minimum
+        high = sys.float_info.max if param.maximum is None else param.maximum
+        if not low <= value <= high:
+            raise _Invalid(f"field 'coder.params.{key}' is {_show(value)}: scheme {name!r} takes "
+                           f"{key} from {low:g} to {high:g}", corrupt=True)
+    try:
+        scheme.resolve(params)
+    except CodesimError as exc:
+        raise _Invalid(f"field 'coder.params': {_one_line(exc)}", corrupt=True) from None
+    return params
+
+
+def _int_list(values: Any, name: str, what: str) -> list[int]:
+    if not isinstance(values, list) or not values:
+        raise _Invalid(f"field {name!r} is {_show(values)}, not a non-empty list of {what}", corrupt=True)
+    if len(values) > MAX_ALPHABET:
+        raise _Invalid(f"field {name!r} has {len(values)} entries, over the limit of {MAX_ALPHABET}",
+                       corrupt=True)
+    for i, v in enumerate(values):
+        if type(v) is not int:
+            raise _Invalid(f"field {name!r} entry {i + 1} is {_show(v)}, not an integer", corrupt=True)
+    return values
+
+
+def _lengths(values: Any, name: str, size: int, why: str = "") -> list[int]:
+    lengths = _int_list(values, name, "code lengths")
+    _check_size(len(lengths), size, name, why)
+    for i, v in enumerate(lengths):
+        if not 1 <= v <= MAX_CODEWORD_BITS:
+            raise _Invalid(f"field {name!r} entry {i + 1} is {v}: code lengths are from 1 to "
+                           f"{MAX_CODEWORD_BITS} bits", corrupt=True)
+    return lengths
+
+
+def _check_size(got: int, size: int, name: str, why: str = "") -> None:
+    if got != size:
+        because = why or f"the alphabet has {size} labels"
+        raise _Invalid(f"field {name!r} has {got} entries, but {because}")
+
+
+def _check_prefix(lengths: list[int], name: str, complete: bool, scheme: str) -> None:
+    """Kraft's inequality in exact integers: sum 2^-l <= 1, and = 1 where the scheme is complete."""
+    top = max(lengths)
+    scaled = sum(count << (top - v) for v, count in Counter(lengths).items())
+    kraft = Fraction(scaled, 1 << top)
+    text = str(kraft) if len(str(kraft)) <= 24 else f"about {float(kraft):.12g}"
+    if kraft > 1:
+        raise _Invalid(f"field {name!r} is not a prefix code: its lengths are over-subscribed "
+                       f"(Kraft sum {text} > 1)")
+    if complete and kraft < 1 and lengths != [1]:
+        raise _Invalid(f"field {name!r} is an incomplete prefix code (Kraft sum {text} < 1), but scheme "
+                       f"{scheme!r} only builds complete ones")
+
+
+def _check_span(config: dict, family: str | None, n: int, nbits: int) -> None:
+    """For codes with whole-bit codewords, n symbols take between n * shortest and n * longest bits:
+    so a symbol count the payload cannot hold is refused before the decoder allocates for it."""
+    if family == "prefix":
+        lengths = config["lengths"]
+        least, most = n * min(lengths), n * max(lengths)
+    elif family == "block":
+        tuples, left = divmod(n, config["params"]["k"])
+        t, lo = config["tuple_lengths"], config["leftover_lengths"]
+        least = tuples * min(t) + left * min(lo)
+        most = tuples * max(t) + left * max(lo)
+    else:
+        return  # a stream coder may spend almost nothing on a likely symbol; its decoder checks
+    symbols = f"{n} symbol{'' if n == 1 else 's'}"
+    if nbits < least:
+        raise _Invalid(f"payload too short for {symbols}: needs at least {least} bits under this code, "
+                       f"has {nbits}")
+    if nbits > most:
+        raise _Invalid(f"payload too long for {symbols}: at most {most} bits under this code, has {nbits}")
+
+
+def _rebuild(header: Header, where: str) -> Coder:
+    config, name = header.coder, header.coder["scheme"]
+    try:
+        coder = from_config(config)
+    except CodesimError as exc:
+        raise ContainerError(
+            f"{where}: field 'coder' is not a valid {name!r} code: {_one_line(exc)}"
+        ) from None
+    except Exception as exc:  # a coder's restore() that lets a hostile config through as another error
+        raise ContainerError(
+            f"{where}: field 'coder' is not a valid {name!r} code ({type(exc).__name__}: {_one_line(exc)})"
+        ) from None
+    if coder.size != len(header.alphabet):
+        raise ContainerError(f"{where}: the code has {coder.size} symbols but the alphabet "
+                             f"{len(header.alphabet)} labels")
+    if coder.get_config() != config:
+        raise ContainerError(f"{where}: field 'coder' is not the config scheme {name!r} writes for its code")
+    return coder
+
+
+# -- messages -----------------------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's type, as a reader of the JSON would name it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    """A value as JSON, cut short: error messages stay one short line whatever a file holds."""
+    try:
+        text = json.dumps(value, ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _key(key: str) -> str:
+    """An object key as it can sit inside a quoted field name, or as JSON when it cannot."""
+    return key if key.isprintable() and "'" not in key and len(key) <= 40 else _show(key)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,57 @@
+"""Write the golden .csim files and the symbols each decodes to.
+
+Run this only when the container's format version changes (``python tests/golden/make_golden.py``),
+and commit what it writes: the files pin what this version of codesim can read, so a later change that
+breaks reading old files fails ``tests/test_container.py``. Streams are drawn with their own seeds and
+kept short, so the files stay small.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))  # the checkout's codesim, not an installed one
+
+from codesim import container  # noqa: E402
+from codesim.coders import build  # noqa: E402
+
+NASA_LEVELS = [100, 105, 110, 145, 160, 162, 174, 180]
+NASA_P = [0.30, 0.40, 0.05, 0.06, 0.07, 0.02, 0.05, 0.05]
+
+#: name: (scheme, params, alphabet, source p, model q, symbols, seed, meta)
+CASES = {
+    "nasa-huffman": ("huffman", {}, NASA_LEVELS, NASA_P, NASA_P, 200, 1948,
+                     {"scenario": "NASA planet temperatures", "model": "matched", "seed": 1948}),
+    # A classifier's wrong belief (model 0.3, 0.7) about mostly dogs.
+    "dog-panda-arithmetic": ("arithmetic", {"precision": 16}, ["dog", "panda"], [0.85, 0.15], [0.3, 0.7],
+                             150, 7, {"scenario": "dog or panda", "model": "wrong"}),
+    # rans uses one lane per 4096 symbols: 12289 symbols are the fewest that run 4 lanes. A skewed
+    # binary source keeps the payload to a few hundred bytes.
+    "rans-4-lanes": ("rans", {"lanes": 4, "precision": 12}, [0, 1], [0.97, 0.03], [0.95, 0.05],
+                     12289, 11, {"note": "four lanes in use"}),
+    "block-huffman-k2": ("block-huffman", {"k": 2}, ["a", "b", "c"], [0.7, 0.2, 0.1], [0.6, 0.3, 0.1],
+                         151, 3, {}),
+    # Float labels stay floats (1.0 is not 1); the model rules out 2.5, which still gets a codeword.
+    "shannon-floats": ("shannon", {}, [0.5, 1.0, 1.5, 2.5], [0.4, 0.3, 0.2, 0.1], [0.5, 0.3, 0.2, 0.0],
+                       120, 5, {"units": "volts"}),
+}
+
+
+def main() -> None:
+    for name, (scheme, params, alphabet, p, q, n, seed, meta) in CASES.items():
+        stream = np.random.default_rng(seed).choice(len(alphabet), size=n, p=p).astype(np.uint8)
+        coder = build(scheme, q, **params)
+        data = container.dumps(coder, coder.encode(stream), n, alphabet, model=q, source=p, meta=meta)
+        (HERE / f"{name}.csim").write_bytes(data)
+        expected = {"alphabet": alphabet, "symbols": stream.tolist()}
+        (HERE / f"{name}.symbols.json").write_text(json.dumps(expected, separators=(",", ":")) + "\n")
+        print(f"{name}.csim: {len(data)} bytes, {n} symbols")
+
+
+if __name__ == "__main__":
+    main()
