@@ -19,6 +19,7 @@ from .coders import SchemeSpec, available
 from .distributions import Distribution, Label
 from .errors import CodesimError, ScenarioError, did_you_mean
 from .simulate import check_run_size
+from .streamio import read_input
 
 DEFAULT_LENGTH = 100_000
 DEFAULT_TRIALS = 5
@@ -71,14 +72,7 @@ def load(path: str | Path) -> Scenario:
     """Read and validate a scenario file."""
     path = Path(path)
     where = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{where}: is a directory, not a scenario file") from None
-    except OSError as exc:
-        raise ScenarioError(f"{where}: cannot read ({exc.strerror})") from None
+    raw = read_input(path, "a scenario file", ScenarioError)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -44,17 +44,22 @@ def guess_format(path: str, given: str | None) -> str:
 
 
 # -- reading ------------------------------------------------------------------------------------------
+def read_input(path: str | Path, kind: str, error: type[CodesimError]) -> bytes:
+    """A file's bytes, or ``error`` saying in one line why it cannot be read (``kind``: what it should be)."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory, not {kind}") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
+
+
 def read_symbols(path: str, alphabet: Sequence[Label], fmt: str | None = None) -> tuple[np.ndarray, dict]:
     """The stream in ``path`` as alphabet indices, and its layout (for writing it back identically)."""
     fmt = guess_format(path, fmt)
-    try:
-        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except FileNotFoundError:
-        raise StreamFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise StreamFileError(f"{path}: is a directory, not a symbol file") from None
-    except OSError as exc:
-        raise StreamFileError(f"{path}: cannot read ({exc.strerror})") from None
+    raw = sys.stdin.buffer.read() if path == "-" else read_input(path, "a symbol file", StreamFileError)
     if fmt == "npy":
         return _read_npy(path, raw, alphabet)
     return _read_text(path, raw, alphabet)

@@ -41,3 +41,9 @@ def nasa():
     from codesim import Distribution
 
     return Distribution.from_probs(NASA_P, NASA_LEVELS)
+
+
+def normalise(weights) -> np.ndarray:
+    """Weights scaled to sum to 1."""
+    w = np.asarray(weights, dtype=np.float64)
+    return w / w.sum()

@@ -16,16 +16,12 @@ from codesim.coders.block import MAX_TUPLES, BlockCode, product_distribution
 from codesim.errors import CodesimError, DecodeError, SchemeError
 from codesim.measures import entropy, kl_divergence
 
-
-def _normalise(weights) -> np.ndarray:
-    w = np.asarray(weights, dtype=np.float64)
-    return w / w.sum()
+from .conftest import normalise, prob_vectors
 
 
-models = st.lists(st.one_of(st.just(0.0), st.floats(1e-6, 1.0)), min_size=1, max_size=6).filter(
-    lambda w: sum(w) > 0
-).map(_normalise)
-positive_sources = st.lists(st.floats(1e-3, 1.0), min_size=2, max_size=6).map(_normalise)
+# Models with some zero-probability symbols mixed in, and strictly positive sources for the bounds.
+models = prob_vectors(max_size=6)
+positive_sources = prob_vectors(min_size=2, max_size=6, allow_zeros=False)
 
 
 def _exact_mean_length(p: np.ndarray, code: BlockCode) -> Fraction:
@@ -68,7 +64,7 @@ def test_round_trip_tail_lengths(n):
 def test_k1_equals_plain_huffman_bits():
     """k = 1 is plain Huffman: identical bits for the same stream."""
     rng = np.random.default_rng(7)
-    q = _normalise(rng.random(9))
+    q = normalise(rng.random(9))
     stream = rng.choice(9, size=5000, p=q)
     assert build("block-huffman", q, k=1).encode(stream) == build("huffman", q).encode(stream)
 
@@ -97,7 +93,7 @@ def test_integer_length_loss_shrinks_with_k_on_skewed_source():
 @given(q=positive_sources, k=st.integers(1, 3), data=st.data())
 def test_expected_length_decomposes(q, k, data):
     """Per symbol, E_{p^k}[l_k]/k = H(p) + D(p^k||r_k)/k + log2(1/c)/k, c the tuple code's Kraft sum."""
-    p = _normalise(data.draw(st.lists(st.floats(1e-3, 1.0), min_size=q.size, max_size=q.size), label="p"))
+    p = normalise(data.draw(st.lists(st.floats(1e-3, 1.0), min_size=q.size, max_size=q.size), label="p"))
     code = build("block-huffman", q, k=k)
     c = float(code.tuple_code.kraft_sum)
     assert code.expected_length(p) == pytest.approx(

@@ -23,19 +23,14 @@ from codesim.coders.prefix import (
 from codesim.errors import CodesimError, SchemeError
 from codesim.measures import entropy
 
+from .conftest import normalise, prob_vectors
+
 SCHEMES = ["shannon-fano", "shannon-fano-elias", "huffman-limited"]
 
 
-def _normalise(weights) -> np.ndarray:
-    w = np.asarray(weights, dtype=np.float64)
-    return w / w.sum()
-
-
 # Models with some zero-probability symbols mixed in, and strictly positive sources for the bounds.
-models = st.lists(st.one_of(st.just(0.0), st.floats(1e-6, 1.0)), min_size=1, max_size=12).filter(
-    lambda w: sum(w) > 0
-).map(_normalise)
-positive_sources = st.lists(st.floats(1e-3, 1.0), min_size=2, max_size=12).map(_normalise)
+models = prob_vectors(max_size=12)
+positive_sources = prob_vectors(min_size=2, max_size=12, allow_zeros=False)
 
 
 def _build(scheme: str, q: np.ndarray, data=None):
@@ -175,7 +170,7 @@ def _length_vectors(k: int, max_length: int) -> np.ndarray:
 
 @settings(max_examples=150, deadline=None)
 @given(q=st.lists(st.one_of(st.just(0.0), st.floats(1e-4, 1.0)), min_size=2, max_size=5)
-       .filter(lambda w: sum(w) > 0).map(_normalise), data=st.data())
+       .filter(lambda w: sum(w) > 0).map(normalise), data=st.data())
 def test_huffman_limited_is_optimal_by_brute_force(q, data):
     """For k <= 5, package-merge's E_q[l] equals the minimum over all length vectors within the limit."""
     shortest = math.ceil(math.log2(q.size))
@@ -207,7 +202,7 @@ def test_huffman_limited_equals_huffman_when_limit_is_loose(q):
 
 def test_huffman_limited_shortens_a_deep_code():
     """A geometric model whose Huffman code is 9 deep fits in 4 bits, at a small cost."""
-    q = _normalise(2.0 ** -np.arange(10))
+    q = normalise(2.0 ** -np.arange(10))
     assert huffman_lengths(q).max() == 9
     limited = limited_huffman_lengths(q, 4)
     assert limited.max() == 4
