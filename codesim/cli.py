@@ -18,7 +18,8 @@ from .errors import CodesimError
 from .coders import available
 from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed
 from .measures import entropy, kl_divergence
-from .simulate import check_run_size, simulate_many, trial_streams
+from .progress import Progress
+from .simulate import BLOCK, check_run_size, simulate_many, trial_streams
 
 
 class OneLineErrors(click.Group):
@@ -115,9 +116,17 @@ def _scenario(path, models: tuple[str, ...], length, trials, seed, schemes) -> S
     return scenario.with_run(seed=resolve_seed(run.seed), schemes=run.schemes or default_schemes())
 
 
+def _simulate(sc: Scenario, jobs: int, block: int, quiet: bool):
+    r = sc.run
+    with Progress(r.length * r.trials, enabled=False if quiet else None) as advance:
+        return simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed,
+                             block=block, jobs=jobs, progress=advance, message=sc.message)
+
+
 def _header(scenario: Scenario) -> dict:
     run = scenario.run
-    return {"scenario": {"title": scenario.title, "path": scenario.path},
+    return {"scenario": {"title": scenario.title, "path": scenario.path, "remarks": list(scenario.remarks),
+                         **scenario.figures},
             "length": run.length, "trials": run.trials, "seed": run.seed}
 
 
@@ -130,6 +139,11 @@ RUN_OPTIONS = [
     click.option("--model", "models", multiple=True, help="Only this model from the scenario; repeatable."),
     click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="table", show_default=True,
                  help="Output format."),
+    click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="Run trials in this many processes (same results as one)."),
+    click.option("--block", type=Count(), default=BLOCK, show_default=True,
+                 help="Symbols per coded block: streams are drawn and coded block by block."),
+    click.option("--quiet", "-q", is_flag=True, help="No progress line on stderr."),
 ]
 
 
@@ -154,7 +168,7 @@ def main():
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
 @run_options
-def run(scenario, length, trials, seed, schemes, models, fmt):
+def run(scenario, length, trials, seed, schemes, models, fmt, jobs, block, quiet):
     """Sample streams from the scenario's source p, code them with each scheme built from each model
     q, decode and check them, and print measured bits per symbol beside the theory.
 
@@ -180,8 +194,7 @@ def run(scenario, length, trials, seed, schemes, models, fmt):
         codesim run scenarios/nasa-temperature.toml --model uniform -n 1e6 --format json
     """
     sc = _scenario(scenario, models, length, trials, seed, schemes)
-    r = sc.run
-    measurements = simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed)
+    measurements = _simulate(sc, jobs, block, quiet)
     click.echo(report.render(fmt, _header(sc), measurements, title=sc.title))
     if not all(m.verified for m in measurements):
         raise click.ClickException("a decoded stream differed from the original (see 'verified')")
@@ -193,7 +206,7 @@ def run(scenario, length, trials, seed, schemes, models, fmt):
 @click.option("--q", "qs", type=Vector(), multiple=True, help="Model probabilities (with --p); repeatable.")
 @click.option("--labels", type=Vector(labels=True), help="Alphabet labels for --p/--q (default 0, 1, ...).")
 @run_options
-def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, fmt):
+def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, fmt, jobs, block, quiet):
     """Run schemes on the same sampled streams and rank them by measured bits per symbol.
 
     Every scheme selected with --scheme (default: every registered scheme) codes the same streams;
@@ -216,8 +229,7 @@ def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, fmt)
     sc = _scenario(source, models, length, trials, seed, schemes)
     if not schemes:
         sc = sc.with_run(schemes=default_schemes())
-    r = sc.run
-    measurements = simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed)
+    measurements = _simulate(sc, jobs, block, quiet)
     click.echo(report.render_compare(fmt, _header(sc), measurements, title=sc.title))
     if not all(m.verified for m in measurements):
         raise click.ClickException("a decoded stream differed from the original (see 'verified')")
@@ -249,10 +261,14 @@ def schemes(fmt):
               help="Timings per measurement; the best is kept.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def bench(lengths, schemes, sources, repeats, seed, fmt):
+@click.option("--peers/--no-peers", default=True, show_default=True,
+              help="Also time bitarray's Huffman coder on the prefix codes, and constriction's ANS and "
+                   "range coders beside rans and arithmetic where it is installed (pip install 'codesim[bench]').")
+def bench(lengths, schemes, sources, repeats, seed, fmt, peers):
     """Measure encode and decode throughput (symbols per second) and bits per symbol against the
     stream's ideal length, for each scheme on the NASA source and a 256-symbol Zipf-like source,
-    with each code built from the source itself.
+    with each code built from the source itself; with peers, other libraries doing the same job on
+    the same stream follow each scheme, with our throughput divided by theirs.
 
     \b
     Example:
@@ -260,8 +276,11 @@ def bench(lengths, schemes, sources, repeats, seed, fmt):
     """
     for n in lengths:
         check_run_size(n, 1)
+    hint = benchmarks.missing_peers_hint() if peers else None
+    if hint:
+        click.echo(hint, err=True)  # stderr, so that --format json stays valid JSON on stdout
     rows = benchmarks.benchmark(schemes or default_schemes(), sources or tuple(benchmarks.SOURCES),
-                                lengths or (10**6,), repeats, seed)
+                                lengths or (10**6,), repeats, seed, peers=peers)
     click.echo(report.bench_table(rows, fmt))
     if not all(r.verified for r in rows):
         raise click.ClickException("a decoded stream differed from the original (see 'verified')")

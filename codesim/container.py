@@ -114,7 +114,7 @@ VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 #: The most symbols a file may claim. Decoding holds all of them in memory (one or two bytes each),
 #: and a stream coder may code a likely symbol in a tiny fraction of a bit, so the payload's size
-#: cannot bound the count: this does. It is also the longest stream codesim simulates (simulate.MAX_LENGTH).
+#: cannot bound the count: this does.
 MAX_SYMBOLS = 10**8
 #: The most symbols in an alphabet: the largest table rans (2^16 frequency slots) and block-huffman
 #: (2^16 tuples) build, and a prefix code of that size rebuilds in a tenth of a second.

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import container
 from .coders import Coder, PrefixCode
+from .coders.adaptive import AdaptiveArithmeticCoder, AdaptiveCoder
 from .coders.arithmetic import ArithmeticCoder
 from .coders.block import BlockCode
 from .coders.frequencies import FrequencyCoder
@@ -68,7 +69,8 @@ def inspect_file(path: str, limit: int = 20) -> tuple[dict[str, Any], str | None
 
 def _kind(coder: Coder) -> str:
     for kind, cls in (("block", BlockCode), ("prefix", PrefixCode), ("arithmetic", ArithmeticCoder),
-                      ("frequencies", FrequencyCoder)):
+                      ("frequencies", FrequencyCoder), ("adaptive-arithmetic", AdaptiveArithmeticCoder),
+                      ("adaptive", AdaptiveCoder)):
         if isinstance(coder, cls):
             return kind
     return "other"
@@ -81,6 +83,10 @@ TRACE_NOTES = {
                   "(a later carry can still change their trailing ones)",
     "frequencies": "each symbol's lane and the exact information -log2(f/2^P) it adds to that lane's "
                    "state; rANS interleaves its lanes' words, so a symbol has no bits of its own",
+    "adaptive-arithmetic": "the probability (c(x) + alpha) / (t + k alpha) the learning model gave each symbol "
+                           "when it was coded, and its cost -log2 of that",
+    "adaptive": "the bits each symbol's codeword took in the code as it stood when the symbol came "
+                "(the tree changes after every symbol)",
     "other": "each symbol's cost under the code's implied distribution",
 }
 
@@ -160,6 +166,30 @@ def trace(coder: Coder, stream: np.ndarray, alphabet, model, limit: int) -> list
                          "high": step["high_float"], "emitted": step["emitted"], "bits": step["bits"],
                          "interval_bits": step["interval_bits"], "ideal_bits": float(costs[s]),
                          "total_ideal": ideal, "excess": step["interval_bits"] - ideal})
+        return rows
+    if isinstance(coder, AdaptiveArithmeticCoder):
+        counts = np.zeros(coder.size, dtype=np.int64)
+        k, alpha = coder.size, coder.alpha
+        for i, s in enumerate(stream[:limit].tolist()):
+            prob = (counts[s] + alpha) / (counts.sum() + k * alpha)
+            counts[s] += 1
+            spent += -math.log2(prob)
+            ideal += float(costs[s])
+            rows.append({"index": i, "symbol": label(s), "model_prob": prob, "cost_bits": -math.log2(prob),
+                         "ideal_bits": float(costs[s]), "total_cost": spent, "total_ideal": ideal,
+                         "excess": spent - ideal})
+        return rows
+    if isinstance(coder, AdaptiveCoder):
+        # The code changes after every symbol; a prefix of the stream encodes to a prefix of the bits,
+        # so the difference of two prefixes' lengths is what one symbol took.
+        before = 0
+        for i, s in enumerate(stream[:limit].tolist()):
+            now = len(coder.encode(stream[: i + 1]))
+            spent, ideal = float(now), ideal + float(costs[s])
+            rows.append({"index": i, "symbol": label(s), "position": before, "bits": now - before,
+                         "ideal_bits": float(costs[s]), "total_bits": spent, "total_ideal": ideal,
+                         "excess": spent - ideal})
+            before = now
         return rows
     lanes = coder.lanes_for(stream.size) if hasattr(coder, "lanes_for") else 1
     for i, s in enumerate(stream[:limit].tolist()):

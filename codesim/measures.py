@@ -80,24 +80,36 @@ def log_likelihood_ratio(stream: np.ndarray, p, q, base: str | float = "bits") -
     By the law of large numbers it converges to D(p||q) as the stream grows: the likelihood-ratio
     view of KL divergence. +inf if q rules out a symbol that occurs; nan for an empty stream.
     """
+    pv = _vec(p)
+    return log_likelihood_ratio_of_counts(np.bincount(np.asarray(stream), minlength=pv.size), p, q, base)
+
+
+def log_likelihood_ratio_of_counts(counts: np.ndarray, p, q, base: str | float = "bits") -> float:
+    """:func:`log_likelihood_ratio` of a stream given by its symbol counts (streams too long to hold
+    are counted block by block)."""
     pv, qv = _pair(p, q)
-    stream = np.asarray(stream)
-    if stream.size == 0:
+    counts = np.asarray(counts)
+    n = int(counts.sum())
+    if n == 0:
         return math.nan
-    counts = np.bincount(stream, minlength=pv.size)
     seen = counts > 0
     if np.any(qv[seen] <= 0):
         return math.inf
     if np.any(pv[seen] <= 0):
         raise CodesimError("the stream contains a symbol that p gives probability 0")
     total = (counts[seen] * np.log(pv[seen] / qv[seen])).sum()
-    return float(total / stream.size / _log_base(base))
+    return float(total / n / _log_base(base))
 
 
 def ideal_length(stream: np.ndarray, q) -> float:
     """sum over the stream of -log2 q(x): the bits an exact -log2 q coder spends on it."""
+    return ideal_length_of_counts(np.bincount(np.asarray(stream), minlength=_vec(q).size), q)
+
+
+def ideal_length_of_counts(counts: np.ndarray, q) -> float:
+    """:func:`ideal_length` of a stream given by its symbol counts."""
     qv = _vec(q)
-    counts = np.bincount(np.asarray(stream), minlength=qv.size)
+    counts = np.asarray(counts)
     seen = counts > 0
     if np.any(qv[seen] <= 0):
         return math.inf

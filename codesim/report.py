@@ -186,7 +186,7 @@ def render(fmt: str, header: dict[str, Any], measurements: Sequence[Measurement]
     if fmt == "csv":
         return to_csv(measurements).rstrip("\n")
     setting = (f"{header['length']} symbols x {header['trials']} trials, seed {header['seed']}")
-    words = summary(measurements)
+    words = summary(measurements) + list(header.get("scenario", {}).get("remarks", []))
     if fmt == "markdown":
         return "\n".join([f"## {title}", "", setting, "", markdown_table(measurements), "",
                           *(f"- {w}" for w in words)])
@@ -223,6 +223,7 @@ def render_compare(fmt: str, header: dict[str, Any], measurements: Sequence[Meas
                      f"H(p,q) = {_number(first.cross_entropy_bits)}, D(p||q) = {_number(first.kl_bits)} bits per symbol")
         parts.append(table([m for _, m in group], COMPARE_COLUMNS, [{"rank": str(r)} for r, _ in group]))
         parts.append("")
+    parts += list(header.get("scenario", {}).get("remarks", []))
     parts.append("excess-D = measured excess over H(p) minus D(p||q): what the code itself adds "
                  "(whole-bit lengths, frequency quantisation, termination). Throughput is symbols per "
                  "second over all trials, in millions, on this machine.")
@@ -246,19 +247,31 @@ def schemes_listing(schemes, fmt: str = "table") -> str:
 
 
 def bench_table(rows, fmt: str = "table") -> str:
-    """``codesim bench``: throughput in millions of symbols per second, bits against the ideal."""
+    """``codesim bench``: throughput in millions of symbols per second, bits against the ideal.
+
+    When peer rows are present, a column says whose coder a row timed, and peer rows carry our
+    throughput divided by theirs ("ours/peer": above 1, codesim is faster).
+    """
     if fmt == "json":
         return json.dumps([{**r.__dict__, "overhead_bits_per_symbol": r.overhead_bits_per_symbol}
                            for r in rows], indent=2)
+    with_peers = any(r.peer is not None for r in rows)
+    ratio = lambda x: "" if x is None else f"{x:.2f}"
     header = ["scheme", "source", "length", "enc Msym/s", "dec Msym/s", "bits/sym", "ideal", "overhead", "verified"]
-    body = [[r.scheme, r.source, f"{r.length:.0e}", f"{r.encode_symbols_per_second / 1e6:.2f}",
-             f"{r.decode_symbols_per_second / 1e6:.2f}", f"{r.bits_per_symbol:.5f}",
-             f"{r.ideal_bits_per_symbol:.5f}", f"{r.overhead_bits_per_symbol:+.5f}",
-             "yes" if r.verified else "NO"] for r in rows]
-    widths = [max(len(x[i]) for x in [header, *body]) for i in range(len(header))]
-    fmt_line = lambda cells: "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                                       for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-    return "\n".join([fmt_line(header), fmt_line(["-" * w for w in widths]), *map(fmt_line, body)])
+    if with_peers:
+        header[1:1] = ["coder"]
+        header[-1:-1] = ["enc ours/peer", "dec ours/peer"]
+    body = []
+    for r in rows:
+        line = [r.scheme, r.source, f"{r.length:.0e}", f"{r.encode_symbols_per_second / 1e6:.2f}",
+                f"{r.decode_symbols_per_second / 1e6:.2f}", f"{r.bits_per_symbol:.5f}",
+                f"{r.ideal_bits_per_symbol:.5f}", f"{r.overhead_bits_per_symbol:+.5f}",
+                ("yes" if r.verified else "NO") + (", same bits" if r.same_bits else "")]
+        if with_peers:
+            line[1:1] = [r.peer or "codesim"]
+            line[-1:-1] = [ratio(r.encode_ratio), ratio(r.decode_ratio)]
+        body.append(line)
+    return "\n".join(_grid(header, body, left=3 if with_peers else 2))
 
 
 def _grid(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
@@ -302,11 +315,13 @@ def inspection(doc: dict[str, Any], fmt: str = "text") -> str:
     steps = doc.get("trace") or []
     if steps:
         cols = [c for c in ("index", "symbol", "symbols", "lane", "position", "codeword", "bits", "low", "high",
+                            "model_prob",
                             "emitted", "cost_bits", "ideal_bits", "total_bits", "total_cost",
                             "interval_bits", "total_ideal", "excess") if c in steps[0]]
         names = {"ideal_bits": "-log2 q", "total_ideal": "ideal so far", "total_bits": "bits so far",
                  "total_cost": "cost so far", "interval_bits": "-log2 width", "cost_bits": "cost",
-                 "position": "bit pos", "bits": "bits out" if "low" in steps[0] else "bits"}
+                 "position": "bit pos", "bits": "bits out" if "low" in steps[0] else "bits",
+                 "model_prob": "model P(x)"}
         rows = [[_show_value(r[c], c) for c in cols] for r in steps]
         out += ["", f"First {len(steps)} symbols: {doc.get('trace_note', '')}.",
                 *_grid([names.get(c, c) for c in cols], rows, left=2)]

@@ -14,19 +14,29 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Iterator, Mapping, Sequence
+from functools import cached_property
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from .coders import Coder, SchemeSpec, build
 from .distributions import Distribution
 from .errors import CodesimError, DecodeError
-from .measures import cross_entropy, entropy, ideal_length, kl_divergence, log_likelihood_ratio
+from .measures import (
+    cross_entropy,
+    entropy,
+    ideal_length_of_counts,
+    kl_divergence,
+    log_likelihood_ratio_of_counts,
+)
 
-#: Streams are held in memory whole (the stream, its decoded copy and its bits: a few bytes a symbol),
-#: so a longer request is refused up front rather than failing halfway through allocating.
-MAX_LENGTH = 10**8
+#: Streams are drawn and coded in blocks, so memory does not limit the length; time does. A longer
+#: request is refused up front rather than left running for days.
+MAX_LENGTH = 10**11
+#: Symbols per block: each block of a trial's stream is one coded message (see simulate_many).
+BLOCK = 1 << 20
 MAX_TRIALS = 10**5
 
 # Student t quantiles t_{0.975, df} for df = 1..30 (any statistics table); beyond, the Cornish-Fisher
@@ -106,13 +116,13 @@ class Measurement:
 
 
 def check_run_size(length: int, trials: int) -> None:
-    """Refuse lengths and trial counts that could not finish or fit, before anything is allocated."""
+    """Refuse lengths and trial counts that could never finish, before anything is drawn."""
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
         raise CodesimError(f"length must be a whole number of symbols >= 1, got {length!r}")
     if length > MAX_LENGTH:
         raise CodesimError(
-            f"length {length} is over the limit of {MAX_LENGTH:.0e} symbols: streams are held in memory"
-            " whole, a few bytes a symbol; use more trials instead"
+            f"length {length} is over the limit of {MAX_LENGTH:.0e} symbols: at tens of millions of "
+            "symbols a second, a longer stream would take hours per trial and scheme; use more trials"
         )
     if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
         raise CodesimError(f"trials must be a whole number >= 1, got {trials!r}")
@@ -120,11 +130,87 @@ def check_run_size(length: int, trials: int) -> None:
         raise CodesimError(f"trials {trials} is over the limit of {MAX_TRIALS}")
 
 
+def trial_seeds(seed: int, trials: int) -> list[np.random.SeedSequence]:
+    """One seed per trial, spawned from the run's seed: trial t can be repeated on its own, and the
+    streams do not depend on what else the run does or on which process draws them."""
+    return np.random.SeedSequence(seed).spawn(trials)
+
+
+def trial_blocks(p: Distribution, length: int, seed: np.random.SeedSequence, block: int = BLOCK) -> Iterator[np.ndarray]:
+    """A trial's stream in consecutive blocks of at most ``block`` symbols.
+
+    Each block continues the same generator, so the blocks joined are exactly the one-shot stream
+    ``p.sample(length, default_rng(seed))`` whatever the block size.
+    """
+    rng = np.random.default_rng(seed)
+    for lo in range(0, length, block):
+        yield p.sample(min(block, length - lo), rng)
+
+
 def trial_streams(p: Distribution, length: int, trials: int, seed: int) -> Iterator[np.ndarray]:
-    """The trials' streams: trial t draws from its own generator, spawned from ``seed``, so any
-    trial can be repeated on its own and the streams do not depend on what else the run does."""
-    for child in np.random.SeedSequence(seed).spawn(trials):
+    """The trials' whole streams (held in memory: for short runs, files and tests)."""
+    for child in trial_seeds(seed, trials):
         yield p.sample(length, np.random.default_rng(child))
+
+
+@dataclass
+class _Observed:
+    """What one coder did on one trial: summed over the trial's blocks."""
+
+    bits: int = 0
+    verified: bool = True
+    encode_seconds: float = 0.0
+    decode_seconds: float = 0.0
+
+
+@dataclass
+class _TrialTask:
+    """Everything a trial needs, picklable, so trials can run in other processes.
+
+    Coders are built from their specs where the task runs (once per process and chunk of trials),
+    never shipped: a code is determined by its spec and q.
+    """
+
+    p: Distribution
+    models: list[Distribution]  # one per pair
+    specs: list[SchemeSpec]  # one per pair
+    length: int
+    block: int
+    message: np.ndarray | None = None  # a fixed stream instead of draws from p
+
+    @cached_property
+    def coders(self) -> list[Coder]:
+        return [spec.build(q) for spec, q in zip(self.specs, self.models)]
+
+    def __call__(self, seed: np.random.SeedSequence, progress: Callable[[int], None] | None = None):
+        """The trial's observations per pair, and its symbol counts (for the measures)."""
+        observed = [_Observed() for _ in self.coders]
+        counts = np.zeros(self.p.size, dtype=np.int64)
+        if self.message is not None:
+            blocks = (self.message[lo : lo + self.block] for lo in range(0, self.message.size, self.block))
+        else:
+            blocks = trial_blocks(self.p, self.length, seed, self.block)
+        for stream in blocks:
+            counts += np.bincount(stream, minlength=self.p.size)
+            for coder, seen in zip(self.coders, observed):
+                _code_block(coder, stream, seen)
+            if progress:
+                progress(stream.size)
+        return observed, counts
+
+
+def _code_block(coder: Coder, stream: np.ndarray, seen: _Observed) -> None:
+    """Encode, decode and compare one block; only then are its bits counted."""
+    t0 = time.perf_counter()
+    bits = coder.encode(stream)
+    t1 = time.perf_counter()
+    try:
+        seen.verified &= bool(np.array_equal(coder.decode(bits, stream.size), stream))
+    except DecodeError:
+        seen.verified = False
+    seen.decode_seconds += time.perf_counter() - t1
+    seen.encode_seconds += t1 - t0
+    seen.bits += len(bits)
 
 
 def simulate_many(
@@ -135,23 +221,51 @@ def simulate_many(
     length: int,
     trials: int,
     seed: int,
+    block: int = BLOCK,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+    message: np.ndarray | None = None,
 ) -> list[Measurement]:
-    """Measure every (model, scheme) pair on the same sampled streams, model-major order."""
+    """Measure every (model, scheme) pair on the same sampled streams, model-major order.
+
+    Each trial's stream is drawn and coded in blocks of at most ``block`` symbols: every block is
+    encoded as a message of its own, decoded, compared and dropped, so memory stays bounded at any
+    length; a stream no longer than a block is one message. ``jobs`` > 1 runs trials in that many
+    processes, with results identical to one process. ``progress`` is called with the number of
+    symbols each step has coded (of length * trials in all). A ``message`` (a file's own symbols) is
+    coded instead of streams drawn from p; then length is its size and there is one trial.
+    """
+    if message is not None:
+        message = np.asarray(message)
+        if message.size != length or trials != 1:
+            raise CodesimError("a fixed message is coded once: length must be its size and trials 1")
     check_run_size(length, trials)
+    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
+        raise CodesimError(f"block must be a whole number of symbols >= 1, got {block!r}")
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise CodesimError(f"jobs must be a whole number >= 1, got {jobs!r}")
     specs = [s if isinstance(s, SchemeSpec) else SchemeSpec.parse(s) for s in schemes]
     for name, q in models.items():
         if q.alphabet != p.alphabet:
             raise CodesimError(f"model {name!r} has another alphabet than the source")
-    pairs = [(name, q, spec, spec.build(q)) for name, q in models.items() for spec in specs]
-    tallies = [_Tally() for _ in pairs]
-    for stream in trial_streams(p, length, trials, seed):
-        ideal = {name: ideal_length(stream, q) / length for name, q in models.items()}
-        llr = {name: log_likelihood_ratio(stream, p, q) for name, q in models.items()}
-        for (name, _, _, coder), tally in zip(pairs, tallies):
-            tally.add(coder, stream, ideal[name], llr[name])
+    pairs = [(name, spec) for name in models for spec in specs]
+    task = _TrialTask(p, [models[name] for name, _ in pairs], [spec for _, spec in pairs], length, int(block),
+                      message)
+    seeds = trial_seeds(seed, trials)
+    if jobs == 1:
+        outcomes = [task(s, progress) for s in seeds]
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, trials)) as pool:
+            outcomes = []
+            for outcome in pool.map(task, seeds, chunksize=-(-trials // min(jobs, trials))):
+                outcomes.append(outcome)
+                if progress:
+                    progress(length)
+    coders = task.coders  # built here too: the expected length and D(p||r) come from the code
     return [
-        tally.measurement(name, spec, coder, p, q, length, trials, seed)
-        for (name, q, spec, coder), tally in zip(pairs, tallies)
+        _measurement(name, spec, coder, p, models[name], [o[0][i] for o in outcomes],
+                     [o[1] for o in outcomes], length, seed)
+        for i, ((name, spec), coder) in enumerate(zip(pairs, coders))
     ]
 
 
@@ -169,54 +283,29 @@ def simulate(
     return simulate_many(p, {model: q}, [scheme], length=length, trials=trials, seed=seed)[0]
 
 
-class _Tally:
-    """Per-trial observations of one coder, turned into a Measurement at the end."""
-
-    def __init__(self) -> None:
-        self.bits: list[int] = []
-        self.ideal: list[float] = []
-        self.llr: list[float] = []
-        self.verified = True
-        self.encode_seconds = 0.0
-        self.decode_seconds = 0.0
-
-    def add(self, coder: Coder, stream: np.ndarray, ideal: float, llr: float) -> None:
-        t0 = time.perf_counter()
-        bits = coder.encode(stream)
-        t1 = time.perf_counter()
-        try:
-            decoded = coder.decode(bits, stream.size)
-            self.verified &= bool(np.array_equal(decoded, stream))
-        except DecodeError:
-            self.verified = False
-        self.decode_seconds += time.perf_counter() - t1
-        self.encode_seconds += t1 - t0
-        self.bits.append(len(bits))
-        self.ideal.append(ideal)
-        self.llr.append(llr)
-
-    def measurement(self, name, spec, coder, p, q, length, trials, seed) -> Measurement:
-        per_symbol = [b / length for b in self.bits]
-        mean = float(np.mean(per_symbol))
-        h = entropy(p)
-        return Measurement(
-            model=name,
-            scheme=spec.label,
-            length=length,
-            trials=trials,
-            seed=seed,
-            bits=tuple(self.bits),
-            bits_per_symbol=mean,
-            ci95=confidence_interval(per_symbol),
-            expected_bits_per_symbol=coder.expected_length(p),
-            ideal_bits_per_symbol=float(np.mean(self.ideal)),
-            sample_kl_bits=float(np.mean(self.llr)),
-            entropy_bits=h,
-            cross_entropy_bits=cross_entropy(p, q),
-            kl_bits=kl_divergence(p, q),
-            code_kl_bits=coder.code_divergence(p),
-            excess_bits_per_symbol=mean - h,
-            verified=self.verified,
-            encode_seconds=self.encode_seconds,
-            decode_seconds=self.decode_seconds,
-        )
+def _measurement(name, spec, coder, p, q, observed: list[_Observed], counts: list[np.ndarray],
+                 length: int, seed: int) -> Measurement:
+    per_symbol = [o.bits / length for o in observed]
+    mean = float(np.mean(per_symbol))
+    h = entropy(p)
+    return Measurement(
+        model=name,
+        scheme=spec.label,
+        length=length,
+        trials=len(observed),
+        seed=seed,
+        bits=tuple(o.bits for o in observed),
+        bits_per_symbol=mean,
+        ci95=confidence_interval(per_symbol),
+        expected_bits_per_symbol=coder.expected_length(p),
+        ideal_bits_per_symbol=float(np.mean([ideal_length_of_counts(c, q) / length for c in counts])),
+        sample_kl_bits=float(np.mean([log_likelihood_ratio_of_counts(c, p, q) for c in counts])),
+        entropy_bits=h,
+        cross_entropy_bits=cross_entropy(p, q),
+        kl_bits=kl_divergence(p, q),
+        code_kl_bits=coder.code_divergence(p),
+        excess_bits_per_symbol=mean - h,
+        verified=all(o.verified for o in observed),
+        encode_seconds=sum(o.encode_seconds for o in observed),
+        decode_seconds=sum(o.decode_seconds for o in observed),
+    )

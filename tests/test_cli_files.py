@@ -114,7 +114,8 @@ def test_inspect_shows_header_table_and_annotated_symbols(tmp_path):
     assert all(row["bits"] == len(row["codeword"]) for row in rows)
 
 
-@pytest.mark.parametrize("scheme, key", [("arithmetic", "low"), ("rans", "lane"), ("block-huffman:k=3", "symbols")])
+@pytest.mark.parametrize("scheme, key", [("arithmetic", "low"), ("rans", "lane"), ("block-huffman:k=3", "symbols"),
+                                         ("adaptive-arithmetic", "model_prob"), ("adaptive-huffman", "bits")])
 def test_inspect_shows_what_makes_sense_for_each_coder(tmp_path, scheme, key):
     packed = tmp_path / "s.csim"
     assert invoke("encode", NASA, "--model", "matched", "--scheme", scheme, "-n", 100, "-o", packed).exit_code == 0

@@ -28,7 +28,8 @@ def write(tmp_path, text, name="s.toml"):
 def test_every_shipped_scenario_loads_and_describes_itself(path):
     scenario = load(path)
     assert scenario.title and len(scenario.description) > 80
-    assert scenario.models and scenario.run.seed is not None
+    assert scenario.models
+    assert scenario.run.seed is not None or scenario.message is not None  # a file is its own message
 
 
 def test_nasa_scenario_has_the_seed_numbers():
@@ -70,7 +71,7 @@ BAD = [
     (GOOD + "colour = 1\n", r"unknown key 'colour'"),
     (GOOD + "[run]\nlength = 0\n", r"\[run\] length: must be >= 1, got 0"),
     (GOOD + "[run]\nlength = -5\n", r"\[run\] length: must be >= 1"),
-    (GOOD + "[run]\nlength = 1e12\n", r"over the limit of 1e\+08 symbols"),
+    (GOOD + "[run]\nlength = 1e13\n", r"over the limit of 1e\+11 symbols"),
     (GOOD + "[run]\nlength = true\n", r"length: expected a number, got the boolean true"),
     (GOOD + '[run]\nlength = "1000"\n', r"length: expected a number, got the string '1000'"),
     (GOOD + "[run]\nlength = 10.5\n", r"length: expected a whole number"),
@@ -125,3 +126,95 @@ def test_scheme_parameters_in_scenarios_and_their_errors(tmp_path):
         load(write(tmp_path, GOOD + '[run]\nschemes = [{name = "block-huffman", k = 0}]\n'))
     with pytest.raises(ScenarioError, match=r"has no parameter 'lane' \(did you mean 'lanes'\?\)"):
         load(write(tmp_path, GOOD + '[run]\nschemes = [{name = "rans", lane = 4}]\n'))
+
+
+# -- where q comes from: estimated, continuous, files ----------------------------------------------
+
+
+def test_estimated_models_repeat_from_their_seed_and_report_the_textbook_expectation(tmp_path):
+    text = GOOD.replace("probs = [0.9, 0.1]", 'estimate = { samples = 1000, smoothing = "kt", seed = 3 }')
+    a, b = load(write(tmp_path, text)), load(write(tmp_path, text, "t.toml"))
+    assert a.models["m"] == b.models["m"]
+    assert a.figures["expected_estimate_kl_bits"]["m"] == pytest.approx(1 / (2 * 1000 * 0.6931471805599453))
+    assert any("estimated from 1000 samples" in r for r in a.remarks)
+
+
+def test_ml_estimate_from_few_samples_can_rule_out_a_symbol(tmp_path):
+    text = GOOD.replace('["a", "b"]', '["a", "b", "c"]').replace("[0.5, 0.5]", "[0.98, 0.01, 0.01]").replace(
+        "probs = [0.9, 0.1]", 'estimate = { samples = 5, smoothing = "none", seed = 1 }')
+    q = load(write(tmp_path, text)).models["m"]
+    assert 0.0 in q.probs.tolist()
+
+
+def test_continuous_source_is_binned_and_the_closed_form_kl_recorded(tmp_path):
+    s = load(write(tmp_path, 'source.beta = { a = 17, b = 6 }\nmodels.wide.beta = { a = 3, b = 3 }\n'
+                             'quantise.bins = 16\n'))
+    assert len(s.alphabet) == 16 and s.source.probs.sum() == pytest.approx(1.0)
+    assert s.figures["continuous_kl_bits"]["wide"] == pytest.approx(1.5105, abs=1e-4)
+    from codesim.measures import kl_divergence
+
+    assert kl_divergence(s.source, s.models["wide"]) < 1.5105  # binning never adds divergence
+
+
+def test_normal_source_over_a_range_and_explicit_edges(tmp_path):
+    s = load(write(tmp_path, 'source.normal = { mean = 0, sd = 1 }\nmodels.w.normal = { mean = 1, sd = 2 }\n'
+                             'quantise = { bins = 8, range = [-4, 4] }\n'))
+    assert len(s.alphabet) == 8
+    e = load(write(tmp_path, 'source.beta = { a = 2, b = 2 }\nmodels.u.uniform = true\n'
+                             'quantise.edges = [0, 0.25, 0.5, 1]\n', "e.toml"))
+    assert len(e.alphabet) == 3
+
+
+def test_a_file_source_is_its_own_message_and_models_share_the_union_alphabet(tmp_path):
+    (tmp_path / "a.txt").write_text("abba cab", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("abcdz", encoding="utf-8")
+    s = load(write(tmp_path, 'source = { file = "a.txt", unit = "char" }\nmodels.b.file = "b.txt"\n'
+                             'models.u.uniform = true\n'))
+    assert s.alphabet == (" ", "a", "b", "c", "d", "z")
+    assert s.message.size == 8 and s.run.length == 8 and s.run.trials == 1
+    assert s.source.probs[0] == pytest.approx(1 / 8)
+    assert s.models["b"].probs[0] == pytest.approx(0.5 / (5 + 0.5 * 6))  # unseen: alpha / (N + alpha |U|)
+    assert any("own 8 chars, coded once" in r for r in s.remarks)
+    with pytest.raises(ScenarioError, match="--length and --trials do not apply"):
+        s.with_run(length=100)
+
+
+WHERE_Q_BAD = [
+    ('source.estimate = { samples = 10, seed = 1 }\nalphabet = [1, 2]\nmodels.u.uniform = true\n',
+     r"\[source\] the source cannot be estimated"),
+    (GOOD.replace("probs = [0.9, 0.1]", "estimate = { samples = 10 }"), r"\[models.m.estimate\] missing key 'seed'"),
+    (GOOD.replace("probs = [0.9, 0.1]", 'estimate = { samples = 10, smoothing = "laplas", seed = 1 }'),
+     r"did you mean 'laplace'"),
+    (GOOD.replace("probs = [0.9, 0.1]", 'file = "x.txt"'), r"a model from a file needs a file source"),
+    (GOOD + "[quantise]\nbins = 4\n", r"\[quantise\] bins a continuous source"),
+    (GOOD.replace("probs = [0.9, 0.1]", "beta = { a = 1, b = 1 }"), r"needs a continuous source"),
+    ('alphabet = [1]\nsource.beta = { a = 1, b = 2 }\nmodels.u.uniform = true\n', r"alphabet is its bins"),
+    ('source.beta = { a = -1, b = 2 }\nmodels.u.uniform = true\n', r"\[source.beta\]"),
+    ('source.beta = { a = 1, b = 2 }\nmodels.u.uniform = true\nquantise = { bins = 4, edges = [0, 1] }\n',
+     r"give edges, or bins"),
+    ('source.beta = { a = 1, b = 2 }\nmodels.u.uniform = true\nquantise.edges = [0, 0.5, 0.4, 1]\n',
+     r"strictly increasing"),
+    ('source = { file = "missing.txt" }\nmodels.u.uniform = true\n', r"missing.txt: no such file"),
+    ('source = { file = "a.txt", unit = "syllable" }\nmodels.u.uniform = true\n', r"syllable"),
+]
+
+
+@pytest.mark.parametrize("text, message", WHERE_Q_BAD, ids=[m for _, m in WHERE_Q_BAD])
+def test_bad_model_sources_are_named(tmp_path, text, message):
+    (tmp_path / "a.txt").write_text("abc")
+    with pytest.raises(ScenarioError, match=message):
+        load(write(tmp_path, text))
+
+
+def test_binary_file_as_chars_names_the_byte_offset(tmp_path):
+    (tmp_path / "bin.dat").write_bytes(b"ok\xff\xfe")
+    with pytest.raises(ScenarioError, match=r"offset 2"):
+        load(write(tmp_path, 'source = { file = "bin.dat", unit = "char" }\nmodels.u.uniform = true\n'))
+    s = load(write(tmp_path, 'source = { file = "bin.dat", unit = "byte" }\nmodels.u.uniform = true\n', "b.toml"))
+    assert s.alphabet == (107, 111, 254, 255)
+
+
+def test_an_empty_file_source_is_refused(tmp_path):
+    (tmp_path / "empty.txt").write_text("")
+    with pytest.raises(ScenarioError, match="empty.txt"):
+        load(write(tmp_path, 'source = { file = "empty.txt" }\nmodels.u.uniform = true\n'))

@@ -23,6 +23,7 @@ PARAMS = {
     "block-huffman": {"k": st.integers(1, 3)},
     "rans": {"lanes": st.integers(1, 64)},
     "arithmetic": {},
+    "adaptive-arithmetic": {"alpha": st.sampled_from([0.5, 1.0]) | st.floats(1e-4, 1e3)},
 }
 
 NAMES = [s.name for s in available()]
