@@ -104,8 +104,8 @@ from bitarray import bitarray
 
 from .coders import Coder, from_config
 from .coders import get as get_scheme
-from .coders.base import MAX_CODEWORD_BITS
-from .coders.block import MAX_TUPLES
+from .coders.base import MAX_CODEWORD_BITS, PrefixCode
+from .coders.block import MAX_TUPLES, BlockCode
 from .errors import CodesimError, ContainerError, DecodeError
 
 MAGIC = b"\x89CSM\r\n\x1a\n"
@@ -236,8 +236,8 @@ def dumps(coder: Coder, bits: bitarray, symbols: int, alphabet, *, model=None, s
     # Check what a reader will see, the JSON just written, with the reader's own checks.
     try:
         written = _header_fields(_json_object(raw))
-        family = _check_coder(written["coder"], len(written["alphabet"]))
-        _check_span(written["coder"], family, int(symbols), len(bits))
+        _check_coder(written["coder"], len(written["alphabet"]))
+        _check_span(coder, int(symbols), len(bits))
     except _Invalid as exc:
         raise refuse(exc.message) from None
     big = bits if bits.endian == "big" else bitarray(bits, endian="big")
@@ -332,11 +332,15 @@ def loads(data: bytes, where: str = "file") -> tuple[Header, Coder, bitarray]:
             f"{where}: payload corrupt: its CRC-32 does not match (stored {parsed.payload_crc:08x})"
         )
     try:
-        family = _check_coder(header.coder, len(header.alphabet))
-        _check_span(header.coder, family, header.symbols, header.payload_bits)
+        _check_coder(header.coder, len(header.alphabet))
     except _Invalid as exc:
         raise exc.reading(where) from None
-    return header, _rebuild(header, where), parsed.payload
+    coder = _rebuild(header, where)
+    try:
+        _check_span(coder, header.symbols, header.payload_bits)
+    except _Invalid as exc:
+        raise exc.reading(where) from None
+    return header, coder, parsed.payload
 
 
 def decode_payload(header: Header, coder: Coder, bits: bitarray, where: str = "file") -> np.ndarray:
@@ -689,17 +693,17 @@ def _check_prefix(lengths: list[int], name: str, complete: bool, scheme: str) ->
                        f"{scheme!r} only builds complete ones")
 
 
-def _check_span(config: dict, family: str | None, n: int, nbits: int) -> None:
-    """For codes with whole-bit codewords, n symbols take between n * shortest and n * longest bits:
-    so a symbol count the payload cannot hold is refused before the decoder allocates for it."""
-    if family == "prefix":
-        lengths = config["lengths"]
-        least, most = n * min(lengths), n * max(lengths)
-    elif family == "block":
-        tuples, left = divmod(n, config["params"]["k"])
-        t, lo = config["tuple_lengths"], config["leftover_lengths"]
-        least = tuples * min(t) + left * min(lo)
-        most = tuples * max(t) + left * max(lo)
+def _check_span(coder: Coder, n: int, nbits: int) -> None:
+    """For codes with whole-bit codewords, n symbols take between about n * shortest and n * longest
+    bits (the code's own bit_bounds, jump table included): so a symbol count the payload cannot hold is
+    refused before the decoder allocates for it."""
+    if isinstance(coder, BlockCode):
+        tuples, left = divmod(n, coder.k)
+        lo = coder.leftover_code.lengths
+        least, most = coder.tuple_code.bit_bounds(tuples)
+        least, most = least + left * int(lo.min()), most + left * int(lo.max())
+    elif isinstance(coder, PrefixCode):
+        least, most = coder.bit_bounds(n)
     else:
         return  # a stream coder may spend almost nothing on a likely symbol; its decoder checks
     symbols = f"{n} symbol{'' if n == 1 else 's'}"

@@ -62,7 +62,7 @@ def inspect_file(path: str, limit: int = 20) -> tuple[dict[str, Any], str | None
         return doc, str(exc)
     model = np.asarray(h.model) if h.model is not None else None
     doc["table"] = code_table(coder, h.alphabet, model, h.source)
-    doc["trace"] = trace(coder, stream, h.alphabet, model, limit)
+    doc["trace"] = trace(coder, stream, h.alphabet, model, limit, bits)
     doc["trace_note"] = TRACE_NOTES[_kind(coder)]
     return doc, None
 
@@ -123,8 +123,11 @@ def _costs(model, coder: Coder) -> np.ndarray:
         return -np.log2(np.asarray(model if model is not None else coder.implied, dtype=np.float64))
 
 
-def trace(coder: Coder, stream: np.ndarray, alphabet, model, limit: int) -> list[dict[str, Any]]:
-    """The annotated view of the first ``limit`` symbols (see the module notes)."""
+def trace(coder: Coder, stream: np.ndarray, alphabet, model, limit: int, bits=None) -> list[dict[str, Any]]:
+    """The annotated view of the first ``limit`` symbols (see the module notes). With the encoded
+    ``bits``, bit positions count a long prefix stream's jump table (its lanes' lengths) first."""
+    if bits is None:
+        bits = coder.encode(stream)
     costs = _costs(model, coder)
     label = alphabet.__getitem__
     rows: list[dict[str, Any]] = []
@@ -135,7 +138,10 @@ def trace(coder: Coder, stream: np.ndarray, alphabet, model, limit: int) -> list
         position = 0
         groups = [(i, i + 1, coder.leftover_code) for i in range(whole, n)]
         groups += [(i, i + k, coder.tuple_code) for i in range(0, whole, k)]
+        leftover_bits = int(coder.leftover_code.lengths[stream[whole:]].sum())
         for lo, hi, code in groups[:limit]:
+            if code is coder.tuple_code and lo == 0:
+                position = leftover_bits + coder.tuple_code.jump_table_bits(bits[leftover_bits:], whole // k)
             symbols = stream[lo:hi]
             shape = (coder.size,) * (hi - lo)  # a tuple's index reads its symbols as base-K digits
             index = int(np.ravel_multi_index(tuple(symbols.tolist()), shape))
@@ -148,7 +154,7 @@ def trace(coder: Coder, stream: np.ndarray, alphabet, model, limit: int) -> list
             position += len(word)
         return rows
     if isinstance(coder, PrefixCode):
-        position = 0
+        position = coder.jump_table_bits(bits, stream.size)
         for i, s in enumerate(stream[:limit].tolist()):
             word = coder.codeword(s)
             spent += len(word)

@@ -141,8 +141,8 @@ def test_encoding_scratch_memory_is_bounded_by_the_step_not_the_stream():
     decoder's a few copies of the bits."""
     code = with_lanes(build("huffman", NASA_P), per_lane=1 << 14, min_lanes=2)
     stream = sample(NASA_P, 1 << 22, seed=3).astype(np.uint8)
-    code.encode(stream[:1000])  # build the tables outside the measurement
-    code.decode(code.encode(stream[:1000]), 1000)
+    warm = stream[: 1 << 16]  # four lanes: both tables are built outside the measurement
+    code.decode(code.encode(warm), warm.size)
     tracemalloc.start()
     bits = code.encode(stream)
     encoding = tracemalloc.get_traced_memory()[1]
@@ -165,6 +165,11 @@ def test_lane_rule_from_n_and_the_code_alone():
     assert code.lanes_for(10**12) == MAX_LANES
     long_code = PrefixCode([1] + list(range(2, LANE_CODEWORD_BITS + 1)) + [LANE_CODEWORD_BITS + 1] * 2)
     assert long_code.lanes_for(10**9) == 1  # a codeword over LANE_CODEWORD_BITS: always one stream
+    n = 10**7 + 123
+    sizes = np.diff(np.append(code.lane_starts(n), n))  # runs of consecutive symbols, the first ones longer
+    assert sizes.size == code.lanes_for(n) and sizes.sum() == n
+    longer = n % sizes.size
+    assert sizes.tolist() == [n // sizes.size + 1] * longer + [n // sizes.size] * (sizes.size - longer)
 
 
 @given(coded_streams(max_len=1500), st.integers(1, 64), st.integers(2, 8))
@@ -275,7 +280,8 @@ def fields(width, base_bits, base, deviations) -> bitarray:
 
 def test_truncated_or_extended_streams_are_refused():
     n = NASA_STREAM.size
-    for cut in (0, 5, 12, 40, NASA_LANES.jump_table_bits(NASA_BITS, n), len(NASA_BITS) // 2, len(NASA_BITS) - 1):
+    table = NASA_LANES.jump_table_bits(NASA_BITS, n)
+    for cut in (0, 5, 12, 40, table, table + 1, len(NASA_BITS) // 2, len(NASA_BITS) - 1):
         with pytest.raises(DecodeError):
             NASA_LANES.decode(NASA_BITS[:cut], n)
     for extra in ("0", "1", "0" * 64):
@@ -296,7 +302,7 @@ def test_hostile_jump_tables_are_refused_before_any_large_allocation():
         fields(0, 5, 16, []) + payload,                        # so the last lane is too long for its 7
         fields(4, 5, 16, [0] * (lanes - 1)) + payload,         # zero deviations in 4 bits instead of 0
         fields(6, 3, 4, [0] + [16] * (lanes - 2)) + payload,   # a deviation wider than it needs
-        fields(1, 5, 16, [1] * (lanes - 1)) + payload,         # base below the shortest lane (no zero deviation)
+        fields(1, 5, 16, [1] * (lanes - 1)) + payload,         # base below the shortest lane: no 0
         fields(0, 6, 7, []) + payload,                         # base written with a leading zero
         fields(0, 11, 1024, []) + payload,                     # lanes adding up past the payload
     ]

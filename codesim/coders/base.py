@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import itertools
 import operator
-import sys
 from abc import ABC, abstractmethod
 from fractions import Fraction
 from functools import cached_property
@@ -55,10 +54,6 @@ MAX_CODEWORD_BITS = 256
 #: Codewords up to this many bits are packed with 64-bit word arithmetic; longer ones, which only
 #: extremely skewed models produce, go through bitarray's C encoder instead.
 PACKED_CODEWORD_BITS = 64
-#: How many symbols a caller may hand a prefix code's encoder at a time (block codes step by it). A
-#: stream with lanes has one jump table for all of it, so it must reach the encoder in one piece: the
-#: encoder bounds its own scratch memory by :data:`PACK_CHUNK` instead.
-ENCODE_CHUNK = 1 << 62
 #: Symbols the word packer takes per step: its scratch, about 40 bytes per packed word of 2 to 64
 #: symbols, stays within the CPU's caches.
 PACK_CHUNK = 1 << 18
@@ -78,9 +73,11 @@ MAX_LANES = 1 << 16
 LANE_CODEWORD_BITS = 31
 #: Width of the jump table's two size fields, w and m.
 JUMP_FIELD_BITS = 6
-#: The lane decoder's lookup table is indexed by this many bits (2^16 entries of 8 bytes: it stays in
-#: the CPU's second-level cache). An entry decodes the up to 4 codewords that fit whole in those bits.
-LOOKUP_BITS = 16
+#: The lane decoder's lookup tables are indexed by this many bits (at most 33, what a window always
+#: holds). An entry decodes the codewords that fit whole in them, up to 8 bytes of symbols: more bits
+#: mean more codewords a step (for the Zipf source 2.2 at 17 bits, 2.0 at 16), and 2^17 entries of 16
+#: bytes still mostly hit the CPU's caches, where 2^18 no longer pays.
+LOOKUP_BITS = 17
 
 
 class Coder(ABC):
@@ -230,6 +227,12 @@ class PrefixCode(Coder):
         lanes = min(MAX_LANES, int(n) // self.symbols_per_lane)
         return lanes if lanes >= max(2, self.min_lanes) else 1
 
+    def lane_starts(self, n: int) -> np.ndarray:
+        """Index of each lane's first symbol in a stream of n symbols (lanes are runs of consecutive
+        symbols, not interleaved as rans lanes are)."""
+        lanes = self.lanes_for(n)
+        return np.concatenate(([0], np.cumsum(_lane_sizes(int(n), lanes))[:-1]))
+
     def jump_table_bits(self, bits: bitarray, n: int) -> int:
         """How many leading bits of an n-symbol stream are its jump table (0 for a single stream).
 
@@ -264,8 +267,7 @@ class PrefixCode(Coder):
         lanes = self.lanes_for(stream.size)
         if lanes == 1 or self._shortest == self._longest:  # no jump table (for one length: implied)
             return self._packer.pack(stream)[0]
-        starts = np.cumsum(_lane_sizes(stream.size, lanes))[:-1]
-        payload, offsets = self._packer.pack(stream, starts)
+        payload, offsets = self._packer.pack(stream, self.lane_starts(stream.size)[1:])
         lane_bits = np.diff(offsets, prepend=0, append=len(payload))
         out = _write_jump_table(lane_bits)
         out += payload
@@ -525,33 +527,34 @@ def _read_jump_table(bits: bitarray, n: int, lanes: int) -> tuple[int, np.ndarra
 
 # -- decoding: lanes in lock-step -------------------------------------------------------------------
 
-#: Field positions in a lookup entry (a uint64): the decoded symbols in the low 32 bits, as they lie in
-#: memory in the output array; then, every 5 bits from bit 32, the bits taken by the first k of them
-#: for k = 0 .. per_word (all the decoded ones' for k past their count); the count in the top 3 bits.
-_FIELD_SHIFT, _FIELD_STEP, _COUNT_SHIFT = 32, 5, 61
+#: A lookup entry is two uint64 words. The first holds the decoded symbols as they lie in memory in the
+#: output array. The second: in its low 5 bits the bits all of them take; from bit 5, every 5 bits,
+#: the bits taken by the first k of them, k = 0 .. per_word (all of them for k past their count); their
+#: count in the top 4 bits.
+_FIELD_BITS, _COUNT_SHIFT = 5, 60
 
 
 class _LaneDecoder:
     """Decodes the lanes of a stream in numpy lock-step, several codewords per lookup.
 
     Each step reads, for every lane, the 64 bits that start at the 32-bit word holding the lane's
-    position, shifts them so the position comes first, and looks the next LOOKUP_BITS bits up in a
-    table. An entry holds the up to ``per_word`` codewords that fit whole in those bits: their symbols
-    (written to the lane's output with one store), their bit count, and how many. A pattern
-    that starts with a longer codeword (or with no codeword, in an incomplete code) has a count of 0;
-    such lanes are decoded one codeword at a time by canonical search (:meth:`_long`).
+    position, shifts them so the position comes first, and looks the next LOOKUP_BITS bits up in two
+    tables. An entry holds the up to ``per_word`` codewords (8 bytes' worth of symbols) that fit whole
+    in those bits: their symbols, written to the lane's output with one 8-byte store, and how many bits
+    and symbols they take. A pattern that starts with a longer codeword (or with no codeword, in an
+    incomplete code) has a count of 0; such lanes are decoded one codeword at a time by canonical
+    search (:meth:`_long`).
 
-    A lane's store writes the whole entry even when it decoded fewer than ``per_word`` symbols: the
-    extra bytes are overwritten by the lane's next step, and past its last symbol they land in a gap
-    left after every lane, squeezed out at the end. Steps run in batches during which no lane can
-    reach its end; the last few symbols of each lane are then decoded with counts capped by what the
-    lane has left.
+    A lane's store writes 8 bytes even when it decoded fewer: the extra ones are overwritten by the
+    lane's next step, and past its last symbol they land in a gap left after every lane, squeezed out
+    at the end. Steps run in batches during which no lane can reach its end; the last few symbols of
+    each lane are then decoded with counts capped by what the lane has left.
     """
 
     def __init__(self, code: PrefixCode):
         lengths = code.lengths
         self.dtype = index_dtype(code.size)
-        self.per_word = 4 // self.dtype.itemsize
+        self.per_word = 8 // self.dtype.itemsize
         self.shortest, self.longest = int(lengths.min()), int(lengths.max())
         bits = self.bits = LOOKUP_BITS
         codes = np.array(code._codes, dtype=np.int64)
@@ -574,7 +577,7 @@ class _LaneDecoder:
         used = np.zeros(1 << bits, dtype=np.int64)
         count = np.zeros(1 << bits, dtype=np.int64)
         alive = np.ones(1 << bits, dtype=bool)
-        entry = np.zeros(1 << bits, dtype=_U64)
+        steps = np.zeros(1 << bits, dtype=_U64)
         mask = (1 << bits) - 1
         for k in range(self.per_word):
             rest = (pattern << used) & mask
@@ -583,10 +586,9 @@ class _LaneDecoder:
             symbols[alive, k] = one_symbol[rest][alive]
             used[alive] += length[alive]
             count += alive
-            entry |= used.astype(_U64) << _U64(_FIELD_SHIFT + _FIELD_STEP * (k + 1))
-        entry |= symbols.view(np.uint32)[:, 0].astype(_U64)
-        entry |= count.astype(_U64) << _U64(_COUNT_SHIFT)
-        self.table = entry
+            steps |= used.astype(_U64) << _U64(_FIELD_BITS * (k + 2))
+        self.symbols = symbols.view(_U64)[:, 0]
+        self.steps = steps | used.astype(_U64) | (count.astype(_U64) << _U64(_COUNT_SHIFT))
         self.has_gaps = bool((count == 0).any())
 
         # Canonical search for the rest: all codewords of at most l bits, left-aligned to 33 bits, are
@@ -617,9 +619,9 @@ class _LaneDecoder:
             )
         return _LockStep(self, bits, head, lane_bits, sizes).run()
 
-    def _long(self, windows: np.ndarray, lanes: np.ndarray, where: np.ndarray) -> np.ndarray:
-        """Entries for lanes whose next codeword the table does not hold; ``windows`` hold the 64 bits
-        from each lane's position, at least 33 of them real."""
+    def _long(self, windows, lanes, where) -> tuple[np.ndarray, np.ndarray]:
+        """Entries (symbols and steps words) for lanes whose next codeword the tables do not hold;
+        ``windows`` hold the 64 bits from each lane's position, at least 33 of them real."""
         top = windows >> _U64(31)
         rank = np.searchsorted(self.search_limit, top, side="right")
         bad = np.flatnonzero(rank >= self.search_limit.size)
@@ -631,10 +633,11 @@ class _LaneDecoder:
         index = (top >> (33 - length).astype(_U64)).astype(np.int64) - self.search_first[rank]
         symbols = np.zeros((lanes.size, self.per_word), dtype=self.dtype)
         symbols[:, 0] = self.order[self.search_start[rank] + index]
-        entry = symbols.view(np.uint32)[:, 0].astype(_U64) | (_U64(1) << _U64(_COUNT_SHIFT))
+        length = length.astype(_U64)
+        steps = length | (_U64(1) << _U64(_COUNT_SHIFT))
         for k in range(1, self.per_word + 1):
-            entry |= length.astype(_U64) << _U64(_FIELD_SHIFT + _FIELD_STEP * k)
-        return entry
+            steps |= length << _U64(_FIELD_BITS * (k + 1))
+        return symbols.view(_U64)[:, 0], steps
 
 
 class _LockStep:
@@ -654,19 +657,15 @@ class _LockStep:
         self.windows |= words[1:]
         self.position = head + np.concatenate(([0], np.cumsum(lane_bits)[:-1]))
         self.stop = self.position + lane_bits
-        # A store writes a whole entry where the entry's symbols lie first in memory (little-endian
-        # hosts), else its 4 bytes of symbols: one contiguous source is cheaper for numpy to scatter.
-        # Lane j's symbols go to out[first[j] + j * gap:], leaving a gap of a store's width after it.
-        whole_entry = sys.byteorder == "little"
-        itemsize = decoder.dtype.itemsize
-        self.gap = gap = (8 if whole_entry else 4) // itemsize
+        # Lane j's symbols go to out[first[j] + j * gap:], leaving a gap of one 8-byte store after it.
+        self.gap = gap = per_word
         first = np.concatenate(([0], np.cumsum(sizes)[:-1]))
         self.first = first
         self.cursor = first + np.arange(lanes) * gap
         self.end = self.cursor + sizes
         self.out = np.empty(int(sizes.sum()) + lanes * gap, dtype=decoder.dtype)
-        self.store = np.ndarray((self.out.size - gap + 1,), dtype=_U64 if whole_entry else np.uint32,
-                                buffer=self.out, strides=(itemsize,))
+        self.store = np.ndarray((self.out.size - gap + 1,), dtype=_U64, buffer=self.out,
+                                strides=(decoder.dtype.itemsize,))
 
     def run(self) -> np.ndarray:
         per_word = self.decoder.per_word
@@ -698,23 +697,22 @@ class _LockStep:
         """``steps`` lock-step lookups; ``capped``: no lane decodes past its end (else none can)."""
         decoder = self.decoder
         lanes, per_word = self.sizes.size, decoder.per_word
-        windows, table, store = self.windows, decoder.table, self.store
+        windows, symbol_table, step_table, store = self.windows, decoder.symbols, decoder.steps, self.store
         position, cursor = self.position, self.cursor
         position_u, cursor_u = position.view(_U64), cursor.view(_U64)
         index = np.empty(lanes, dtype=np.int64)
         window = np.empty(lanes, dtype=_U64)
         offset = np.empty(lanes, dtype=_U64)
-        entry = np.empty(lanes, dtype=_U64)
+        symbols = np.empty(lanes, dtype=_U64)
+        step = np.empty(lanes, dtype=_U64)
         count = np.empty(lanes, dtype=_U64)
         taken = np.empty(lanes, dtype=_U64)
-        symbols = entry if store.dtype == _U64 else entry.view(np.uint32)[1::2]
         # Constants as 0-d arrays: numpy converts a Python scalar on every call, which costs more
         # than the operation itself on a few hundred lanes.
         five, low5 = np.array(5, dtype=np.int64), np.array(31, dtype=_U64)
         to_index = np.array(64 - decoder.bits, dtype=_U64)
         count_shift = np.array(_COUNT_SHIFT, dtype=_U64)
-        all_taken = np.array(_FIELD_SHIFT + _FIELD_STEP * per_word, dtype=_U64)
-        field_step, field_shift = np.array(_FIELD_STEP, dtype=_U64), np.array(_FIELD_SHIFT, dtype=_U64)
+        field = np.array(_FIELD_BITS, dtype=_U64)
         most = np.array(per_word, dtype=_U64)
         left = (self.end - cursor).view(_U64) if capped else None
         window_index = window.view(np.int64)
@@ -727,29 +725,30 @@ class _LockStep:
             if decoder.has_gaps:
                 long_windows = window.copy()
             shift_right(window, to_index, window)
-            table.take(window_index, None, entry, "clip")
-            shift_right(entry, count_shift, count)
+            symbol_table.take(window_index, None, symbols, "clip")
+            step_table.take(window_index, None, step, "clip")
+            shift_right(step, count_shift, count)
             if decoder.has_gaps and not count.all():
-                self._patch(entry, count, long_windows, left)
+                self._patch(symbols, step, count, long_windows, left)
             store[cursor] = symbols
-            if capped:
-                np.minimum(count, left, count)
-                np.minimum(left, most, offset)  # how many of the entry's codewords this lane takes
-                np.multiply(offset, field_step, offset)
-                add(offset, field_shift, offset)
-                shift_right(entry, offset, taken)
+            if capped:  # the bits of the first min(left, per_word) codewords: field k + 1
+                np.minimum(count, left, out=count)
+                np.minimum(left, most, out=offset)
+                offset += 1
+                np.multiply(offset, field, offset)
+                shift_right(step, offset, taken)
+                bit_and(taken, low5, taken)
                 left -= count
             else:
-                shift_right(entry, all_taken, taken)
-            bit_and(taken, low5, taken)
+                bit_and(step, low5, taken)
             add(position_u, taken, position_u)
             add(cursor_u, count, cursor_u)
 
-    def _patch(self, entry, count, windows, left) -> None:
+    def _patch(self, symbols, step, count, windows, left) -> None:
         """Decode the lanes whose lookup found no whole codeword (long, or no codeword at all)."""
         lanes = np.flatnonzero(count == 0)
         if left is not None:
             lanes = lanes[left[lanes] > 0]  # finished lanes read past their end: nothing to decode
         if lanes.size:
-            entry[lanes] = self.decoder._long(windows[lanes], lanes, self.position[lanes])
+            symbols[lanes], step[lanes] = self.decoder._long(windows[lanes], lanes, self.position[lanes])
             count[lanes] = 1

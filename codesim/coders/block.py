@@ -17,7 +17,7 @@ from bitarray import bitarray, decodetree
 from ..distributions import index_dtype
 from ..errors import CodesimError, DecodeError, SchemeError
 from ..measures import kl_divergence
-from .base import ENCODE_CHUNK, Coder, PrefixCode
+from .base import Coder, PrefixCode
 from .prefix import huffman_lengths
 from .registry import Param, Scheme, register
 
@@ -25,6 +25,8 @@ from .registry import Param, Scheme, register
 #: several microseconds and a few hundred bytes per tuple (2^20 tuples: seconds and ~400 MB), so the
 #: limit keeps a build well under a second.
 MAX_TUPLES = 1 << 16
+#: Tuples whose indices are formed per step when encoding (bounds the int64 scratch).
+TUPLE_STEP = 1 << 18
 #: With at least two symbols, k cannot exceed this without passing MAX_TUPLES.
 MAX_K = 16
 
@@ -124,10 +126,14 @@ class BlockCode(Coder):
         stream = self._check_stream(stream)
         whole = stream.size - stream.size % self.k
         out = self.leftover_code.encode(stream[whole:])
-        step = ENCODE_CHUNK * self.k  # bounds the int64 tuple scratch, like PrefixCode's own chunks
-        for lo in range(0, whole, step):
-            block = stream[lo : min(lo + step, whole)].reshape(-1, self.k).astype(np.int64)
-            out += self.tuple_code.encode(block @ self._powers)
+        # The tuples go to the tuple code in one call (a long stream has one jump table for all its
+        # lanes); their indices are formed in steps so the int64 scratch stays small.
+        tuples = np.empty(whole // self.k, dtype=index_dtype(self.tuple_code.size))
+        step = TUPLE_STEP
+        for lo in range(0, tuples.size, step):
+            hi = min(lo + step, tuples.size)
+            tuples[lo:hi] = stream[lo * self.k : hi * self.k].reshape(-1, self.k).astype(np.int64) @ self._powers
+        out += self.tuple_code.encode(tuples)
         return out
 
     @cached_property
