@@ -7,11 +7,12 @@ Every failure a user can cause reaches them as one line on stderr (``Error: ...`
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from . import bench as benchmarks
-from . import container, report, streamio
+from . import container, page, plots, report, streamio
 from .inspection import inspect_file
 from .coders import SchemeSpec
 from .errors import CodesimError
@@ -137,8 +138,6 @@ RUN_OPTIONS = [
     click.option("--scheme", "schemes", type=Scheme(), multiple=True,
                  help="Scheme to run, with parameters as name:k=v,...; repeatable."),
     click.option("--model", "models", multiple=True, help="Only this model from the scenario; repeatable."),
-    click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="table", show_default=True,
-                 help="Output format."),
     click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
                  help="Run trials in this many processes (same results as one)."),
     click.option("--block", type=Count(), default=BLOCK, show_default=True,
@@ -147,10 +146,39 @@ RUN_OPTIONS = [
 ]
 
 
+FORMAT = click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="table", show_default=True,
+                      help="Output format.")
+PLOT = click.option("--plot", "plot_path", metavar="FILE",
+                    help="Also draw the results to this .png or .svg file (needs matplotlib: "
+                         "pip install 'codesim[plot]').")
+
+
 def run_options(f):
     for option in reversed(RUN_OPTIONS):
         f = option(f)
     return f
+
+
+def _plots_wanted(path: str | None) -> None:
+    """Refuse a --plot that cannot be drawn before any work is done, so nothing else changes."""
+    if path:
+        plots.image_format(path)
+        plots.require()
+
+
+def _beside(path: str, suffix: str) -> str:
+    """``run.png`` -> ``run-distributions.png``: where a second figure of one --plot goes."""
+    p = Path(path)
+    return str(p.with_name(p.stem + suffix + p.suffix))
+
+
+def _plot_results(path: str | None, sc: Scenario, measurements) -> None:
+    if not path:
+        return
+    plots.save(plots.run_figure(measurements, sc.title), path)
+    other = _beside(path, "-distributions")
+    plots.save(plots.distributions_figure(sc.source, sc.models, sc.title), other)
+    click.echo(f"figures: {path}, {other}", err=True)
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -168,7 +196,9 @@ def main():
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
 @run_options
-def run(scenario, length, trials, seed, schemes, models, fmt, jobs, block, quiet):
+@FORMAT
+@PLOT
+def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, fmt, plot_path):
     """Sample streams from the scenario's source p, code them with each scheme built from each model
     q, decode and check them, and print measured bits per symbol beside the theory.
 
@@ -193,9 +223,11 @@ def run(scenario, length, trials, seed, schemes, models, fmt, jobs, block, quiet
     Example:
         codesim run scenarios/nasa-temperature.toml --model uniform -n 1e6 --format json
     """
+    _plots_wanted(plot_path)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     measurements = _simulate(sc, jobs, block, quiet)
     click.echo(report.render(fmt, _header(sc), measurements, title=sc.title))
+    _plot_results(plot_path, sc, measurements)
     if not all(m.verified for m in measurements):
         raise click.ClickException("a decoded stream differed from the original (see 'verified')")
 
@@ -206,7 +238,9 @@ def run(scenario, length, trials, seed, schemes, models, fmt, jobs, block, quiet
 @click.option("--q", "qs", type=Vector(), multiple=True, help="Model probabilities (with --p); repeatable.")
 @click.option("--labels", type=Vector(labels=True), help="Alphabet labels for --p/--q (default 0, 1, ...).")
 @run_options
-def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, fmt, jobs, block, quiet):
+@FORMAT
+@PLOT
+def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs, block, quiet, fmt, plot_path):
     """Run schemes on the same sampled streams and rank them by measured bits per symbol.
 
     Every scheme selected with --scheme (default: every registered scheme) codes the same streams;
@@ -225,12 +259,14 @@ def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, fmt,
         raise click.UsageError("--p needs at least one --q")
     if scenario is None and labels is not None and len(labels) != len(p):
         raise click.UsageError(f"--labels has {len(labels)} entries, --p has {len(p)}")
+    _plots_wanted(plot_path)
     source = load(scenario) if scenario else from_vectors(p, qs, labels)
     sc = _scenario(source, models, length, trials, seed, schemes)
     if not schemes:
         sc = sc.with_run(schemes=default_schemes())
     measurements = _simulate(sc, jobs, block, quiet)
     click.echo(report.render_compare(fmt, _header(sc), measurements, title=sc.title))
+    _plot_results(plot_path, sc, measurements)
     if not all(m.verified for m in measurements):
         raise click.ClickException("a decoded stream differed from the original (see 'verified')")
 
@@ -395,7 +431,9 @@ def decode(stream_file, fmt, output, force):
 @click.option("--symbols", "-k", "limit", type=click.IntRange(min=0), default=20, show_default=True,
               help="How many symbols to show in the annotated view.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def inspect(stream_file, limit, fmt):
+@click.option("--plot", "plot_path", metavar="FILE",
+              help="Also draw the code lengths against -log2 q to this .png or .svg file (needs matplotlib).")
+def inspect(stream_file, limit, fmt, plot_path):
     """Show what a .csim file holds: header and checksums, the code table, and the first symbols
     with their codewords (or intervals, for arithmetic coding), bit positions, costs, and running
     totals of bits against the ideal length sum -log2 q(x).
@@ -404,7 +442,38 @@ def inspect(stream_file, limit, fmt):
     Example:
         codesim inspect stream.csim --symbols 10
     """
+    _plots_wanted(plot_path)
     doc, problem = inspect_file(stream_file, limit)
     click.echo(report.inspection(doc, fmt))
+    if plot_path and doc.get("table"):
+        plots.save(plots.code_figure(doc["table"], f"{doc['scheme']} code of {stream_file}"), plot_path)
+        click.echo(f"figure: {plot_path}", err=True)
     if problem:
         raise click.ClickException(problem)
+
+
+@main.command("report")
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
+@run_options
+@OUTPUT
+@FORCE
+@click.option("--format", "fmt", type=click.Choice(page.FORMATS),
+              help="html or markdown; default from the output's name (.md: markdown).")
+def report_page(scenario, length, trials, seed, schemes, models, jobs, block, quiet, output, force, fmt):
+    """Run a scenario and write one self-contained page: the scenario, the results table, the
+    figures embedded, and a paragraph per model saying what the numbers show. Needs matplotlib
+    (pip install 'codesim[plot]').
+
+    \b
+    Example:
+        codesim report scenarios/nasa-temperature.toml -o nasa.html
+    """
+    plots.require()
+    fmt = fmt or ("markdown" if output.endswith(".md") else "html")
+    if output != "-" and Path(output).exists() and not force:
+        raise streamio.StreamFileError(f"{output}: already exists; use --force to overwrite it")
+    sc = _scenario(scenario, models, length, trials, seed, schemes)
+    measurements = _simulate(sc, jobs, block, quiet)
+    text = page.render(fmt, sc, measurements, page.figures_for(sc, measurements), report.summary(measurements))
+    streamio.write_output(output, text.encode("utf-8"), force)
+    click.echo(f"report: {output}", err=True)

@@ -148,7 +148,8 @@ def _settings(scenario: "Scenario", measurements: Sequence["Measurement"]) -> li
     return [
         ("length", stream),
         ("trials", str(trials)),
-        ("seed", "drawn fresh" if seed is None else str(seed)),
+        ("seed", "drawn fresh" if seed is None
+         else f"{seed} (unused: nothing is drawn)" if scenario.message is not None else str(seed)),
         ("alphabet", f"{len(scenario.alphabet)} symbols"),
         ("models", ", ".join(models)),
         ("schemes", ", ".join(schemes) or "every registered scheme"),

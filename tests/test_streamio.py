@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from codesim.streamio import StreamFileError, read_symbols, render_symbols, write_output
+from codesim.streamio import StreamFileError, _umask, read_symbols, render_symbols, write_output
 
 ALPHABETS = [
     (100, 105, 110, 145, 160, 162, 174, 180),
@@ -79,6 +79,7 @@ def test_output_is_not_overwritten_without_force_and_leaves_no_partial_file(tmp_
         write_output(str(target), b"second")
     write_output(str(target), b"second", force=True)
     assert target.read_bytes() == b"second"
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()  # an ordinary file, not mkstemp's 0600
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 
 
