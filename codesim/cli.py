@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import bench as benchmarks
-from . import container, page, plots, report, streamio
+from . import container, experiments, page, plots, report, streamio
 from .inspection import inspect_file
 from .coders import SchemeSpec
 from .errors import CodesimError
@@ -477,3 +477,93 @@ def report_page(scenario, length, trials, seed, schemes, models, jobs, block, qu
     text = page.render(fmt, sc, measurements, page.figures_for(sc, measurements), report.summary(measurements))
     streamio.write_output(output, text.encode("utf-8"), force)
     click.echo(f"report: {output}", err=True)
+
+
+SCHEDULER = click.option("--scheduler", metavar="ADDRESS",
+                         help="Run the tasks on Dask: 'local' (a cluster of --jobs processes on this machine) "
+                              "or tcp://HOST:PORT of a running scheduler (pip install 'codesim[distributed]').")
+POINT_FORMAT = click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="table",
+                            show_default=True, help="Output format.")
+
+
+def _experiment_header(sc: Scenario, **extra) -> dict:
+    return {**_header(sc), **extra}
+
+
+def _progress(quiet: bool):
+    return lambda total: Progress(total, "tasks", enabled=False if quiet else None)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--lengths", type=Vector(), help="Stream lengths, e.g. 10,100,1000 (default: 10, 100, ... up "
+                                              "to the scenario's length).")
+@run_options
+@SCHEDULER
+@POINT_FORMAT
+@PLOT
+def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, block, quiet, scheduler, fmt, plot_path):
+    """Watch bits per symbol and the running average of log2 p(x)/q(x) settle as one stream grows.
+
+    For each model and scheme, the first L symbols of each trial's stream are coded for every length
+    L: measured bits per symbol converge to the code's expected length (H(p,q) for coders that
+    spend -log2 q(x)), and the average log-likelihood ratio to D(p||q), with 95% confidence bands
+    across trials.
+
+    \b
+    Example:
+        codesim converge scenarios/nasa-temperature.toml --model uniform --lengths 10,100,1000,10000
+    """
+    _plots_wanted(plot_path)
+    sc = _scenario(scenario, models, length, trials, seed, schemes)
+    if lengths is not None:
+        if any(v != int(v) or v < 1 for v in lengths):
+            raise click.UsageError(f"--lengths must be whole numbers >= 1, got {lengths}")
+        lengths = sorted({int(v) for v in lengths})
+    found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler, block=block,
+                                 progress=_progress(quiet))
+    note = ("Bits per symbol settle at each code's expected length (H(p,q) for arithmetic and rans); the "
+            "mean of log2 p(x)/q(x) settles at D(p||q).")
+    click.echo(report.points(fmt, _experiment_header(sc), found, report.CONVERGE_COLUMNS, sc.title, note))
+    if plot_path:
+        plots.save(plots.converge_figure(found, sc.title), plot_path)
+        click.echo(f"figure: {plot_path}", err=True)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--mix", help="Mixtures q_t = (1-t) q + t p for t = START:STOP:COUNT (e.g. 0:1:21) or t1,t2,...")
+@click.option("--param", "params", multiple=True, metavar="NAME=V1,V2,...",
+              help="Sweep a scheme parameter (e.g. k=1,2,3 for block-huffman); repeatable.")
+@run_options
+@SCHEDULER
+@POINT_FORMAT
+@PLOT
+def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, block, quiet, scheduler, fmt,
+          plot_path):
+    """Sweep the models towards the truth, q_t = (1-t) q + t p, or a scheme parameter, and measure the
+    excess bits per symbol at every step.
+
+    The stream coders follow the smooth curve D(p||q_t); Huffman's whole-bit lengths move in steps
+    and can dip below it. Every (model, t, trial) is a task with its own seed derived from the run's
+    seed, so results do not depend on where or in which order tasks run (--jobs, --scheduler).
+
+    \b
+    Examples:
+        codesim sweep scenarios/nasa-temperature.toml --model uniform --mix 0:1:21
+        codesim sweep scenarios/nasa-temperature.toml --model matched --param k=1,2,3
+    """
+    if mix is None and not params:
+        raise click.UsageError("give --mix, --param or both")
+    _plots_wanted(plot_path)
+    sc = _scenario(scenario, models, length, trials, seed, schemes)
+    ts = experiments.parse_mix(mix) if mix is not None else None
+    swept = dict(experiments.parse_param(p) for p in params) or None
+    found = experiments.sweep(sc, mix=ts, params=swept, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler,
+                              block=block, progress=_progress(quiet))
+    note = ("excess = measured bits/sym - H(p); D(p||q_t) is what a coder spending -log2 q_t(x) would show, "
+            "and a prefix code's expected excess is D(p||r) plus its Kraft slack.")
+    click.echo(report.points(fmt, _experiment_header(sc), found, report.SWEEP_COLUMNS, sc.title, note))
+    if plot_path:
+        plots.save(plots.sweep_figure(found, sc.title), plot_path)
+        click.echo(f"figure: {plot_path}", err=True)

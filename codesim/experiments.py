@@ -37,17 +37,17 @@ import math
 import numbers
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
-from .coders import Coder, SchemeSpec, available, get
+from .coders import SchemeSpec, available, get
 from .distributions import Distribution
-from .errors import CodesimError, DecodeError, did_you_mean
+from .errors import CodesimError, did_you_mean
 from .measures import cross_entropy, entropy, kl_divergence, log_likelihood_ratio_of_counts
 from .parallel import ProgressFactory, Task, check_jobs, check_scheduler, run_tasks
 from .scenario import Scenario, default_schemes
-from .simulate import BLOCK, check_run_size, confidence_interval, trial_blocks, trial_seeds
+from .simulate import BLOCK, check_run_size, code_message, confidence_interval, message_blocks, trial_seeds
 
 #: Most points a mix may have: a finer grid than this shows nothing a plot could.
 MAX_MIX = 1001
@@ -309,17 +309,17 @@ def _convergence_task(p: Distribution, q: Distribution, specs: Sequence[SchemeSp
     whole_bits, whole_ok = [0] * len(coders), [True] * len(coders)
     whole_counts = np.zeros(p.size, dtype=np.int64)
     i, start = 0, 0
-    for piece in _blocks(p, lengths[-1], block, seed, message):
+    for piece in message_blocks(p, lengths[-1], seed, block, message):
         end = start + piece.size
         while i < len(lengths) and lengths[i] < end:  # prefixes ending inside this block
             tail = piece[: lengths[i] - start]
             for c, coder in enumerate(coders):
-                n, ok = _code(coder, tail)
+                n, ok = code_message(coder, tail)[:2]
                 bits[c][i], verified[c][i] = whole_bits[c] + n, whole_ok[c] and ok
             llr[i] = log_likelihood_ratio_of_counts(whole_counts + np.bincount(tail, minlength=p.size), p, q)
             i += 1
         for c, coder in enumerate(coders):
-            n, ok = _code(coder, piece)
+            n, ok = code_message(coder, piece)[:2]
             whole_bits[c] += n
             whole_ok[c] = whole_ok[c] and ok
         whole_counts += np.bincount(piece, minlength=p.size)
@@ -419,9 +419,9 @@ def _sweep_task(p: Distribution, q: Distribution, specs: Sequence[SchemeSpec], l
     """Code one trial's stream with every scheme built from q, block by block."""
     coders = [spec.build(q) for spec in specs]
     bits, verified = [0] * len(coders), [True] * len(coders)
-    for piece in _blocks(p, length, block, seed, message):
+    for piece in message_blocks(p, length, seed, block, message):
         for c, coder in enumerate(coders):
-            n, ok = _code(coder, piece)
+            n, ok = code_message(coder, piece)[:2]
             bits[c] += n
             verified[c] = verified[c] and ok
     return [_Coded(b, v, coder.code_divergence(p), coder.expected_length(p))
@@ -537,19 +537,3 @@ def _distinct(models: list[Distribution]) -> tuple[list[Distribution], list[int]
     return distinct, which
 
 
-def _blocks(p: Distribution, length: int, block: int, seed, message) -> Iterator[np.ndarray]:
-    """The trial's stream of ``length`` symbols in blocks: drawn from p, or cut from the message."""
-    if message is None:
-        return trial_blocks(p, length, seed, block)
-    return (message[lo : min(lo + block, length)] for lo in range(0, length, block))
-
-
-def _code(coder: Coder, stream: np.ndarray) -> tuple[int, bool]:
-    """Bits for one message, and whether they decode back to it (bits are counted either way, and
-    a failed round trip marks the point as not verified)."""
-    encoded = coder.encode(stream)
-    try:
-        ok = bool(np.array_equal(coder.decode(encoded, stream.size), stream))
-    except DecodeError:
-        ok = False
-    return len(encoded), ok

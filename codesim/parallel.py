@@ -75,8 +75,9 @@ def run_tasks(tasks: Sequence[Task], *, jobs: int = 1, scheduler: str | None = N
     """Run the tasks and return their results in task order.
 
     In this process when ``jobs`` is 1 and there is no scheduler; in ``jobs`` local processes
-    otherwise; on Dask when ``scheduler`` is given. A task's exception is raised here (the first in
-    completion order), and tasks not yet started are dropped.
+    otherwise; on Dask when ``scheduler`` is given (``"local"``: a cluster of ``jobs`` worker
+    processes for this call; an address: that cluster's workers, whatever ``jobs`` says). A task's
+    exception is raised here (the first in completion order), and tasks not yet started are dropped.
     """
     jobs = check_jobs(jobs)
     check_scheduler(scheduler)

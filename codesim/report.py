@@ -338,3 +338,56 @@ def _show_value(value: Any, column: str = "") -> str:
     if column == "emitted" and len(str(value)) > 32:
         return "..." + str(value)[-29:]
     return str(value)
+
+
+#: (header, attribute) of `codesim converge` and `codesim sweep` tables.
+CONVERGE_COLUMNS = (
+    ("model", "model"), ("scheme", "scheme"), ("length", "length"), ("bits/sym", "bits_per_symbol"),
+    ("95% CI", "bits_ci95"), ("expected", "expected_bits_per_symbol"), ("H(p,q)", "cross_entropy_bits"),
+    ("mean log2 p/q", "llr_bits"), ("95% CI ", "llr_ci95"), ("D(p||q)", "kl_bits"), ("verified", "verified"),
+)
+SWEEP_COLUMNS = (
+    ("model", "model"), ("t", "t"), ("scheme", "scheme"), ("bits/sym", "bits_per_symbol"), ("95% CI", "ci95"),
+    ("excess", "excess_bits_per_symbol"), ("D(p||q_t)", "kl_bits"), ("H(p,q_t)", "cross_entropy_bits"),
+    ("D(p||r)", "code_kl_bits"), ("verified", "verified"),
+)
+
+
+def _point_cell(point: Any, attr: str) -> str:
+    value = getattr(point, attr)
+    if attr.endswith("ci95"):
+        return "n/a" if value is None else f"[{value[0]:.4f}, {value[1]:.4f}]"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if attr == "t":
+        return f"{value:.3f}"
+    if isinstance(value, float):
+        return _number(value)
+    return str(value)
+
+
+def points(fmt: str, header: dict[str, Any], rows: Sequence[Any], columns, title: str = "", note: str = "") -> str:
+    """`converge` and `sweep` results: an aligned table, Markdown, CSV, or JSON with every field."""
+    if fmt == "json":
+        notes: list[str] = []
+        doc = {**_finite(header, "header", notes),
+               "points": [_finite(r.to_dict(), f"points[{i}]", notes) for i, r in enumerate(rows)], "notes": notes}
+        return json.dumps(doc, indent=2, allow_nan=False)
+    if fmt == "csv":
+        fields = [f for f in rows[0].to_dict() if f not in ("bits", "params")] if rows else []
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(fields)
+        for r in rows:
+            d = r.to_dict()
+            writer.writerow([" ".join(map(str, d[f])) if isinstance(d[f], (list, tuple)) else d[f] for f in fields])
+        return buf.getvalue().rstrip("\n")
+    cells = [[_point_cell(r, attr) for _, attr in columns] for r in rows]
+    heads = [h.strip() for h, _ in columns]
+    setting = f"{header['trials']} trials, seed {header['seed']}"
+    if fmt == "markdown":
+        table = ["| " + " | ".join(h.replace("|", "\\|") for h in heads) + " |",
+                 "|" + "|".join("---" for _ in heads) + "|"] + ["| " + " | ".join(c) + " |" for c in cells]
+        return "\n".join([f"## {title}", "", setting, "", *table, "", note])
+    words = sum(1 for h in heads[:3] if h in ("model", "scheme", "t"))  # left-aligned leading columns
+    return "\n".join([f"{title} ({setting})", "", *_grid(heads, cells, left=words), "", note])

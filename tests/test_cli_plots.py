@@ -1,6 +1,8 @@
 """--plot on run, compare and inspect, and codesim report: figures as files, pages with their figures
 embedded, and a clear refusal (before any work) when matplotlib is not installed."""
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -89,3 +91,46 @@ def test_report_has_help_with_an_example_and_is_in_the_readme(command):
 
     r = invoke(command, "--help")
     assert r.exit_code == 0 and "Example:" in r.stdout and f"codesim {command}" in README
+
+
+def test_converge_table_json_and_plot(tmp_path):
+    args = ["converge", NASA, "--model", "uniform", "--scheme", "arithmetic", "--lengths", "10,100,1000",
+            "--trials", 3, "--quiet"]
+    r = invoke(*args, "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert [p["length"] for p in doc["points"]] == [10, 100, 1000]
+    assert all(p["verified"] for p in doc["points"])
+    assert "mean log2 p/q" in invoke(*args).stdout
+    pytest.importorskip("matplotlib")
+    fig = tmp_path / "c.svg"
+    assert invoke(*args, "--plot", fig).exit_code == 0 and "<svg" in fig.read_text()
+
+
+def test_sweep_mix_and_param_and_their_errors(tmp_path):
+    r = invoke("sweep", NASA, "--model", "uniform", "--mix", "0:1:3", "--scheme", "arithmetic", "-n", 2000,
+               "--trials", 2, "--format", "json", "--quiet")
+    assert r.exit_code == 0, r.output
+    points = json.loads(r.stdout)["points"]
+    assert [p["t"] for p in points] == [0.0, 0.5, 1.0]
+    assert points[0]["kl_bits"] > points[1]["kl_bits"] > points[2]["kl_bits"] == 0.0
+    r = invoke("sweep", NASA, "--model", "matched", "--param", "k=1,2", "--scheme", "block-huffman", "-n", 1000,
+               "--trials", 2, "--format", "csv", "--quiet")
+    assert r.exit_code == 0 and r.stdout.count("block-huffman:k=") == 2
+    assert_one_line_error(invoke("sweep", NASA), 2, "give --mix, --param or both")
+    assert_one_line_error(invoke("sweep", NASA, "--mix", "0:2:3"), 1, "")
+    assert_one_line_error(invoke("sweep", NASA, "--param", "kk=1", "--scheme", "huffman"), 1, "kk")
+
+
+def test_sweep_on_two_processes_equals_one():
+    args = ["sweep", NASA, "--model", "uniform", "--mix", "0:1:3", "--scheme", "huffman", "-n", 3000,
+            "--trials", 2, "--format", "json", "--quiet"]
+    assert json.loads(invoke(*args, "-j", 1).stdout) == json.loads(invoke(*args, "-j", 2).stdout)
+
+
+@pytest.mark.parametrize("command", ["converge", "sweep"])
+def test_experiment_commands_have_help_with_an_example_and_are_in_the_readme(command):
+    from .test_readme import README
+
+    r = invoke(command, "--help")
+    assert r.exit_code == 0 and "Example" in r.stdout and f"codesim {command}" in README

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from codesim import CodesimError, Distribution, load, simulate_many
+from codesim import CodesimError, Distribution, load, parallel, simulate_many
 from codesim.coders import build
 from codesim.experiments import (
     converge,
@@ -20,7 +20,6 @@ from codesim.experiments import (
     sweep,
 )
 from codesim.measures import cross_entropy, entropy, kl_divergence, log_likelihood_ratio
-from codesim import parallel
 from codesim.parallel import Task, run_tasks
 from codesim.simulate import t_quantile_975, trial_seeds
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from codesim.coders import PrefixCode, build
 from codesim.coders.base import canonical_codewords
-from codesim.coders.prefix import huffman_lengths, shannon_lengths
+from codesim.coders.prefix import shannon_lengths
 from codesim.errors import CodesimError, DecodeError
 from codesim.measures import entropy, kl_divergence
 
