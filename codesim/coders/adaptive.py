@@ -45,12 +45,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 from bitarray import bitarray
-from bitarray.util import ba2int, int2ba
+from bitarray.util import int2ba
 
 from ..distributions import index_dtype
 from ..errors import CodesimError, DecodeError
 from ..measures import entropy
-from .arithmetic import _CarryOutput, _read_digits, _termination
+from .arithmetic import _CarryOutput, _read_digits, _termination, check_ending
 from .base import Coder
 from .prefix import huffman_lengths
 from .registry import Param, Scheme, get, register
@@ -426,21 +426,7 @@ class AdaptiveArithmeticCoder(AdaptiveCoder):
         except StopIteration:
             raise DecodeError(f"the stream is too short: decoding {n} symbols needs more than its {size} bits"
                               ) from None
-        # As in ArithmeticCoder.decode: recover the encoder's low (mod 2^W) from the window and diff, and
-        # accept the bits only if they end exactly as the encoder's termination would.
-        pos = steps * U
-        window = bits[pos : pos + W]
-        code = ba2int(window + bitarray(W - len(window), endian="big"), signed=False)
-        low = (code - diff) % (1 << W)
-        tail, value = _termination(low, rng, W)
-        need = pos + tail
-        if need > size:
-            raise DecodeError(f"the stream is too short: {n} symbols need {need} bits, it has {size}")
-        if need < size:
-            raise DecodeError(f"trailing bits: {n} symbols end after {need} bits, the stream has {size}")
-        if (value << (W - tail)) - low != diff:
-            raise DecodeError(f"the bits are not an encoding of {n} symbols under this model "
-                              "(their ending differs from the encoder's)")
+        check_ending(bits, steps * U, W, diff, rng, n)
         return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
     def __repr__(self) -> str:

@@ -198,21 +198,7 @@ class ArithmeticCoder(FrequencyCoder):
             raise DecodeError(
                 f"the stream is too short: decoding {n} symbols needs more than its {size} bits"
             ) from None
-        # The window after steps * U bits holds code = low + diff (mod 2^W); the encoder's low is
-        # needed, modulo 2^W, to recompute its termination.
-        pos = steps * U
-        window = bits[pos : pos + W]
-        code = ba2int(window + bitarray(W - len(window), endian="big"), signed=False)
-        low = (code - diff) % (1 << W)
-        tail, value = _termination(low, rng, W)
-        need = pos + tail
-        if need > size:
-            raise DecodeError(f"the stream is too short: {n} symbols need {need} bits, it has {size}")
-        if need < size:
-            raise DecodeError(f"trailing bits: {n} symbols end after {need} bits, the stream has {size}")
-        if (value << (W - tail)) - low != diff:
-            raise DecodeError(f"the bits are not an encoding of {n} symbols under this model "
-                              "(their ending differs from the encoder's)")
+        check_ending(bits, steps * U, W, diff, rng, n)
         return out
 
     # -- looking inside -------------------------------------------------------------------------
@@ -258,6 +244,28 @@ class ArithmeticCoder(FrequencyCoder):
 
     def __repr__(self) -> str:
         return f"ArithmeticCoder(size={self.size}, precision={self.precision})"
+
+
+def check_ending(bits: bitarray, pos: int, width: int, diff: int, rng: int, n: int) -> None:
+    """Accept a decoded stream only if its bits end exactly as the encoder's termination ends them.
+
+    After the decoder has consumed ``pos`` bits, the window of the next ``width`` bits holds
+    code = low + diff (mod 2^width); that gives the encoder's low, modulo 2^width, from which its
+    termination (and so the stream's exact length and last bits) is recomputed. DecodeError otherwise.
+    """
+    size = len(bits)
+    window = bits[pos : pos + width]
+    code = ba2int(window + bitarray(width - len(window), endian="big"), signed=False)
+    low = (code - diff) % (1 << width)
+    tail, value = _termination(low, rng, width)
+    need = pos + tail
+    if need > size:
+        raise DecodeError(f"the stream is too short: {n} symbols need {need} bits, it has {size}")
+    if need < size:
+        raise DecodeError(f"trailing bits: {n} symbols end after {need} bits, the stream has {size}")
+    if (value << (width - tail)) - low != diff:
+        raise DecodeError(f"the bits are not an encoding of {n} symbols under this model "
+                          "(their ending differs from the encoder's)")
 
 
 def _termination(low: int, rng: int, width: int) -> tuple[int, int]:
