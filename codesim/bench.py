@@ -85,10 +85,9 @@ class BenchRow:
 
 
 def _warm_up(coder, stream: np.ndarray) -> None:
-    """Code a few symbols first: tables a coder builds on first use (lookup tables, lanes' decode
-    tables) are part of building the code, which happens before the clock starts on every side."""
-    head = stream[: min(stream.size, 64)]
-    coder.decode(coder.encode(head), head.size)
+    """Tables a coder builds on first use (lookup tables, lanes' decode tables) are part of building
+    the code, which happens before the clock starts on every side."""
+    coder.prepare(stream.size)
 
 
 def _best_time(fn, repeats: int):

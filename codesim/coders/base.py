@@ -108,6 +108,10 @@ class Coder(ABC):
         """Expected bits per symbol when the source is p (excluding per-message overhead)."""
         return cross_entropy(p, self.implied)
 
+    def prepare(self, n: int) -> None:
+        """Build now any table that coding n symbols would build on first use (for timings that
+        should measure coding alone); a coder without such tables does nothing."""
+
     def code_divergence(self, p) -> float:
         """D(p||r) per symbol: what the code's own model costs over H(p) (block codes override this)."""
         return kl_divergence(p, self.implied)
@@ -303,6 +307,11 @@ class PrefixCode(Coder):
     @cached_property
     def _lane_decoder(self) -> "_LaneDecoder":
         return _LaneDecoder(self)
+
+    def prepare(self, n: int) -> None:
+        self.encode(np.zeros(1, dtype=np.uint8))  # the encoder's lookup tables
+        if self.lanes_for(n) > 1:
+            self._lane_decoder  # built here, so that it is not built while a decode is timed
 
     # -- serialisation --------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
