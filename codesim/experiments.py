@@ -36,7 +36,7 @@ import itertools
 import math
 import numbers
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -47,7 +47,15 @@ from .errors import CodesimError, did_you_mean
 from .measures import cross_entropy, entropy, kl_divergence, log_likelihood_ratio_of_counts
 from .parallel import ProgressFactory, Task, check_jobs, check_scheduler, run_tasks
 from .scenario import Scenario, default_schemes
-from .simulate import BLOCK, check_run_size, code_message, confidence_interval, message_blocks, trial_seeds
+from .simulate import (
+    BLOCK,
+    check_run_size,
+    code_message,
+    confidence_interval,
+    message_blocks,
+    plain_dict,
+    trial_seeds,
+)
 
 #: Most points a mix may have: a finer grid than this shows nothing a plot could.
 MAX_MIX = 1001
@@ -83,11 +91,7 @@ class ConvergencePoint:
     verified: bool
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["bits"] = list(self.bits)
-        d["bits_ci95"] = list(self.bits_ci95) if self.bits_ci95 else None
-        d["llr_ci95"] = list(self.llr_ci95) if self.llr_ci95 else None
-        return d
+        return plain_dict(self)
 
 
 @dataclass(frozen=True)
@@ -119,11 +123,7 @@ class SweepPoint:
     verified: bool
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["params"] = dict(self.params)
-        d["bits"] = list(self.bits)
-        d["ci95"] = list(self.ci95) if self.ci95 else None
-        return d
+        return plain_dict(self)
 
 
 # -- parsing -------------------------------------------------------------------------------------

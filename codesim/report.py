@@ -86,24 +86,19 @@ def _rows(measurements: Sequence[Measurement], columns, extra_cells=None) -> lis
 
 
 def text_table(measurements: Sequence[Measurement], columns=COLUMNS, extra_cells=None) -> str:
-    """An aligned plain-text table, numbers right-aligned."""
-    header = [h for h, _ in columns]
-    rows = _rows(measurements, columns, extra_cells)
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    numeric = [i >= 2 for i in range(len(header))]
-
-    def line(cells):
-        return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric)).rstrip()
-
-    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+    """An aligned plain-text table: model and scheme left-aligned, numbers right-aligned."""
+    return "\n".join(_grid([h for h, _ in columns], _rows(measurements, columns, extra_cells), left=2))
 
 
 def markdown_table(measurements: Sequence[Measurement], columns=COLUMNS, extra_cells=None) -> str:
-    header = [h.replace("|", "\\|") for h, _ in columns]
-    rows = _rows(measurements, columns, extra_cells)
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i < 2 else "---:" for i in range(len(header))) + "|"]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(out)
+    return "\n".join(_pipes([h for h, _ in columns], _rows(measurements, columns, extra_cells), left=2))
+
+
+def _pipes(header: list[str], rows: list[list[str]], left: int) -> list[str]:
+    """A Markdown pipe table: the first ``left`` columns left-aligned, the rest right-aligned."""
+    marks = ["---" if i < left else "---:" for i in range(len(header))]
+    return ["| " + " | ".join(h.replace("|", "\\|") for h in header) + " |", "|" + "|".join(marks) + "|",
+            *("| " + " | ".join(r) + " |" for r in rows)]
 
 
 def summary(measurements: Sequence[Measurement]) -> list[str]:
@@ -385,9 +380,7 @@ def points(fmt: str, header: dict[str, Any], rows: Sequence[Any], columns, title
     cells = [[_point_cell(r, attr) for _, attr in columns] for r in rows]
     heads = [h.strip() for h, _ in columns]
     setting = f"{header['trials']} trials, seed {header['seed']}"
-    if fmt == "markdown":
-        table = ["| " + " | ".join(h.replace("|", "\\|") for h in heads) + " |",
-                 "|" + "|".join("---" for _ in heads) + "|"] + ["| " + " | ".join(c) + " |" for c in cells]
-        return "\n".join([f"## {title}", "", setting, "", *table, "", note])
     words = sum(1 for h in heads[:3] if h in ("model", "scheme", "t"))  # left-aligned leading columns
+    if fmt == "markdown":
+        return "\n".join([f"## {title}", "", setting, "", *_pipes(heads, cells, words), "", note])
     return "\n".join([f"{title} ({setting})", "", *_grid(heads, cells, left=words), "", note])

@@ -109,10 +109,19 @@ class Measurement:
         return self.length * self.trials / self.decode_seconds if self.decode_seconds > 0 else math.inf
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["bits"] = list(self.bits)
-        d["ci95"] = list(self.ci95) if self.ci95 else None
-        return d
+        return plain_dict(self)
+
+
+def plain_dict(record) -> dict:
+    """A dataclass as plain data, ready for JSON: nested tuples (bits, intervals) become lists."""
+    def plain(value):
+        if isinstance(value, (tuple, list)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return plain(asdict(record))
 
 
 def check_run_size(length: int, trials: int) -> None:
