@@ -321,7 +321,11 @@ def parse(data: bytes, where: str = "file") -> Parsed:
 def loads(data: bytes, where: str = "file") -> tuple[Header, Coder, bitarray]:
     """The header, the rebuilt coder and the payload bits of a .csim file; ContainerError if anything
     is wrong with it (decoding the payload is :func:`decode_payload`'s job)."""
-    parsed = parse(data, where)
+    return checked(parse(data, where), where)
+
+
+def checked(parsed: Parsed, where: str = "file") -> tuple[Header, Coder, bitarray]:
+    """:func:`loads` of a file already :func:`parse`\ d: its checksums must match and its code be valid."""
     header = parsed.header
     if not parsed.header_crc_ok:
         raise ContainerError(

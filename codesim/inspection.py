@@ -55,7 +55,7 @@ def inspect_file(path: str, limit: int = 20) -> tuple[dict[str, Any], str | None
         "meta": dict(h.meta),
     }
     try:
-        _, coder, bits = container.loads(data, path)
+        _, coder, bits = container.checked(parsed, path)
         stream = container.decode_payload(h, coder, bits, path)
     except CodesimError as exc:
         doc["table"], doc["trace"] = [], []

@@ -238,7 +238,7 @@ def _file_setup(ctx: _Context, top: "_Table", source: "_Table", models: dict[str
     ctx.unit = source.take("unit", str, default="byte")
     source.done()
     try:
-        counts = textsource.count_units(path, ctx.unit)
+        source_labels, source_indices = textsource.tokens(path, ctx.unit)  # the file is read once
         for name, table in models.items():
             if "file" in table.data:
                 model_file = Path(os.path.normpath(ctx.base / table.take("file", str)))
@@ -246,11 +246,11 @@ def _file_setup(ctx: _Context, top: "_Table", source: "_Table", models: dict[str
                 if unit != ctx.unit:
                     table.fail(f"unit {unit!r} differs from the source's {ctx.unit!r}: one alphabet serves all", "unit")
                 ctx.file_counts[name] = (model_file, textsource.count_units(model_file, unit))
-        labels = set(counts.labels)
+        labels = set(source_labels)
         for _, model_counts in ctx.file_counts.values():
             labels.update(model_counts.labels)
         ctx.alphabet = tuple(sorted(labels, key=textsource.sort_key))
-        ctx.message = textsource.file_message(path, ctx.unit, ctx.alphabet)
+        ctx.message = textsource.reindex(path, ctx.unit, source_labels, source_indices, ctx.alphabet)
     except ScenarioError:
         raise
     except CodesimError as exc:

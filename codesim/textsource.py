@@ -100,7 +100,7 @@ def _rank(values: np.ndarray) -> tuple[list[int], np.ndarray]:
     return present.tolist(), rank[values]
 
 
-def _tokens(path: str | Path, unit: str) -> tuple[tuple[Label, ...], np.ndarray]:
+def tokens(path: str | Path, unit: str) -> tuple[tuple[Label, ...], np.ndarray]:
     """The file's distinct units in sorted order, and the file as indices into them (int64)."""
     raw = _read(path, unit)
     if unit == "byte":
@@ -146,7 +146,7 @@ class UnitCounts:
 
 def count_units(path: str | Path, unit: str) -> UnitCounts:
     """The file's distinct units and their counts (empty for an empty file)."""
-    labels, indices = _tokens(path, unit)
+    labels, indices = tokens(path, unit)
     return UnitCounts(labels, np.bincount(indices, minlength=len(labels)).astype(np.int64))
 
 
@@ -170,7 +170,7 @@ def _lookup(alphabet: Sequence[Label]) -> dict[tuple[bool, Label], int]:
     return {(isinstance(label, str), label): i for i, label in enumerate(alphabet)}
 
 
-def _reindex(path, unit: str, labels: Sequence[Label], indices: np.ndarray, alphabet: Sequence[Label]) -> np.ndarray:
+def reindex(path, unit: str, labels: Sequence[Label], indices: np.ndarray, alphabet: Sequence[Label]) -> np.ndarray:
     """Indices into ``labels`` turned into indices into ``alphabet``: one lookup per distinct unit."""
     where = _lookup(alphabet)
     table = np.empty(len(labels), dtype=np.int64)
@@ -189,8 +189,8 @@ def _reindex(path, unit: str, labels: Sequence[Label], indices: np.ndarray, alph
 def file_message(path: str | Path, unit: str, alphabet: Sequence[Label]) -> np.ndarray:
     """The file's units as indices into ``alphabet`` (the smallest unsigned dtype that holds them); a
     unit not in the alphabet is an error naming it and its position (1-based)."""
-    labels, indices = _tokens(path, unit)
-    return _reindex(path, unit, labels, indices, alphabet)
+    labels, indices = tokens(path, unit)
+    return reindex(path, unit, labels, indices, alphabet)
 
 
 def _plain(label):
@@ -268,11 +268,11 @@ def cross_file(
     alpha = pseudocount(smoothing)
     _check_unit(unit)
     model_counts = count_units(model_path, unit)
-    labels, indices = _tokens(message_path, unit)
+    labels, indices = tokens(message_path, unit)
     if not labels:
         raise TextSourceError(f"{message_path}: no symbols to code (the message file has no {unit}s)")
     q = union_model(model_counts, labels, alpha)
-    message = _reindex(message_path, unit, labels, indices, q.alphabet)
+    message = reindex(message_path, unit, labels, indices, q.alphabet)
     source = Distribution.from_counts(np.bincount(message, minlength=q.size), q.alphabet)
     seen = set(_lookup(model_counts.labels))
     unseen = tuple(label for label in labels if (isinstance(label, str), label) not in seen)
