@@ -23,7 +23,7 @@ import numpy as np
 
 from . import container
 from .coders import Coder, PrefixCode
-from .coders.adaptive import AdaptiveArithmeticCoder, AdaptiveCoder
+from .coders.adaptive import AdaptiveArithmeticCoder, AdaptiveHuffmanCoder
 from .coders.arithmetic import ArithmeticCoder
 from .coders.block import BlockCode
 from .coders.frequencies import FrequencyCoder
@@ -70,7 +70,7 @@ def inspect_file(path: str, limit: int = 20) -> tuple[dict[str, Any], str | None
 def _kind(coder: Coder) -> str:
     for kind, cls in (("block", BlockCode), ("prefix", PrefixCode), ("arithmetic", ArithmeticCoder),
                       ("frequencies", FrequencyCoder), ("adaptive-arithmetic", AdaptiveArithmeticCoder),
-                      ("adaptive", AdaptiveCoder)):
+                      ("adaptive", AdaptiveHuffmanCoder)):
         if isinstance(coder, cls):
             return kind
     return "other"
@@ -185,17 +185,15 @@ def trace(coder: Coder, stream: np.ndarray, alphabet, model, limit: int, bits=No
                          "ideal_bits": float(costs[s]), "total_cost": spent, "total_ideal": ideal,
                          "excess": spent - ideal})
         return rows
-    if isinstance(coder, AdaptiveCoder):
-        # The code changes after every symbol; a prefix of the stream encodes to a prefix of the bits,
-        # so the difference of two prefixes' lengths is what one symbol took.
-        before = 0
-        for i, s in enumerate(stream[:limit].tolist()):
-            now = len(coder.encode(stream[: i + 1]))
-            spent, ideal = float(now), ideal + float(costs[s])
-            rows.append({"index": i, "symbol": label(s), "position": before, "bits": now - before,
+    if isinstance(coder, AdaptiveHuffmanCoder):
+        position = 0
+        for i, (s, bits_taken) in enumerate(zip(stream[:limit].tolist(),
+                                                coder.codeword_lengths(stream[:limit]).tolist())):
+            spent, ideal = spent + bits_taken, ideal + float(costs[s])
+            rows.append({"index": i, "symbol": label(s), "position": position, "bits": bits_taken,
                          "ideal_bits": float(costs[s]), "total_bits": spent, "total_ideal": ideal,
                          "excess": spent - ideal})
-            before = now
+            position += bits_taken
         return rows
     lanes = coder.lanes_for(stream.size) if hasattr(coder, "lanes_for") else 1
     for i, s in enumerate(stream[:limit].tolist()):

@@ -366,3 +366,16 @@ def test_arbitrary_bits_decode_only_to_the_stream_that_encodes_to_them(name, see
     except DecodeError:
         return
     assert stream.size == n and coder.encode(stream) == bits
+
+
+def test_adaptive_huffman_codeword_lengths_add_up_to_its_bits():
+    """Each symbol's codeword length, as the tree stood when it came, sums to the encoded size, and
+    every prefix of the stream encodes to exactly the bits its lengths say."""
+    from codesim.coders import build
+
+    coder = build("adaptive-huffman", np.ones(6) / 6)
+    stream = np.random.default_rng(4).integers(0, 6, 500)
+    lengths = coder.codeword_lengths(stream)
+    assert lengths.size == stream.size and lengths.sum() == len(coder.encode(stream))
+    for i in (1, 7, 50, 499):
+        assert len(coder.encode(stream[:i])) == lengths[:i].sum()

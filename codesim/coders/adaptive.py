@@ -654,10 +654,21 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
         return total
 
     def encode(self, stream: np.ndarray) -> bitarray:
-        stream = self._check_stream(stream)
         out = bitarray(endian="big")
+        for values, lengths in self._codewords(stream):
+            out += _pack_bits(values, lengths)
+        return out
+
+    def codeword_lengths(self, stream: np.ndarray) -> np.ndarray:
+        """The bits each symbol's codeword takes, in the tree as it stands when the symbol comes."""
+        chunks = [np.array(lengths, dtype=np.int64) for _, lengths in self._codewords(stream)]
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+
+    def _codewords(self, stream: np.ndarray):
+        """The codewords (values read MSB first, and lengths) of the stream, a chunk at a time."""
+        stream = self._check_stream(stream)
         if self._size == 1:
-            return out
+            return
         tree = _VitterTree(self._size)
         leaf, parent, root, unseen, update = tree.leaf, tree.parent, tree.root, tree.unseen, tree.update
         for first in range(0, stream.size, SYMBOL_CHUNK):
@@ -683,8 +694,7 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
                 values.append(value)
                 lengths.append(length)
                 update(x, rank)
-            out += _pack_bits(values, lengths)
-        return out
+            yield values, lengths
 
     def decode(self, bits: bitarray, n: int) -> np.ndarray:
         n = self._symbol_count(bits, n)
