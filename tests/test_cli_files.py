@@ -133,12 +133,3 @@ def test_inspect_reports_a_checksum_mismatch_and_exits_1(tmp_path):
     r = invoke("inspect", packed)
     assert r.exit_code == 1 and "MISMATCH" in r.stdout
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.output
-
-
-@pytest.mark.parametrize("command", ["sample", "encode", "decode", "inspect"])
-def test_file_commands_have_help_with_an_example_and_are_in_the_readme(command):
-    from .test_readme import README
-
-    r = invoke(command, "--help")
-    assert r.exit_code == 0 and "Example:" in r.stdout
-    assert f"codesim {command}" in README

@@ -85,13 +85,6 @@ def test_report_writes_one_page_with_figures_and_refuses_to_overwrite(tmp_path, 
     assert_one_line_error(invoke("report", NASA, "-n", 100, "-o", out), 1, "already exists; use --force")
 
 
-@pytest.mark.parametrize("command", ["report"])
-def test_report_has_help_with_an_example_and_is_in_the_readme(command):
-    from .test_readme import README
-
-    r = invoke(command, "--help")
-    assert r.exit_code == 0 and "Example:" in r.stdout and f"codesim {command}" in README
-
 
 def test_converge_table_json_and_plot(tmp_path):
     args = ["converge", NASA, "--model", "uniform", "--scheme", "arithmetic", "--lengths", "10,100,1000",
@@ -126,11 +119,3 @@ def test_sweep_on_two_processes_equals_one():
     args = ["sweep", NASA, "--model", "uniform", "--mix", "0:1:3", "--scheme", "huffman", "-n", 3000,
             "--trials", 2, "--format", "json", "--quiet"]
     assert json.loads(invoke(*args, "-j", 1).stdout) == json.loads(invoke(*args, "-j", 2).stdout)
-
-
-@pytest.mark.parametrize("command", ["converge", "sweep"])
-def test_experiment_commands_have_help_with_an_example_and_are_in_the_readme(command):
-    from .test_readme import README
-
-    r = invoke(command, "--help")
-    assert r.exit_code == 0 and "Example" in r.stdout and f"codesim {command}" in README
