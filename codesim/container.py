@@ -325,7 +325,7 @@ def loads(data: bytes, where: str = "file") -> tuple[Header, Coder, bitarray]:
 
 
 def checked(parsed: Parsed, where: str = "file") -> tuple[Header, Coder, bitarray]:
-    """:func:`loads` of a file already :func:`parse`\ d: its checksums must match and its code be valid."""
+    """:func:`loads` of a file that :func:`parse` has read: its checksums must match and its code be valid."""
     header = parsed.header
     if not parsed.header_crc_ok:
         raise ContainerError(

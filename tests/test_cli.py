@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from codesim.cli import main
 
 from .conftest import SCENARIOS
+from .hostile import assert_one_line_error
 from .test_scenario import BAD, GOOD, write
 
 NASA = str(SCENARIOS / "nasa-temperature.toml")
@@ -15,14 +16,6 @@ NASA = str(SCENARIOS / "nasa-temperature.toml")
 
 def invoke(*args):
     return CliRunner().invoke(main, list(args))
-
-
-def assert_one_line_error(result, code=None, match=""):
-    assert result.exit_code != 0 and (code is None or result.exit_code == code)
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    assert match in lines[0]
 
 
 def test_run_prints_a_table_and_says_what_the_uniform_model_costs():

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from codesim.cli import main
 
 from .conftest import SCENARIOS
-from .test_cli import assert_one_line_error
+from .hostile import assert_one_line_error
 
 NASA = str(SCENARIOS / "nasa-temperature.toml")
 DOG = str(SCENARIOS / "dog-or-panda.toml")

@@ -10,7 +10,7 @@ from codesim import plots
 from codesim.cli import main
 
 from .conftest import SCENARIOS
-from .test_cli import assert_one_line_error
+from .hostile import assert_one_line_error
 
 NASA = str(SCENARIOS / "nasa-temperature.toml")
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -41,3 +41,13 @@ def test_every_registered_scheme_is_documented():
 def test_every_shipped_scenario_is_listed():
     for path in (ROOT / "scenarios").glob("*.toml"):
         assert f"scenarios/{path.name}" in README
+
+
+def test_every_source_file_compiles_without_a_warning():
+    """Python 3.12 prints SyntaxWarnings (an invalid escape in a docstring) to a user's stderr on first import."""
+    import warnings
+
+    for path in sorted((ROOT / "codesim").rglob("*.py")) + sorted((ROOT / "tests").rglob("*.py")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")

@@ -1,0 +1,95 @@
+"""Checks shared by the hostile-input tests: a refusal is one line on stderr and a non-zero exit, with no
+traceback, no file left behind, and bounded time and memory.
+
+In-process runs (click's CliRunner) are quick; :func:`run_cli` runs ``python -m codesim`` in a child process
+where a real process matters: its time and peak memory are measured, and an address-space limit
+(``resource.setrlimit`` in the child) or a file-size limit can be imposed on it.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def assert_one_line_error(result, code=None, match=""):
+    """A click result (or :class:`Outcome`) that failed with one ``Error: ...`` line naming ``match``."""
+    assert result.exit_code != 0 and (code is None or result.exit_code == code), (result.exit_code, result.stderr)
+    assert "Traceback" not in result.output + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert match in lines[0], lines[0]
+
+
+@dataclass
+class Outcome:
+    """What a child process did: its exit code, output, wall time and peak resident memory."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_mb: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout
+
+
+def run_cli(*args, cwd=None, timeout: float = 30.0, address_space_mb: int | None = None,
+            file_size_bytes: int | None = None, stdin=None) -> Outcome:
+    """Run ``python -m codesim ARGS`` in a child process; kill it (and fail) after ``timeout`` seconds.
+
+    ``address_space_mb`` caps the child's virtual memory (RLIMIT_AS), so an allocation beyond it fails
+    as it would on a smaller machine; ``file_size_bytes`` caps the size of any file it writes (RLIMIT_FSIZE,
+    with SIGXFSZ ignored so that the write fails with EFBIG instead of killing the process).
+    """
+
+    def limits():
+        if address_space_mb is not None:
+            size = address_space_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+        if file_size_bytes is not None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_bytes, file_size_bytes))
+
+    env = {**os.environ, "PYTHONWARNINGS": "default", "OPENBLAS_NUM_THREADS": "1", "COLUMNS": "200"}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.monotonic()
+        child = subprocess.Popen([sys.executable, "-m", "codesim", *map(str, args)], cwd=cwd, env=env,
+                                 stdin=stdin if stdin is not None else subprocess.DEVNULL, stdout=out, stderr=err,
+                                 preexec_fn=limits)
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - start > timeout:
+                child.kill()
+                os.wait4(child.pid, 0)
+                raise AssertionError(f"codesim {' '.join(map(str, args))} still running after {timeout} s")
+            time.sleep(0.02)
+        seconds = time.monotonic() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        return Outcome(child.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
+                       seconds, usage.ru_maxrss / 1024)
+
+
+def assert_refused(outcome: Outcome, match: str = "", code: int = 1, max_seconds: float = 10.0,
+                   max_mb: float = 400.0) -> None:
+    """One line naming ``match``, exit ``code``, within the time and peak-memory bounds."""
+    assert_one_line_error(outcome, code, match)
+    assert outcome.seconds < max_seconds, f"took {outcome.seconds:.1f} s"
+    assert outcome.peak_mb < max_mb, f"peaked at {outcome.peak_mb:.0f} MB"
+
+
+def files_in(directory: Path) -> set[str]:
+    """Every name under ``directory`` (hidden temporaries included), to show that a refusal left nothing."""
+    return {str(p.relative_to(directory)) for p in Path(directory).rglob("*")}
