@@ -124,6 +124,12 @@ def _simulate(sc: Scenario, jobs: int, block: int, quiet: bool):
                              block=block, jobs=jobs, progress=advance, message=sc.message)
 
 
+def _require_verified(records) -> None:
+    """Fail the command, after its output, if any stream did not decode back to the original."""
+    if not all(r.verified for r in records):
+        raise click.ClickException("a decoded stream differed from the original (see 'verified')")
+
+
 def _header(scenario: Scenario) -> dict:
     run = scenario.run
     return {"scenario": {"title": scenario.title, "path": scenario.path, "remarks": list(scenario.remarks),
@@ -228,8 +234,7 @@ def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, fmt
     measurements = _simulate(sc, jobs, block, quiet)
     click.echo(report.render(fmt, _header(sc), measurements, title=sc.title))
     _plot_results(plot_path, sc, measurements)
-    if not all(m.verified for m in measurements):
-        raise click.ClickException("a decoded stream differed from the original (see 'verified')")
+    _require_verified(measurements)
 
 
 @main.command()
@@ -267,8 +272,7 @@ def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs
     measurements = _simulate(sc, jobs, block, quiet)
     click.echo(report.render_compare(fmt, _header(sc), measurements, title=sc.title))
     _plot_results(plot_path, sc, measurements)
-    if not all(m.verified for m in measurements):
-        raise click.ClickException("a decoded stream differed from the original (see 'verified')")
+    _require_verified(measurements)
 
 
 @main.command()
@@ -318,8 +322,7 @@ def bench(lengths, schemes, sources, repeats, seed, fmt, peers):
     rows = benchmarks.benchmark(schemes or default_schemes(), sources or tuple(benchmarks.SOURCES),
                                 lengths or (10**6,), repeats, seed, peers=peers)
     click.echo(report.bench_table(rows, fmt))
-    if not all(r.verified for r in rows):
-        raise click.ClickException("a decoded stream differed from the original (see 'verified')")
+    _require_verified(rows)
 
 
 OUTPUT = click.option("-o", "--output", required=True, help="Output file ('-' for standard output).")
@@ -528,6 +531,7 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     if plot_path:
         plots.save(plots.converge_figure(found, sc.title), plot_path)
         click.echo(f"figure: {plot_path}", err=True)
+    _require_verified(found)
 
 
 @main.command()
@@ -567,3 +571,4 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
     if plot_path:
         plots.save(plots.sweep_figure(found, sc.title), plot_path)
         click.echo(f"figure: {plot_path}", err=True)
+    _require_verified(found)

@@ -93,10 +93,11 @@ def log_likelihood_ratio_of_counts(counts: np.ndarray, p, q, base: str | float =
     if n == 0:
         return math.nan
     seen = counts > 0
-    if np.any(qv[seen] <= 0):
-        return math.inf
+    # A symbol that p rules out cannot come from p, whatever q says of it: the stream is not p's.
     if np.any(pv[seen] <= 0):
         raise CodesimError("the stream contains a symbol that p gives probability 0")
+    if np.any(qv[seen] <= 0):
+        return math.inf
     total = (counts[seen] * np.log(pv[seen] / qv[seen])).sum()
     return float(total / n / _log_base(base))
 

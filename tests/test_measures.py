@@ -93,3 +93,31 @@ def test_ideal_length_is_sum_of_minus_log2_q():
 def test_mismatched_lengths_are_an_error():
     with pytest.raises(CodesimError, match="must match"):
         kl_divergence([0.5, 0.5], [1.0])
+
+
+def test_a_symbol_that_neither_p_nor_q_allows_is_ignored():
+    """0 log 0 = 0 on both sides: a symbol outside both supports costs nothing, it is not an infinite loss."""
+    assert cross_entropy([0.5, 0.5, 0], [0.5, 0.5, 0]) == 1.0
+    assert kl_divergence([0.5, 0.5, 0], [0.5, 0.5, 0]) == 0.0
+    assert cross_entropy([0.5, 0.5, 0], [0.25, 0.75, 0]) == pytest.approx(0.5 * 2 + 0.5 * math.log2(4 / 3))
+
+
+def test_ideal_length_ignores_symbols_that_never_occur_even_where_q_is_zero():
+    from codesim.measures import ideal_length_of_counts
+
+    assert ideal_length_of_counts(np.array([3, 1, 0]), [0.5, 0.5, 0.0]) == 4.0
+    assert ideal_length(np.array([0, 0, 0, 1]), [0.5, 0.5, 0.0]) == 4.0
+    assert ideal_length_of_counts(np.array([3, 1, 1]), [0.5, 0.5, 0.0]) == math.inf
+
+
+@pytest.mark.parametrize("q", [[0.5, 0.5, 0.0], [0.25, 0.25, 0.5]])
+def test_likelihood_ratio_of_a_stream_that_p_rules_out_is_an_error(q):
+    """Whether or not q allows the symbol, a stream holding it was not drawn from p: no -inf, no inf."""
+    from codesim.measures import log_likelihood_ratio_of_counts
+
+    with pytest.raises(CodesimError, match="p gives probability 0"):
+        log_likelihood_ratio(np.array([0, 1, 2]), [0.5, 0.5, 0.0], q)
+    with pytest.raises(CodesimError, match="p gives probability 0"):
+        log_likelihood_ratio_of_counts(np.array([1, 1, 1]), [0.5, 0.5, 0.0], q)
+    assert log_likelihood_ratio(np.array([0, 1]), [0.5, 0.5, 0.0], q) == pytest.approx(
+        0.5 * math.log2(0.5 / q[0]) + 0.5 * math.log2(0.5 / q[1]))
