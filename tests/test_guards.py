@@ -1,0 +1,99 @@
+"""Guards at the edges of what the library accepts: each check exists for a reason, and each is shown to fire
+(or, at a maximum the code allows, to work) by a case built for it."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from codesim import Distribution, experiments, load
+from codesim.coders import build
+from codesim.coders.rans import CHUNK_SYMBOLS, MAX_LANES, RansCoder
+from codesim.coders.frequencies import quantise
+from codesim.container import dumps, loads
+from codesim.errors import CodesimError, ContainerError
+from codesim.simulate import simulate_many
+
+from .conftest import NASA_P, SCENARIOS
+from .test_container import assemble, refused, split, with_header
+
+NASA = SCENARIOS / "nasa-temperature.toml"
+
+
+def test_a_model_over_another_alphabet_is_refused_by_simulate_and_by_the_experiments():
+    sc = load(NASA)
+    other = Distribution.from_probs(NASA_P, list(range(8)))
+    with pytest.raises(CodesimError, match="model 'other' has another alphabet than the source"):
+        simulate_many(sc.source, {"other": other}, ["huffman"], length=10, trials=1, seed=1)
+    foreign = dataclasses.replace(sc, models={"other": other})
+    for run in (lambda: experiments.converge(foreign, [10], schemes=["huffman"], trials=1, seed=1),
+                lambda: experiments.sweep(foreign, mix=[0.5], schemes=["huffman"], length=10, trials=1, seed=1)):
+        with pytest.raises(CodesimError, match="model 'other' has another alphabet than the source"):
+            run()
+
+
+@pytest.mark.parametrize("model", [["a", "b"], {"a": 1}, "ab", [[0.5], [0.5]], [None, 0.5]])
+def test_dumps_refuses_a_model_that_is_not_a_vector_of_numbers_with_the_container_error(model):
+    coder = build("huffman", [0.5, 0.5])
+    with pytest.raises(ContainerError, match="cannot write a .csim file: model "):
+        dumps(coder, coder.encode(np.array([0, 1])), 2, ["x", "y"], model=model)
+
+
+def test_a_block_code_payload_must_hold_its_tuples_and_its_leftover_symbols():
+    """n = 21 with k = 2: 10 tuples and 1 leftover; the bounds count both parts."""
+    coder = build("block-huffman", [0.5, 0.25, 0.15, 0.1], k=2)
+    n = 21
+    stream = np.random.default_rng(5).integers(0, 4, n)
+    header, payload, _, nbits = split(dumps(coder, coder.encode(stream), n, ["a", "b", "c", "d"]))
+    least, most = coder.tuple_code.bit_bounds(n // 2)
+    left = coder.leftover_code.lengths
+    least, most = least + int(left.min()), most + int(left.max())
+    assert least <= nbits <= most
+    short = least - 1
+    refused(assemble(header, bytes(-(-short // 8)), n, short), f"payload too short for 21 symbols: needs at least "
+                                                                f"{least} bits")
+    long = most + 1
+    refused(assemble(header, bytes(-(-long // 8)), n, long), f"payload too long for 21 symbols: at most {most} bits")
+
+
+def test_header_corrupt_names_ill_formed_headers_not_impossible_codes():
+    """'header corrupt' means the bytes are not a header this format can hold; a well-formed header
+    describing an impossible code (an over-subscribed prefix code) is refused without that word."""
+    data = dumps(build("huffman", [0.5, 0.25, 0.25]), build("huffman", [0.5, 0.25, 0.25]).encode(np.array([0])), 1,
+                 ["a", "b", "c"])
+    ill = with_header(data, lambda h: h.pop("alphabet"))
+    assert "header corrupt: field 'alphabet' is missing" in refused(ill, "missing")
+
+    def oversubscribe(h):
+        h["coder"]["lengths"] = [1, 1, 1]
+
+    message = refused(with_header(data, oversubscribe), "over-subscribed")
+    assert "corrupt" not in message
+
+
+def test_arithmetic_at_its_maximum_precision_32_round_trips_within_its_bound():
+    q = np.array(NASA_P)
+    coder = build("arithmetic", q, precision=32)
+    assert coder.precision == 32 and int(coder.freqs.sum()) == 2**32
+    stream = np.random.default_rng(32).choice(8, size=5000, p=NASA_P)
+    bits = coder.encode(stream)
+    assert coder.decode(bits, stream.size).tolist() == stream.tolist()
+    ideal = float(np.dot(np.bincount(stream, minlength=8), 32 - np.log2(coder.freqs.astype(float))))
+    assert ideal - 1e-6 <= len(bits) <= coder.max_bits(stream) + 1e-6
+    header, restored, payload = loads(dumps(coder, bits, stream.size, list(range(8))))
+    assert restored.precision == 32 and restored.decode(payload, stream.size).tolist() == stream.tolist()
+    with pytest.raises(CodesimError, match="precision"):
+        build("arithmetic", q, precision=33)
+
+
+def test_rans_with_more_lanes_than_a_step_block_has_rows_round_trips():
+    """More lanes than CHUNK_SYMBOLS: each block of steps is then a single row of the lanes."""
+    lanes = CHUNK_SYMBOLS * 2
+    assert lanes <= MAX_LANES
+    coder = RansCoder(quantise(np.array(NASA_P), 12), 12, params={"lanes": lanes})
+    coder.symbols_per_lane = 1  # so that a short stream uses them all
+    n = lanes * 3 + 17  # three full rows and a partial one
+    stream = np.random.default_rng(9).choice(8, size=n, p=NASA_P)
+    assert coder.lanes_for(n) == lanes
+    bits = coder.encode(stream)
+    assert coder.decode(bits, n).tolist() == stream.tolist()
