@@ -39,13 +39,24 @@ CASES = {
     # Float labels stay floats (1.0 is not 1); the model rules out 2.5, which still gets a codeword.
     "shannon-floats": ("shannon", {}, [0.5, 1.0, 1.5, 2.5], [0.4, 0.3, 0.2, 0.1], [0.5, 0.3, 0.2, 0.0],
                        120, 5, {"units": "volts"}),
+    # One file for every other scheme, each on a small skewed source.
+    "fixed-nasa": ("fixed", {}, NASA_LEVELS, NASA_P, NASA_P, 100, 21, {}),
+    "shannon-fano-nasa": ("shannon-fano", {}, NASA_LEVELS, NASA_P, NASA_P, 100, 22, {}),
+    "shannon-fano-elias-nasa": ("shannon-fano-elias", {}, NASA_LEVELS, NASA_P, [1 / 8] * 8, 100, 23, {}),
+    # Huffman's longest NASA codeword has 5 bits; a limit of 4 changes the code.
+    "huffman-limited-4": ("huffman-limited", {"max_length": 4}, NASA_LEVELS, NASA_P, NASA_P, 100, 24, {}),
+    # The adaptive coders take no model: they learn the counts from the stream itself.
+    "adaptive-arithmetic-laplace": ("adaptive-arithmetic", {"alpha": 1.0}, ["a", "b", "c"], [0.8, 0.15, 0.05],
+                                    None, 200, 25, {}),
+    "adaptive-huffman-text": ("adaptive-huffman", {}, ["e", "t", "a", "o", "n"], [0.4, 0.25, 0.15, 0.12, 0.08],
+                              None, 200, 26, {}),
 }
 
 
 def main() -> None:
     for name, (scheme, params, alphabet, p, q, n, seed, meta) in CASES.items():
         stream = np.random.default_rng(seed).choice(len(alphabet), size=n, p=p).astype(np.uint8)
-        coder = build(scheme, q, **params)
+        coder = build(scheme, q if q is not None else p, **params)
         data = container.dumps(coder, coder.encode(stream), n, alphabet, model=q, source=p, meta=meta)
         (HERE / f"{name}.csim").write_bytes(data)
         expected = {"alphabet": alphabet, "symbols": stream.tolist()}
