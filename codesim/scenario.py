@@ -21,11 +21,8 @@ from .coders import SchemeSpec, available
 from .distributions import Distribution, Label
 from .errors import CodesimError, ScenarioError, did_you_mean
 from .measures import kl_divergence
-from .simulate import check_run_size
+from .simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, check_run_size
 from .streamio import read_input
-
-DEFAULT_LENGTH = 100_000
-DEFAULT_TRIALS = 5
 
 #: Keys of a distribution table that say where the probabilities come from; exactly one is given.
 DISTRIBUTION_SOURCES = ("probs", "counts", "uniform", "dirichlet", "estimate", "file", "beta", "normal")

@@ -38,6 +38,9 @@ MAX_LENGTH = 10**11
 #: Symbols per block: each block of a trial's stream is one coded message (see simulate_many).
 BLOCK = 1 << 20
 MAX_TRIALS = 10**5
+#: What a run does when neither the scenario nor the caller says (the README states them).
+DEFAULT_LENGTH = 100_000
+DEFAULT_TRIALS = 5
 
 # Student t quantiles t_{0.975, df} for df = 1..30 (any statistics table); beyond, the Cornish-Fisher
 # expansion around the normal quantile is accurate to better than 1e-4.
@@ -296,8 +299,8 @@ def simulate(
     q: Distribution,
     scheme: SchemeSpec | str = "huffman",
     *,
-    length: int = 100_000,
-    trials: int = 5,
+    length: int = DEFAULT_LENGTH,
+    trials: int = DEFAULT_TRIALS,
     seed: int = 0,
     model: str = "q",
 ) -> Measurement:

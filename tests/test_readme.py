@@ -1,8 +1,12 @@
 """The README stays true: its commands, its Python example, its scheme list, and CI's test command."""
 
+import inspect
+import math
 import re
 
 from codesim.coders import available
+from codesim.scenario import RunSettings
+from codesim.simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, MAX_LENGTH, MAX_TRIALS, simulate
 
 from .conftest import ROOT
 
@@ -51,3 +55,18 @@ def test_every_source_file_compiles_without_a_warning():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def test_the_documented_run_defaults_and_limits_are_the_code_s():
+    assert f"(default {DEFAULT_LENGTH}, at most 1e{round(math.log10(MAX_LENGTH))})" in README
+    assert f"(default {DEFAULT_TRIALS}, at most {MAX_TRIALS})" in README
+    signature = inspect.signature(simulate).parameters
+    assert (signature["length"].default, signature["trials"].default) == (DEFAULT_LENGTH, DEFAULT_TRIALS)
+    assert (RunSettings().length, RunSettings().trials) == (DEFAULT_LENGTH, DEFAULT_TRIALS)
+
+
+def test_the_scheme_table_states_every_parameter_with_its_default():
+    for scheme in available():
+        row = next(line for line in README.splitlines() if line.startswith(f"| `{scheme.name}` |"))
+        documented = dict(re.findall(r"`(\w+)` \(default ([^)]+)\)", row.split("|")[2]))
+        assert documented == {p.name: f"{p.default:g}" for p in scheme.params}, scheme.name

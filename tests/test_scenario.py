@@ -1,5 +1,6 @@
 """Scenario files: the shipped ones load, and every mistake is named with file, key and problem."""
 
+import numpy as np
 import pytest
 
 from codesim import load
@@ -218,3 +219,30 @@ def test_an_empty_file_source_is_refused(tmp_path):
     (tmp_path / "empty.txt").write_text("")
     with pytest.raises(ScenarioError, match="empty.txt"):
         load(write(tmp_path, 'source = { file = "empty.txt" }\nmodels.u.uniform = true\n'))
+
+
+def test_a_single_command_line_model_is_named_q_and_several_are_numbered():
+    from codesim.scenario import from_vectors
+
+    assert list(from_vectors([0.5, 0.5], [[0.3, 0.7]]).models) == ["q"]
+    assert list(from_vectors([0.5, 0.5], [[0.3, 0.7], [0.9, 0.1]]).models) == ["q1", "q2"]
+
+
+def test_a_beta_source_with_a_normal_model_has_no_closed_form_but_a_binned_divergence():
+    """Beta and normal share no closed form for D; the binned D(p||q) is still exact for the bins,
+    checked here against scipy's CDFs over the same edges."""
+    from scipy.stats import beta, norm
+
+    from codesim.measures import kl_divergence
+
+    sc = parse({"source": {"beta": {"a": 2, "b": 5}}, "models": {"bell": {"normal": {"mean": 0.3, "sd": 0.2}}},
+                "quantise": {"bins": 16}}, "mixed.toml")
+    assert sc.figures["continuous_kl_bits"] == {"bell": None}
+    [remark] = [r for r in sc.remarks if r.startswith("Model 'bell'")]
+    assert "D(Beta(2, 5)||Normal(0.3, 0.2)) has no closed form" in remark
+    edges = np.linspace(0, 1, 17)
+    p = np.diff(beta.cdf(edges, 2, 5))
+    q = np.diff(norm.cdf(edges, 0.3, 0.2))
+    expected = kl_divergence(p / p.sum(), q / q.sum())
+    assert kl_divergence(sc.source, sc.models["bell"]) == pytest.approx(expected, rel=1e-6)
+    assert f"D(p||q) = {expected:.4f} bits" in remark

@@ -77,3 +77,37 @@ def test_run_sizes_are_checked_before_anything_is_allocated():
     for length, trials in [(0, 1), (MAX_LENGTH + 1, 1), (10, 0), (True, 1)]:
         with pytest.raises(CodesimError):
             check_run_size(length, trials)
+
+
+def test_coding_times_are_positive_and_fit_inside_the_wall_time_of_the_run():
+    """A bound, not a timing test: the clocked encode and decode time of all pairs cannot exceed the
+    run's wall time, so every throughput is at least symbols / wall time."""
+    import time
+
+    p = Distribution.from_probs(NASA_P)
+    start = time.perf_counter()
+    found = simulate_many(p, {"p": p}, ["huffman", "arithmetic"], length=3000, trials=2, seed=4)
+    wall = time.perf_counter() - start
+    assert sum(m.encode_seconds + m.decode_seconds for m in found) <= wall
+    for m in found:
+        assert m.encode_seconds > 0 and m.decode_seconds > 0
+        assert m.encode_symbols_per_second >= 6000 / wall and m.decode_symbols_per_second >= 6000 / wall
+        assert m.encode_symbols_per_second == pytest.approx(6000 / m.encode_seconds)
+
+
+def test_a_coder_that_takes_no_measurable_time_has_infinite_throughput_in_every_format():
+    import dataclasses
+    import json
+
+    from codesim import report
+
+    p = Distribution.from_probs(NASA_P)
+    [m] = simulate_many(p, {"p": p}, ["huffman"], length=100, trials=1, seed=4)
+    instant = dataclasses.replace(m, encode_seconds=0.0, decode_seconds=0.0)
+    assert instant.encode_symbols_per_second == math.inf == instant.decode_symbols_per_second
+    header = {"scenario": {"title": "t", "path": None, "remarks": []}, "length": 100, "trials": 1, "seed": 4}
+    for fmt in report.FORMATS:
+        text = report.render_compare(fmt, header, [instant], title="t")
+        if fmt == "json":
+            json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON output"))
+        assert "inf" in text.lower() or fmt == "json"
