@@ -1,7 +1,7 @@
 """Information measures over probability vectors: entropy, cross-entropy, KL divergence.
 
 Free functions over arrays or :class:`~codesim.distributions.Distribution` objects, in bits by
-default (``base="nats"`` or ``"bans"``, or any positive number). Conventions: 0 log 0 = 0, and
+default (``base="nats"`` or ``"bans"``, or any number above 1). Conventions: 0 log 0 = 0, and
 +inf where q(x) = 0 < p(x), the cost of a model that rules out what happens.
 
 >>> from codesim.measures import entropy, kl_divergence
@@ -27,8 +27,8 @@ def _log_base(base: str | float) -> float:
         if base not in _BASES:
             raise CodesimError(f"unknown unit {base!r}: use one of {', '.join(_BASES)}")
         return math.log(_BASES[base])
-    if not base > 0 or base == 1:
-        raise CodesimError(f"log base must be positive and not 1, got {base}")
+    if not base > 1:  # a base below 1 would make every entropy negative; nan fails this test too
+        raise CodesimError(f"log base must be a number above 1, got {base}")
     return math.log(base)
 
 

@@ -48,6 +48,26 @@ def test_units_bits_nats_bans_differ_by_log_of_the_base():
     assert entropy(p, 2) == pytest.approx(entropy(p))
     with pytest.raises(CodesimError, match="unknown unit"):
         entropy(p, "shannons")
+    assert entropy(p, 4) == pytest.approx(entropy(p) / 2) and entropy(p, 1.5) > entropy(p)
+    for base in (1, 0.5, 0, -2, math.nan):
+        with pytest.raises(CodesimError, match="log base must be a number above 1"):
+            entropy(p, base)
+
+
+def test_a_model_that_rules_out_what_happens_costs_infinity_without_a_numpy_warning():
+    """The q = 0 check comes before the logarithm: no log(0) or division by zero is ever evaluated
+    (the suite turns RuntimeWarnings into failures)."""
+    from codesim.measures import ideal_length_of_counts, log_likelihood_ratio_of_counts
+
+    assert cross_entropy([0.5, 0.5], [1.0, 0.0]) == math.inf
+    assert kl_divergence([0.5, 0.5], [1.0, 0.0]) == math.inf
+    assert log_likelihood_ratio_of_counts(np.array([1, 1]), [0.5, 0.5], [1.0, 0.0]) == math.inf
+    assert ideal_length_of_counts(np.array([1, 1]), [1.0, 0.0]) == math.inf
+
+
+def test_the_likelihood_ratio_of_one_symbol_is_its_own_log_ratio_and_of_none_is_nan():
+    assert log_likelihood_ratio(np.array([1]), [0.25, 0.75], [0.5, 0.5]) == pytest.approx(math.log2(1.5))
+    assert math.isnan(log_likelihood_ratio(np.array([], dtype=int), [0.25, 0.75], [0.5, 0.5]))
 
 
 @given(prob_vectors(), st.data())
