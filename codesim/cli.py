@@ -6,6 +6,7 @@ Every failure a user can cause reaches them as one line on stderr (``Error: ...`
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -39,6 +40,8 @@ class OneLineErrors(click.Group):
             click.echo(f"Error: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
         except CodesimError as exc:
+            if isinstance(exc, streamio.StandardOutputError):
+                _abandon_stdout()
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
         except click.Abort:
@@ -46,11 +49,31 @@ class OneLineErrors(click.Group):
             sys.exit(1)
         except BrokenPipeError:
             # The reader of standard output stopped reading (`| head`): nothing is wrong with the input and
-            # nothing more can be shown, so end quietly; standard output is pointed at /dev/null so that
-            # Python's own flush at exit does not complain about the closed pipe.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            # nothing more can be shown, so end quietly.
+            _abandon_stdout()
+            sys.exit(1)
+        except OSError as exc:
+            if exc.filename is not None or exc.errno not in _FULL:
+                raise
+            # Only writes to standard output (the results, `-o -`) reach here unnamed: every file codesim
+            # reads or writes is opened by streamio, which names it.
+            _abandon_stdout()
+            click.echo(f"Error: standard output: cannot write ({exc.strerror})", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+#: Errors of a write to a device or file that has no room (a full disk, a quota, a file-size limit) or failed.
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _abandon_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's own flush at exit does not fail again on
+    what could not be written."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # a standard output without a descriptor (tests capture it in memory) has no flush to fear
 
 
 class Count(click.ParamType):
@@ -196,7 +219,8 @@ def _figure_paths(path: str, figures: int) -> list[str]:
 def _plot_results(path: str | None, force: bool, sc: Scenario, measurements) -> None:
     if not path:
         return
-    figures = [plots.run_figure(measurements, sc.title), plots.distributions_figure(sc.source, sc.models, sc.title)]
+    figures = [plots.run_figure(measurements, sc.title),
+               plots.distributions_figure(sc.source, sc.models, sc.title)]
     paths = _figure_paths(path, len(figures))
     plots.save_all(list(zip(figures, paths)), force)
     click.echo(f"figures: {', '.join(paths)}", err=True)
@@ -531,8 +555,8 @@ def _progress(quiet: bool):
 @POINT_FORMAT
 @PLOT
 @PLOT_FORCE
-def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, block, quiet, scheduler, fmt, plot_path,
-             force):
+def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, block, quiet, scheduler, fmt,
+             plot_path, force):
     """Watch bits per symbol and the running average of log2 p(x)/q(x) settle as one stream grows.
 
     For each model and scheme, the first L symbols of each trial's stream are coded for every length

@@ -54,6 +54,10 @@ class StreamFileError(CodesimError):
     """A symbol file that cannot be read, or an output that cannot be written."""
 
 
+class StandardOutputError(StreamFileError):
+    """Standard output that cannot be written (a full disk behind a redirection)."""
+
+
 def format_label(label: Label) -> str:
     """How a label is written in a text stream: repr for floats (exact round trip), str otherwise."""
     return repr(label) if isinstance(label, float) else str(label)
@@ -77,11 +81,9 @@ def shown(path: str | os.PathLike) -> str:
 
 
 def _file_kind(mode: int) -> str:
-    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link")):
-        if test(mode):
-            return what
-    return "not a regular file"
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"))
+    return next((what for test, what in kinds if test(mode)), "not a regular file")
 
 
 # -- reading ------------------------------------------------------------------------------------------
@@ -126,7 +128,8 @@ def read_input(path: str | os.PathLike, kind: str, error: type[CodesimError], li
         return read_at_most(f, limit, shown(path), kind, error, head=data)  # it grew meanwhile
 
 
-def read_at_most(f: BinaryIO, limit: int, where: str, kind: str, error: type[CodesimError], head: bytes = b"") -> bytes:
+def read_at_most(f: BinaryIO, limit: int, where: str, kind: str, error: type[CodesimError],
+                 head: bytes = b"") -> bytes:
     """``head`` and everything ``f`` still holds, or ``error`` if that is more than ``limit`` bytes.
 
     Read in pieces, so a stream of unknown length (standard input) costs only what it holds."""
@@ -162,7 +165,8 @@ def _too_many(where: str, count: int, max_symbols: int | None, unit: str) -> Non
         raise StreamFileError(f"{where}: {count} {unit}s are over the limit of {max_symbols} symbols")
 
 
-def _read_text(where: str, raw: bytes, alphabet: Sequence[Label], max_symbols: int | None) -> tuple[np.ndarray, dict]:
+def _read_text(where: str, raw: bytes, alphabet: Sequence[Label], max_symbols: int | None
+               ) -> tuple[np.ndarray, dict]:
     check_labels(where, alphabet, "text")
     _check_utf8(where, raw)
     newline = b"\r\n" if b"\r\n" in raw else b"\n"
@@ -243,7 +247,8 @@ def _match_lines(where: str, buf: np.ndarray, starts: np.ndarray, lengths: np.nd
     return out
 
 
-def _read_npy(where: str, raw: bytes, alphabet: Sequence[Label], max_symbols: int | None) -> tuple[np.ndarray, dict]:
+def _read_npy(where: str, raw: bytes, alphabet: Sequence[Label], max_symbols: int | None
+              ) -> tuple[np.ndarray, dict]:
     dtype, count = _npy_header(where, raw, max_symbols)
     if dtype.kind == "U":
         check_labels(where, alphabet, "npy")
@@ -271,7 +276,8 @@ def _npy_header(where: str, raw: bytes, max_symbols: int | None) -> tuple[np.dty
     except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
         raise StreamFileError(f"{where}: not a readable .npy array ({_first_line(exc)})") from None
     if dtype.hasobject or dtype.names is not None or dtype.subdtype is not None:
-        raise StreamFileError(f"{where}: symbols must be numbers or strings, not {dtype.descr if dtype.names else dtype}")
+        shown_dtype = dtype.descr if dtype.names else dtype
+        raise StreamFileError(f"{where}: symbols must be numbers or strings, not {shown_dtype}")
     if dtype.kind not in "iufU" or dtype.itemsize == 0:
         raise StreamFileError(f"{where}: symbols must be numbers or strings, not {dtype}")
     if len(shape) != 1:
@@ -291,7 +297,8 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def _indices(where: str, values: np.ndarray, alphabet: Sequence[Label], unit: str, numeric: bool = False) -> np.ndarray:
+def _indices(where: str, values: np.ndarray, alphabet: Sequence[Label], unit: str, numeric: bool = False
+             ) -> np.ndarray:
     """Map labels to indices: np.unique once, then one dict lookup per distinct label."""
     keys = {(lab if numeric else format_label(lab)): i for i, lab in enumerate(alphabet)
             if not numeric or not isinstance(lab, str)}
@@ -374,7 +381,10 @@ def _clean_layout(layout: dict[str, Any] | None) -> dict[str, Any]:
 def _npy_values(indices: np.ndarray | None, alphabet: Sequence[Label], dtype: str | None) -> np.ndarray:
     """The labels as an array of the .npy file's dtype: ``dtype`` (the file read had it) when it holds
     every label the stream uses (``indices``; None: every label) exactly, else the alphabet's own."""
-    used = range(len(alphabet)) if indices is None else np.flatnonzero(np.bincount(indices, minlength=len(alphabet)))
+    if indices is None:
+        used = range(len(alphabet))
+    else:
+        used = np.flatnonzero(np.bincount(indices, minlength=len(alphabet))).tolist()
     labels = list(alphabet)
     natural = np.array(labels)
     for candidate in ((dtype,) if dtype else ()) + (natural.dtype.str,):
@@ -491,7 +501,7 @@ def _to_stdout(data: bytes | Iterable[bytes]) -> None:
     except BrokenPipeError:
         raise  # the reader stopped reading: the command line ends quietly (see cli.OneLineErrors)
     except OSError as exc:
-        raise StreamFileError(f"standard output: cannot write ({exc.strerror or exc})") from None
+        raise StandardOutputError(f"standard output: cannot write ({exc.strerror or exc})") from None
 
 
 def _write_temporary(path: str, data: bytes | Iterable[bytes]) -> str:

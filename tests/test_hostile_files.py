@@ -479,6 +479,17 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
         assert stderr == "", stderr
 
 
+@pytest.mark.parametrize("args", [("sample", NASA, "-n", 10, "-o", "-"), ("sample", NASA, "-n", 100_000, "-o", "-"),
+                                  ("run", NASA, "-n", 100, "--scheme", "huffman", "-q"), ("schemes",)])
+def test_a_full_standard_output_is_one_line(args):
+    """Results or symbols sent to a full device: one line, and no second complaint from the flush at exit."""
+    with open("/dev/full", "wb") as full:
+        child = subprocess.run([sys.executable, "-m", "codesim", *map(str, args)], stdout=full,
+                               stderr=subprocess.PIPE, timeout=30)
+    assert child.returncode == 1
+    assert child.stderr.decode() == "Error: standard output: cannot write (No space left on device)\n"
+
+
 # -- --plot ----------------------------------------------------------------------------------------------
 PLOT_COMMANDS = {
     "run": ("run", NASA, "-n", 200, "--trials", 1, "--scheme", "huffman", "-q"),
