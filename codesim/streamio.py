@@ -73,8 +73,8 @@ def guess_format(path: str, given: str | None) -> str:
 def shown(path: str | os.PathLike) -> str:
     """A file name as messages show it: NUL bytes escaped, a very long name shortened."""
     name = os.fsdecode(path) if not isinstance(path, str) else path
-    if "\0" in name:
-        name = repr(name)[1:-1]
+    if "\0" in name or not name:
+        name = repr(name) if not name else repr(name)[1:-1]
     if len(name) > _SHOWN_NAME:
         name = f"{name[:_SHOWN_NAME // 2]}... ({len(name)} characters)"
     return name
