@@ -6,6 +6,8 @@ Every failure a user can cause reaches them as one line on stderr (``Error: ...`
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -38,12 +40,40 @@ class OneLineErrors(click.Group):
             click.echo(f"Error: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
         except CodesimError as exc:
+            if isinstance(exc, streamio.StandardOutputError):
+                _abandon_stdout()
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
+        except BrokenPipeError:
+            # The reader of standard output stopped reading (`| head`): nothing is wrong with the input and
+            # nothing more can be shown, so end quietly.
+            _abandon_stdout()
+            sys.exit(1)
+        except OSError as exc:
+            if exc.filename is not None or exc.errno not in _FULL:
+                raise
+            # Only writes to standard output (the results, `-o -`) reach here unnamed: every file codesim
+            # reads or writes is opened by streamio, which names it.
+            _abandon_stdout()
+            click.echo(f"Error: standard output: cannot write ({exc.strerror})", err=True)
+            sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+#: Errors of a write to a device or file that has no room (a full disk, a quota, a file-size limit) or failed.
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _abandon_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's own flush at exit does not fail again on
+    what could not be written."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # a standard output without a descriptor (tests capture it in memory) has no flush to fear
 
 
 class Count(click.ParamType):
@@ -77,6 +107,17 @@ class Scheme(click.ParamType):
             return SchemeSpec.parse(value)
         except CodesimError as exc:
             self.fail(str(exc), param, ctx)
+
+
+class InputFile(click.Path):
+    """A file argument, passed on as given: codesim's reader names every problem with it (what kind of
+    file it is, a NUL byte, a name too long), where click's own check would stat it first."""
+
+    def __init__(self):
+        super().__init__(path_type=str)
+
+    def convert(self, value, param, ctx):
+        return value
 
 
 class Vector(click.ParamType):
@@ -157,6 +198,7 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(report.FORMATS), defa
 PLOT = click.option("--plot", "plot_path", metavar="FILE",
                     help="Also draw the results to this .png or .svg file (needs matplotlib: "
                          "pip install 'codesim[plot]').")
+PLOT_FORCE = click.option("--force", is_flag=True, help="Overwrite an existing --plot file.")
 
 
 def run_options(f):
@@ -165,26 +207,29 @@ def run_options(f):
     return f
 
 
-def _plots_wanted(path: str | None) -> None:
-    """Refuse a --plot that cannot be drawn before any work is done, so nothing else changes."""
+def _plots_wanted(path: str | None, force: bool, figures: int = 1) -> None:
+    """Refuse a --plot that cannot be drawn or written before any work is done, so nothing else changes."""
     if path:
         plots.image_format(path)
         plots.require()
+        for target in _figure_paths(path, figures):
+            streamio.check_target(target, force)
 
 
-def _beside(path: str, suffix: str) -> str:
-    """``run.png`` -> ``run-distributions.png``: where a second figure of one --plot goes."""
+def _figure_paths(path: str, figures: int) -> list[str]:
+    """Where the figures of one --plot go: ``run.png``, then ``run-distributions.png``."""
     p = Path(path)
-    return str(p.with_name(p.stem + suffix + p.suffix))
+    return [path, str(p.with_name(p.stem + "-distributions" + p.suffix))][:figures]
 
 
-def _plot_results(path: str | None, sc: Scenario, measurements) -> None:
+def _plot_results(path: str | None, force: bool, sc: Scenario, measurements) -> None:
     if not path:
         return
-    plots.save(plots.run_figure(measurements, sc.title), path)
-    other = _beside(path, "-distributions")
-    plots.save(plots.distributions_figure(sc.source, sc.models, sc.title), other)
-    click.echo(f"figures: {path}, {other}", err=True)
+    figures = [plots.run_figure(measurements, sc.title),
+               plots.distributions_figure(sc.source, sc.models, sc.title)]
+    paths = _figure_paths(path, len(figures))
+    plots.save_all(list(zip(figures, paths)), force)
+    click.echo(f"figures: {', '.join(paths)}", err=True)
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -200,11 +245,12 @@ def main():
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("scenario", type=InputFile())
 @run_options
 @FORMAT
 @PLOT
-def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, fmt, plot_path):
+@PLOT_FORCE
+def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, fmt, plot_path, force):
     """Sample streams from the scenario's source p, code them with each scheme built from each model
     q, decode and check them, and print measured bits per symbol beside the theory.
 
@@ -229,23 +275,25 @@ def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, fmt
     Example:
         codesim run scenarios/nasa-temperature.toml --model uniform -n 1e6 --format json
     """
-    _plots_wanted(plot_path)
+    _plots_wanted(plot_path, force, figures=2)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     measurements = _simulate(sc, jobs, block, quiet)
     click.echo(report.render(fmt, _header(sc), measurements, title=sc.title))
-    _plot_results(plot_path, sc, measurements)
+    _plot_results(plot_path, force, sc, measurements)
     _require_verified(measurements)
 
 
 @main.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=True, path_type=str))
+@click.argument("scenario", required=False, type=InputFile())
 @click.option("--p", "p", type=Vector(), help="Source probabilities, instead of a scenario file.")
 @click.option("--q", "qs", type=Vector(), multiple=True, help="Model probabilities (with --p); repeatable.")
 @click.option("--labels", type=Vector(labels=True), help="Alphabet labels for --p/--q (default 0, 1, ...).")
 @run_options
 @FORMAT
 @PLOT
-def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs, block, quiet, fmt, plot_path):
+@PLOT_FORCE
+def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs, block, quiet, fmt, plot_path,
+            force):
     """Run schemes on the same sampled streams and rank them by measured bits per symbol.
 
     Every scheme selected with --scheme (default: every registered scheme) codes the same streams;
@@ -264,14 +312,14 @@ def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs
         raise click.UsageError("--p needs at least one --q")
     if scenario is None and labels is not None and len(labels) != len(p):
         raise click.UsageError(f"--labels has {len(labels)} entries, --p has {len(p)}")
-    _plots_wanted(plot_path)
+    _plots_wanted(plot_path, force, figures=2)
     source = load(scenario) if scenario else from_vectors(p, qs, labels)
     sc = _scenario(source, models, length, trials, seed, schemes)
     if not schemes:
         sc = sc.with_run(schemes=default_schemes())
     measurements = _simulate(sc, jobs, block, quiet)
     click.echo(report.render_compare(fmt, _header(sc), measurements, title=sc.title))
-    _plot_results(plot_path, sc, measurements)
+    _plot_results(plot_path, force, sc, measurements)
     _require_verified(measurements)
 
 
@@ -335,7 +383,7 @@ def _stream(sc: Scenario):
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("scenario", type=InputFile())
 @click.option("--length", "-n", type=Count(), help="Symbols to draw (default: the scenario's length).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the scenario's; printed on stderr).")
 @click.option("--format", "fmt", type=click.Choice(streamio.FORMATS),
@@ -351,15 +399,17 @@ def sample(scenario, length, seed, fmt, output, force):
     Example:
         codesim sample scenarios/nasa-temperature.toml -n 1000 -o symbols.txt
     """
+    streamio.check_target(output, force)
     sc = _scenario(scenario, (), length, None, seed, ())
+    layout = {"format": streamio.guess_format(output, fmt)}
+    streamio.check_writable(output, sc.alphabet, layout)
     stream = _stream(sc)
-    fmt = streamio.guess_format(output, fmt)
-    streamio.write_output(output, streamio.render_symbols(stream, sc.alphabet, {"format": fmt}), force)
+    streamio.write_symbols(output, stream, sc.alphabet, layout, force)
     click.echo(f"sampled {stream.size} symbols from {sc.path} (seed {sc.run.seed}) -> {output}", err=True)
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("scenario", type=InputFile())
 @click.option("--model", help="The model q to build the code from (needed when the scenario has several).")
 @click.option("--scheme", "scheme", type=Scheme(), default="huffman", show_default=True,
               help="Scheme, with parameters as name:k=v,...")
@@ -381,6 +431,7 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
     """
     if input_path is not None and (length is not None or seed is not None):
         raise click.UsageError("--length and --seed draw a stream; --input reads one: give one or the other")
+    streamio.check_target(output, force)
     sc = load(scenario)
     if model is None:
         if len(sc.models) != 1:
@@ -389,7 +440,7 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
     sc = _scenario(sc, (model,), length, None, seed, ())
     q = sc.models[model]
     if input_path is not None:
-        stream, layout = streamio.read_symbols(input_path, sc.alphabet)
+        stream, layout = streamio.read_symbols(input_path, sc.alphabet, max_symbols=container.MAX_SYMBOLS)
         origin = {"input": input_path, "layout": layout}
     else:
         stream, origin = _stream(sc), {"seed": sc.run.seed}
@@ -405,7 +456,7 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
 
 
 @main.command()
-@click.argument("stream_file", metavar="FILE.csim", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("stream_file", metavar="FILE.csim", type=InputFile())
 @click.option("--format", "fmt", type=click.Choice(streamio.FORMATS),
               help="Output format; default: that of the encoded input file, else from the name.")
 @OUTPUT
@@ -420,23 +471,25 @@ def decode(stream_file, fmt, output, force):
     Example:
         codesim decode stream.csim -o decoded.txt
     """
+    streamio.check_target(output, force)
     header, stream = container.decode_file(stream_file)
     layout = dict(header.meta.get("layout") or {})
     wanted = fmt or (layout.get("format") if output == "-" else streamio.guess_format(output, layout.get("format")))
     if wanted != layout.get("format"):
         layout = {"format": wanted}
-    streamio.write_output(output, streamio.render_symbols(stream, header.alphabet, layout), force)
+    streamio.write_symbols(output, stream, header.alphabet, layout, force)
     click.echo(f"decoded {stream.size} symbols from {stream_file} -> {output}", err=True)
 
 
 @main.command()
-@click.argument("stream_file", metavar="FILE.csim", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("stream_file", metavar="FILE.csim", type=InputFile())
 @click.option("--symbols", "-k", "limit", type=click.IntRange(min=0), default=20, show_default=True,
               help="How many symbols to show in the annotated view.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--plot", "plot_path", metavar="FILE",
               help="Also draw the code lengths against -log2 q to this .png or .svg file (needs matplotlib).")
-def inspect(stream_file, limit, fmt, plot_path):
+@PLOT_FORCE
+def inspect(stream_file, limit, fmt, plot_path, force):
     """Show what a .csim file holds: header and checksums, the code table, and the first symbols
     with their codewords (or intervals, for arithmetic coding), bit positions, costs, and running
     totals of bits against the ideal length sum -log2 q(x).
@@ -445,18 +498,18 @@ def inspect(stream_file, limit, fmt, plot_path):
     Example:
         codesim inspect stream.csim --symbols 10
     """
-    _plots_wanted(plot_path)
+    _plots_wanted(plot_path, force)
     doc, problem = inspect_file(stream_file, limit)
     click.echo(report.inspection(doc, fmt))
     if plot_path and doc.get("table"):
-        plots.save(plots.code_figure(doc["table"], f"{doc['scheme']} code of {stream_file}"), plot_path)
+        plots.save(plots.code_figure(doc["table"], f"{doc['scheme']} code of {stream_file}"), plot_path, force)
         click.echo(f"figure: {plot_path}", err=True)
     if problem:
         raise click.ClickException(problem)
 
 
 @main.command("report")
-@click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("scenario", type=InputFile())
 @run_options
 @OUTPUT
 @FORCE
@@ -473,8 +526,7 @@ def report_page(scenario, length, trials, seed, schemes, models, jobs, block, qu
     """
     plots.require()
     fmt = fmt or ("markdown" if output.endswith(".md") else "html")
-    if output != "-" and Path(output).exists() and not force:
-        raise streamio.StreamFileError(f"{output}: already exists; use --force to overwrite it")
+    streamio.check_target(output, force)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     measurements = _simulate(sc, jobs, block, quiet)
     text = page.render(fmt, sc, measurements, page.figures_for(sc, measurements), report.summary(measurements))
@@ -498,14 +550,16 @@ def _progress(quiet: bool):
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("scenario", type=InputFile())
 @click.option("--lengths", type=Vector(), help="Stream lengths, e.g. 10,100,1000 (default: 10, 100, ... up "
                                               "to the scenario's length).")
 @run_options
 @SCHEDULER
 @POINT_FORMAT
 @PLOT
-def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, block, quiet, scheduler, fmt, plot_path):
+@PLOT_FORCE
+def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, block, quiet, scheduler, fmt,
+             plot_path, force):
     """Watch bits per symbol and the running average of log2 p(x)/q(x) settle as one stream grows.
 
     For each model and scheme, the first L symbols of each trial's stream are coded for every length
@@ -517,7 +571,7 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     Example:
         codesim converge scenarios/nasa-temperature.toml --model uniform --lengths 10,100,1000,10000
     """
-    _plots_wanted(plot_path)
+    _plots_wanted(plot_path, force)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     if lengths is not None:
         if any(v != int(v) or v < 1 for v in lengths):
@@ -529,13 +583,13 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
             "mean of log2 p(x)/q(x) settles at D(p||q).")
     click.echo(report.points(fmt, _experiment_header(sc), found, report.CONVERGE_COLUMNS, sc.title, note))
     if plot_path:
-        plots.save(plots.converge_figure(found, sc.title), plot_path)
+        plots.save(plots.converge_figure(found, sc.title), plot_path, force)
         click.echo(f"figure: {plot_path}", err=True)
     _require_verified(found)
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("scenario", type=InputFile())
 @click.option("--mix", help="Mixtures q_t = (1-t) q + t p for t = START:STOP:COUNT (e.g. 0:1:21) or t1,t2,...")
 @click.option("--param", "params", multiple=True, metavar="NAME=V1,V2,...",
               help="Sweep a scheme parameter (e.g. k=1,2,3 for block-huffman); repeatable.")
@@ -543,8 +597,9 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
 @SCHEDULER
 @POINT_FORMAT
 @PLOT
+@PLOT_FORCE
 def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, block, quiet, scheduler, fmt,
-          plot_path):
+          plot_path, force):
     """Sweep the models towards the truth, q_t = (1-t) q + t p, or a scheme parameter, and measure the
     excess bits per symbol at every step.
 
@@ -559,7 +614,7 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
     """
     if mix is None and not params:
         raise click.UsageError("give --mix, --param or both")
-    _plots_wanted(plot_path)
+    _plots_wanted(plot_path, force)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     ts = experiments.parse_mix(mix) if mix is not None else None
     swept = dict(experiments.parse_param(p) for p in params) or None
@@ -569,6 +624,6 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
             "and a prefix code's expected excess is D(p||r) plus its Kraft slack.")
     click.echo(report.points(fmt, _experiment_header(sc), found, report.SWEEP_COLUMNS, sc.title, note))
     if plot_path:
-        plots.save(plots.sweep_figure(found, sc.title), plot_path)
+        plots.save(plots.sweep_figure(found, sc.title), plot_path, force)
         click.echo(f"figure: {plot_path}", err=True)
     _require_verified(found)

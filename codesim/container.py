@@ -90,7 +90,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 import struct
 import sys
 import zlib
@@ -107,6 +106,7 @@ from .coders import get as get_scheme
 from .coders.base import MAX_CODEWORD_BITS, PrefixCode
 from .coders.block import MAX_TUPLES, BlockCode
 from .errors import CodesimError, ContainerError, DecodeError
+from .streamio import open_input, read_at_most, shown
 
 MAGIC = b"\x89CSM\r\n\x1a\n"
 VERSION = 1
@@ -134,6 +134,9 @@ _CRC = struct.Struct("<I")
 CRC_BYTES = _CRC.size
 #: The smallest file: the fixed fields, "{}" and two CRCs.
 MIN_FILE_BYTES = LEAD_BYTES + 2 + 2 * CRC_BYTES
+#: The largest file: the largest header and payload with the fixed fields and CRCs. A larger one is
+#: refused before it is read; a smaller one must have exactly the size its fields give.
+MAX_FILE_BYTES = LEAD_BYTES + MAX_HEADER_BYTES + CRC_BYTES + MAX_PAYLOAD_BITS // 8 + CRC_BYTES
 
 _KEYS = ("coder", "alphabet", "model", "source", "meta")
 #: The table fields of each coder family, by the ``kind`` of the class that restores it.
@@ -372,37 +375,21 @@ def read(path) -> tuple[Header, Coder, bitarray]:
 
 
 def read_bytes(path) -> bytes:
-    """A file's bytes, for :func:`parse` or :func:`loads`; its first 32 bytes are checked (magic,
-    version, limits, and for a regular file its size) before the rest is read."""
-    where = os.fsdecode(os.fspath(path))
-    try:
-        with open(path, "rb") as f:
-            info = os.fstat(f.fileno())
-            lead = f.read(LEAD_BYTES)
-            known = info.st_size if stat.S_ISREG(info.st_mode) else None
-            _, hlen, _, nbits = _lead(lead, known, where)
-            total = LEAD_BYTES + hlen + CRC_BYTES + -(-nbits // 8) + CRC_BYTES
-            return lead + _read_at_most(f, total - len(lead) + 1)  # one byte more shows trailing bytes
-    except OSError as exc:
-        raise ContainerError(f"{where}: cannot read ({exc.strerror or exc})") from None
+    """A file's bytes, for :func:`parse` or :func:`loads`: a regular file only, no larger than
+    MAX_FILE_BYTES, whose first 32 bytes are checked (magic, version, limits, and against them the
+    file's size) before the rest is read."""
+    where = shown(path)
+    with open_input(path, "a codesim file", ContainerError, MAX_FILE_BYTES) as (f, size):
+        lead = f.read(LEAD_BYTES)
+        _lead(lead, size, where)
+        # The size matched the fields; one byte more shows a file that grew meanwhile.
+        return lead + read_at_most(f, size - len(lead), where, "what its fields describe", ContainerError)
 
 
 def decode_file(path) -> tuple[Header, np.ndarray]:
     """The header of a .csim file and the symbol indices it decodes to."""
     header, coder, bits = read(path)
     return header, decode_payload(header, coder, bits, os.fsdecode(os.fspath(path)))
-
-
-def _read_at_most(f, limit: int) -> bytes:
-    # In pieces: a pipe's size is unknown, and read(limit) would reserve the whole claimed size.
-    chunks, have = [], 0
-    while have < limit:
-        chunk = f.read(min(1 << 20, limit - have))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        have += len(chunk)
-    return b"".join(chunks)
 
 
 def _lead(head: bytes, size: int | None, where: str) -> tuple[bytes, int, int, int]:

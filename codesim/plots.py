@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .errors import CodesimError
-from .streamio import write_output
+from .streamio import write_outputs
 
 if TYPE_CHECKING:  # only for annotations: matplotlib stays optional
     from matplotlib.axes import Axes
@@ -104,14 +104,24 @@ def render(fig: "Figure", fmt: str = "png") -> bytes:
     return buf.getvalue()
 
 
-def save(fig: "Figure", path: str | Path) -> None:
-    """Write the figure to ``path`` (.png or .svg) atomically, replacing a file there, and close it."""
-    fmt = image_format(path)
+def save(fig: "Figure", path: str | Path, force: bool = False) -> None:
+    """Write the figure to ``path`` (.png or .svg) atomically and close it; an existing file is replaced
+    only with ``force`` (and only a regular file, see :func:`codesim.streamio.write_output`)."""
+    save_all([(fig, path)], force)
+
+
+def save_all(figures: Sequence[tuple["Figure", str | Path]], force: bool = False) -> None:
+    """Write several figures all or nothing: each is rendered (and closed) first, then every file is
+    written and moved into place together, so a failure leaves none of them behind."""
     plt = require()
+    rendered = []
     try:
-        write_output(str(path), render(fig, fmt), force=True)
+        for fig, path in figures:
+            rendered.append((str(path), render(fig, image_format(path))))
     finally:
-        plt.close(fig)  # a figure made through pyplot is released; one made here has nothing to release
+        for fig, _ in figures:
+            plt.close(fig)  # a figure made through pyplot is released; one made here has nothing to release
+    write_outputs(rendered, force)
 
 
 # -- helpers --------------------------------------------------------------------------------------------

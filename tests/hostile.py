@@ -43,13 +43,34 @@ class Outcome:
         return self.stdout
 
 
+# ``python -m codesim`` that writes its peak resident size (VmHWM, in kB) to a file on the way out. The peak
+# is read by the process itself because a forked child's ru_maxrss starts from its parent's size and keeps
+# it across exec: a test process grown to 300 MB would make every child look as large.
+_REPORTS_ITS_PEAK = """
+import atexit, os, runpy, sys
+
+def report():
+    with open("/proc/self/status") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["CODESIM_TEST_PEAK_FILE"], "w") as out:
+        out.write(kb)
+
+atexit.register(report)
+sys.argv[0] = "codesim"
+runpy.run_module("codesim", run_name="__main__", alter_sys=True)
+"""
+
+
 def run_cli(*args, cwd=None, timeout: float = 30.0, address_space_mb: int | None = None,
-            file_size_bytes: int | None = None, stdin=None) -> Outcome:
+            file_size_bytes: int | None = None, stdin=None, keep_stdout: bool = True) -> Outcome:
     """Run ``python -m codesim ARGS`` in a child process; kill it (and fail) after ``timeout`` seconds.
+
+    ``peak_mb`` is the child's own peak resident size (or, if it died before it could say, wait4's figure).
 
     ``address_space_mb`` caps the child's virtual memory (RLIMIT_AS), so an allocation beyond it fails
     as it would on a smaller machine; ``file_size_bytes`` caps the size of any file it writes (RLIMIT_FSIZE,
-    with SIGXFSZ ignored so that the write fails with EFBIG instead of killing the process).
+    with SIGXFSZ ignored so that the write fails with EFBIG instead of killing the process); ``keep_stdout=False``
+    sends a large output to /dev/null instead of collecting it.
     """
 
     def limits():
@@ -60,11 +81,14 @@ def run_cli(*args, cwd=None, timeout: float = 30.0, address_space_mb: int | None
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_bytes, file_size_bytes))
 
-    env = {**os.environ, "PYTHONWARNINGS": "default", "OPENBLAS_NUM_THREADS": "1", "COLUMNS": "200"}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(mode="r") as peak:
+        env = {**os.environ, "PYTHONWARNINGS": "default", "OPENBLAS_NUM_THREADS": "1", "COLUMNS": "200",
+               "CODESIM_TEST_PEAK_FILE": peak.name}
         start = time.monotonic()
-        child = subprocess.Popen([sys.executable, "-m", "codesim", *map(str, args)], cwd=cwd, env=env,
-                                 stdin=stdin if stdin is not None else subprocess.DEVNULL, stdout=out, stderr=err,
+        child = subprocess.Popen([sys.executable, "-c", _REPORTS_ITS_PEAK, *map(str, args)], cwd=cwd, env=env,
+                                 stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                                 stdout=out if keep_stdout else subprocess.DEVNULL, stderr=err,
                                  preexec_fn=limits)
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -78,8 +102,10 @@ def run_cli(*args, cwd=None, timeout: float = 30.0, address_space_mb: int | None
         seconds = time.monotonic() - start
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
+        reported = peak.read().strip()
+        peak_mb = int(reported) / 1024 if reported else usage.ru_maxrss / 1024
         return Outcome(child.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                       seconds, usage.ru_maxrss / 1024)
+                       seconds, peak_mb)
 
 
 def assert_refused(outcome: Outcome, match: str = "", code: int = 1, max_seconds: float = 10.0,

@@ -165,11 +165,14 @@ def test_save_png_and_svg(mpl, nasa_run, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.png", "run.svg"]  # no temporary left
 
 
-def test_save_replaces_and_refuses_other_extensions(mpl, nasa_run, tmp_path):
+def test_save_replaces_only_when_forced_and_refuses_other_extensions(mpl, nasa_run, tmp_path):
     scenario, ms = nasa_run
     target = tmp_path / "fig.png"
     target.write_bytes(b"old")
-    plots.save(plots.run_figure(ms, "t"), target)
+    with pytest.raises(CodesimError, match="already exists; use --force"):
+        plots.save(plots.run_figure(ms, "t"), target)
+    assert target.read_bytes() == b"old"
+    plots.save(plots.run_figure(ms, "t"), target, force=True)
     assert target.read_bytes()[:8] == PNG_SIGNATURE
     with pytest.raises(CodesimError, match=r"'\.pdf'.*\.png or \.svg"):
         plots.save(plots.run_figure(ms, "t"), tmp_path / "fig.pdf")

@@ -93,3 +93,32 @@ def test_an_interrupted_write_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         write_output(str(tmp_path / "out.txt"), b"data")
     assert list(tmp_path.iterdir()) == []
+
+
+label_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=6)
+
+
+@given(alphabet=st.lists(st.one_of(label_text, st.integers(-1000, 1000)), min_size=1, max_size=8,
+                         unique_by=lambda lab: str(lab)),
+       lines=st.lists(st.one_of(label_text, st.sampled_from(["0", "", "\x00", "a\x00"])), max_size=30),
+       crlf=st.booleans(), final=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_text_lines_match_labels_as_a_line_by_line_lookup_would(tmp_path_factory, alphabet, lines, crlf, final):
+    """Lines grouped by length and compared as fixed-width bytes give what a dict of each label's text
+    gives line by line: the same indices, or the same first line that is not a label."""
+    newline = "\r\n" if crlf else "\n"
+    text = newline.join(lines) + (newline if final and lines else "")
+    path = tmp_path_factory.mktemp("s") / "s.txt"
+    path.write_bytes(text.encode("utf-8"))
+    if crlf and "\r\n" not in text:
+        newline = "\n"  # a file's line ending is what it holds
+    body = text[: -len(newline)] if text.endswith(newline) else text
+    expected_lines = body.split(newline) if body or text.endswith(newline) else []
+    position = {str(lab): i for i, lab in enumerate(alphabet)}
+    bad = next((i for i, line in enumerate(expected_lines) if line not in position), None)
+    if bad is None:
+        back, _ = read_symbols(str(path), alphabet)
+        assert back.tolist() == [position[line] for line in expected_lines]
+    else:
+        with pytest.raises(StreamFileError, match=f": line {bad + 1}: label "):
+            read_symbols(str(path), alphabet)

@@ -167,6 +167,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample")
     parser.add_argument("--confirm", action="store_true",
                         help="run a survivor again against the whole suite before calling it a survivor")
+    parser.add_argument("--rerun", metavar="JSON",
+                        help="run only the survivors recorded in this --json file (with --confirm: the whole suite)")
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--json", help="write every mutant and its outcome here")
     args = parser.parse_args()
@@ -175,6 +177,10 @@ def main() -> None:
     for module in args.modules:
         found = mutants(module)
         work += rng.sample(found, min(args.sample, len(found))) if args.sample else found
+    if args.rerun:
+        wanted = {(m["module"], m["line"], m["what"], m["source"])
+                  for m in json.loads(Path(args.rerun).read_text()) if m["outcome"] == "survived"}
+        work = [(m, src) for m, src in work if (m.module, m.line, m.what, m.source) in wanted]
     if args.list:
         for m, _ in work:
             print(f"{m.module}:{m.line}: {m.what}: {m.source}")
