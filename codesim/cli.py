@@ -17,7 +17,7 @@ from .inspection import inspect_file
 from .coders import SchemeSpec
 from .errors import CodesimError
 from .coders import available
-from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed
+from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed, unfit_defaults
 from .measures import entropy, kl_divergence
 from .progress import Progress
 from .simulate import BLOCK, check_run_size, simulate_many, trial_streams
@@ -109,12 +109,21 @@ def _label(text: str):
 
 
 def _scenario(path, models: tuple[str, ...], length, trials, seed, schemes) -> Scenario:
+    """The scenario with the command line's settings; ``schemes`` None: the command codes nothing."""
     scenario = path if isinstance(path, Scenario) else load(path)
     if models:
         scenario = scenario.select_models(models)
-    scenario = scenario.with_run(length=length, trials=trials, seed=seed, schemes=tuple(schemes))
-    run = scenario.run
-    return scenario.with_run(seed=resolve_seed(run.seed), schemes=run.schemes or default_schemes())
+    scenario = scenario.with_run(length=length, trials=trials, seed=seed, schemes=tuple(schemes or ()))
+    scenario = scenario.with_run(seed=resolve_seed(scenario.run.seed))
+    return scenario if schemes is None or scenario.run.schemes else _with_defaults(scenario)
+
+
+def _with_defaults(scenario: Scenario) -> Scenario:
+    """The scenario with the default scheme list: every scheme that can code its alphabet, and one line
+    on stderr for each that cannot."""
+    for reason in unfit_defaults(len(scenario.alphabet)).values():
+        click.echo(f"skipped {reason}", err=True)
+    return scenario.with_run(schemes=default_schemes(len(scenario.alphabet)))
 
 
 def _simulate(sc: Scenario, jobs: int, block: int, quiet: bool):
@@ -262,8 +271,8 @@ def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs
     _plots_wanted(plot_path)
     source = load(scenario) if scenario else from_vectors(p, qs, labels)
     sc = _scenario(source, models, length, trials, seed, schemes)
-    if not schemes:
-        sc = sc.with_run(schemes=default_schemes())
+    if not schemes and source.run.schemes:  # compare's default is every scheme, not the file's list
+        sc = _with_defaults(sc)
     measurements = _simulate(sc, jobs, block, quiet)
     click.echo(report.render_compare(fmt, _header(sc), measurements, title=sc.title))
     _plot_results(plot_path, sc, measurements)
@@ -348,7 +357,7 @@ def sample(scenario, length, seed, fmt, output, force):
     Example:
         codesim sample scenarios/nasa-temperature.toml -n 1000 -o symbols.txt
     """
-    sc = _scenario(scenario, (), length, None, seed, ())
+    sc = _scenario(scenario, (), length, None, seed, None)
     stream = _stream(sc)
     fmt = streamio.guess_format(output, fmt)
     streamio.write_output(output, streamio.render_symbols(stream, sc.alphabet, {"format": fmt}), force)
@@ -383,7 +392,7 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
         if len(sc.models) != 1:
             raise click.UsageError(f"--model is needed: {scenario} has models {', '.join(sc.models)}")
         model = next(iter(sc.models))
-    sc = _scenario(sc, (model,), length, None, seed, ())
+    sc = _scenario(sc, (model,), length, None, seed, None)
     q = sc.models[model]
     if input_path is not None:
         stream, layout = streamio.read_symbols(input_path, sc.alphabet)

@@ -477,7 +477,7 @@ def _run_settings(scenario: Scenario, schemes, trials, seed, block, jobs, schedu
     check_jobs(jobs)
     check_scheduler(scheduler)
     run = scenario.run
-    chosen = schemes if schemes is not None else (run.schemes or default_schemes())
+    chosen = schemes if schemes is not None else (run.schemes or default_schemes(len(scenario.alphabet)))
     specs = [s if isinstance(s, SchemeSpec) else SchemeSpec.parse(s) for s in chosen]
     if not specs:
         raise CodesimError("no schemes to run: give at least one, e.g. huffman")

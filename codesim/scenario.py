@@ -19,7 +19,7 @@ import numpy as np
 from . import continuous, estimate, textsource
 from .coders import SchemeSpec, available
 from .distributions import Distribution, Label
-from .errors import CodesimError, ScenarioError, did_you_mean
+from .errors import CodesimError, ScenarioError, did_you_mean, show_value as _show
 from .measures import kl_divergence
 from .simulate import check_run_size
 from .streamio import read_input
@@ -77,6 +77,11 @@ class Scenario:
                                 "--length and --trials do not apply")
         run = replace(self.run, **updates)
         check_run_size(run.length, run.trials)
+        for spec in updates.get("schemes", ()):
+            try:
+                spec.check_alphabet(len(self.alphabet))
+            except CodesimError as exc:
+                raise ScenarioError(f"{self.path or 'scenario'}: {exc}") from None
         return replace(self, run=run)
 
 
@@ -134,7 +139,7 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
         length=run_table.integer("length", default=DEFAULT_LENGTH, minimum=1),
         trials=run_table.integer("trials", default=DEFAULT_TRIALS, minimum=1),
         seed=seed,
-        schemes=_schemes(run_table),
+        schemes=_schemes(run_table, len(ctx.alphabet)),
     )
     run_table.done()
     top.done()
@@ -358,7 +363,7 @@ def _show_dist(dist) -> str:
     return f"Normal({dist.mean:g}, {dist.sd:g})"
 
 
-def _schemes(run: "_Table") -> tuple[SchemeSpec, ...]:
+def _schemes(run: "_Table", size: int) -> tuple[SchemeSpec, ...]:
     entries = run.take("schemes", list, default=None)
     if entries is None:
         return ()
@@ -373,7 +378,8 @@ def _schemes(run: "_Table") -> tuple[SchemeSpec, ...]:
                 params = {k: v for k, v in entry.items() if k != "name"}
                 specs.append(SchemeSpec(entry["name"], tuple(params.items())).resolved())
             else:
-                run.fail(f"schemes entry {i} must be a name or a table with a name, got {entry!r}")
+                run.fail(f"schemes entry {i} must be a name or a table with a name, got {_show(entry)}")
+            specs[-1].check_alphabet(size)
         except ScenarioError:
             raise
         except CodesimError as exc:
@@ -381,9 +387,23 @@ def _schemes(run: "_Table") -> tuple[SchemeSpec, ...]:
     return tuple(specs)
 
 
-def default_schemes() -> tuple[SchemeSpec, ...]:
-    """Every registered scheme with its default parameters."""
-    return tuple(SchemeSpec.of(s.name) for s in available())
+def default_schemes(size: int | None = None) -> tuple[SchemeSpec, ...]:
+    """Every registered scheme with its default parameters; given an alphabet ``size``, only those
+    that can code it (:func:`unfit_defaults` says why the others cannot)."""
+    unfit = unfit_defaults(size) if size is not None else {}
+    return tuple(spec for spec in (SchemeSpec.of(s.name) for s in available()) if spec.label not in unfit)
+
+
+def unfit_defaults(size: int) -> dict[str, str]:
+    """Why each default scheme that cannot code ``size`` symbols cannot, by scheme label."""
+    unfit = {}
+    for scheme in available():
+        spec = SchemeSpec.of(scheme.name)
+        try:
+            spec.check_alphabet(size)
+        except CodesimError as exc:
+            unfit[spec.label] = str(exc)
+    return unfit
 
 
 class _Table:
@@ -440,18 +460,6 @@ class _Table:
 
 _NAMES = {(list,): "a list", (dict,): "a table", (str,): "a string", (bool,): "true or false",
           (int, float): "a number", (int, float, list): "a number or a list of numbers"}
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
 
 
 def resolve_seed(seed: int | None) -> int:
