@@ -98,7 +98,36 @@ def load(path: str | Path) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{where}: TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{where}: nested deeper than {MAX_DEPTH} levels of arrays and tables") from None
+    except ValueError as exc:  # an integer of thousands of digits, which Python refuses to convert
+        raise ScenarioError(f"{where}: a value out of range ({str(exc).split(';')[0]})") from None
+    _check_document(data, where)
     return parse(data, where)
+
+
+#: The deepest nesting of arrays and tables a scenario may have (its own keys nest four deep, as in
+#: models.NAME.dirichlet.alpha). The TOML parser recurses per level and fails past a few hundred.
+MAX_DEPTH = 32
+
+
+def _check_document(data: dict[str, Any], where: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, before anything walks the document."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, place = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ScenarioError(f"{where}: {_cut(place)}: nested deeper than {MAX_DEPTH} levels of arrays and "
+                                "tables")
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1, f"{place}.{name}".lstrip(".")) for name, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, place) for item in value if isinstance(item, (dict, list)))
+
+
+def _cut(place: str) -> str:
+    """A key's place for a one-line message: a deep one is cut short."""
+    return place if len(place) <= 80 else place[:77] + "..."
 
 
 def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:

@@ -139,6 +139,17 @@ def check_run_size(length: int, trials: int) -> None:
         raise CodesimError(f"trials {trials} is over the limit of {MAX_TRIALS}")
 
 
+def block_for(block: int, specs: Sequence[SchemeSpec]) -> int:
+    """``block`` rounded up to a multiple of every scheme's unit (a block code's k).
+
+    A block code given a block that is not a multiple of k would code the block's last symbols as a
+    leftover tail, so its bits would depend on where the stream is cut; cut at multiples of k, its
+    blocks' bits add up to those of the whole stream, as a prefix code's do.
+    """
+    unit = math.lcm(*(spec.unit for spec in specs))
+    return -(-int(block) // unit) * unit
+
+
 def trial_seeds(seed: int, trials: int) -> list[np.random.SeedSequence]:
     """One seed per trial, spawned from the run's seed: trial t can be repeated on its own, and the
     streams do not depend on what else the run does or on which process draws them."""
@@ -271,8 +282,8 @@ def simulate_many(
         if q.alphabet != p.alphabet:
             raise CodesimError(f"model {name!r} has another alphabet than the source")
     pairs = [(name, spec) for name in models for spec in specs]
-    task = _TrialTask(p, [models[name] for name, _ in pairs], [spec for _, spec in pairs], length, int(block),
-                      message)
+    task = _TrialTask(p, [models[name] for name, _ in pairs], [spec for _, spec in pairs], length,
+                      block_for(block, specs), message)
     seeds = trial_seeds(seed, trials)
     if jobs == 1:
         outcomes = [task(s, progress) for s in seeds]

@@ -195,6 +195,7 @@ BLOCK_HUFFMAN = register(
         build=lambda q, k: block_huffman(q, k),
         restore=BlockCode.from_config,
         serves=lambda size, k: _check_tuple_count(size, k),
+        unit=lambda k: k,
         params=(Param("k", int, 2, "symbols per tuple", minimum=1, maximum=MAX_K),),
     )
 )

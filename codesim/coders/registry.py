@@ -84,6 +84,9 @@ class Scheme:
     #: asked before a code is built, so a scenario can name the scheme at fault and a default scheme
     #: list can leave out the schemes that do not fit.
     serves: Callable[..., None] | None = None
+    #: unit(**params): how many symbols the scheme codes as one (a block code's k); None: one. A
+    #: stream cut into messages at multiples of it costs the bits it costs whole.
+    unit: Callable[..., int] | None = None
 
     def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
         """Defaults filled in, values converted (see :meth:`Param.convert`); unknown names are errors."""
@@ -138,6 +141,12 @@ class SchemeSpec:
         changed = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                    for k, v in self.params if defaults.get(k) != v]
         return self.name + (":" + ",".join(changed) if changed else "")
+
+    @property
+    def unit(self) -> int:
+        """Symbols the scheme codes as one: cutting a stream at multiples of this changes no codeword."""
+        scheme = get(self.name)
+        return 1 if scheme.unit is None else scheme.unit(**scheme.resolve(dict(self.params)))
 
     def check_alphabet(self, size: int) -> None:
         """A SchemeError saying why, when this scheme with these parameters cannot code ``size`` symbols."""
