@@ -49,6 +49,11 @@ def _check_labels(alphabet: Sequence[Label]) -> tuple[Label, ...]:
             )
         if isinstance(label, float) and not math.isfinite(label):
             raise DistributionError(f"alphabet entry {i + 1} is {label}: labels must be finite")
+        if isinstance(label, int) and not -(2**63) <= label < 2**63:
+            raise DistributionError(
+                f"alphabet entry {i + 1} is {show_value(label)}: an integer label must fit in 64 bits "
+                "(-2^63 to 2^63 - 1), as a .npy symbol file holds it; write a larger one as a string"
+            )
         if label in seen:
             raise DistributionError(
                 f"alphabet entries {seen[label] + 1} and {i + 1} are both {label!r}: labels must be distinct"

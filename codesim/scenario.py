@@ -77,6 +77,11 @@ class Scenario:
                                 "--length and --trials do not apply")
         run = replace(self.run, **updates)
         check_run_size(run.length, run.trials)
+        if "seed" in updates:
+            try:
+                check_seed(run.seed)
+            except CodesimError as exc:
+                raise ScenarioError(f"{self.path or 'scenario'}: {exc}") from None
         for spec in updates.get("schemes", ()):
             try:
                 spec.check_alphabet(len(self.alphabet))
@@ -136,7 +141,7 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
     title = top.text("title", default=Path(where).stem)
     description = top.text("description", default="")
     run_table = _Table(top.take("run", dict, default={}), where, "run")
-    seed = run_table.integer("seed", default=None, minimum=0)
+    seed = run_table.seed("seed", default=None)
     source_table = _Table(top.take("source", dict), where, "source")
     models_raw = top.take("models", dict)
     if not models_raw:
@@ -312,7 +317,7 @@ def _distribution(table: "_Table", ctx: _Context, name: str | None = None) -> Di
         elif key == "dirichlet":
             spec = _Table(table.take("dirichlet", dict), table.where, f"{table.section}.dirichlet")
             alpha = spec.take("alpha", (int, float, list), default=1.0)
-            seed = spec.integer("seed", minimum=0)  # required: a scenario must mean the same q every run
+            seed = spec.seed("seed")  # required: a scenario must mean the same q every run
             spec.done()
             dist = Distribution.dirichlet(alphabet, alpha, seed)
         elif key == "estimate":
@@ -335,7 +340,7 @@ def _estimated(table: "_Table", ctx: _Context, name: str | None) -> Distribution
     spec = _Table(table.take("estimate", dict), table.where, f"{table.section}.estimate")
     samples = spec.integer("samples", minimum=0)
     smoothing = spec.take("smoothing", (str, int, float), default="none")
-    seed = spec.integer("seed", minimum=0)  # required, as for dirichlet
+    seed = spec.seed("seed")  # required, as for dirichlet
     spec.done()
     dist = estimate.estimate(ctx.source, samples, smoothing, seed)
     k = int(np.count_nonzero(ctx.source.probs))
@@ -481,14 +486,36 @@ class _Table:
             self.fail(f"must be >= {minimum}, got {value}", key)
         return value
 
+    def seed(self, key: str, default: Any = _MISSING) -> int | None:
+        """A seed: an integer (not 1.0: a seed names a stream, it counts nothing) from 0 to MAX_SEED."""
+        value = self.take(key, int, default)
+        if value is not None and value is not default:
+            try:
+                check_seed(value)
+            except CodesimError as exc:
+                self.fail(str(exc), key)
+        return value
+
     def done(self) -> None:
         for key in self.data:
             if key not in self.used:
                 self.fail(f"unknown key {key!r}{did_you_mean(key, self.used)}")
 
 
-_NAMES = {(list,): "a list", (dict,): "a table", (str,): "a string", (bool,): "true or false",
+_NAMES = {(list,): "a list", (dict,): "a table", (str,): "a string", (bool,): "true or false", (int,): "an integer",
           (int, float): "a number", (int, float, list): "a number or a list of numbers"}
+
+
+#: Seeds are unsigned 64-bit integers, as numpy's generators and every output (a .csim header, a JSON
+#: report) hold them; a fresh seed is drawn below 2^63.
+MAX_SEED = 2**64 - 1
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` if it is an integer from 0 to MAX_SEED, else a CodesimError saying so."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise CodesimError(f"a seed is an integer from 0 to 2^64 - 1, got {_show(seed)}")
+    return int(seed)
 
 
 def resolve_seed(seed: int | None) -> int:
