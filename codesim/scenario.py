@@ -64,7 +64,7 @@ class Scenario:
         for name in names:
             if name not in self.models:
                 raise ScenarioError(
-                    f"{self.path or 'scenario'}: no model {name!r}{did_you_mean(name, self.models)}"
+                    f"{self.path or 'scenario'}: no model {_quoted(name)}{did_you_mean(name, self.models)}"
                     f" (models: {', '.join(self.models)})"
                 )
         return replace(self, models={name: self.models[name] for name in dict.fromkeys(names)})
@@ -125,9 +125,19 @@ def _check_document(data: dict[str, Any], where: str) -> None:
             raise ScenarioError(f"{where}: {_cut(place)}: nested deeper than {MAX_DEPTH} levels of arrays and "
                                 "tables")
         if isinstance(value, dict):
-            stack.extend((item, depth + 1, f"{place}.{name}".lstrip(".")) for name, item in value.items())
+            stack.extend((item, depth + 1, f"{place}.{_name(name)}".lstrip(".")) for name, item in value.items())
         elif isinstance(value, list):
             stack.extend((item, depth + 1, place) for item in value if isinstance(item, (dict, list)))
+
+
+def _name(key: str) -> str:
+    """A key as a message shows it: as written when short and printable, else quoted and cut short."""
+    return key if key.isprintable() and len(key) <= 40 else _quoted(key)
+
+
+def _quoted(key: str) -> str:
+    text = repr(key)
+    return text if len(text) <= 42 else text[:39] + "..."
 
 
 def _cut(place: str) -> str:
@@ -149,8 +159,8 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
     model_tables = {}
     for name, table in models_raw.items():
         if not isinstance(table, dict):
-            raise ScenarioError(f"{where}: models.{name}: expected a table such as [models.{name}]")
-        model_tables[name] = _Table(table, where, f"models.{name}")
+            raise ScenarioError(f"{where}: models.{_name(name)}: expected a table such as [models.{_name(name)}]")
+        model_tables[name] = _Table(table, where, f"models.{_name(name)}")
     ctx = _Context(where, Path(where).parent)
     kind = _kind_of(source_table)
     if kind in CONTINUOUS:
@@ -499,7 +509,7 @@ class _Table:
     def done(self) -> None:
         for key in self.data:
             if key not in self.used:
-                self.fail(f"unknown key {key!r}{did_you_mean(key, self.used)}")
+                self.fail(f"unknown key {_quoted(key)}{did_you_mean(key, self.used)}")
 
 
 _NAMES = {(list,): "a list", (dict,): "a table", (str,): "a string", (bool,): "true or false", (int,): "an integer",
