@@ -6,6 +6,7 @@ Every failure a user can cause reaches them as one line on stderr (``Error: ...`
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -94,9 +95,12 @@ class Vector(click.ParamType):
         if self.labels:
             return [_label(v) for v in items]
         try:
-            return [float(v) for v in items]
+            numbers = [float(v) for v in items]
         except ValueError:
             self.fail(f"{value!r} is not a comma-separated list of numbers", param, ctx)
+        if not all(math.isfinite(v) for v in numbers):
+            self.fail(f"{value!r} holds a number that is not finite", param, ctx)
+        return numbers
 
 
 def _label(text: str):

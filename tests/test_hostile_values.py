@@ -483,3 +483,20 @@ def test_scenario_library_load_refuses_what_the_command_line_refuses(tmp_path):
     path = scenario(tmp_path, TWO.replace("seed = 1", "seed = 1.5"))
     with pytest.raises(CodesimError, match=r"\[run\] seed: expected an integer, got 1.5"):
         load(path)
+
+
+@pytest.mark.parametrize("args, match", [
+    (("converge", NASA, "--lengths", "1e400"), "'1e400' holds a number that is not finite"),
+    (("converge", NASA, "--lengths", "10,nan"), "'10,nan' holds a number that is not finite"),
+    (("compare", "--p", "nan,1", "--q", "0.5,0.5"), "'nan,1' holds a number that is not finite"),
+    (("compare", "--p", "0.5,0.5", "--q", "0.5,inf"), "'0.5,inf' holds a number that is not finite"),
+    (("run", NASA, "--scheme", "rans:lanes=1e400"), "lanes must be an integer from 1 to 65536, got inf"),
+    (("run", NASA, "--scheme", "adaptive-arithmetic:alpha=nan"), "alpha must be a number from 0.0001 to 1000, got nan"),
+])
+def test_non_finite_numbers_on_the_command_line_are_usage_errors(args, match):
+    assert_one_line_error(invoke(*args, "-q"), 2, match)
+
+
+def test_probabilities_near_the_largest_double_on_the_command_line():
+    result = invoke("compare", "--p", "1e308,1e308", "--q", "0.5,0.5", "-q")
+    assert_one_line_error(result, 1, "--p/--q: [source] probs sum to more than the largest double, not 1")
