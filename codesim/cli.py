@@ -16,7 +16,7 @@ from . import bench as benchmarks
 from . import container, experiments, page, plots, report, streamio
 from .inspection import inspect_file
 from .coders import SchemeSpec
-from .errors import CodesimError
+from .errors import CodesimError, SchemeError
 from .coders import available
 from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed, unfit_defaults
 from .measures import entropy, kl_divergence
@@ -133,8 +133,11 @@ def _with_defaults(scenario: Scenario) -> Scenario:
 def _simulate(sc: Scenario, jobs: int, block: int, quiet: bool):
     r = sc.run
     with Progress(r.length * r.trials, enabled=False if quiet else None) as advance:
-        return simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed,
-                             block=block, jobs=jobs, progress=advance, message=sc.message)
+        try:
+            return simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed,
+                                 block=block, jobs=jobs, progress=advance, message=sc.message)
+        except SchemeError as exc:  # a model that a scheme cannot serve: named with the scenario's file
+            raise SchemeError(f"{sc.path}: {exc}") from None
 
 
 def _header(scenario: Scenario) -> dict:

@@ -202,6 +202,9 @@ class _TrialTask:
     def coders(self) -> list[Coder]:
         return [spec.build(q) for spec, q in zip(self.specs, self.models)]
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "coders"}  # rebuilt where the task runs
+
     def __call__(self, seed: np.random.SeedSequence, progress: Callable[[int], None] | None = None):
         """The trial's observations per pair, and its symbol counts (for the measures)."""
         observed = [_Observed() for _ in self.coders]
@@ -284,6 +287,15 @@ def simulate_many(
     pairs = [(name, spec) for name in models for spec in specs]
     task = _TrialTask(p, [models[name] for name, _ in pairs], [spec for _, spec in pairs], length,
                       block_for(block, specs), message)
+    # Built here before any trial runs (and rebuilt where trials run in other processes), so that a
+    # model a scheme cannot serve is named before any work is done.
+    coders = []
+    for (name, spec), q in zip(pairs, task.models):
+        try:
+            coders.append(spec.build(q))
+        except CodesimError as exc:
+            raise type(exc)(f"model {name!r}: {exc}") from None
+    task.coders = coders
     seeds = trial_seeds(seed, trials)
     if jobs == 1:
         outcomes = [task(s, progress) for s in seeds]
@@ -294,7 +306,6 @@ def simulate_many(
                 outcomes.append(outcome)
                 if progress:
                     progress(length)
-    coders = task.coders  # built here too: the expected length and D(p||r) come from the code
     return [
         _measurement(name, spec, coder, p, models[name], [o[0][i] for o in outcomes],
                      [o[1] for o in outcomes], length, seed)

@@ -500,3 +500,12 @@ def test_non_finite_numbers_on_the_command_line_are_usage_errors(args, match):
 def test_probabilities_near_the_largest_double_on_the_command_line():
     result = invoke("compare", "--p", "1e308,1e308", "--q", "0.5,0.5", "-q")
     assert_one_line_error(result, 1, "--p/--q: [source] probs sum to more than the largest double, not 1")
+
+
+def test_a_model_a_scheme_cannot_serve_is_named_with_the_scheme(tmp_path):
+    """A probability of 5e-324 asks Shannon for a 1074-bit codeword, over the decoders' 256."""
+    text = TWO.replace("probs = [0.25, 0.75]", "probs = [5e-324, 1]") + 'schemes = ["huffman", "shannon"]\n'
+    refused_run(tmp_path, text, "model 'q': scheme 'shannon': code length 1 is 1074 bits")
+    p, q = Distribution.from_probs([0.5, 0.5]), Distribution.from_probs([5e-324, 1.0])
+    with pytest.raises(CodesimError, match="model 'tiny': scheme 'shannon-fano-elias': code length 1 is 1075"):
+        simulate_many(p, {"tiny": q}, ["shannon-fano-elias"], length=10, trials=1, seed=1)

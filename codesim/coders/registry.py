@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import SchemeError, did_you_mean, show_value as _show
+from ..errors import CodesimError, SchemeError, did_you_mean, show_value as _show
 from .base import Coder
 
 
@@ -155,9 +155,16 @@ class SchemeSpec:
             scheme.serves(size, **scheme.resolve(dict(self.params)))
 
     def build(self, q) -> Coder:
+        """The scheme's coder for the model q; a SchemeError names the scheme when q cannot be served
+        (a probability too small for the longest codeword a decoder takes, say)."""
         probs = np.asarray(getattr(q, "probs", q), dtype=np.float64)
         self.check_alphabet(probs.size)
-        return get(self.name).build(probs, **dict(self.params))
+        try:
+            return get(self.name).build(probs, **dict(self.params))
+        except SchemeError:
+            raise
+        except CodesimError as exc:
+            raise SchemeError(f"scheme {self.label!r}: {exc}") from None
 
 
 _REGISTRY: dict[str, Scheme] = {}
