@@ -156,7 +156,11 @@ class Distribution:
     ) -> "Distribution":
         """One draw from Dirichlet(alpha): a random distribution, repeatable from the seed."""
         labels = _check_labels(range(alphabet) if isinstance(alphabet, int) else alphabet)
-        if isinstance(alpha, (int, float)) and not isinstance(alpha, bool):
+        if isinstance(alpha, (bool, np.bool_, str)):
+            raise DistributionError(f"alpha is {show_value(alpha)}: give a positive number, or one per symbol")
+        if isinstance(alpha, (int, float, np.integer, np.floating)):
+            if isinstance(alpha, int) and abs(alpha) > sys.float_info.max:
+                raise DistributionError(f"alpha is {show_value(alpha)}: too large for a double")
             alphas = np.full(len(labels), float(alpha))
         else:
             alphas = _as_vector(alpha, "alpha")
@@ -166,6 +170,10 @@ class Distribution:
                 )
         if not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
             raise DistributionError("alpha must be positive and finite")
+        try:
+            math.fsum(alphas)
+        except OverflowError:  # numpy's draw divides by the sum, and returns zeros when it overflows
+            raise DistributionError("alpha adds up to more than the largest double: use smaller alphas") from None
         draw = np.random.default_rng(seed).dirichlet(alphas)
         if draw.sum() <= 0:  # alpha far below 1 can underflow every coordinate
             raise DistributionError("the Dirichlet draw underflowed to all zeros: use a larger alpha")
