@@ -343,7 +343,7 @@ def _show_value(value: Any, column: str = "") -> str:
             return f"{value:.10f}"
         return _number(value)
     if isinstance(value, list):
-        return " ".join(map(str, value))
+        return " ".join(_show_value(v) for v in value)
     if column == "emitted" and len(str(value)) > 32:
         return "..." + str(value)[-29:]
     return str(value)

@@ -526,3 +526,22 @@ def test_dirichlet_alphas_at_the_edges(tmp_path, alpha, match):
     refused_run(tmp_path, text, match)
     assert invoke("run", scenario(tmp_path, text.replace(alpha, "1e300"), "ok.toml"), "-q",
                   "--scheme", "huffman").exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["huffman", "block-huffman", "rans"])
+def test_labels_with_line_breaks_and_escapes_print_escaped_in_text_and_exact_in_json(tmp_path, name):
+    from codesim import container
+    from codesim.coders import build
+
+    labels = ["a\nb", "\x1b[31mred", "tab\tx", "\U0001f600"]
+    coder = build(name, [0.4, 0.3, 0.2, 0.1])
+    stream = np.array([0, 1, 2, 3, 1, 0, 2])
+    path = tmp_path / "x.csim"
+    path.write_bytes(container.dumps(coder, coder.encode(stream), stream.size, labels))
+    text = invoke("inspect", path)
+    assert text.exit_code == 0, text.output
+    assert "\x1b" not in text.stdout and "\t" not in text.stdout and '"a\\nb"' in text.stdout
+    table = text.stdout.split("Code table:\n")[1].split("\n\n")[0].splitlines()
+    assert len(table) == 2 + len(labels)  # header, rule, one line per symbol
+    doc = json.loads(invoke("inspect", path, "--format", "json").stdout)
+    assert [row["symbol"] for row in doc["table"]] == labels
