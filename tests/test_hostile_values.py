@@ -230,6 +230,8 @@ def test_a_scheme_parameter_given_twice_is_refused(tmp_path):
                           "scheme 'rans:lanes=1,lanes=2': parameter lanes is given twice")
     refused_run(tmp_path, TWO + 'schemes = ["huffman", "rans:precision=12, precision=14"]\n',
                 "[run] schemes entry 2: scheme 'rans:precision=12, precision=14': parameter precision is given twice")
+    refused_run(tmp_path, TWO + 'schemes = [{name = "rans", lanes = 1, lanes = 2}]\n',
+                "TOML syntax error: Duplicate inline table key 'lanes' (at line 10")
     with pytest.raises(CodesimError, match="given twice"):
         SchemeSpec.parse("block-huffman:k=1,k=1")
 
