@@ -7,6 +7,7 @@ Every failure a user can cause reaches them as one line on stderr (``Error: ...`
 from __future__ import annotations
 
 import errno
+import math
 import os
 import sys
 from pathlib import Path
@@ -17,9 +18,9 @@ from . import bench as benchmarks
 from . import container, experiments, page, plots, report, streamio
 from .inspection import inspect_file
 from .coders import SchemeSpec
-from .errors import CodesimError
+from .errors import CodesimError, SchemeError
 from .coders import available
-from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed
+from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed, unfit_defaults
 from .measures import entropy, kl_divergence
 from .progress import Progress
 from .simulate import BLOCK, check_run_size, simulate_many, trial_streams
@@ -135,9 +136,12 @@ class Vector(click.ParamType):
         if self.labels:
             return [_label(v) for v in items]
         try:
-            return [float(v) for v in items]
+            numbers = [float(v) for v in items]
         except ValueError:
             self.fail(f"{value!r} is not a comma-separated list of numbers", param, ctx)
+        if not all(math.isfinite(v) for v in numbers):
+            self.fail(f"{value!r} holds a number that is not finite", param, ctx)
+        return numbers
 
 
 def _label(text: str):
@@ -150,19 +154,31 @@ def _label(text: str):
 
 
 def _scenario(path, models: tuple[str, ...], length, trials, seed, schemes) -> Scenario:
+    """The scenario with the command line's settings; ``schemes`` None: the command codes nothing."""
     scenario = path if isinstance(path, Scenario) else load(path)
     if models:
         scenario = scenario.select_models(models)
-    scenario = scenario.with_run(length=length, trials=trials, seed=seed, schemes=tuple(schemes))
-    run = scenario.run
-    return scenario.with_run(seed=resolve_seed(run.seed), schemes=run.schemes or default_schemes())
+    scenario = scenario.with_run(length=length, trials=trials, seed=seed, schemes=tuple(schemes or ()))
+    scenario = scenario.with_run(seed=resolve_seed(scenario.run.seed))
+    return scenario if schemes is None or scenario.run.schemes else _with_defaults(scenario)
+
+
+def _with_defaults(scenario: Scenario) -> Scenario:
+    """The scenario with the default scheme list: every scheme that can code its alphabet, and one line
+    on stderr for each that cannot."""
+    for reason in unfit_defaults(len(scenario.alphabet)).values():
+        click.echo(f"skipped {reason}", err=True)
+    return scenario.with_run(schemes=default_schemes(len(scenario.alphabet)))
 
 
 def _simulate(sc: Scenario, jobs: int, block: int, quiet: bool):
     r = sc.run
     with Progress(r.length * r.trials, enabled=False if quiet else None) as advance:
-        return simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed,
-                             block=block, jobs=jobs, progress=advance, message=sc.message)
+        try:
+            return simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed,
+                                 block=block, jobs=jobs, progress=advance, message=sc.message)
+        except SchemeError as exc:  # a model that a scheme cannot serve: named with the scenario's file
+            raise SchemeError(f"{sc.path}: {exc}") from None
 
 
 def _require_verified(records) -> None:
@@ -315,8 +331,8 @@ def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs
     _plots_wanted(plot_path, force, figures=2)
     source = load(scenario) if scenario else from_vectors(p, qs, labels)
     sc = _scenario(source, models, length, trials, seed, schemes)
-    if not schemes:
-        sc = sc.with_run(schemes=default_schemes())
+    if not schemes and source.run.schemes:  # compare's default is every scheme, not the file's list
+        sc = _with_defaults(sc)
     measurements = _simulate(sc, jobs, block, quiet)
     click.echo(report.render_compare(fmt, _header(sc), measurements, title=sc.title))
     _plot_results(plot_path, force, sc, measurements)
@@ -400,7 +416,7 @@ def sample(scenario, length, seed, fmt, output, force):
         codesim sample scenarios/nasa-temperature.toml -n 1000 -o symbols.txt
     """
     streamio.check_target(output, force)
-    sc = _scenario(scenario, (), length, None, seed, ())
+    sc = _scenario(scenario, (), length, None, seed, None)
     layout = {"format": streamio.guess_format(output, fmt)}
     streamio.check_writable(output, sc.alphabet, layout)
     stream = _stream(sc)
@@ -437,7 +453,7 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
         if len(sc.models) != 1:
             raise click.UsageError(f"--model is needed: {scenario} has models {', '.join(sc.models)}")
         model = next(iter(sc.models))
-    sc = _scenario(sc, (model,), length, None, seed, ())
+    sc = _scenario(sc, (model,), length, None, seed, None)
     q = sc.models[model]
     if input_path is not None:
         stream, layout = streamio.read_symbols(input_path, sc.alphabet, max_symbols=container.MAX_SYMBOLS)

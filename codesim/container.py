@@ -457,17 +457,87 @@ def _transfer_damage(magic: bytes) -> str:
 # -- header fields ------------------------------------------------------------------------------------
 
 
+#: The deepest nesting of lists and objects in a header. codesim's own headers nest three deep
+#: (``coder.params``); the bound keeps every reader and printer of a header (inspect's text and JSON)
+#: far from Python's recursion limit.
+MAX_JSON_DEPTH = 32
+#: The most digits of an integer in a header: labels up to 2^128 fit. Python refuses to convert
+#: integers past 4300 digits with a message about its own settings; this refuses them plainly.
+MAX_INTEGER_DIGITS = 40
+
+
 def _json_object(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _Invalid(f"not valid UTF-8 (at header byte {exc.start})", corrupt=True) from None
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        obj = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant,
+                         parse_int=_integer, parse_float=_finite_float)
     except RecursionError:
-        raise _Invalid("not valid JSON (nested too deeply)", corrupt=True) from None
-    except ValueError as exc:  # bad JSON, a duplicate key, NaN, or an integer too long to convert
+        raise _Invalid(f"not valid JSON (nested deeper than {MAX_JSON_DEPTH} levels)", corrupt=True) from None
+    except ValueError as exc:  # bad JSON, a duplicate key or NaN
         raise _Invalid(f"not valid JSON ({_one_line(exc)})", corrupt=True) from None
+    _check_plain(obj)
+    return obj
+
+
+class _OutOfRange:
+    """Stands in for a number the header may not hold (an integer of more than MAX_INTEGER_DIGITS
+    digits, or one like 1e999 that a float reads as infinity), so that the walk over the parsed header
+    can name its field; Python would refuse an integer of 4300 digits inside the parser."""
+
+    def __init__(self, problem: str):
+        self.problem = problem
+
+
+def _integer(text: str) -> int | _OutOfRange:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INTEGER_DIGITS:
+        return _OutOfRange(f"an integer of {digits} digits, over the limit of {MAX_INTEGER_DIGITS}")
+    return int(text)
+
+
+def _finite_float(text: str) -> float | _OutOfRange:
+    value = float(text)
+    if math.isinf(value):
+        shown = text if len(text) <= 24 else text[:21] + "..."
+        return _OutOfRange(f"{shown}, beyond the range of a double (the format has no Infinity)")
+    return value
+
+
+def _check_plain(obj: Any) -> None:
+    """Refuse nesting deeper than MAX_JSON_DEPTH, integers longer than MAX_INTEGER_DIGITS, and strings
+    that UTF-8 cannot encode (JSON's ``\\ud800`` escapes a lone surrogate: valid JSON, but no text),
+    so that whatever the reader accepts every command can print. Each is named by its field."""
+    stack: list[tuple[Any, int, str, int | None]] = [(obj, 0, "", None)]
+    while stack:
+        value, depth, keys, entry = stack.pop()
+        field = (f"field {keys!r}" if keys else "the header") + (f" entry {entry}" if entry else "")
+        if isinstance(value, (dict, list)):
+            if depth >= MAX_JSON_DEPTH:
+                raise _Invalid(f"{field} is nested deeper than {MAX_JSON_DEPTH} levels of lists and objects",
+                               corrupt=True)
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if not _is_text(key):
+                        raise _Invalid(f"a key in {field} holds a lone surrogate, which UTF-8 cannot encode",
+                                       corrupt=True)
+                    stack.append((item, depth + 1, f"{keys}.{_key(key)}" if keys else _key(key), None))
+            else:  # a list within a list keeps the outer entry's number: the field is named, not the path
+                stack.extend((item, depth + 1, keys, entry or i) for i, item in enumerate(value, 1))
+        elif isinstance(value, _OutOfRange):
+            raise _Invalid(f"{field} is {value.problem}", corrupt=True)
+        elif isinstance(value, str) and not _is_text(value):
+            raise _Invalid(f"{field} holds a lone surrogate, which UTF-8 cannot encode", corrupt=True)
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _unique_keys(pairs: list) -> dict:
@@ -497,6 +567,8 @@ def _header_fields(obj: Any) -> dict[str, Any]:
     coder = obj["coder"]
     if not isinstance(coder, dict) or not isinstance(coder.get("scheme"), str):
         raise _Invalid(f"field 'coder' is {_show(coder)}, not an object with a 'scheme' name", corrupt=True)
+    if not isinstance(coder.get("params", {}), dict):
+        raise _Invalid(f"field 'coder.params' is {_kind(coder['params'])}, not an object", corrupt=True)
     alphabet = _check_alphabet(obj["alphabet"], "field 'alphabet'")
     meta = obj.get("meta", {})
     if not isinstance(meta, dict):

@@ -38,13 +38,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from .distributions import Distribution, index_dtype
-from .errors import CodesimError
+from .errors import CodesimError, show_value
 
 #: The most bins a quantisation may have: the largest alphabet a .csim container holds
 #: (``codesim.container.MAX_ALPHABET``; restated here because this module sits below the container).
 MAX_BINS = 1 << 16
 #: A normal's default quantisation range is mean +- this many standard deviations.
 DEFAULT_SDS = 4.0
+#: Beta parameters codesim takes. Below 1e-300, 1/a (in digamma) and a + b leave double precision;
+#: above 1e8 the bins lose accuracy (a ln x carries an absolute error of about a * 1e-16, so the
+#: masses agree with scipy's to 1e-8 at 1e8 but only to 1e-6 at 1e10) and the continued fraction
+#: needs thousands of steps.
+MIN_BETA, MAX_BETA = 1e-300, 1e8
+#: A normal's mean may be at most this far from 0 and its sd at most this large and at least its
+#: inverse: then mean +- 4 sd, sd^2 and the closed-form KL's terms stay finite and normal doubles.
+MAX_NORMAL = 1e150
 
 _LN2 = math.log(2.0)
 
@@ -53,8 +61,11 @@ _LN2 = math.log(2.0)
 def _real(value, what: str) -> float:
     """``value`` as a finite float, or a CodesimError naming ``what``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CodesimError(f"{what} is {value!r}: expected a number")
-    out = float(value)
+        raise CodesimError(f"{what} is {show_value(value)}: expected a number")
+    try:
+        out = float(value)
+    except OverflowError:
+        raise CodesimError(f"{what} is {show_value(value)}: too large for a double") from None
     if not math.isfinite(out):
         raise CodesimError(f"{what} is {out}: it must be finite")
     return out
@@ -229,7 +240,8 @@ _erfc = np.frompyfunc(math.erfc, 1, 1)
 
 def _normal_tails(x, mean: float, sd: float) -> tuple[np.ndarray, np.ndarray]:
     """(P(X <= x), P(X > x)) for X ~ Normal(mean, sd), both from erfc so both tails stay accurate."""
-    z = (np.asarray(x, dtype=np.float64) - mean) / (sd * math.sqrt(2.0))
+    with np.errstate(over="ignore"):  # an edge far out in the tails: z = +-inf, and erfc is exact there
+        z = (np.asarray(x, dtype=np.float64) - mean) / (sd * math.sqrt(2.0))
     return (0.5 * np.asarray(_erfc(-z), dtype=np.float64), 0.5 * np.asarray(_erfc(z), dtype=np.float64))
 
 
@@ -246,6 +258,9 @@ class Beta:
             value = _real(getattr(self, name), f"Beta parameter {name}")
             if value <= 0:
                 raise CodesimError(f"Beta parameter {name} is {value:g}: it must be > 0")
+            if not MIN_BETA <= value <= MAX_BETA:
+                raise CodesimError(f"Beta parameter {name} is {value:g}: codesim takes Beta parameters "
+                                   f"from {MIN_BETA:g} to {MAX_BETA:g}")
             object.__setattr__(self, name, value)
 
     @property
@@ -301,10 +316,16 @@ class Normal:
     sd: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mean", _real(self.mean, "Normal mean"))
+        mean = _real(self.mean, "Normal mean")
+        if abs(mean) > MAX_NORMAL:
+            raise CodesimError(f"Normal mean is {mean:g}: codesim takes means from {-MAX_NORMAL:g} to "
+                               f"{MAX_NORMAL:g}")
         sd = _real(self.sd, "Normal sd")
         if sd <= 0:
             raise CodesimError(f"Normal sd is {sd:g}: it must be > 0")
+        if not 1 / MAX_NORMAL <= sd <= MAX_NORMAL:
+            raise CodesimError(f"Normal sd is {sd:g}: codesim takes sd from {1 / MAX_NORMAL:g} to {MAX_NORMAL:g}")
+        object.__setattr__(self, "mean", mean + 0.0)  # + 0.0: no -0 in reports
         object.__setattr__(self, "sd", sd)
 
     @property
@@ -319,8 +340,9 @@ class Normal:
 
     def logpdf(self, x):
         """ln of the density."""
-        z = (np.asarray(x, dtype=np.float64) - self.mean) / self.sd
-        return _shaped(-0.5 * z * z - math.log(self.sd) - 0.5 * math.log(2 * math.pi), x)
+        with np.errstate(over="ignore"):  # far in the tails the log density is -inf
+            z = (np.asarray(x, dtype=np.float64) - self.mean) / self.sd
+            return _shaped(-0.5 * z * z - math.log(self.sd) - 0.5 * math.log(2 * math.pi), x)
 
     def pdf(self, x):
         """The density."""
@@ -373,7 +395,7 @@ def kl(p: Continuous, q: Continuous) -> float:
                 + (b1 - b2) * digamma(b1) + (a2 - a1 + b2 - b1) * digamma(a1 + b1))
     else:
         s1, s2 = p.sd, q.sd
-        nats = math.log(s2 / s1) + (s1 * s1 + (p.mean - q.mean) ** 2) / (2.0 * s2 * s2) - 0.5
+        nats = math.log(s2) - math.log(s1) + (s1 * s1 + (p.mean - q.mean) ** 2) / (2.0 * s2 * s2) - 0.5
     # Rounding can leave -1e-16 for identical distributions; a divergence is never negative.
     return max(0.0, nats / _LN2)
 
@@ -401,7 +423,14 @@ def _range_of(spec) -> tuple[float, float]:
     low, high = _real(spec[0], "range low"), _real(spec[1], "range high")
     if not low < high:
         raise CodesimError(f"the range ({low:g}, {high:g}) is empty: low must be below high")
+    _check_span(low, high, "the range")
     return (low, high)
+
+
+def _check_span(low: float, high: float, what: str) -> None:
+    if math.isinf(high - low):
+        raise CodesimError(f"{what} from {low:g} to {high:g} is wider than the largest double: bin "
+                           "widths would be infinite")
 
 
 def edges(spec, bins: int) -> np.ndarray:
@@ -423,23 +452,33 @@ def edges(spec, bins: int) -> np.ndarray:
 
 
 def check_edges(dist, e) -> np.ndarray:
+    """``e`` as bin edges: a flat list of finite numbers (not strings), strictly increasing, within
+    ``dist``'s support (unless ``dist`` is None)."""
+    if not isinstance(e, np.ndarray):
+        if isinstance(e, (str, bytes)) or not hasattr(e, "__len__"):
+            raise CodesimError(f"edges must be a flat list of numbers, got {show_value(e)}")
+        for i, v in enumerate(e):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise CodesimError(f"edge {i + 1} is {show_value(v)}: expected a number")
     try:
         arr = np.asarray(e, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise CodesimError(f"edges must be a flat list of numbers, got {e!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise CodesimError(f"edges must be a flat list of numbers, got {show_value(e)}") from None
     if arr.ndim != 1 or arr.size < 2:
         raise CodesimError("edges must be a flat list of at least 2 numbers (low and high)")
     if arr.size - 1 > MAX_BINS:
         raise CodesimError(f"{arr.size - 1} bins are over the limit of {MAX_BINS}")
     if not np.all(np.isfinite(arr)):
         raise CodesimError(f"edge {int(np.flatnonzero(~np.isfinite(arr))[0]) + 1} is not finite")
-    bad = np.flatnonzero(np.diff(arr) <= 0)
+    with np.errstate(over="ignore"):  # an infinite step is still a step up; the span is refused below
+        bad = np.flatnonzero(np.diff(arr) <= 0)
     if bad.size:
         i = int(bad[0])
         raise CodesimError(
             f"edges must be strictly increasing: edge {i + 2} ({arr[i + 1]:g}) is not above "
             f"edge {i + 1} ({arr[i]:g})"
         )
+    _check_span(float(arr[0]), float(arr[-1]), "the span of the edges")
     if dist is not None:
         low, high = dist.support
         if arr[0] < low or arr[-1] > high:
@@ -481,13 +520,16 @@ def bin_labels(bin_edges) -> list[float]:
     label within a twentieth of its bin's width of the true centre (so labels stay well inside their
     bins and read as the centre: 8 bins on [0, 1] give 0.06, 0.19, ..., 0.94)."""
     arr = check_edges(None, bin_edges)
-    centres = 0.5 * (arr[:-1] + arr[1:])
-    slack = 0.05 * np.diff(arr)
-    start = int(math.floor(-math.log10(float(slack.max()))))
-    for decimals in range(start, start + 40):
-        rounded = np.round(centres, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
-        if np.all(np.abs(rounded - centres) < slack) and np.unique(rounded).size == rounded.size:
-            return [float(v) for v in rounded]
+    width = np.diff(arr)
+    centres = arr[:-1] + 0.5 * width  # not (low + high) / 2, which overflows near 1e308
+    slack = 0.05 * width
+    start = int(math.floor(-math.log10(float(slack.max())))) if slack.max() > 0 else 400
+    # np.round scales by 10^decimals: past the largest double that is inf, and such a rounding is refused.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for decimals in range(start, min(start + 40, 308)):
+            rounded = np.round(centres, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+            if np.all(np.abs(rounded - centres) < slack) and np.unique(rounded).size == rounded.size:
+                return [float(v) for v in rounded]
     if np.unique(centres).size == centres.size:
         return [float(v) + 0.0 for v in centres]
     raise CodesimError("bins too narrow to give each a distinct label in double precision")

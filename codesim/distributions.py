@@ -13,12 +13,13 @@ smallest unsigned dtype that holds them, so a stream of 10^8 byte-sized symbols 
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
-from .errors import DistributionError
+from .errors import DistributionError, show_value
 
 Label = int | float | str
 
@@ -48,6 +49,11 @@ def _check_labels(alphabet: Sequence[Label]) -> tuple[Label, ...]:
             )
         if isinstance(label, float) and not math.isfinite(label):
             raise DistributionError(f"alphabet entry {i + 1} is {label}: labels must be finite")
+        if isinstance(label, int) and not -(2**63) <= label < 2**63:
+            raise DistributionError(
+                f"alphabet entry {i + 1} is {show_value(label)}: an integer label must fit in 64 bits "
+                "(-2^63 to 2^63 - 1), as a .npy symbol file holds it; write a larger one as a string"
+            )
         if label in seen:
             raise DistributionError(
                 f"alphabet entries {seen[label] + 1} and {i + 1} are both {label!r}: labels must be distinct"
@@ -58,13 +64,16 @@ def _check_labels(alphabet: Sequence[Label]) -> tuple[Label, ...]:
 
 def _as_vector(values, what: str) -> np.ndarray:
     """A 1-D float64 vector of finite, non-negative numbers, or an error naming the bad entry."""
-    seq = list(values) if not isinstance(values, np.ndarray) else values.tolist()
-    for i, v in enumerate(seq):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            raise DistributionError(f"{what} entry {i + 1} is {v!r}: expected a number")
-    vec = np.asarray(seq, dtype=np.float64)
-    if vec.ndim != 1:
+    seq = list(values) if not isinstance(values, np.ndarray) else values.ravel().tolist()
+    if isinstance(values, np.ndarray) and values.ndim != 1:
         raise DistributionError(f"{what} must be a flat list of numbers")
+    for i, v in enumerate(seq):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise DistributionError(f"{what} entry {i + 1} is {show_value(v)}: expected a number")
+        if isinstance(v, int) and abs(v) > sys.float_info.max:
+            raise DistributionError(f"{what} entry {i + 1} is {show_value(v)}: too large for a double")
+    # + 0.0 turns -0.0 into 0.0, so that no probability prints as -0.
+    vec = np.asarray(seq, dtype=np.float64) + 0.0
     if vec.size == 0:
         raise DistributionError(f"{what} is empty: give one entry per alphabet symbol")
     for i, v in enumerate(vec):
@@ -110,21 +119,28 @@ class Distribution:
             raise DistributionError(
                 f"probs has {vec.size} entries but the alphabet has {len(labels)} symbols"
             )
-        total = math.fsum(vec)
+        try:
+            total = math.fsum(vec)
+        except OverflowError:  # entries near 1e308: summed relative to the largest, they still scale
+            total = math.inf
         if total <= 0:
             raise DistributionError("probs has no positive mass")
         if not normalise and abs(total - 1.0) > SUM_TOLERANCE:
+            shown = f"{total:.10g}" if math.isfinite(total) else "more than the largest double"
             raise DistributionError(
-                f"probs sum to {total:.10g}, not 1 (tolerance {SUM_TOLERANCE:g}); "
+                f"probs sum to {shown}, not 1 (tolerance {SUM_TOLERANCE:g}); "
                 "fix the entries or ask for normalise = true"
             )
+        if math.isinf(total):
+            scaled = vec / vec.max()
+            return cls(labels, scaled / math.fsum(scaled))
         return cls(labels, vec / total)
 
     @classmethod
     def from_counts(cls, counts: Sequence[float], alphabet: Sequence[Label] | None = None) -> "Distribution":
         """The empirical distribution of non-negative counts (any positive total)."""
         vec = _as_vector(counts, "counts")
-        if vec.sum() <= 0:
+        if vec.max() <= 0:
             raise DistributionError("counts has no positive mass: at least one count must be > 0")
         return cls.from_probs(vec, alphabet, normalise=True)
 
@@ -140,7 +156,11 @@ class Distribution:
     ) -> "Distribution":
         """One draw from Dirichlet(alpha): a random distribution, repeatable from the seed."""
         labels = _check_labels(range(alphabet) if isinstance(alphabet, int) else alphabet)
-        if isinstance(alpha, (int, float)) and not isinstance(alpha, bool):
+        if isinstance(alpha, (bool, np.bool_, str)):
+            raise DistributionError(f"alpha is {show_value(alpha)}: give a positive number, or one per symbol")
+        if isinstance(alpha, (int, float, np.integer, np.floating)):
+            if isinstance(alpha, int) and abs(alpha) > sys.float_info.max:
+                raise DistributionError(f"alpha is {show_value(alpha)}: too large for a double")
             alphas = np.full(len(labels), float(alpha))
         else:
             alphas = _as_vector(alpha, "alpha")
@@ -150,6 +170,10 @@ class Distribution:
                 )
         if not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
             raise DistributionError("alpha must be positive and finite")
+        try:
+            math.fsum(alphas)
+        except OverflowError:  # numpy's draw divides by the sum, and returns zeros when it overflows
+            raise DistributionError("alpha adds up to more than the largest double: use smaller alphas") from None
         draw = np.random.default_rng(seed).dirichlet(alphas)
         if draw.sum() <= 0:  # alpha far below 1 can underflow every coordinate
             raise DistributionError("the Dirichlet draw underflowed to all zeros: use a larger alpha")

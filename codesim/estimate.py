@@ -78,12 +78,19 @@ def smoothed(counts: Sequence[float], smoothing: str | float) -> np.ndarray:
     """
     alpha = pseudocount(smoothing)
     vec = _as_vector(counts, "counts")
-    total = math.fsum(vec) + alpha * vec.size
-    if total <= 0:
+    scale = max(float(vec.max()), alpha)
+    if scale <= 0:
         raise EstimateError(
             "all counts are zero and smoothing 'none' adds nothing to them, so there is nothing to "
             "estimate from: use more samples, or smoothing 'laplace', 'kt' or a positive alpha"
         )
+    try:
+        total = math.fsum(vec) + alpha * vec.size
+    except OverflowError:
+        total = math.inf
+    if math.isinf(total):  # counts or alpha near 1e308: the same ratios, relative to the largest
+        weights = vec / scale + alpha / scale
+        return weights / math.fsum(weights)
     return (vec + alpha) / total
 
 

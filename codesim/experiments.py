@@ -49,6 +49,7 @@ from .parallel import ProgressFactory, Task, check_jobs, check_scheduler, run_ta
 from .scenario import Scenario, default_schemes
 from .simulate import (
     BLOCK,
+    block_for,
     check_run_size,
     code_message,
     confidence_interval,
@@ -370,6 +371,7 @@ def sweep(
     check_run_size(length, trials)
     seeds = _seeds(scenario, trials, seed)
     run_specs = [spec for spec, _ in variants]
+    block = block_for(block, run_specs)
     mixtures = [(name, t, mixture(q, p, t)) for name, q in scenario.models.items() for t in ts]
     distinct, which = _distinct([q_t for _, _, q_t in mixtures])
     tasks = [Task(_sweep_task, (p, q_t, run_specs, length, block, s, message)) for q_t in distinct for s in seeds]
@@ -477,7 +479,7 @@ def _run_settings(scenario: Scenario, schemes, trials, seed, block, jobs, schedu
     check_jobs(jobs)
     check_scheduler(scheduler)
     run = scenario.run
-    chosen = schemes if schemes is not None else (run.schemes or default_schemes())
+    chosen = schemes if schemes is not None else (run.schemes or default_schemes(len(scenario.alphabet)))
     specs = [s if isinstance(s, SchemeSpec) else SchemeSpec.parse(s) for s in chosen]
     if not specs:
         raise CodesimError("no schemes to run: give at least one, e.g. huffman")
@@ -496,7 +498,7 @@ def _run_settings(scenario: Scenario, schemes, trials, seed, block, jobs, schedu
     for name, q in scenario.models.items():
         if q.alphabet != scenario.source.alphabet:
             raise CodesimError(f"model {name!r} has another alphabet than the source")
-    return specs, trials, seed, int(block)
+    return specs, trials, seed, block_for(block, specs)
 
 
 def _check_lengths(scenario: Scenario, lengths: Sequence[int] | None) -> list[int]:

@@ -287,19 +287,22 @@ def inspection(doc: dict[str, Any], fmt: str = "text") -> str:
         return json.dumps(_json_safe(doc), indent=2, allow_nan=False)
     ck = doc["checksums"]
     ok = lambda c: f"{c['crc32']} ({'ok' if c['ok'] else 'MISMATCH'})"
-    params = ", ".join(f"{k}={v}" for k, v in doc["params"].items()) or "none"
+    params = ", ".join(f"{_printable(str(k))}={_printable(str(v))}" for k, v in doc["params"].items()) or "none"
     bps = "n/a" if doc["bits_per_symbol"] is None else f"{doc['bits_per_symbol']:.4f}"
     out = [
         f"file            {doc['file']}",
         f"format version  {doc['version']}",
-        f"scheme          {doc['scheme']} (parameters: {params})",
+        f"scheme          {_printable(str(doc['scheme']))} (parameters: {params})",
         f"alphabet        {doc['alphabet_size']} symbols",
         f"symbols         {doc['symbols']}",
         f"payload         {doc['payload_bits']} bits ({bps} bits/symbol)",
         f"header CRC32    {ok(ck['header'])}",
         f"payload CRC32   {ok(ck['payload'])}",
     ]
-    out += [f"{k:<15} {v}" for k, v in doc["meta"].items() if not isinstance(v, dict)]
+    # A file's own notes, as one line of JSON each: whatever a file holds, it cannot break the layout
+    # (a line break or a terminal escape in a string is shown escaped).
+    out += [f"{_printable(k):<15} {_short(_printable(v) if isinstance(v, str) else json.dumps(v))}"
+            for k, v in doc["meta"].items() if not isinstance(v, dict)]
     table = doc.get("table") or []
     if table:
         cols = [c for c in ("symbol", "p", "q", "codeword", "length", "frequency", "cost_bits", "ideal_bits")
@@ -323,13 +326,24 @@ def inspection(doc: dict[str, Any], fmt: str = "text") -> str:
     return "\n".join(out)
 
 
+def _printable(text: str) -> str:
+    """A string from a file as it can stand in one line of a table: as it is, or as JSON escapes it."""
+    return text if text.isprintable() else json.dumps(text)
+
+
+def _short(text: str, width: int = 200) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _show_value(value: Any, column: str = "") -> str:
+    if isinstance(value, str):
+        return _printable(value)
     if isinstance(value, float):
         if column in ("low", "high"):
             return f"{value:.10f}"
         return _number(value)
     if isinstance(value, list):
-        return " ".join(map(str, value))
+        return " ".join(_show_value(v) for v in value)
     if column == "emitted" and len(str(value)) > 32:
         return "..." + str(value)[-29:]
     return str(value)

@@ -19,7 +19,7 @@ import numpy as np
 from . import continuous, estimate, textsource
 from .coders import SchemeSpec, available
 from .distributions import Distribution, Label
-from .errors import CodesimError, ScenarioError, did_you_mean
+from .errors import CodesimError, ScenarioError, did_you_mean, show_value as _show
 from .measures import kl_divergence
 from .simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, check_run_size
 from .streamio import read_input
@@ -65,7 +65,7 @@ class Scenario:
         for name in names:
             if name not in self.models:
                 raise ScenarioError(
-                    f"{self.path or 'scenario'}: no model {name!r}{did_you_mean(name, self.models)}"
+                    f"{self.path or 'scenario'}: no model {_quoted(name)}{did_you_mean(name, self.models)}"
                     f" (models: {', '.join(self.models)})"
                 )
         return replace(self, models={name: self.models[name] for name in dict.fromkeys(names)})
@@ -78,6 +78,16 @@ class Scenario:
                                 "--length and --trials do not apply")
         run = replace(self.run, **updates)
         check_run_size(run.length, run.trials)
+        if "seed" in updates:
+            try:
+                check_seed(run.seed)
+            except CodesimError as exc:
+                raise ScenarioError(f"{self.path or 'scenario'}: {exc}") from None
+        for spec in updates.get("schemes", ()):
+            try:
+                spec.check_alphabet(len(self.alphabet))
+            except CodesimError as exc:
+                raise ScenarioError(f"{self.path or 'scenario'}: {exc}") from None
         return replace(self, run=run)
 
 
@@ -94,7 +104,46 @@ def load(path: str | Path) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{where}: TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{where}: nested deeper than {MAX_DEPTH} levels of arrays and tables") from None
+    except ValueError as exc:  # an integer of thousands of digits, which Python refuses to convert
+        raise ScenarioError(f"{where}: a value out of range ({str(exc).split(';')[0]})") from None
+    _check_document(data, where)
     return parse(data, where)
+
+
+#: The deepest nesting of arrays and tables a scenario may have (its own keys nest four deep, as in
+#: models.NAME.dirichlet.alpha). The TOML parser recurses per level and fails past a few hundred.
+MAX_DEPTH = 32
+
+
+def _check_document(data: dict[str, Any], where: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, before anything walks the document."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, place = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ScenarioError(f"{where}: {_cut(place)}: nested deeper than {MAX_DEPTH} levels of arrays and "
+                                "tables")
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1, f"{place}.{_name(name)}".lstrip(".")) for name, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, place) for item in value if isinstance(item, (dict, list)))
+
+
+def _name(key: str) -> str:
+    """A key as a message shows it: as written when short and printable, else quoted and cut short."""
+    return key if key.isprintable() and len(key) <= 40 else _quoted(key)
+
+
+def _quoted(key: str) -> str:
+    text = repr(key)
+    return text if len(text) <= 42 else text[:39] + "..."
+
+
+def _cut(place: str) -> str:
+    """A key's place for a one-line message: a deep one is cut short."""
+    return place if len(place) <= 80 else place[:77] + "..."
 
 
 def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
@@ -103,7 +152,7 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
     title = top.text("title", default=Path(where).stem)
     description = top.text("description", default="")
     run_table = _Table(top.take("run", dict, default={}), where, "run")
-    seed = run_table.integer("seed", default=None, minimum=0)
+    seed = run_table.seed("seed", default=None)
     source_table = _Table(top.take("source", dict), where, "source")
     models_raw = top.take("models", dict)
     if not models_raw:
@@ -111,8 +160,8 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
     model_tables = {}
     for name, table in models_raw.items():
         if not isinstance(table, dict):
-            raise ScenarioError(f"{where}: models.{name}: expected a table such as [models.{name}]")
-        model_tables[name] = _Table(table, where, f"models.{name}")
+            raise ScenarioError(f"{where}: models.{_name(name)}: expected a table such as [models.{_name(name)}]")
+        model_tables[name] = _Table(table, where, f"models.{_name(name)}")
     ctx = _Context(where, Path(where).parent)
     kind = _kind_of(source_table)
     if kind in CONTINUOUS:
@@ -135,7 +184,7 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
         length=run_table.integer("length", default=DEFAULT_LENGTH, minimum=1),
         trials=run_table.integer("trials", default=DEFAULT_TRIALS, minimum=1),
         seed=seed,
-        schemes=_schemes(run_table),
+        schemes=_schemes(run_table, len(ctx.alphabet)),
     )
     run_table.done()
     top.done()
@@ -282,7 +331,7 @@ def _distribution(table: "_Table", ctx: _Context, name: str | None = None) -> Di
         elif key == "dirichlet":
             spec = _Table(table.take("dirichlet", dict), table.where, f"{table.section}.dirichlet")
             alpha = spec.take("alpha", (int, float, list), default=1.0)
-            seed = spec.integer("seed", minimum=0)  # required: a scenario must mean the same q every run
+            seed = spec.seed("seed")  # required: a scenario must mean the same q every run
             spec.done()
             dist = Distribution.dirichlet(alphabet, alpha, seed)
         elif key == "estimate":
@@ -305,7 +354,7 @@ def _estimated(table: "_Table", ctx: _Context, name: str | None) -> Distribution
     spec = _Table(table.take("estimate", dict), table.where, f"{table.section}.estimate")
     samples = spec.integer("samples", minimum=0)
     smoothing = spec.take("smoothing", (str, int, float), default="none")
-    seed = spec.integer("seed", minimum=0)  # required, as for dirichlet
+    seed = spec.seed("seed")  # required, as for dirichlet
     spec.done()
     dist = estimate.estimate(ctx.source, samples, smoothing, seed)
     k = int(np.count_nonzero(ctx.source.probs))
@@ -362,7 +411,7 @@ def _show_dist(dist) -> str:
     return f"Normal({dist.mean:g}, {dist.sd:g})"
 
 
-def _schemes(run: "_Table") -> tuple[SchemeSpec, ...]:
+def _schemes(run: "_Table", size: int) -> tuple[SchemeSpec, ...]:
     entries = run.take("schemes", list, default=None)
     if entries is None:
         return ()
@@ -377,7 +426,8 @@ def _schemes(run: "_Table") -> tuple[SchemeSpec, ...]:
                 params = {k: v for k, v in entry.items() if k != "name"}
                 specs.append(SchemeSpec(entry["name"], tuple(params.items())).resolved())
             else:
-                run.fail(f"schemes entry {i} must be a name or a table with a name, got {entry!r}")
+                run.fail(f"schemes entry {i} must be a name or a table with a name, got {_show(entry)}")
+            specs[-1].check_alphabet(size)
         except ScenarioError:
             raise
         except CodesimError as exc:
@@ -385,9 +435,23 @@ def _schemes(run: "_Table") -> tuple[SchemeSpec, ...]:
     return tuple(specs)
 
 
-def default_schemes() -> tuple[SchemeSpec, ...]:
-    """Every registered scheme with its default parameters."""
-    return tuple(SchemeSpec.of(s.name) for s in available())
+def default_schemes(size: int | None = None) -> tuple[SchemeSpec, ...]:
+    """Every registered scheme with its default parameters; given an alphabet ``size``, only those
+    that can code it (:func:`unfit_defaults` says why the others cannot)."""
+    unfit = unfit_defaults(size) if size is not None else {}
+    return tuple(spec for spec in (SchemeSpec.of(s.name) for s in available()) if spec.label not in unfit)
+
+
+def unfit_defaults(size: int) -> dict[str, str]:
+    """Why each default scheme that cannot code ``size`` symbols cannot, by scheme label."""
+    unfit = {}
+    for scheme in available():
+        spec = SchemeSpec.of(scheme.name)
+        try:
+            spec.check_alphabet(size)
+        except CodesimError as exc:
+            unfit[spec.label] = str(exc)
+    return unfit
 
 
 class _Table:
@@ -436,26 +500,36 @@ class _Table:
             self.fail(f"must be >= {minimum}, got {value}", key)
         return value
 
+    def seed(self, key: str, default: Any = _MISSING) -> int | None:
+        """A seed: an integer (not 1.0: a seed names a stream, it counts nothing) from 0 to MAX_SEED."""
+        value = self.take(key, int, default)
+        if value is not None and value is not default:
+            try:
+                check_seed(value)
+            except CodesimError as exc:
+                self.fail(str(exc), key)
+        return value
+
     def done(self) -> None:
         for key in self.data:
             if key not in self.used:
-                self.fail(f"unknown key {key!r}{did_you_mean(key, self.used)}")
+                self.fail(f"unknown key {_quoted(key)}{did_you_mean(key, self.used)}")
 
 
-_NAMES = {(list,): "a list", (dict,): "a table", (str,): "a string", (bool,): "true or false",
+_NAMES = {(list,): "a list", (dict,): "a table", (str,): "a string", (bool,): "true or false", (int,): "an integer",
           (int, float): "a number", (int, float, list): "a number or a list of numbers"}
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
+#: Seeds are unsigned 64-bit integers, as numpy's generators and every output (a .csim header, a JSON
+#: report) hold them; a fresh seed is drawn below 2^63.
+MAX_SEED = 2**64 - 1
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` if it is an integer from 0 to MAX_SEED, else a CodesimError saying so."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise CodesimError(f"a seed is an integer from 0 to 2^64 - 1, got {_show(seed)}")
+    return int(seed)
 
 
 def resolve_seed(seed: int | None) -> int:

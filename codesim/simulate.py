@@ -142,6 +142,17 @@ def check_run_size(length: int, trials: int) -> None:
         raise CodesimError(f"trials {trials} is over the limit of {MAX_TRIALS}")
 
 
+def block_for(block: int, specs: Sequence[SchemeSpec]) -> int:
+    """``block`` rounded up to a multiple of every scheme's unit (a block code's k).
+
+    A block code given a block that is not a multiple of k would code the block's last symbols as a
+    leftover tail, so its bits would depend on where the stream is cut; cut at multiples of k, its
+    blocks' bits add up to those of the whole stream, as a prefix code's do.
+    """
+    unit = math.lcm(*(spec.unit for spec in specs))
+    return -(-int(block) // unit) * unit
+
+
 def trial_seeds(seed: int, trials: int) -> list[np.random.SeedSequence]:
     """One seed per trial, spawned from the run's seed: trial t can be repeated on its own, and the
     streams do not depend on what else the run does or on which process draws them."""
@@ -193,6 +204,9 @@ class _TrialTask:
     @cached_property
     def coders(self) -> list[Coder]:
         return [spec.build(q) for spec, q in zip(self.specs, self.models)]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "coders"}  # rebuilt where the task runs
 
     def __call__(self, seed: np.random.SeedSequence, progress: Callable[[int], None] | None = None):
         """The trial's observations per pair, and its symbol counts (for the measures)."""
@@ -274,8 +288,17 @@ def simulate_many(
         if q.alphabet != p.alphabet:
             raise CodesimError(f"model {name!r} has another alphabet than the source")
     pairs = [(name, spec) for name in models for spec in specs]
-    task = _TrialTask(p, [models[name] for name, _ in pairs], [spec for _, spec in pairs], length, int(block),
-                      message)
+    task = _TrialTask(p, [models[name] for name, _ in pairs], [spec for _, spec in pairs], length,
+                      block_for(block, specs), message)
+    # Built here before any trial runs (and rebuilt where trials run in other processes), so that a
+    # model a scheme cannot serve is named before any work is done.
+    coders = []
+    for (name, spec), q in zip(pairs, task.models):
+        try:
+            coders.append(spec.build(q))
+        except CodesimError as exc:
+            raise type(exc)(f"model {name!r}: {exc}") from None
+    task.coders = coders
     seeds = trial_seeds(seed, trials)
     if jobs == 1:
         outcomes = [task(s, progress) for s in seeds]
@@ -286,7 +309,6 @@ def simulate_many(
                 outcomes.append(outcome)
                 if progress:
                     progress(length)
-    coders = task.coders  # built here too: the expected length and D(p||r) come from the code
     return [
         _measurement(name, spec, coder, p, models[name], [o[0][i] for o in outcomes],
                      [o[1] for o in outcomes], length, seed)

@@ -235,7 +235,7 @@ def test_payload_crc_mismatch_is_payload_corrupt():
     (b'{"alphabet": [1], "alphabet": [2]}', "header corrupt: not valid JSON .*appears twice"),
     (b"[" * 100_000 + b"]" * 100_000, "header corrupt: not valid JSON"),
     (b'{"coder": {"scheme": "huffman"}, "alphabet": [NaN]}', "NaN is not a JSON number"),
-    (b'{"alphabet": [' + b"9" * 5000 + b"]}", "header corrupt: not valid JSON"),
+    (b'{"alphabet": [' + b"9" * 5000 + b"]}", "header corrupt: field 'alphabet' entry 1 is an integer of 5000 digits"),
 ])
 def test_a_header_that_is_not_utf8_json_is_corrupt(raw, match):
     refused(assemble(raw, b"", 0, 0), match)
@@ -253,7 +253,7 @@ def test_a_header_that_is_not_utf8_json_is_corrupt(raw, match):
     (lambda h: h.update(alphabet=[]), "field 'alphabet' has 0 labels"),
     (lambda h: h.update(model=[0.5, 0.5]), "field 'model' has 2 entries, the alphabet 8"),
     (lambda h: h["model"].__setitem__(0, -0.25), "field 'model' entry 1 is -0.25: probabilities"),
-    (lambda h: h["model"].__setitem__(0, 10**400), "field 'model' entry 1 is 1000000"),
+    (lambda h: h["model"].__setitem__(0, 10**400), "field 'model' entry 1 is an integer of 401 digits"),
     (lambda h: h.update(source="p"), "field 'source' is a string, not a list"),
     (lambda h: h.update(meta=[1]), "field 'meta' is a list, not an object"),
     (lambda h: h["coder"].pop("lengths"), "header corrupt: field 'coder.lengths' is missing"),
@@ -273,7 +273,7 @@ def test_a_label_beyond_float_range_is_refused():
     header, payload, n, nbits = split(NASA_FILE)
     header["alphabet"][2] = "PLACEHOLDER"
     raw = json.dumps(header).encode().replace(b'"PLACEHOLDER"', b"1e400")
-    refused(assemble(raw, payload, n, nbits), "field 'alphabet' entry 3 is inf: labels must be finite")
+    refused(assemble(raw, payload, n, nbits), "field 'alphabet' entry 3 is 1e400, beyond the range of a double")
 
 
 def test_an_unknown_scheme_is_named():
@@ -292,7 +292,7 @@ def params(**values):
     ("huffman-limited", lambda c: c["params"].pop("max_length"), "'coder.params.max_length' is missing"),
     ("rans", params(lanes="4"), "'coder.params.lanes' is \"4\", not an integer"),
     ("rans", params(lanes=0), "'coder.params.lanes' is 0: scheme 'rans' takes lanes from 1 to 65536"),
-    ("rans", params(lanes=10**400), "'coder.params.lanes' is 1000000000.*: scheme 'rans' takes"),
+    ("rans", params(lanes=10**400), "'coder.params.lanes' is an integer of 401 digits"),
     ("rans", params(precision=13), "'coder.precision' is 14 but 'coder.params.precision' is 13"),
     ("arithmetic", lambda c: c.update(precision=2**40), "'coder.precision' is 1099511627776: an integer"),
     ("block-huffman", params(k=1.0), "'coder.params.k' is 1.0, not an integer"),

@@ -48,7 +48,7 @@ from bitarray import bitarray
 from bitarray.util import int2ba
 
 from ..distributions import index_dtype
-from ..errors import CodesimError, DecodeError
+from ..errors import CodesimError, DecodeError, SchemeError
 from ..measures import entropy
 from .arithmetic import _CarryOutput, _read_digits, _termination, check_ending
 from .base import Coder
@@ -62,6 +62,12 @@ SYMBOL_CHUNK = 1 << 16
 #: alpha is used as the nearest fraction with at most this denominator (see AdaptiveArithmeticCoder).
 MAX_ALPHA_DENOMINATOR = 1 << 16
 MIN_ALPHA, MAX_ALPHA = 1e-4, 1e3
+
+
+def check_size(scheme: str, size: int) -> None:
+    """Refuse an alphabet larger than the adaptive coders' tables take."""
+    if size > MAX_ALPHABET:
+        raise SchemeError(f"scheme {scheme!r} codes at most {MAX_ALPHABET} (2^20) symbols, not {size}")
 
 
 class AdaptiveCoder(Coder):
@@ -774,6 +780,7 @@ ADAPTIVE_ARITHMETIC = register(
         summary="arithmetic coder learning counts as it codes (add-alpha, KT by default): no q needed",
         build=lambda q, alpha: AdaptiveArithmeticCoder(len(q), alpha),
         restore=AdaptiveArithmeticCoder.from_config,
+        serves=lambda size, alpha: check_size("adaptive-arithmetic", size),
         params=(
             Param("alpha", float, 0.5,
                   "pseudo-count added to every symbol's count: 0.5 Krichevsky-Trofimov, 1 Laplace",
@@ -788,5 +795,6 @@ ADAPTIVE_HUFFMAN = register(
         summary="dynamic Huffman code (Vitter's algorithm Lambda) updated after every symbol: no q needed",
         build=lambda q: AdaptiveHuffmanCoder(len(q)),
         restore=AdaptiveHuffmanCoder.from_config,
+        serves=lambda size: check_size("adaptive-huffman", size),
     )
 )

@@ -55,7 +55,7 @@ from bitarray.util import ba2int, int2ba
 
 from ..distributions import index_dtype
 from ..errors import CodesimError, DecodeError
-from .frequencies import FrequencyCoder, quantise
+from .frequencies import FrequencyCoder, check_slots, quantise
 from .registry import Param, Scheme, register
 
 DEFAULT_PRECISION = 24
@@ -381,6 +381,7 @@ ARITHMETIC = register(
         build=lambda q, precision: ArithmeticCoder(quantise(q, precision), precision, "arithmetic",
                                                    {"precision": precision}),
         restore=ArithmeticCoder.from_config,
+        serves=lambda size, precision: check_slots("arithmetic", size, precision, MAX_PRECISION),
         params=(
             Param("precision", int, DEFAULT_PRECISION,
                   "frequencies sum to 2^precision; needs 2^precision >= alphabet size", minimum=1,

@@ -194,6 +194,8 @@ BLOCK_HUFFMAN = register(
         summary="Huffman over k-tuples (extension code): within 1/k bit of H(q) per symbol",
         build=lambda q, k: block_huffman(q, k),
         restore=BlockCode.from_config,
+        serves=lambda size, k: _check_tuple_count(size, k),
+        unit=lambda k: k,
         params=(Param("k", int, 2, "symbols per tuple", minimum=1, maximum=MAX_K),),
     )
 )

@@ -13,8 +13,20 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import CodesimError
+from ..errors import CodesimError, SchemeError
 from .base import Coder
+
+
+def check_slots(scheme: str, size: int, precision: int, max_precision: int) -> None:
+    """Refuse an alphabet with more symbols than 2^precision frequency slots, advising a precision the
+    scheme takes (up to ``max_precision``) or saying that none does."""
+    if size <= 1 << precision:
+        return
+    needed = max(1, (size - 1).bit_length())
+    advice = (f"use precision >= {needed}" if needed <= max_precision else
+              f"{scheme} codes at most 2^{max_precision} = {1 << max_precision} symbols")
+    raise SchemeError(f"scheme {scheme!r}: precision={precision} gives {1 << precision} frequency slots, "
+                      f"fewer than the {size} symbols; {advice}")
 
 
 def quantise(q: np.ndarray, precision: int) -> np.ndarray:

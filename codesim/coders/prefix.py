@@ -187,6 +187,16 @@ def shannon_fano_elias_codewords(q: np.ndarray) -> list[str | None]:
     return words
 
 
+def check_max_length(k: int, max_length: int) -> None:
+    """Refuse a length limit that leaves k symbols too few codewords."""
+    shortest = max(1, (k - 1).bit_length())  # ceil(log2 k): 2^L codewords of L bits at most
+    if max_length < shortest:
+        raise SchemeError(
+            f"scheme 'huffman-limited': max_length={max_length} cannot give {k} symbols distinct "
+            f"codewords ({max_length}-bit codewords number {1 << max_length}); use max_length >= {shortest}"
+        )
+
+
 def limited_huffman_lengths(q: np.ndarray, max_length: int) -> np.ndarray:
     """Optimal code lengths for weights q with no length over ``max_length``: package-merge.
 
@@ -203,12 +213,7 @@ def limited_huffman_lengths(q: np.ndarray, max_length: int) -> np.ndarray:
     gets one bit.
     """
     k = q.size
-    shortest = max(1, (k - 1).bit_length())  # ceil(log2 k): 2^L codewords of L bits at most
-    if max_length < shortest:
-        raise SchemeError(
-            f"scheme 'huffman-limited': max_length={max_length} cannot give {k} symbols distinct "
-            f"codewords ({max_length}-bit codewords number {1 << max_length}); use max_length >= {shortest}"
-        )
+    check_max_length(k, max_length)
     if k == 1:
         return np.ones(1, dtype=np.int64)
     weights = np.asarray(q, dtype=np.float64).copy()
@@ -268,6 +273,7 @@ HUFFMAN_LIMITED = register(
             params={"max_length": max_length},
         ),
         restore=PrefixCode.from_config,
+        serves=check_max_length,
         params=(
             Param(
                 "max_length", int, DEFAULT_MAX_LENGTH, "longest codeword in bits",

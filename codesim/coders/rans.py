@@ -43,7 +43,7 @@ from bitarray import bitarray
 
 from ..distributions import index_dtype
 from ..errors import CodesimError, DecodeError
-from .frequencies import FrequencyCoder, quantise
+from .frequencies import FrequencyCoder, check_slots, quantise
 from .registry import Param, Scheme, register
 
 STATE_BITS = 32
@@ -268,6 +268,7 @@ class RansCoder(FrequencyCoder):
 
 def rans_coder(q: np.ndarray, lanes: int = DEFAULT_LANES, precision: int = DEFAULT_PRECISION) -> RansCoder:
     """The rans coder for model q: frequencies quantised to 2^precision, up to ``lanes`` lanes."""
+    check_slots("rans", np.asarray(q).size, precision, MAX_PRECISION)
     return RansCoder(quantise(q, precision), precision, "rans", {"lanes": lanes, "precision": precision})
 
 
@@ -277,6 +278,7 @@ RANS = register(
         summary="interleaved rANS over quantised q: within about 0.01 bit per symbol of -log2 q(x)",
         build=rans_coder,
         restore=RansCoder.from_config,
+        serves=lambda size, lanes, precision: check_slots("rans", size, precision, MAX_PRECISION),
         params=(
             Param("lanes", int, DEFAULT_LANES,
                   f"most interleaved lanes; a stream uses one per {SYMBOLS_PER_LANE} symbols",

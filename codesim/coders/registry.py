@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import SchemeError, did_you_mean
+from ..errors import CodesimError, SchemeError, did_you_mean, show_value as _show
 from .base import Coder
 
 
@@ -27,29 +27,39 @@ class Param:
     maximum: float | None = None
 
     def convert(self, scheme: str, value: Any) -> Any:
-        """The value as this parameter's type, or a SchemeError saying what is accepted."""
+        """The value as this parameter's type, or a SchemeError saying what is accepted.
+
+        A value is a number: a string is refused here (a command line's text goes through
+        :meth:`parse`), as is a boolean (which Python counts as an int). An integer parameter takes a
+        whole number written either way, 4 or 4.0, as a count on the command line may be 1e6."""
         where = f"scheme {scheme!r}: parameter {self.name}"
-        if isinstance(value, str):
-            try:
-                value = float(value) if self.kind is float else int(value, 0)
-            except ValueError:
-                raise SchemeError(f"{where} must be {self._describe()}, got {value!r}") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise SchemeError(f"{where} must be {self._describe()}, got {_show(value)}")
+        if isinstance(value, (float, np.floating)) and not np.isfinite(value):
             raise SchemeError(f"{where} must be {self._describe()}, got {value!r}")
         if self.kind is int:
-            if isinstance(value, (float, np.floating)) and (not np.isfinite(value) or value != int(value)):
+            if isinstance(value, (float, np.floating)) and value != int(value):
                 raise SchemeError(f"{where} must be {self._describe()}, got {value!r}")
             value = int(value)
-        else:
-            try:
-                value = float(value)
-            except OverflowError:
-                raise SchemeError(f"{where} must be {self._describe()}, got {value!r}") from None
+        # Bounds in exact arithmetic before any conversion: an integer of hundreds of digits
+        # overflows a float.
         if (self.minimum is not None and value < self.minimum) or (
             self.maximum is not None and value > self.maximum
         ):
-            raise SchemeError(f"{where} must be {self._describe()}, got {value!r}")
-        return value
+            raise SchemeError(f"{where} must be {self._describe()}, got {_show(value)}")
+        return value if self.kind is int else float(value)
+
+    def parse(self, scheme: str, text: str) -> Any:
+        """A value written on the command line (``"4"``, ``"0x10"``, ``"1e3"``, ``"0.5"``), converted."""
+        try:
+            value: Any = int(text, 0)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                raise SchemeError(f"scheme {scheme!r}: parameter {self.name} must be {self._describe()}, "
+                                  f"got {text!r}") from None
+        return self.convert(scheme, value)
 
     def _describe(self) -> str:
         what = "an integer" if self.kind is int else "a number"
@@ -69,9 +79,17 @@ class Scheme:
     build: Callable[..., Coder]  # build(q_probs, **params) -> Coder
     restore: Callable[[dict[str, Any]], Coder]
     params: tuple[Param, ...] = ()
+    #: serves(size, **params) raises a SchemeError saying why the scheme with these parameters cannot
+    #: code an alphabet of ``size`` symbols (None: it codes any alphabet a scenario may have). It is
+    #: asked before a code is built, so a scenario can name the scheme at fault and a default scheme
+    #: list can leave out the schemes that do not fit.
+    serves: Callable[..., None] | None = None
+    #: unit(**params): how many symbols the scheme codes as one (a block code's k); None: one. A
+    #: stream cut into messages at multiples of it costs the bits it costs whole.
+    unit: Callable[..., int] | None = None
 
     def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Defaults filled in, values converted; unknown names are errors."""
+        """Defaults filled in, values converted (see :meth:`Param.convert`); unknown names are errors."""
         known = {p.name: p for p in self.params}
         for name in params:
             if name not in known:
@@ -94,13 +112,17 @@ class SchemeSpec:
     def parse(cls, text: str) -> "SchemeSpec":
         """``"huffman"`` or ``"block-huffman:k=3"`` or ``"rans:lanes=64,precision=12"``."""
         name, _, rest = text.strip().partition(":")
-        params = []
+        known = {p.name: p for p in get(name).params}
+        params: dict[str, Any] = {}
         for item in filter(None, (s.strip() for s in rest.split(","))):
             key, eq, value = item.partition("=")
-            if not eq or not key.strip():
+            key = key.strip()
+            if not eq or not key:
                 raise SchemeError(f"scheme {text!r}: parameters are written name=value, got {item!r}")
-            params.append((key.strip(), value.strip()))
-        return cls(name, tuple(params)).resolved()
+            if key in params:
+                raise SchemeError(f"scheme {text!r}: parameter {key} is given twice")
+            params[key] = known[key].parse(name, value.strip()) if key in known else value.strip()
+        return cls(name, tuple(params.items())).resolved()
 
     @classmethod
     def of(cls, name: str, **params: Any) -> "SchemeSpec":
@@ -120,8 +142,29 @@ class SchemeSpec:
                    for k, v in self.params if defaults.get(k) != v]
         return self.name + (":" + ",".join(changed) if changed else "")
 
+    @property
+    def unit(self) -> int:
+        """Symbols the scheme codes as one: cutting a stream at multiples of this changes no codeword."""
+        scheme = get(self.name)
+        return 1 if scheme.unit is None else scheme.unit(**scheme.resolve(dict(self.params)))
+
+    def check_alphabet(self, size: int) -> None:
+        """A SchemeError saying why, when this scheme with these parameters cannot code ``size`` symbols."""
+        scheme = get(self.name)
+        if scheme.serves is not None:
+            scheme.serves(size, **scheme.resolve(dict(self.params)))
+
     def build(self, q) -> Coder:
-        return get(self.name).build(np.asarray(getattr(q, "probs", q), dtype=np.float64), **dict(self.params))
+        """The scheme's coder for the model q; a SchemeError names the scheme when q cannot be served
+        (a probability too small for the longest codeword a decoder takes, say)."""
+        probs = np.asarray(getattr(q, "probs", q), dtype=np.float64)
+        self.check_alphabet(probs.size)
+        try:
+            return get(self.name).build(probs, **dict(self.params))
+        except SchemeError:
+            raise
+        except CodesimError as exc:
+            raise SchemeError(f"scheme {self.label!r}: {exc}") from None
 
 
 _REGISTRY: dict[str, Scheme] = {}
