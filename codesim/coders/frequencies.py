@@ -30,13 +30,18 @@ def check_slots(scheme: str, size: int, precision: int, max_precision: int) -> N
 
 
 def quantise(q: np.ndarray, precision: int) -> np.ndarray:
-    """Integer frequencies f >= 1 with sum exactly 2^precision, close to q * 2^precision.
+    """Integer frequencies f >= 1 with sum exactly 2^precision that minimise the expected code length
+    under q, sum q(x) log2(2^precision / f(x)), among all such tables.
 
     Every symbol keeps f >= 1, including those q gives probability 0 (a coder must be able to code
     whatever the source emits). Rounding q * 2^precision rarely hits the total exactly; the difference
     is made up one count at a time where it costs the model least: a count goes to the symbol that
     gains most, q(x) log2((f+1)/f), or is taken from the one (with f > 1) that loses least,
-    q(x) log2(f/(f-1)). Ties go to the lower symbol index, so the result is deterministic.
+    q(x) log2(f/(f-1)). Then counts move, one at a time, from the symbol that loses least to the one
+    that gains most while that saves bits. The objective is a sum of concave functions of the f(x), so
+    a table that no single move improves is optimal over all tables (the exchange argument of
+    separable resource allocation; Ibaraki and Katoh 1988, ch. 4). Ties go to the lower symbol index,
+    so the result is deterministic.
     """
     q = np.asarray(q, dtype=np.float64)
     total = 1 << precision
@@ -46,23 +51,53 @@ def quantise(q: np.ndarray, precision: int) -> np.ndarray:
             f"use precision >= {math.ceil(math.log2(q.size))}"
         )
     f = np.maximum(1, np.rint(q / q.sum() * total)).astype(np.int64)
+    q = q / q.sum()
+    gains = _Gains(q, f)
     gap = total - int(f.sum())
-    if gap > 0:
-        heap = [(-_gain(q[i], f[i]), i) for i in np.flatnonzero(q > 0).tolist()] or [(0.0, 0)]
-        heapq.heapify(heap)
-        for _ in range(gap):
-            _, i = heapq.heappop(heap)
-            f[i] += 1
-            heapq.heappush(heap, (-_gain(q[i], f[i]), i))
-    elif gap < 0:
-        heap = [(_gain(q[i], f[i] - 1), i) for i in np.flatnonzero(f > 1).tolist()]
-        heapq.heapify(heap)
-        for _ in range(-gap):
-            _, i = heapq.heappop(heap)
-            f[i] -= 1
-            if f[i] > 1:
-                heapq.heappush(heap, (_gain(q[i], f[i] - 1), i))
-    return f
+    for _ in range(gap):
+        gains.move(to=gains.best_receiver())
+    for _ in range(-gap):
+        gains.move(away=gains.best_donor())
+    while True:
+        i, j = gains.best_receiver(), gains.best_donor()
+        if j is None or i == j or _gain(q[i], f[i]) <= _gain(q[j], f[j] - 1):
+            return f
+        gains.move(to=i, away=j)
+
+
+class _Gains:
+    """Two heaps over the symbols, kept current as counts move: who gains most from one more count
+    (q(x) log2((f+1)/f); only symbols with q > 0 gain anything) and who loses least by giving one up
+    (q(x) log2(f/(f-1)), only f > 1). Entries made stale by a move are dropped when they surface."""
+
+    def __init__(self, q: np.ndarray, f: np.ndarray):
+        self.q, self.f = q, f
+        self.receivers = [(-_gain(q[i], f[i]), i, int(f[i])) for i in np.flatnonzero(q > 0).tolist()]
+        self.donors = [(_gain(q[i], f[i] - 1), i, int(f[i])) for i in np.flatnonzero(f > 1).tolist()]
+        heapq.heapify(self.receivers)
+        heapq.heapify(self.donors)
+
+    def best_receiver(self) -> int:
+        return self._top(self.receivers)
+
+    def best_donor(self) -> int | None:
+        return self._top(self.donors) if self.donors else None
+
+    def _top(self, heap) -> int | None:
+        while heap and heap[0][2] != self.f[heap[0][1]]:
+            heapq.heappop(heap)
+        return heap[0][1] if heap else None
+
+    def move(self, to: int | None = None, away: int | None = None) -> None:
+        for i, step in ((to, 1), (away, -1)):
+            if i is None:
+                continue
+            self.f[i] += step
+            fi = int(self.f[i])
+            if self.q[i] > 0:
+                heapq.heappush(self.receivers, (-_gain(self.q[i], fi), i, fi))
+            if fi > 1:
+                heapq.heappush(self.donors, (_gain(self.q[i], fi - 1), i, fi))
 
 
 def _gain(q: float, f: int) -> float:
