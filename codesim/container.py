@@ -73,9 +73,11 @@ Infinity are not JSON and are refused, as are duplicate keys. The coder config b
 Checks
 ------
 :func:`parse` checks the structure: magic, version, flags, sizes against the limits and the file's
-length, the header's UTF-8, JSON and field types, and the payload's padding; it computes both CRCs and
+length, the header's UTF-8, JSON and field types, the labels' lengths and meta's size, and the
+payload's padding; it computes both CRCs and
 reports a mismatch in its result (``codesim inspect`` shows a damaged file as far as it can).
-:func:`loads` also refuses a CRC mismatch, an unknown scheme, parameters the scheme does not take, a
+:func:`loads` also refuses a CRC mismatch, a symbol count or payload over the scheme's own limits
+(``Coder.symbol_limit``: what its decoder gets through in a few seconds), an unknown scheme, parameters the scheme does not take, a
 code table whose size is not the alphabet's, code lengths that are over-subscribed (Kraft sum > 1), or
 incomplete where the scheme always builds complete codes (``huffman``, ``huffman-limited``,
 ``shannon-fano``, ``block-huffman``; one symbol has the single 1-bit codeword), ``fixed`` lengths that
@@ -105,6 +107,7 @@ from bitarray import bitarray
 from .coders import Coder, from_config
 from .coders import get as get_scheme
 from .coders.base import MAX_CODEWORD_BITS, PrefixCode
+from .coders.base import MAX_SYMBOLS as CODER_MAX_SYMBOLS
 from .coders.block import MAX_TUPLES, BlockCode
 from .errors import CodesimError, ContainerError, DecodeError
 
@@ -112,20 +115,30 @@ MAGIC = b"\x89CSM\r\n\x1a\n"
 VERSION = 1
 #: Versions this module reads.
 SUPPORTED_VERSIONS = (1,)
-#: The most symbols a file may claim. Decoding holds all of them in memory (one or two bytes each),
-#: and a stream coder may code a likely symbol in a tiny fraction of a bit, so the payload's size
-#: cannot bound the count: this does.
-MAX_SYMBOLS = 10**8
+#: The most symbols a file may claim (checked from the fixed fields, before the JSON is read); each
+#: scheme may hold fewer, as its coder's ``symbol_limit()`` says (checked once the header names it).
+MAX_SYMBOLS = CODER_MAX_SYMBOLS
 #: The most symbols in an alphabet: the largest table rans (2^16 frequency slots) and block-huffman
 #: (2^16 tuples) build, and a prefix code of that size rebuilds in a tenth of a second.
 MAX_ALPHABET = 1 << 16
-#: The largest JSON header. The largest alphabet with its labels, code table, q and p takes a few MiB.
-#: The bound matters because the JSON parser's objects can take over 20 times the text they come
-#: from (a header of nested empty lists: about 400 MB for 16 MiB).
-MAX_HEADER_BYTES = 16 << 20
-#: The largest payload: MAX_SYMBOLS codewords of the longest length a prefix code may have (256 bits)
-#: fit, as do the stream coders' payloads, which spend at most about 32 bits per symbol.
-MAX_PAYLOAD_BITS = 1 << 35
+#: The longest label, in characters (of a number: of its JSON text). A decoded stream is written one
+#: label per symbol, and text that long is no symbol's name.
+MAX_LABEL_CHARS = 256
+#: The most characters all labels together may have: 16 per label of the largest alphabet. It bounds
+#: what every copy of the alphabet costs (tables, the labels of each written chunk of symbols).
+MAX_ALPHABET_CHARS = 1 << 20
+#: The largest ``meta`` object, in characters of compact JSON: it is shown whole by ``inspect``, and
+#: what codesim writes there (the scenario's title, the model, a seed or an input file's name and
+#: layout) takes a few hundred.
+MAX_META_CHARS = 1 << 16
+#: The largest JSON header: the largest alphabet with the longest labels (up to 4 MiB of UTF-8), its
+#: code table and q and p (about 3.5 MiB of JSON numbers), and meta. The bound matters because the JSON
+#: parser's objects can take over 20 times the text they come from, and ``inspect`` prints it all: a
+#: valid 8 MiB header inspects in about 2 seconds and a few hundred MB.
+MAX_HEADER_BYTES = 8 << 20
+#: The largest payload: 10^8 symbols of a 16-bit code (rans over 65536 symbols, or a fixed code) with
+#: rans's lane states fit; prefix and block codes have their own lower limit (coders.base).
+MAX_PAYLOAD_BITS = 1 << 31
 
 #: magic, version, flags, header length, symbol count, payload bits.
 _LEAD = struct.Struct("<8sB3sIQQ")
@@ -210,7 +223,10 @@ def dumps(coder: Coder, bits: bitarray, symbols: int, alphabet, *, model=None, s
             or not 0 <= symbols <= MAX_SYMBOLS):
         raise refuse(f"the symbol count is {symbols!r}: an integer from 0 to {MAX_SYMBOLS}")
     if len(bits) > MAX_PAYLOAD_BITS:
-        raise refuse(f"{len(bits)} payload bits are over the limit of {MAX_PAYLOAD_BITS} (2^35)")
+        raise refuse(f"{len(bits)} payload bits are over the limit of {MAX_PAYLOAD_BITS} (2^31)")
+    problem = coder.check_message_size(int(symbols), len(bits))
+    if problem:
+        raise refuse(problem)
     if meta is not None and (not isinstance(meta, dict) or not all(isinstance(k, str) for k in meta)):
         raise refuse("meta must be a dict with string keys")
     try:
@@ -340,6 +356,9 @@ def checked(parsed: Parsed, where: str = "file") -> tuple[Header, Coder, bitarra
     except _Invalid as exc:
         raise exc.reading(where) from None
     coder = _rebuild(header, where)
+    problem = coder.check_message_size(header.symbols, header.payload_bits)
+    if problem:  # before anything of the claimed size is allocated or decoded
+        raise ContainerError(f"{where}: {problem}")
     try:
         _check_span(coder, header.symbols, header.payload_bits)
     except _Invalid as exc:
@@ -435,12 +454,12 @@ def _lead(head: bytes, size: int | None, where: str) -> tuple[bytes, int, int, i
     _, _, flags, hlen, n, nbits = _LEAD.unpack(head)
     if hlen > MAX_HEADER_BYTES:
         raise ContainerError(f"{where}: header length {hlen} bytes is over the limit of {MAX_HEADER_BYTES} "
-                             "(16 MiB)")
+                             "(8 MiB)")
     if n > MAX_SYMBOLS:
         raise ContainerError(f"{where}: symbol count {n} is over the limit of {MAX_SYMBOLS} (10^8)")
     if nbits > MAX_PAYLOAD_BITS:
         raise ContainerError(
-            f"{where}: payload length {nbits} bits is over the limit of {MAX_PAYLOAD_BITS} (2^35)"
+            f"{where}: payload length {nbits} bits is over the limit of {MAX_PAYLOAD_BITS} (2^31)"
         )
     nbytes = -(-nbits // 8)
     total = LEAD_BYTES + hlen + CRC_BYTES + nbytes + CRC_BYTES
@@ -514,6 +533,7 @@ def _header_fields(obj: Any) -> dict[str, Any]:
     meta = obj.get("meta", {})
     if not isinstance(meta, dict):
         raise _Invalid(f"field 'meta' is {_kind(meta)}, not an object", corrupt=True)
+    _check_meta_size(meta)
     return {
         "coder": coder,
         "alphabet": alphabet,
@@ -523,18 +543,46 @@ def _header_fields(obj: Any) -> dict[str, Any]:
     }
 
 
+def _check_meta_size(meta: dict) -> None:
+    try:
+        chars = len(json.dumps(meta, ensure_ascii=False, separators=(",", ":"), default=_plain_default))
+    except (TypeError, ValueError, RecursionError):
+        return  # not JSON: the writer's own check names the problem
+    if chars > MAX_META_CHARS:
+        raise _Invalid(f"field 'meta' takes {chars} characters of JSON, over the limit of {MAX_META_CHARS}")
+
+
+def _label_chars(label) -> int:
+    """A label's length in characters; a number's, as its JSON text (an integer without converting one
+    of hundreds of digits: each decimal digit is worth over 3.3 bits)."""
+    if isinstance(label, str):
+        return len(label)
+    if isinstance(label, int) and abs(label).bit_length() > 4 * MAX_LABEL_CHARS:
+        return MAX_LABEL_CHARS + 1 + abs(label).bit_length() // 4
+    return len(json.dumps(label))
+
+
 def _check_alphabet(labels: Any, name: str) -> tuple:
     if not isinstance(labels, list):
         raise _Invalid(f"{name} is {_kind(labels)}, not a list of labels", corrupt=True)
     if not 1 <= len(labels) <= MAX_ALPHABET:
         raise _Invalid(f"{name} has {len(labels)} labels: an alphabet has 1 to {MAX_ALPHABET}", corrupt=True)
     seen: dict = {}
+    total = 0
     for i, label in enumerate(labels):
         if isinstance(label, bool) or not isinstance(label, (int, float, str)):
             raise _Invalid(f"{name} entry {i + 1} is {_show(label)}: labels are integers, numbers or strings",
                            corrupt=True)
         if isinstance(label, float) and not math.isfinite(label):
             raise _Invalid(f"{name} entry {i + 1} is {label}: labels must be finite", corrupt=True)
+        chars = _label_chars(label)
+        if chars > MAX_LABEL_CHARS:
+            raise _Invalid(f"{name} entry {i + 1} is {_show(label)}: {'over ' if not isinstance(label, str) else ''}"
+                           f"{chars} characters, over the limit of {MAX_LABEL_CHARS} for one label")
+        total += chars
+        if total > MAX_ALPHABET_CHARS:
+            raise _Invalid(f"{name} has over {MAX_ALPHABET_CHARS} characters of labels (the limit, at entry "
+                           f"{i + 1})")
         if label in seen:  # as Distribution has it: 1 and 1.0 are the same label
             raise _Invalid(f"{name} entries {seen[label] + 1} and {i + 1} are both {_show(label)}: labels "
                            "must be distinct", corrupt=True)

@@ -49,6 +49,15 @@ from ..distributions import index_dtype
 from ..errors import CodesimError, DecodeError
 from ..measures import cross_entropy, kl_divergence
 
+#: The most symbols one message may hold, whatever its scheme: a decoder holds them all in memory (one
+#: or two bytes each), and a stream coder may spend a tiny fraction of a bit on a likely symbol, so
+#: the payload's size cannot bound the count: this does. Schemes whose decoders are slower declare
+#: lower limits of their own (:meth:`Coder.symbol_limit`).
+MAX_SYMBOLS = 10**8
+#: The most payload bits a prefix or block code's message may have: their decoders take about 2 ns
+#: per bit here (0.3 to 0.5 Gbit/s, codewords of 31 to 256 bits) besides about 35 ns per symbol, so
+#: 2^30 bits and 10^8 symbols decode in under 6 seconds.
+MAX_PREFIX_PAYLOAD_BITS = 1 << 30
 #: bitarray's C decoder walks a tree of at most this depth.
 MAX_CODEWORD_BITS = 256
 #: Codewords up to this many bits are packed with 64-bit word arithmetic; longer ones, which only
@@ -85,6 +94,32 @@ class Coder(ABC):
 
     scheme: str
     params: dict[str, Any]
+    #: The most symbols one message of this scheme may hold (see :meth:`symbol_limit`).
+    max_symbols: ClassVar[int] = MAX_SYMBOLS
+    #: The most payload bits one message of this scheme may have; None: no limit of its own (the
+    #: container's applies).
+    max_payload_bits: ClassVar[int | None] = None
+
+    def symbol_limit(self) -> int:
+        """The most symbols one message of this code may hold: a message within it, valid or hostile,
+        decodes in a few seconds on one core (measured figures in the README's limits table). Coders
+        whose speed depends on their parameters or alphabet lower the class's ``max_symbols``."""
+        return self.max_symbols
+
+    def check_message_size(self, n: int, nbits: int | None = None) -> str | None:
+        """Why a message of n symbols (and ``nbits`` payload bits) is over this code's limits, or None."""
+        limit = self.symbol_limit()
+        if n > limit:
+            return (f"{n} symbols are over scheme {self.scheme!r}'s limit of {limit} symbols per message"
+                    f"{self._limit_reason()}")
+        if nbits is not None and self.max_payload_bits is not None and nbits > self.max_payload_bits:
+            return (f"{nbits} payload bits are over scheme {self.scheme!r}'s limit of {self.max_payload_bits} "
+                    "bits per message")
+        return None
+
+    def _limit_reason(self) -> str:
+        """What the symbol limit depends on, for the message that refuses a size ("" if nothing)."""
+        return ""
 
     @property
     @abstractmethod
@@ -165,6 +200,7 @@ class PrefixCode(Coder):
     """
 
     kind: ClassVar[str] = "prefix"
+    max_payload_bits: ClassVar[int | None] = MAX_PREFIX_PAYLOAD_BITS
     #: One lane per this many symbols, and no lanes below ``min_lanes`` of them (see the module notes).
     #: Both sides must agree; tests shrink them on an instance to split short streams into many lanes.
     symbols_per_lane: ClassVar[int] = SYMBOLS_PER_LANE
