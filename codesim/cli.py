@@ -6,6 +6,7 @@ Every failure a user can cause reaches them as one line on stderr (``Error: ...`
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -20,16 +21,16 @@ from .coders import available
 from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed
 from .measures import entropy, kl_divergence
 from .progress import Progress
-from .simulate import BLOCK, check_run_size, simulate_many, trial_streams
+from .simulate import BLOCK, check_run_size, check_stream_length, simulate_many, trial_streams
 
 
 class OneLineErrors(click.Group):
     """A click group whose errors, usage errors included, are one line on stderr."""
 
-    def main(self, *args, **kwargs):
+    def main(self, args=None, *rest, **kwargs):
         kwargs["standalone_mode"] = False
         try:
-            rv = super().main(*args, **kwargs)
+            rv = super().main(args, *rest, **kwargs)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             click.echo(f"Error: {exc.format_message()}{hint}", err=True)
@@ -42,6 +43,12 @@ class OneLineErrors(click.Group):
             sys.exit(1)
         except click.Abort:
             click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except MemoryError:  # the last resort: every size is checked first, but memory can still run out
+            words = list(sys.argv[1:] if args is None else args)
+            doing = f" in 'codesim {words[0]}'" if words and words[0] in self.commands else ""
+            click.echo(f"Error: out of memory{doing}: every size was within its limit, but this machine "
+                       "has less memory free than the work needs", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
@@ -312,6 +319,10 @@ def bench(lengths, schemes, sources, repeats, seed, fmt, peers):
     """
     for n in lengths:
         check_run_size(n, 1)
+        try:
+            check_stream_length(n, "--length")
+        except CodesimError as exc:
+            raise click.UsageError(str(exc)) from None
     hint = benchmarks.missing_peers_hint() if peers else None
     if hint:
         click.echo(hint, err=True)  # stderr, so that --format json stays valid JSON on stdout
@@ -324,6 +335,24 @@ def bench(lengths, schemes, sources, repeats, seed, fmt, peers):
 
 OUTPUT = click.option("-o", "--output", required=True, help="Output file ('-' for standard output).")
 FORCE = click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+
+
+def _check_whole_stream(sc: Scenario, length, path: str, coder=None) -> None:
+    """Refuse a stream to draw whole (and, with ``coder``, to write as one .csim message) that is over
+    its limit, naming where its length came from, before anything is drawn."""
+    n = sc.run.length
+    where = "--length" if length is not None else f"{path}: [run] length"
+    problem = None
+    try:
+        check_stream_length(n, where)
+    except CodesimError as exc:
+        problem = str(exc)
+    if problem is None and coder is not None and coder.check_message_size(n):
+        problem = f"{where} {n}: a .csim file cannot hold it: {coder.check_message_size(n)}"
+    if problem and length is not None:
+        raise click.UsageError(problem)
+    if problem:
+        raise CodesimError(problem)
 
 
 def _stream(sc: Scenario):
@@ -349,6 +378,7 @@ def sample(scenario, length, seed, fmt, output, force):
         codesim sample scenarios/nasa-temperature.toml -n 1000 -o symbols.txt
     """
     sc = _scenario(scenario, (), length, None, seed, ())
+    _check_whole_stream(sc, length, scenario)
     stream = _stream(sc)
     fmt = streamio.guess_format(output, fmt)
     streamio.write_output(output, streamio.render_symbols(stream, sc.alphabet, {"format": fmt}), force)
@@ -385,12 +415,16 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
         model = next(iter(sc.models))
     sc = _scenario(sc, (model,), length, None, seed, ())
     q = sc.models[model]
+    coder = scheme.build(q)
     if input_path is not None:
         stream, layout = streamio.read_symbols(input_path, sc.alphabet)
+        problem = coder.check_message_size(stream.size)
+        if problem:
+            raise CodesimError(f"{input_path}: a .csim file cannot hold its symbols: {problem}")
         origin = {"input": input_path, "layout": layout}
     else:
+        _check_whole_stream(sc, length, scenario, coder)
         stream, origin = _stream(sc), {"seed": sc.run.seed}
-    coder = scheme.build(q)
     bits = coder.encode(stream)
     meta = {"scenario": sc.title, "model": model, **origin}
     data = container.dumps(coder, bits, stream.size, sc.alphabet, model=q.probs, source=sc.source.probs, meta=meta)
@@ -517,8 +551,12 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     _plots_wanted(plot_path)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     if lengths is not None:
-        if any(v != int(v) or v < 1 for v in lengths):
-            raise click.UsageError(f"--lengths must be whole numbers >= 1, got {lengths}")
+        if len(lengths) > experiments.MAX_LENGTHS:
+            raise click.BadParameter(f"{len(lengths)} lengths, over the limit of {experiments.MAX_LENGTHS}",
+                                     param_hint="'--lengths'")
+        bad = next((v for v in lengths if not math.isfinite(v) or v != int(v) or v < 1), None)
+        if bad is not None:
+            raise click.BadParameter(f"lengths are whole numbers >= 1, got {bad:g}", param_hint="'--lengths'")
         lengths = sorted({int(v) for v in lengths})
     found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler, block=block,
                                  progress=_progress(quiet))
