@@ -1,0 +1,280 @@
+"""Work and memory bounded by the input, checked before the work; decode time bounded per scheme.
+
+Every size a file, a scenario or the command line can claim is refused at its documented limit with one
+line naming where it came from, before anything of that size is drawn, allocated or decoded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from bitarray import bitarray
+from click.testing import CliRunner
+
+from codesim import container
+from codesim.cli import main
+from codesim.coders import available, build
+from codesim.coders.base import MAX_PREFIX_PAYLOAD_BITS, MAX_SYMBOLS, PrefixCode
+from codesim.container import (
+    MAX_ALPHABET_CHARS,
+    MAX_LABEL_CHARS,
+    MAX_META_CHARS,
+    ContainerError,
+    dumps,
+    loads,
+)
+from codesim.experiments import MAX_LENGTHS, MAX_PARAM_VALUES
+from codesim.simulate import BLOCK, MAX_BLOCKS, MAX_LENGTH, code_message
+from tests import test_container as layout
+from tests.hostile import assert_one_line_error, assert_refused, files_in, run_cli
+
+NASA = "scenarios/nasa-temperature.toml"
+
+
+def cli(*args):
+    start = time.monotonic()
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def encoded(name: str, k: int, stream, **params) -> bytes:
+    coder = build(name, np.full(k, 1.0 / k), **params)
+    stream = np.asarray(stream)
+    return dumps(coder, coder.encode(stream), stream.size, list(range(k)))
+
+
+def claiming(data: bytes, symbols: int) -> bytes:
+    """``data`` with its symbol count changed (CRCs recomputed): the payload stays what it was."""
+    header, payload, _, nbits = layout.split(data)
+    return layout.assemble(header, payload, symbols, nbits)
+
+
+# -- decode time: each scheme's own symbol limit -------------------------------------------------------
+
+#: (scheme, alphabet size, parameters): every class of coder, at the parameters that lower its limit.
+LIMITED = [
+    ("arithmetic", 4, {"precision": 32}),
+    ("rans", 4, {"lanes": 1, "precision": 16}),
+    ("rans", 4, {"lanes": 7}),
+    ("adaptive-arithmetic", 2, {"alpha": 1e-4}),
+    ("adaptive-arithmetic", 300, {}),
+    ("adaptive-huffman", 2, {}),
+    ("adaptive-huffman", 65536, {}),
+    ("adaptive-huffman", 1000, {}),
+]
+
+
+@pytest.mark.parametrize("name, k, params", LIMITED)
+def test_a_file_just_over_its_schemes_limit_is_refused_at_once(name, k, params):
+    """limit + 1 symbols: refused naming the scheme and the limit, without decoding; at the limit the
+    same file is refused only for what its payload lacks, never for its size."""
+    data = encoded(name, k, [0, 1, 1], **params)
+    limit = loads(data)[1].symbol_limit()
+    assert 0 < limit < MAX_SYMBOLS
+    start = time.monotonic()
+    with pytest.raises(ContainerError, match=rf"x\.csim: {limit + 1} symbols are over scheme '{name}''s limit "
+                                             rf"of {limit} symbols per message"):
+        loads(claiming(data, limit + 1), "x.csim")
+    assert time.monotonic() - start < 1.0
+    try:
+        header, coder, bits = loads(claiming(data, limit), "x.csim")
+    except ContainerError as exc:
+        assert "limit" not in str(exc)
+
+
+def test_the_limits_are_the_documented_ones():
+    """The README's table: symbols per message by scheme and parameters (checked against the coders)."""
+    limit = lambda name, k=8, **params: build(name, np.full(k, 1.0 / k), **params).symbol_limit()
+    assert limit("huffman") == limit("block-huffman", k=3) == MAX_SYMBOLS == 10**8
+    assert limit("arithmetic", precision=32) == 1 << 21
+    assert limit("rans", lanes=1) == 1 << 18 and limit("rans", lanes=64) == 64 << 18
+    assert limit("rans") == MAX_SYMBOLS  # the default 4096 lanes
+    assert limit("adaptive-arithmetic", k=256) == 1 << 20 and limit("adaptive-arithmetic", k=257) == 1 << 19
+    assert limit("adaptive-huffman", k=64) == 1 << 20 and limit("adaptive-huffman", k=1024) == 1 << 16
+    assert limit("adaptive-huffman", k=65536) == 1 << 13
+
+
+@pytest.mark.parametrize("scheme", [s.name for s in available()])
+def test_every_scheme_takes_a_default_block_over_small_alphabets(scheme):
+    """A run's default block of 2^20 symbols is within every scheme's limit at its default parameters
+    (for alphabets up to 64 symbols), so such runs code their blocks whole; no limit is over the
+    file's."""
+    for k in (2, 64):
+        coder = build(scheme, np.full(k, 1.0 / k))
+        assert BLOCK <= coder.symbol_limit() <= MAX_SYMBOLS
+
+
+def test_the_prefix_payload_limit():
+    """Prefix and block codes decode at about 2 ns per payload bit: their messages have a bit limit."""
+    code = PrefixCode([1, 2, 2], "huffman")
+    assert code.check_message_size(10, MAX_PREFIX_PAYLOAD_BITS) is None
+    problem = code.check_message_size(10, MAX_PREFIX_PAYLOAD_BITS + 1)
+    assert f"{MAX_PREFIX_PAYLOAD_BITS + 1} payload bits are over scheme 'huffman''s limit" in problem
+    assert build("block-huffman", [0.5, 0.5], k=2).check_message_size(4, MAX_PREFIX_PAYLOAD_BITS + 1)
+
+
+def test_the_writer_refuses_what_the_reader_would():
+    coder = build("rans", [0.5, 0.5], lanes=1)
+    with pytest.raises(ContainerError, match=r"cannot write a \.csim file: 262145 symbols are over scheme "
+                                             r"'rans''s limit of 262144 symbols per message with lanes=1"):
+        dumps(coder, bitarray(64), (1 << 18) + 1, ["a", "b"])
+
+
+def test_a_file_at_the_limit_decodes_and_one_over_is_refused_by_decode_and_inspect(tmp_path):
+    """adaptive-huffman over 65536 symbols holds 8192 symbols: a file of exactly that decodes; the same
+    file claiming one more is refused by decode and inspect in a fraction of a second."""
+    limit = 1 << 13
+    data = encoded("adaptive-huffman", 65536, np.zeros(limit, dtype=np.uint16))
+    ok, over = tmp_path / "ok.csim", tmp_path / "over.csim"
+    ok.write_bytes(data)
+    over.write_bytes(claiming(data, limit + 1))
+    result = cli("decode", ok, "-o", tmp_path / "ok.txt")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "ok.txt").read_text().count("\n") == limit
+    for args in (["decode", over, "-o", tmp_path / "over.txt"], ["inspect", over]):
+        outcome = run_cli(*args, timeout=20)
+        assert_refused(outcome, f"{limit + 1} symbols are over scheme 'adaptive-huffman''s limit of {limit}",
+                       max_seconds=5)
+    assert not (tmp_path / "over.txt").exists()
+
+
+def test_a_stream_longer_than_a_schemes_limit_is_coded_as_messages_of_the_limit():
+    """code_message (run, converge, sweep) clamps a block to the coder's limit: the bits are those of
+    the consecutive messages."""
+    coder = build("huffman", [0.5, 0.3, 0.2])
+    coder.symbol_limit = lambda: 100
+    stream = np.random.default_rng(1).integers(0, 3, 250).astype(np.uint8)
+    bits, ok = code_message(coder, stream)[:2]
+    assert ok and bits == sum(len(coder.encode(stream[lo : lo + 100])) for lo in (0, 100, 200))
+    adaptive = build("adaptive-arithmetic", [0.5, 0.5])
+    adaptive.symbol_limit = lambda: 100
+    whole = len(adaptive.encode(np.zeros(250, dtype=np.uint8)))
+    assert code_message(adaptive, np.zeros(250, dtype=np.uint8))[0] > whole  # three messages learn afresh
+
+
+# -- labels, meta, header --------------------------------------------------------------------------------
+
+
+def nasa_with(change) -> bytes:
+    return layout.with_header(layout.NASA_FILE, change)
+
+
+def test_the_longest_label_is_bounded():
+    def labels(longest):
+        return lambda h: h["alphabet"].__setitem__(2, "x" * longest)
+
+    loads(nasa_with(labels(MAX_LABEL_CHARS)))
+    with pytest.raises(ContainerError, match=rf"field 'alphabet' entry 3 is \"xxx.*: {MAX_LABEL_CHARS + 1} "
+                                             rf"characters, over the limit of {MAX_LABEL_CHARS} for one label"):
+        loads(nasa_with(labels(MAX_LABEL_CHARS + 1)))
+    with pytest.raises(ContainerError, match="entry 1 is 1234.*over the limit of 256 for one label"):
+        loads(nasa_with(lambda h: h["alphabet"].__setitem__(0, int("1234" * 100))))
+    with pytest.raises(ContainerError, match="cannot write.*over the limit of 256 for one label"):
+        coder = build("huffman", [0.5, 0.5])
+        dumps(coder, coder.encode(np.array([0])), 1, ["a", "b" * 300])
+
+
+def test_the_labels_total_size_is_bounded():
+    """16 characters per label over the largest alphabet: a few-KB file cannot make every copy of its
+    alphabet (and each chunk of decoded labels) take megabytes per symbol."""
+    k = MAX_ALPHABET_CHARS // MAX_LABEL_CHARS + 1
+    coder = build("fixed", np.full(k, 1.0 / k))
+
+    def labels(last):
+        return [f"{i:0{MAX_LABEL_CHARS}d}" for i in range(k - 1)] + ["y" * last]
+
+    exact = MAX_ALPHABET_CHARS - (k - 1) * MAX_LABEL_CHARS
+    dumps(coder, coder.encode(np.array([0])), 1, labels(exact))
+    with pytest.raises(ContainerError, match=rf"alphabet has over {MAX_ALPHABET_CHARS} characters of labels "
+                                             rf"\(the limit, at entry {k}\)"):
+        dumps(coder, coder.encode(np.array([0])), 1, labels(exact + 1))
+
+
+def test_meta_is_bounded():
+    text = "m" * (MAX_META_CHARS - len('{"note":""}'))
+    loads(nasa_with(lambda h: h.__setitem__("meta", {"note": text})))
+    with pytest.raises(ContainerError, match=rf"field 'meta' takes {MAX_META_CHARS + 1} characters of JSON, "
+                                             rf"over the limit of {MAX_META_CHARS}"):
+        loads(nasa_with(lambda h: h.__setitem__("meta", {"note": text + "m"})))
+
+
+def test_inspecting_the_largest_header_is_bounded(tmp_path):
+    """65536 labels of 16 characters with q and p: the largest alphabet with the most label text the
+    limits allow inspects as JSON in seconds and a few hundred MB."""
+    k = 1 << 16
+    rng = np.random.default_rng(2)
+    q, p = rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k))
+    coder = build("huffman", q)
+    stream = rng.integers(0, k, 100)
+    data = dumps(coder, coder.encode(stream), stream.size, [f"s{i:015d}" for i in range(k)], model=q, source=p)
+    assert len(data) < container.MAX_HEADER_BYTES
+    path = tmp_path / "big.csim"
+    path.write_bytes(data)
+    outcome = run_cli("inspect", path, "--format", "json", timeout=60)
+    assert outcome.exit_code == 0, outcome.stderr
+    assert outcome.seconds < 10 and outcome.peak_mb < 700, (outcome.seconds, outcome.peak_mb)
+    assert len(json.loads(outcome.stdout)["table"]) == k
+
+
+# -- sizes on the command line and in scenarios ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, code, match", [
+    (["sample", NASA, "-n", "1e10", "-o", "{out}"], 2, "--length 10000000000 is over the limit of 1e+08"),
+    (["bench", "-n", "1e10", "--scheme", "huffman"], 2, "--length 10000000000 is over the limit of 1e+08"),
+    (["encode", NASA, "--model", "uniform", "-n", "1e9", "-o", "{out}"], 2, "--length 1000000000 is over"),
+    (["encode", NASA, "--model", "uniform", "--scheme", "arithmetic", "-n", str((1 << 21) + 1), "-o", "{out}"], 2,
+     "--length 2097153: a .csim file cannot hold it: 2097153 symbols are over scheme 'arithmetic''s limit"),
+    (["converge", NASA, "--lengths", ",".join(map(str, range(1, MAX_LENGTHS + 2)))], 2,
+     f"{MAX_LENGTHS + 1} lengths, over the limit of {MAX_LENGTHS}"),
+    (["converge", NASA, "--lengths", "10,1e12"], 1, "length 1000000000000 is over the limit of 1e+11"),
+    (["converge", NASA, "--lengths", "10,inf"], 2, "'--lengths': lengths are whole numbers >= 1, got inf"),
+    (["sweep", NASA, "--mix", "0:1:1000000000"], 1, "the count must be from 1 to 1001, got 1000000000"),
+    (["sweep", NASA, "--mix", "0:1:" + "9" * 5000], 1, "got a 5000-digit number"),
+    (["sweep", NASA, "--param", "k=" + ",".join(["2"] * (MAX_PARAM_VALUES + 1))], 1,
+     f"parameter sweep k: {MAX_PARAM_VALUES + 1} values, over the limit of {MAX_PARAM_VALUES}"),
+    (["sweep", NASA, "--mix", "0:1:1001", "--scheme", "block-huffman", "--param", "k=" + ",".join(["1", "2"] * 10)], 1,
+     "1001 mix values x 20 scheme variants = 20020 points per model, over the limit of 10000"),
+    (["run", NASA, "-n", "1e7", "--block", "1", "--scheme", "huffman"], 1,
+     f"block 1 cuts a stream of 10000000 symbols into 10000000 blocks, over the limit of {MAX_BLOCKS:.0e}"),
+    (["converge", NASA, "-n", "1e7", "--block", "2", "--scheme", "huffman"], 1, "into 5000000 blocks"),
+    (["run", NASA, "-n", "1e9", "--trials", "101", "--scheme", "huffman"], 1,
+     f"length 1000000000 x trials 101 = 101000000000 symbols is over the limit of {MAX_LENGTH:.0e}"),
+])
+def test_sizes_are_refused_before_the_work(tmp_path, args, code, match):
+    out = tmp_path / "out"
+    result = cli(*[a.replace("{out}", str(out)) for a in args])
+    assert_one_line_error(result, code, match)
+    assert result.seconds < 5, result.seconds
+    assert files_in(tmp_path) == set()
+
+
+def test_a_scenarios_length_over_the_whole_stream_limit_names_the_file(tmp_path):
+    scenario = tmp_path / "long.toml"
+    scenario.write_text('alphabet = ["a", "b"]\n[source]\nprobs = [0.5, 0.5]\n[models.q]\nuniform = true\n'
+                        "[run]\nlength = 1e9\n")
+    result = cli("sample", scenario, "-o", tmp_path / "x.txt")
+    assert_one_line_error(result, 1, f"{scenario}: [run] length 1000000000 is over the limit of 1e+08")
+    assert files_in(tmp_path) == {"long.toml"}
+
+
+@pytest.mark.parametrize("samples", ["1e30", "1000000001"])
+def test_estimate_samples_are_bounded(tmp_path, samples):
+    scenario = tmp_path / "est.toml"
+    scenario.write_text('alphabet = ["a", "b"]\n[source]\nprobs = [0.5, 0.5]\n'
+                        f"[models.q]\nestimate = {{ samples = {samples}, seed = 1 }}\n")
+    result = cli("run", scenario, "-n", "100", "--scheme", "huffman")
+    assert_one_line_error(result, 1, "[models.q.estimate] samples")
+    assert "over the limit of 1e+09" in result.stderr and result.seconds < 5
+
+
+def test_out_of_memory_is_one_line(tmp_path):
+    """A last resort: sizes within their limits that this machine cannot hold end as one line."""
+    out = tmp_path / "big.txt"
+    outcome = run_cli("sample", NASA, "-n", "1e8", "-o", out, address_space_mb=700, timeout=60)
+    assert_refused(outcome, "out of memory in 'codesim sample'", max_seconds=30, max_mb=800)
+    assert files_in(tmp_path) == set()
