@@ -127,9 +127,9 @@ MAX_LABEL_CHARS = 256
 #: The most characters all labels together may have: 16 per label of the largest alphabet. It bounds
 #: what every copy of the alphabet costs (tables, the labels of each written chunk of symbols).
 MAX_ALPHABET_CHARS = 1 << 20
-#: The largest ``meta`` object, in characters of compact JSON: it is shown whole by ``inspect``, and
-#: what codesim writes there (the scenario's title, the model, a seed or an input file's name and
-#: layout) takes a few hundred.
+#: The largest ``meta`` object (and ``coder.params``), in characters of compact JSON: ``inspect`` shows
+#: them whole, and what codesim writes there (the scenario's title, the model, a seed or an input
+#: file's name and layout; two parameters) takes a few hundred.
 MAX_META_CHARS = 1 << 16
 #: The largest JSON header: the largest alphabet with the longest labels (up to 4 MiB of UTF-8), its
 #: code table and q and p (about 3.5 MiB of JSON numbers), and meta. The bound matters because the JSON
@@ -533,7 +533,9 @@ def _header_fields(obj: Any) -> dict[str, Any]:
     meta = obj.get("meta", {})
     if not isinstance(meta, dict):
         raise _Invalid(f"field 'meta' is {_kind(meta)}, not an object", corrupt=True)
-    _check_meta_size(meta)
+    _check_json_size(meta, "meta")
+    if "params" in coder:  # shown by inspect even when the rest of the config is not valid
+        _check_json_size(coder["params"], "coder.params")
     return {
         "coder": coder,
         "alphabet": alphabet,
@@ -543,13 +545,14 @@ def _header_fields(obj: Any) -> dict[str, Any]:
     }
 
 
-def _check_meta_size(meta: dict) -> None:
+def _check_json_size(value: Any, name: str) -> None:
+    """A free-form field (shown whole by inspect) within MAX_META_CHARS characters of compact JSON."""
     try:
-        chars = len(json.dumps(meta, ensure_ascii=False, separators=(",", ":"), default=_plain_default))
+        chars = len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain_default))
     except (TypeError, ValueError, RecursionError):
         return  # not JSON: the writer's own check names the problem
     if chars > MAX_META_CHARS:
-        raise _Invalid(f"field 'meta' takes {chars} characters of JSON, over the limit of {MAX_META_CHARS}")
+        raise _Invalid(f"field {name!r} takes {chars} characters of JSON, over the limit of {MAX_META_CHARS}")
 
 
 def _label_chars(label) -> int:

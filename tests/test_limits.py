@@ -41,10 +41,14 @@ def cli(*args):
     return result
 
 
-def encoded(name: str, k: int, stream, **params) -> bytes:
-    coder = build(name, np.full(k, 1.0 / k), **params)
+#: A model whose Shannon and Huffman codes have 39-bit codewords: such codes are always one stream.
+SKEWED = [2.0**-i for i in range(1, 40)] + [2.0**-39]
+
+
+def encoded(name: str, size: int, stream, q=None, **params) -> bytes:
+    coder = build(name, np.full(size, 1.0 / size) if q is None else q, **params)
     stream = np.asarray(stream)
-    return dumps(coder, coder.encode(stream), stream.size, list(range(k)))
+    return dumps(coder, coder.encode(stream), stream.size, list(range(size)))
 
 
 def claiming(data: bytes, symbols: int) -> bytes:
@@ -65,14 +69,16 @@ LIMITED = [
     ("adaptive-huffman", 2, {}),
     ("adaptive-huffman", 65536, {}),
     ("adaptive-huffman", 1000, {}),
+    ("shannon", 40, {"q": SKEWED}),
+    ("block-huffman", 40, {"q": SKEWED, "k": 1}),
 ]
 
 
-@pytest.mark.parametrize("name, k, params", LIMITED)
-def test_a_file_just_over_its_schemes_limit_is_refused_at_once(name, k, params):
+@pytest.mark.parametrize("name, size, params", LIMITED)
+def test_a_file_just_over_its_schemes_limit_is_refused_at_once(name, size, params):
     """limit + 1 symbols: refused naming the scheme and the limit, without decoding; at the limit the
     same file is refused only for what its payload lacks, never for its size."""
-    data = encoded(name, k, [0, 1, 1], **params)
+    data = encoded(name, size, [0, 1, 1], **params)
     limit = loads(data)[1].symbol_limit()
     assert 0 < limit < MAX_SYMBOLS
     start = time.monotonic()
@@ -96,6 +102,9 @@ def test_the_limits_are_the_documented_ones():
     assert limit("adaptive-arithmetic", k=256) == 1 << 20 and limit("adaptive-arithmetic", k=257) == 1 << 19
     assert limit("adaptive-huffman", k=64) == 1 << 20 and limit("adaptive-huffman", k=1024) == 1 << 16
     assert limit("adaptive-huffman", k=65536) == 1 << 13
+    assert build("shannon", SKEWED).symbol_limit() == 1 << 25  # a 39-bit codeword: one stream
+    assert build("block-huffman", SKEWED, k=1).symbol_limit() == 1 << 25
+    assert limit("block-huffman", k=3) == MAX_SYMBOLS
 
 
 @pytest.mark.parametrize("scheme", [s.name for s in available()])
@@ -200,6 +209,21 @@ def test_meta_is_bounded():
     with pytest.raises(ContainerError, match=rf"field 'meta' takes {MAX_META_CHARS + 1} characters of JSON, "
                                              rf"over the limit of {MAX_META_CHARS}"):
         loads(nasa_with(lambda h: h.__setitem__("meta", {"note": text + "m"})))
+
+
+def test_coder_params_are_bounded_even_in_a_damaged_header():
+    """inspect shows a header's params when its CRC fails and nothing else is checked: they are bounded
+    as meta is."""
+    def huge(h):
+        h["coder"]["params"] = {"x": [[]] * MAX_META_CHARS}
+
+    data = nasa_with(huge)
+    header_end = 32 + int.from_bytes(data[12:16], "little")
+    damaged = data[:header_end] + bytes(4) + data[header_end + 4 :]
+    for bad in (data, damaged):
+        with pytest.raises(ContainerError, match=r"field 'coder.params' takes \d+ characters of JSON, over the "
+                                                 rf"limit of {MAX_META_CHARS}"):
+            container.parse(bad)
 
 
 def test_inspecting_the_largest_header_is_bounded(tmp_path):

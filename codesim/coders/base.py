@@ -54,10 +54,13 @@ from ..measures import cross_entropy, kl_divergence
 #: the payload's size cannot bound the count: this does. Schemes whose decoders are slower declare
 #: lower limits of their own (:meth:`Coder.symbol_limit`).
 MAX_SYMBOLS = 10**8
-#: The most payload bits a prefix or block code's message may have: their decoders take about 2 ns
-#: per bit here (0.3 to 0.5 Gbit/s, codewords of 31 to 256 bits) besides about 35 ns per symbol, so
-#: 2^30 bits and 10^8 symbols decode in under 6 seconds.
+#: The most payload bits a prefix or block code's message may have: their decoders take 2 to 3 ns per
+#: bit here (0.3 to 0.5 Gbit/s, codewords of 31 to 256 bits), so 2^30 bits decode in about 3 seconds.
 MAX_PREFIX_PAYLOAD_BITS = 1 << 30
+#: The most symbols of a prefix code that is always decoded as a single stream (a codeword over
+#: LANE_CODEWORD_BITS): bitarray's decoder yields each symbol to numpy, about 35 ns a symbol here,
+#: besides the bits' cost, so 2^25 symbols take about 1 second more.
+MAX_SINGLE_STREAM_SYMBOLS = 1 << 25
 #: bitarray's C decoder walks a tree of at most this depth.
 MAX_CODEWORD_BITS = 256
 #: Codewords up to this many bits are packed with 64-bit word arithmetic; longer ones, which only
@@ -258,6 +261,16 @@ class PrefixCode(Coder):
     def expected_length(self, p) -> float:
         """sum_x p(x) l(x), exactly (no model of the code involved)."""
         return float(np.dot(np.asarray(getattr(p, "probs", p), dtype=np.float64), self.lengths))
+
+    def symbol_limit(self) -> int:
+        if self.lanes_for(MAX_SYMBOLS) == 1:  # never split into lanes: a single stream at any length
+            return MAX_SINGLE_STREAM_SYMBOLS
+        return self.max_symbols
+
+    def _limit_reason(self) -> str:
+        if self.symbol_limit() == MAX_SINGLE_STREAM_SYMBOLS:
+            return f" with a codeword over {LANE_CODEWORD_BITS} bits (decoded as a single stream)"
+        return ""
 
     # -- lanes ----------------------------------------------------------------------------------
     def lanes_for(self, n: int) -> int:
