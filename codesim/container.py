@@ -115,8 +115,9 @@ MAGIC = b"\x89CSM\r\n\x1a\n"
 VERSION = 1
 #: Versions this module reads.
 SUPPORTED_VERSIONS = (1,)
-#: The most symbols a file may claim (checked from the fixed fields, before the JSON is read); each
-#: scheme may hold fewer, as its coder's ``symbol_limit()`` says (checked once the header names it).
+#: The most symbols a file may claim (checked from the fixed fields, before the JSON is read; see
+#: coders.base for why); each scheme may hold fewer, as its coder's ``symbol_limit()`` says (checked
+#: once the header names the scheme, before decoding).
 MAX_SYMBOLS = CODER_MAX_SYMBOLS
 #: The most symbols in an alphabet: the largest table rans (2^16 frequency slots) and block-huffman
 #: (2^16 tuples) build, and a prefix code of that size rebuilds in a tenth of a second.
@@ -136,9 +137,11 @@ MAX_META_CHARS = 1 << 16
 #: parser's objects can take over 20 times the text they come from, and ``inspect`` prints it all: a
 #: valid 8 MiB header inspects in about 2 seconds and a few hundred MB.
 MAX_HEADER_BYTES = 8 << 20
-#: The largest payload: 10^8 symbols of a 16-bit code (rans over 65536 symbols, or a fixed code) with
-#: rans's lane states fit; prefix and block codes have their own lower limit (coders.base).
-MAX_PAYLOAD_BITS = 1 << 31
+#: The largest payload, 128 MiB. Prefix and block codes decode at 2 to 3 ns per bit here (codewords of
+#: 31 to 256 bits), so 2^30 bits take about 3 seconds; the stream coders spend at most 32 bits per
+#: symbol within their limits (arithmetic: 2^21 symbols; rans at precision 16 and the longest prefix
+#: codes reach it with 2^24 symbols of 64 bits on average).
+MAX_PAYLOAD_BITS = 1 << 30
 
 #: magic, version, flags, header length, symbol count, payload bits.
 _LEAD = struct.Struct("<8sB3sIQQ")
@@ -223,8 +226,8 @@ def dumps(coder: Coder, bits: bitarray, symbols: int, alphabet, *, model=None, s
             or not 0 <= symbols <= MAX_SYMBOLS):
         raise refuse(f"the symbol count is {symbols!r}: an integer from 0 to {MAX_SYMBOLS}")
     if len(bits) > MAX_PAYLOAD_BITS:
-        raise refuse(f"{len(bits)} payload bits are over the limit of {MAX_PAYLOAD_BITS} (2^31)")
-    problem = coder.check_message_size(int(symbols), len(bits))
+        raise refuse(f"{len(bits)} payload bits are over the limit of {MAX_PAYLOAD_BITS} (2^30)")
+    problem = coder.check_message_size(int(symbols))
     if problem:
         raise refuse(problem)
     if meta is not None and (not isinstance(meta, dict) or not all(isinstance(k, str) for k in meta)):
@@ -356,7 +359,7 @@ def checked(parsed: Parsed, where: str = "file") -> tuple[Header, Coder, bitarra
     except _Invalid as exc:
         raise exc.reading(where) from None
     coder = _rebuild(header, where)
-    problem = coder.check_message_size(header.symbols, header.payload_bits)
+    problem = coder.check_message_size(header.symbols)
     if problem:  # before anything of the claimed size is allocated or decoded
         raise ContainerError(f"{where}: {problem}")
     try:
@@ -456,10 +459,10 @@ def _lead(head: bytes, size: int | None, where: str) -> tuple[bytes, int, int, i
         raise ContainerError(f"{where}: header length {hlen} bytes is over the limit of {MAX_HEADER_BYTES} "
                              "(8 MiB)")
     if n > MAX_SYMBOLS:
-        raise ContainerError(f"{where}: symbol count {n} is over the limit of {MAX_SYMBOLS} (10^8)")
+        raise ContainerError(f"{where}: symbol count {n} is over the limit of {MAX_SYMBOLS} (2^24)")
     if nbits > MAX_PAYLOAD_BITS:
         raise ContainerError(
-            f"{where}: payload length {nbits} bits is over the limit of {MAX_PAYLOAD_BITS} (2^31)"
+            f"{where}: payload length {nbits} bits is over the limit of {MAX_PAYLOAD_BITS} (2^30)"
         )
     nbytes = -(-nbits // 8)
     total = LEAD_BYTES + hlen + CRC_BYTES + nbytes + CRC_BYTES

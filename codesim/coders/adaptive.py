@@ -179,7 +179,7 @@ class AdaptiveArithmeticCoder(AdaptiveCoder):
     model forget old symbols, so it is no longer the add-alpha estimator and the regret bound no longer
     holds; but it first happens after (2^62 - k a) / d symbols (:attr:`exact_symbols`): about 2.3 *
     10^18 for KT, and at least 2^46 = 7 * 10^13 for any allowed alpha and k, far beyond any message
-    codesim codes (the container's limit is 10^8 symbols).
+    codesim codes (the container's limit is 2^24 symbols).
 
     Regret
     ------
@@ -223,7 +223,6 @@ class AdaptiveArithmeticCoder(AdaptiveCoder):
         return f" over {self.size} symbols"
 
     # -- the estimator and its bounds -------------------------------------------------------------
-
     @property
     def exact_symbols(self) -> int:
         """How many symbols are coded before the counts can first be halved: the model is the exact

@@ -49,18 +49,12 @@ from ..distributions import index_dtype
 from ..errors import CodesimError, DecodeError
 from ..measures import cross_entropy, kl_divergence
 
-#: The most symbols one message may hold, whatever its scheme: a decoder holds them all in memory (one
-#: or two bytes each), and a stream coder may spend a tiny fraction of a bit on a likely symbol, so
-#: the payload's size cannot bound the count: this does. Schemes whose decoders are slower declare
-#: lower limits of their own (:meth:`Coder.symbol_limit`).
-MAX_SYMBOLS = 10**8
-#: The most payload bits a prefix or block code's message may have: their decoders take 2 to 3 ns per
-#: bit here (0.3 to 0.5 Gbit/s, codewords of 31 to 256 bits), so 2^30 bits decode in about 3 seconds.
-MAX_PREFIX_PAYLOAD_BITS = 1 << 30
-#: The most symbols of a prefix code that is always decoded as a single stream (a codeword over
-#: LANE_CODEWORD_BITS): bitarray's decoder yields each symbol to numpy, about 35 ns a symbol here,
-#: besides the bits' cost, so 2^25 symbols take about 1 second more.
-MAX_SINGLE_STREAM_SYMBOLS = 1 << 25
+#: The most symbols one message may hold, whatever its scheme (the .csim container's limit too).
+#: ``codesim decode`` writes a label per symbol, about 0.3 microseconds a symbol as text here, and a
+#: stream coder may spend a tiny fraction of a bit on a likely symbol, so a file of a few hundred bytes
+#: can claim this many: 2^24 symbols decode and write in about 5 seconds (10^8 would take half a
+#: minute). Schemes whose decoders are slower declare lower limits (:meth:`Coder.symbol_limit`).
+MAX_SYMBOLS = 1 << 24
 #: bitarray's C decoder walks a tree of at most this depth.
 MAX_CODEWORD_BITS = 256
 #: Codewords up to this many bits are packed with 64-bit word arithmetic; longer ones, which only
@@ -99,9 +93,6 @@ class Coder(ABC):
     params: dict[str, Any]
     #: The most symbols one message of this scheme may hold (see :meth:`symbol_limit`).
     max_symbols: ClassVar[int] = MAX_SYMBOLS
-    #: The most payload bits one message of this scheme may have; None: no limit of its own (the
-    #: container's applies).
-    max_payload_bits: ClassVar[int | None] = None
 
     def symbol_limit(self) -> int:
         """The most symbols one message of this code may hold: a message within it, valid or hostile,
@@ -109,15 +100,12 @@ class Coder(ABC):
         whose speed depends on their parameters or alphabet lower the class's ``max_symbols``."""
         return self.max_symbols
 
-    def check_message_size(self, n: int, nbits: int | None = None) -> str | None:
-        """Why a message of n symbols (and ``nbits`` payload bits) is over this code's limits, or None."""
+    def check_message_size(self, n: int) -> str | None:
+        """Why a message of n symbols is over this code's limit, or None."""
         limit = self.symbol_limit()
         if n > limit:
             return (f"{n} symbols are over scheme {self.scheme!r}'s limit of {limit} symbols per message"
                     f"{self._limit_reason()}")
-        if nbits is not None and self.max_payload_bits is not None and nbits > self.max_payload_bits:
-            return (f"{nbits} payload bits are over scheme {self.scheme!r}'s limit of {self.max_payload_bits} "
-                    "bits per message")
         return None
 
     def _limit_reason(self) -> str:
@@ -203,7 +191,6 @@ class PrefixCode(Coder):
     """
 
     kind: ClassVar[str] = "prefix"
-    max_payload_bits: ClassVar[int | None] = MAX_PREFIX_PAYLOAD_BITS
     #: One lane per this many symbols, and no lanes below ``min_lanes`` of them (see the module notes).
     #: Both sides must agree; tests shrink them on an instance to split short streams into many lanes.
     symbols_per_lane: ClassVar[int] = SYMBOLS_PER_LANE
@@ -261,16 +248,6 @@ class PrefixCode(Coder):
     def expected_length(self, p) -> float:
         """sum_x p(x) l(x), exactly (no model of the code involved)."""
         return float(np.dot(np.asarray(getattr(p, "probs", p), dtype=np.float64), self.lengths))
-
-    def symbol_limit(self) -> int:
-        if self.lanes_for(MAX_SYMBOLS) == 1:  # never split into lanes: a single stream at any length
-            return MAX_SINGLE_STREAM_SYMBOLS
-        return self.max_symbols
-
-    def _limit_reason(self) -> str:
-        if self.symbol_limit() == MAX_SINGLE_STREAM_SYMBOLS:
-            return f" with a codeword over {LANE_CODEWORD_BITS} bits (decoded as a single stream)"
-        return ""
 
     # -- lanes ----------------------------------------------------------------------------------
     def lanes_for(self, n: int) -> int:

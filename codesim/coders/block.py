@@ -17,7 +17,7 @@ from bitarray import bitarray, decodetree
 from ..distributions import index_dtype
 from ..errors import CodesimError, DecodeError, SchemeError
 from ..measures import kl_divergence
-from .base import LANE_CODEWORD_BITS, MAX_PREFIX_PAYLOAD_BITS, Coder, PrefixCode
+from .base import Coder, PrefixCode
 from .prefix import huffman_lengths
 from .registry import Param, Scheme, register
 
@@ -71,7 +71,6 @@ class BlockCode(Coder):
     """
 
     kind: ClassVar[str] = "block"
-    max_payload_bits: ClassVar[int | None] = MAX_PREFIX_PAYLOAD_BITS
 
     def __init__(self, tuple_lengths, leftover_lengths, k: int):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -136,13 +135,6 @@ class BlockCode(Coder):
             tuples[lo:hi] = stream[lo * self.k : hi * self.k].reshape(-1, self.k).astype(np.int64) @ self._powers
         out += self.tuple_code.encode(tuples)
         return out
-
-    def symbol_limit(self) -> int:
-        """k symbols per tuple of the tuple code's own limit (the leftover tail is under k symbols)."""
-        return min(self.max_symbols, self.k * self.tuple_code.symbol_limit())
-
-    def _limit_reason(self) -> str:
-        return self.tuple_code._limit_reason() and f" (k={self.k}; its tuple code has a codeword over {LANE_CODEWORD_BITS} bits)"
 
     @cached_property
     def _leftover_tree(self) -> decodetree:

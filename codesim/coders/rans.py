@@ -58,9 +58,9 @@ MAX_LANES = 1 << 16
 #: then costs at most 32 / 4096 < 0.008 bits per symbol. Part of the format.
 SYMBOLS_PER_LANE = 4096
 #: The most decoding steps (rows of one symbol per lane) one message may take: a step is a dozen numpy
-#: calls, 8 microseconds here with one lane and 20 with 400 (where 2^18 steps reach 10^8 symbols), so
-#: 2^18 steps take at most about 5 seconds. A stream uses a lane per SYMBOLS_PER_LANE symbols up to
-#: ``lanes``, so only a small ``lanes`` brings a message near this; the default 4096 lanes reach 10^8.
+#: calls, 8 to 15 microseconds here with 1 to 64 lanes, so 2^18 steps take about 4 seconds. A stream
+#: uses a lane per SYMBOLS_PER_LANE symbols up to ``lanes``, so only a small ``lanes`` brings a message
+#: near this: from 64 lanes (the default is 4096) a message reaches the 2^24 symbols of any file.
 MAX_ROWS = 1 << 18
 #: Symbols per block of precomputed tables: keeps the scratch arrays in cache and memory bounded.
 CHUNK_SYMBOLS = 1 << 15
