@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from codesim import container
 from codesim.cli import main
 from codesim.coders import available, build
-from codesim.coders.base import MAX_SYMBOLS
+from codesim.coders.base import MAX_SYMBOLS, PrefixCode
 from codesim.container import (
     MAX_ALPHABET_CHARS,
     MAX_LABEL_CHARS,
@@ -208,15 +208,19 @@ def test_coder_params_are_bounded_even_in_a_damaged_header():
             container.parse(bad)
 
 
-def test_inspecting_the_largest_header_is_bounded(tmp_path):
-    """65536 labels of 16 characters with q and p: the largest alphabet with the most label text the
-    limits allow inspects as JSON in seconds and a few hundred MB."""
+@pytest.mark.parametrize("scheme", ["huffman", "shannon"])
+def test_inspecting_the_largest_header_is_bounded(tmp_path, scheme):
+    """65536 labels of 16 four-byte characters with q, p and a long meta: the largest alphabet with the
+    most label text the limits allow inspects as JSON in seconds and a few hundred MB; with "shannon",
+    every codeword 256 bits long (the longest code table to show) and no symbols."""
     k = 1 << 16
     rng = np.random.default_rng(2)
     q, p = rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k))
-    coder = build("huffman", q)
-    stream = rng.integers(0, k, 100)
-    data = dumps(coder, coder.encode(stream), stream.size, [f"s{i:015d}" for i in range(k)], model=q, source=p)
+    coder = build("huffman", q) if scheme == "huffman" else PrefixCode([256] * k, "shannon")
+    stream = rng.integers(0, k, 100 if scheme == "huffman" else 0)
+    labels = [chr(0x10000 + i % 50000) * 12 + f"{i:04x}" for i in range(k)]
+    data = dumps(coder, coder.encode(stream), stream.size, labels, model=q, source=p,
+                 meta={"note": "x" * (MAX_META_CHARS - 20)})
     assert len(data) < container.MAX_HEADER_BYTES
     path = tmp_path / "big.csim"
     path.write_bytes(data)
