@@ -342,17 +342,15 @@ def _check_whole_stream(sc: Scenario, length, path: str, coder=None) -> None:
     its limit, naming where its length came from, before anything is drawn."""
     n = sc.run.length
     where = "--length" if length is not None else f"{path}: [run] length"
-    problem = None
     try:
         check_stream_length(n, where)
+        problem = coder.check_message_size(n) if coder is not None else None
+        if problem:
+            raise CodesimError(f"{where} {n}: a .csim file cannot hold it: {problem}")
     except CodesimError as exc:
-        problem = str(exc)
-    if problem is None and coder is not None and coder.check_message_size(n):
-        problem = f"{where} {n}: a .csim file cannot hold it: {coder.check_message_size(n)}"
-    if problem and length is not None:
-        raise click.UsageError(problem)
-    if problem:
-        raise CodesimError(problem)
+        if length is not None:  # given on the command line: a usage error
+            raise click.UsageError(str(exc)) from None
+        raise
 
 
 def _stream(sc: Scenario):

@@ -432,7 +432,7 @@ class _Table:
         if minimum is not None and value < minimum:
             self.fail(f"must be >= {minimum}, got {value}", key)
         if maximum is not None and value > maximum:
-            self.fail(f"{value:.4g} is over the limit of {maximum:.0e}", key)
+            self.fail(f"{value} is over the limit of {maximum:.0e}", key)
         return value
 
     def done(self) -> None:
