@@ -211,6 +211,21 @@ def test_coder_params_are_bounded_even_in_a_damaged_header():
             container.parse(bad)
 
 
+@pytest.mark.parametrize("command", [["decode", "-o", "out.txt"], ["inspect", "--format", "json"]])
+def test_a_header_at_the_size_limit_made_of_small_objects_is_refused_within_bounds(tmp_path, command):
+    """8 MiB of empty lists in meta (about 2.8 million objects for the JSON parser): refused by the meta
+    limit in about a second and a few hundred MB, not printed."""
+    lists = (container.MAX_HEADER_BYTES - 200) // 3
+    raw = ('{"coder":{"scheme":"huffman","params":{},"lengths":[1,1]},"alphabet":["a","b"],"meta":{"m":['
+           + ",".join(["[]"] * lists) + "]}}").encode()
+    assert len(raw) <= container.MAX_HEADER_BYTES
+    path = tmp_path / "lists.csim"
+    path.write_bytes(layout.assemble(raw, b"\0", 1, 1))
+    outcome = run_cli(command[0], path, *command[1:], cwd=tmp_path, timeout=30)
+    assert_refused(outcome, "lists.csim: field 'meta' takes", max_seconds=8, max_mb=500)
+    assert files_in(tmp_path) == {"lists.csim"}
+
+
 @pytest.mark.parametrize("scheme", ["huffman", "shannon"])
 def test_inspecting_the_largest_header_is_bounded(tmp_path, scheme):
     """65536 labels of 16 four-byte characters with q, p and a long meta: the largest alphabet with the
