@@ -86,6 +86,22 @@ def test_a_file_just_over_its_schemes_limit_is_refused_at_once(name, size, param
         assert "limit" not in str(exc)
 
 
+@pytest.mark.parametrize("scheme", [s.name for s in available()])
+@pytest.mark.parametrize("size", [2, 300])
+def test_every_scheme_refuses_one_symbol_over_its_limit(scheme, size):
+    """Registry-wide: a file of any scheme claiming one symbol more than its coder's limit is refused,
+    by the scheme's limit or, where that is the file's, from the fixed fields before the JSON."""
+    params = {"k": 1} if scheme == "block-huffman" and size > 256 else {}  # 300^2 tuples: over its table
+    data = encoded(scheme, size, [0, 1, 1], **params)
+    limit = loads(data)[1].symbol_limit()
+    if limit == MAX_SYMBOLS:
+        match = f"symbol count {limit + 1} is over the limit of {MAX_SYMBOLS}"
+    else:
+        match = f"{limit + 1} symbols are over scheme '{scheme}''s limit of {limit} symbols per message"
+    with pytest.raises(ContainerError, match=match):
+        loads(claiming(data, limit + 1), "x.csim")
+
+
 def test_the_limits_are_the_documented_ones():
     """The README's table: symbols per message by scheme and parameters (checked against the coders)."""
     limit = lambda name, k=8, **params: build(name, np.full(k, 1.0 / k), **params).symbol_limit()
