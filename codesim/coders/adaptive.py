@@ -58,7 +58,7 @@ from .registry import Param, Scheme, get, register
 #: The largest alphabet: both coders keep a few Python lists of this length (a tree of 2k nodes).
 MAX_ALPHABET = 1 << 20
 #: The most symbols one adaptive-arithmetic message may hold over up to LARGE_ALPHABET symbols, and
-#: half that over more (README, "Limits"): its decoder takes a Python step per symbol, 0.6 million
+#: half that over more (README, "Decode time"): its decoder takes a Python step per symbol, 0.6 million
 #: symbols a second here over 256 symbols and 0.18 million over 65536 (alpha = 1000, a random stream).
 MAX_ARITHMETIC_SYMBOLS = 1 << 20
 LARGE_ALPHABET = 256

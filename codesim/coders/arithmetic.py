@@ -60,7 +60,7 @@ from .registry import Param, Scheme, register
 
 DEFAULT_PRECISION = 24
 MAX_PRECISION = 32
-#: The most symbols one message may hold (README, "Limits"): the decoder takes a Python step per
+#: The most symbols one message may hold (README, "Decode time"): the decoder takes a Python step per
 #: symbol, 0.6 to 4 million symbols a second here (slowest at precision 32 over 65536 symbols, every
 #: symbol costing 32 bits), so 2^21 symbols decode within about 4 seconds.
 MAX_SYMBOLS = 1 << 21

@@ -96,7 +96,7 @@ class Coder(ABC):
 
     def symbol_limit(self) -> int:
         """The most symbols one message of this code may hold: a message within it, valid or hostile,
-        decodes in a few seconds on one core (measured figures in the README's limits table). Coders
+        decodes in a few seconds on one core (measured figures in the README, "Decode time"). Coders
         whose speed depends on their parameters or alphabet lower the class's ``max_symbols``."""
         return self.max_symbols
 
