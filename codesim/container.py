@@ -74,17 +74,16 @@ Checks
 ------
 :func:`parse` checks the structure: magic, version, flags, sizes against the limits and the file's
 length, the header's UTF-8, JSON and field types, the labels' lengths and meta's size, and the
-payload's padding; it computes both CRCs and
-reports a mismatch in its result (``codesim inspect`` shows a damaged file as far as it can).
-:func:`loads` also refuses a CRC mismatch, a symbol count over the scheme's own limit
-(``Coder.symbol_limit``: what its decoder gets through in a few seconds), an unknown scheme,
-parameters the scheme does not take, a code table whose size is not the alphabet's, code lengths that are over-subscribed (Kraft sum > 1), or
-incomplete where the scheme always builds complete codes (``huffman``, ``huffman-limited``,
-``shannon-fano``, ``block-huffman``; one symbol has the single 1-bit codeword), ``fixed`` lengths that
-are not all ceil(log2 K), frequencies with a zero or not summing to 2^P, and, for prefix and block
-codes, a payload too short or too long for n symbols. Then it rebuilds the coder. Every failure is a
-:class:`~codesim.errors.ContainerError` (a payload that does not decode, a DecodeError) whose one-line
-message names the file and the problem.
+payload's padding; it computes both CRCs and reports a mismatch in its result (``codesim inspect``
+shows a damaged file as far as it can). :func:`loads` also refuses a CRC mismatch, a symbol count over
+the scheme's own limit (``Coder.symbol_limit``: what its decoder gets through in a few seconds), an
+unknown scheme, parameters the scheme does not take, a code table whose size is not the alphabet's,
+code lengths that are over-subscribed (Kraft sum > 1), or incomplete where the scheme always builds
+complete codes (``huffman``, ``huffman-limited``, ``shannon-fano``, ``block-huffman``; one symbol has
+the single 1-bit codeword), ``fixed`` lengths that are not all ceil(log2 K), frequencies with a zero or
+not summing to 2^P, and, for prefix and block codes, a payload too short or too long for n symbols.
+Then it rebuilds the coder. Every failure is a :class:`~codesim.errors.ContainerError` (a payload that
+does not decode, a DecodeError) whose one-line message names the file and the problem.
 """
 
 from __future__ import annotations
