@@ -42,6 +42,7 @@ from bitarray import bitarray, decodetree
 from .coders import Coder, PrefixCode, SchemeSpec
 from .distributions import Distribution
 from .measures import ideal_length
+from .simulate import check_run_size, check_stream_length
 
 NASA_PROBS = (0.30, 0.40, 0.05, 0.06, 0.07, 0.02, 0.05, 0.05)
 
@@ -223,6 +224,9 @@ def benchmark(
     With ``peers``, each of our rows is followed by a row per available peer doing the same job (see
     the module's notes), with the throughput ratios.
     """
+    for length in lengths:
+        check_run_size(length, 1)
+        check_stream_length(length)  # each stream is drawn and coded whole
     rows = []
     for source in sources:
         p = SOURCES[source]()

@@ -23,16 +23,16 @@ from .coders import available
 from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed, unfit_defaults
 from .measures import entropy, kl_divergence
 from .progress import Progress
-from .simulate import BLOCK, check_run_size, simulate_many, trial_streams
+from .simulate import BLOCK, check_run_size, check_stream_length, simulate_many, trial_streams
 
 
 class OneLineErrors(click.Group):
     """A click group whose errors, usage errors included, are one line on stderr."""
 
-    def main(self, *args, **kwargs):
+    def main(self, args=None, *rest, **kwargs):
         kwargs["standalone_mode"] = False
         try:
-            rv = super().main(*args, **kwargs)
+            rv = super().main(args, *rest, **kwargs)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             click.echo(f"Error: {exc.format_message()}{hint}", err=True)
@@ -60,6 +60,12 @@ class OneLineErrors(click.Group):
             # reads or writes is opened by streamio, which names it.
             _abandon_stdout()
             click.echo(f"Error: standard output: cannot write ({exc.strerror})", err=True)
+            sys.exit(1)
+        except MemoryError:  # the last resort: every size is checked first, but memory can still run out
+            words = list(sys.argv[1:] if args is None else args)
+            doing = f" in 'codesim {words[0]}'" if words and words[0] in self.commands else ""
+            click.echo(f"Error: out of memory{doing}: every size was within its limit, but this machine "
+                       "has less memory free than the work needs", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
@@ -380,6 +386,10 @@ def bench(lengths, schemes, sources, repeats, seed, fmt, peers):
     """
     for n in lengths:
         check_run_size(n, 1)
+        try:
+            check_stream_length(n, "--length")
+        except CodesimError as exc:
+            raise click.UsageError(str(exc)) from None
     hint = benchmarks.missing_peers_hint() if peers else None
     if hint:
         click.echo(hint, err=True)  # stderr, so that --format json stays valid JSON on stdout
@@ -391,6 +401,22 @@ def bench(lengths, schemes, sources, repeats, seed, fmt, peers):
 
 OUTPUT = click.option("-o", "--output", required=True, help="Output file ('-' for standard output).")
 FORCE = click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+
+
+def _check_whole_stream(sc: Scenario, length, path: str, coder=None) -> None:
+    """Refuse a stream to draw whole (and, with ``coder``, to write as one .csim message) that is over
+    its limit, naming where its length came from, before anything is drawn."""
+    n = sc.run.length
+    where = "--length" if length is not None else f"{path}: [run] length"
+    try:
+        check_stream_length(n, where)
+        problem = coder.check_message_size(n) if coder is not None else None
+        if problem:
+            raise CodesimError(f"{where} {n}: a .csim file cannot hold it: {problem}")
+    except CodesimError as exc:
+        if length is not None:  # given on the command line: a usage error
+            raise click.UsageError(str(exc)) from None
+        raise
 
 
 def _stream(sc: Scenario):
@@ -419,6 +445,7 @@ def sample(scenario, length, seed, fmt, output, force):
     sc = _scenario(scenario, (), length, None, seed, None)
     layout = {"format": streamio.guess_format(output, fmt)}
     streamio.check_writable(output, sc.alphabet, layout)
+    _check_whole_stream(sc, length, scenario)
     stream = _stream(sc)
     streamio.write_symbols(output, stream, sc.alphabet, layout, force)
     click.echo(f"sampled {stream.size} symbols from {sc.path} (seed {sc.run.seed}) -> {output}", err=True)
@@ -455,12 +482,16 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
         model = next(iter(sc.models))
     sc = _scenario(sc, (model,), length, None, seed, None)
     q = sc.models[model]
+    coder = scheme.build(q)
     if input_path is not None:
         stream, layout = streamio.read_symbols(input_path, sc.alphabet, max_symbols=container.MAX_SYMBOLS)
+        problem = coder.check_message_size(stream.size)
+        if problem:
+            raise CodesimError(f"{input_path}: a .csim file cannot hold its symbols: {problem}")
         origin = {"input": input_path, "layout": layout}
     else:
+        _check_whole_stream(sc, length, scenario, coder)
         stream, origin = _stream(sc), {"seed": sc.run.seed}
-    coder = scheme.build(q)
     bits = coder.encode(stream)
     meta = {"scenario": sc.title, "model": model, **origin}
     data = container.dumps(coder, bits, stream.size, sc.alphabet, model=q.probs, source=sc.source.probs, meta=meta)
@@ -590,8 +621,12 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     _plots_wanted(plot_path, force)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     if lengths is not None:
-        if any(v != int(v) or v < 1 for v in lengths):
-            raise click.UsageError(f"--lengths must be whole numbers >= 1, got {lengths}")
+        if len(lengths) > experiments.MAX_LENGTHS:
+            raise click.BadParameter(f"{len(lengths)} lengths, over the limit of {experiments.MAX_LENGTHS}",
+                                     param_hint="'--lengths'")
+        bad = next((v for v in lengths if not math.isfinite(v) or v != int(v) or v < 1), None)
+        if bad is not None:
+            raise click.BadParameter(f"lengths are whole numbers >= 1, got {bad:g}", param_hint="'--lengths'")
         lengths = sorted({int(v) for v in lengths})
     found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler, block=block,
                                  progress=_progress(quiet))

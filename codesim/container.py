@@ -73,16 +73,17 @@ Infinity are not JSON and are refused, as are duplicate keys. The coder config b
 Checks
 ------
 :func:`parse` checks the structure: magic, version, flags, sizes against the limits and the file's
-length, the header's UTF-8, JSON and field types, and the payload's padding; it computes both CRCs and
-reports a mismatch in its result (``codesim inspect`` shows a damaged file as far as it can).
-:func:`loads` also refuses a CRC mismatch, an unknown scheme, parameters the scheme does not take, a
-code table whose size is not the alphabet's, code lengths that are over-subscribed (Kraft sum > 1), or
-incomplete where the scheme always builds complete codes (``huffman``, ``huffman-limited``,
-``shannon-fano``, ``block-huffman``; one symbol has the single 1-bit codeword), ``fixed`` lengths that
-are not all ceil(log2 K), frequencies with a zero or not summing to 2^P, and, for prefix and block
-codes, a payload too short or too long for n symbols. Then it rebuilds the coder. Every failure is a
-:class:`~codesim.errors.ContainerError` (a payload that does not decode, a DecodeError) whose one-line
-message names the file and the problem.
+length, the header's UTF-8, JSON and field types, the labels' lengths and meta's size, and the
+payload's padding; it computes both CRCs and reports a mismatch in its result (``codesim inspect``
+shows a damaged file as far as it can). :func:`loads` also refuses a CRC mismatch, a symbol count over
+the scheme's own limit (``Coder.symbol_limit``: what its decoder gets through in a few seconds), an
+unknown scheme, parameters the scheme does not take, a code table whose size is not the alphabet's,
+code lengths that are over-subscribed (Kraft sum > 1), or incomplete where the scheme always builds
+complete codes (``huffman``, ``huffman-limited``, ``shannon-fano``, ``block-huffman``; one symbol has
+the single 1-bit codeword), ``fixed`` lengths that are not all ceil(log2 K), frequencies with a zero or
+not summing to 2^P, and, for prefix and block codes, a payload too short or too long for n symbols.
+Then it rebuilds the coder. Every failure is a :class:`~codesim.errors.ContainerError` (a payload that
+does not decode, a DecodeError) whose one-line message names the file and the problem.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 import sys
 import zlib
@@ -104,6 +106,7 @@ from bitarray import bitarray
 from .coders import Coder, from_config
 from .coders import get as get_scheme
 from .coders.base import MAX_CODEWORD_BITS, PrefixCode
+from .coders.base import MAX_SYMBOLS as CODER_MAX_SYMBOLS
 from .coders.block import MAX_TUPLES, BlockCode
 from .errors import CodesimError, ContainerError, DecodeError
 from .streamio import open_input, read_at_most, shown
@@ -112,20 +115,33 @@ MAGIC = b"\x89CSM\r\n\x1a\n"
 VERSION = 1
 #: Versions this module reads.
 SUPPORTED_VERSIONS = (1,)
-#: The most symbols a file may claim. Decoding holds all of them in memory (one or two bytes each),
-#: and a stream coder may code a likely symbol in a tiny fraction of a bit, so the payload's size
-#: cannot bound the count: this does.
-MAX_SYMBOLS = 10**8
+#: The most symbols a file may claim (checked from the fixed fields, before the JSON is read; see
+#: coders.base for why); each scheme may hold fewer, as its coder's ``symbol_limit()`` says (checked
+#: once the header names the scheme, before decoding).
+MAX_SYMBOLS = CODER_MAX_SYMBOLS
 #: The most symbols in an alphabet: the largest table rans (2^16 frequency slots) and block-huffman
 #: (2^16 tuples) build, and a prefix code of that size rebuilds in a tenth of a second.
 MAX_ALPHABET = 1 << 16
-#: The largest JSON header. The largest alphabet with its labels, code table, q and p takes a few MiB.
-#: The bound matters because the JSON parser's objects can take over 20 times the text they come
-#: from (a header of nested empty lists: about 400 MB for 16 MiB).
-MAX_HEADER_BYTES = 16 << 20
-#: The largest payload: MAX_SYMBOLS codewords of the longest length a prefix code may have (256 bits)
-#: fit, as do the stream coders' payloads, which spend at most about 32 bits per symbol.
-MAX_PAYLOAD_BITS = 1 << 35
+#: The longest label, in characters (of a number: of its JSON text). A decoded stream is written one
+#: label per symbol, and text that long is no symbol's name.
+MAX_LABEL_CHARS = 256
+#: The most characters all labels together may have: 16 per label of the largest alphabet. It bounds
+#: what every copy of the alphabet costs (tables, the labels of each written chunk of symbols).
+MAX_ALPHABET_CHARS = 1 << 20
+#: The largest ``meta`` object (and ``coder.params``), in characters of compact JSON: ``inspect`` shows
+#: them whole, and what codesim writes there (the scenario's title, the model, a seed or an input
+#: file's name and layout; two parameters) takes a few hundred.
+MAX_META_CHARS = 1 << 16
+#: The largest JSON header: the largest alphabet with the longest labels (up to 4 MiB of UTF-8), its
+#: code table and q and p (about 3.5 MiB of JSON numbers), and meta. The bound matters because the JSON
+#: parser's objects can take over 20 times the text they come from, and ``inspect`` prints it all: a
+#: valid 8 MiB header inspects in about 2 seconds and a few hundred MB.
+MAX_HEADER_BYTES = 8 << 20
+#: The largest payload, 128 MiB. Prefix and block codes decode at 2 to 3 ns per bit here (codewords of
+#: 31 to 256 bits), so 2^30 bits take about 3 seconds; the stream coders spend at most 32 bits per
+#: symbol within their limits (arithmetic: 2^21 symbols; rans at precision 16 and the longest prefix
+#: codes reach it with 2^24 symbols of 64 bits on average).
+MAX_PAYLOAD_BITS = 1 << 30
 
 #: magic, version, flags, header length, symbol count, payload bits.
 _LEAD = struct.Struct("<8sB3sIQQ")
@@ -213,7 +229,10 @@ def dumps(coder: Coder, bits: bitarray, symbols: int, alphabet, *, model=None, s
             or not 0 <= symbols <= MAX_SYMBOLS):
         raise refuse(f"the symbol count is {symbols!r}: an integer from 0 to {MAX_SYMBOLS}")
     if len(bits) > MAX_PAYLOAD_BITS:
-        raise refuse(f"{len(bits)} payload bits are over the limit of {MAX_PAYLOAD_BITS} (2^35)")
+        raise refuse(f"{len(bits)} payload bits are over the limit of {MAX_PAYLOAD_BITS} (2^30)")
+    problem = coder.check_message_size(int(symbols))
+    if problem:
+        raise refuse(problem)
     if meta is not None and (not isinstance(meta, dict) or not all(isinstance(k, str) for k in meta)):
         raise refuse("meta must be a dict with string keys")
     try:
@@ -343,6 +362,9 @@ def checked(parsed: Parsed, where: str = "file") -> tuple[Header, Coder, bitarra
     except _Invalid as exc:
         raise exc.reading(where) from None
     coder = _rebuild(header, where)
+    problem = coder.check_message_size(header.symbols)
+    if problem:  # before anything of the claimed size is allocated or decoded
+        raise ContainerError(f"{where}: {problem}")
     try:
         _check_span(coder, header.symbols, header.payload_bits)
     except _Invalid as exc:
@@ -422,12 +444,12 @@ def _lead(head: bytes, size: int | None, where: str) -> tuple[bytes, int, int, i
     _, _, flags, hlen, n, nbits = _LEAD.unpack(head)
     if hlen > MAX_HEADER_BYTES:
         raise ContainerError(f"{where}: header length {hlen} bytes is over the limit of {MAX_HEADER_BYTES} "
-                             "(16 MiB)")
+                             "(8 MiB)")
     if n > MAX_SYMBOLS:
-        raise ContainerError(f"{where}: symbol count {n} is over the limit of {MAX_SYMBOLS} (10^8)")
+        raise ContainerError(f"{where}: symbol count {n} is over the limit of {MAX_SYMBOLS} (2^24)")
     if nbits > MAX_PAYLOAD_BITS:
         raise ContainerError(
-            f"{where}: payload length {nbits} bits is over the limit of {MAX_PAYLOAD_BITS} (2^35)"
+            f"{where}: payload length {nbits} bits is over the limit of {MAX_PAYLOAD_BITS} (2^30)"
         )
     nbytes = -(-nbits // 8)
     total = LEAD_BYTES + hlen + CRC_BYTES + nbytes + CRC_BYTES
@@ -471,15 +493,37 @@ def _json_object(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _Invalid(f"not valid UTF-8 (at header byte {exc.start})", corrupt=True) from None
+    out_of_range: list[_OutOfRange] = []
+
+    def kept(value):
+        if isinstance(value, _OutOfRange):
+            out_of_range.append(value)
+        return value
+
     try:
         obj = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant,
-                         parse_int=_integer, parse_float=_finite_float)
+                         parse_int=lambda t: kept(_integer(t)), parse_float=lambda t: kept(_finite_float(t)))
     except RecursionError:
         raise _Invalid(f"not valid JSON (nested deeper than {MAX_JSON_DEPTH} levels)", corrupt=True) from None
     except ValueError as exc:  # bad JSON, a duplicate key or NaN
         raise _Invalid(f"not valid JSON ({_one_line(exc)})", corrupt=True) from None
-    _check_plain(obj)
+    # The walk that names the offending field costs seconds on millions of small objects, so it runs only
+    # when the text shows something to find: a number out of range, an escaped surrogate, deep nesting.
+    if out_of_range or _SURROGATE_ESCAPE.search(text) or _nesting(text) > MAX_JSON_DEPTH:
+        _check_plain(obj)
     return obj
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+def _nesting(text: str) -> int:
+    """How deep the lists and objects of a JSON text nest (brackets inside strings do not count)."""
+    marks = np.frombuffer(_JSON_STRING.sub("", text).encode("utf-8"), dtype=np.uint8)
+    steps = (np.isin(marks, (ord("["), ord("{"))).astype(np.int64)
+             - np.isin(marks, (ord("]"), ord("}"))).astype(np.int64))
+    return int(np.cumsum(steps).max(initial=0))
 
 
 class _OutOfRange:
@@ -511,25 +555,27 @@ def _check_plain(obj: Any) -> None:
     that UTF-8 cannot encode (JSON's ``\\ud800`` escapes a lone surrogate: valid JSON, but no text),
     so that whatever the reader accepts every command can print. Each is named by its field."""
     stack: list[tuple[Any, int, str, int | None]] = [(obj, 0, "", None)]
+    def field(keys: str, entry: int | None) -> str:  # formed only for a message: the walk meets millions
+        return (f"field {keys!r}" if keys else "the header") + (f" entry {entry}" if entry else "")
+
     while stack:
         value, depth, keys, entry = stack.pop()
-        field = (f"field {keys!r}" if keys else "the header") + (f" entry {entry}" if entry else "")
         if isinstance(value, (dict, list)):
             if depth >= MAX_JSON_DEPTH:
-                raise _Invalid(f"{field} is nested deeper than {MAX_JSON_DEPTH} levels of lists and objects",
-                               corrupt=True)
+                raise _Invalid(f"{field(keys, entry)} is nested deeper than {MAX_JSON_DEPTH} levels of lists and "
+                               "objects", corrupt=True)
             if isinstance(value, dict):
                 for key, item in value.items():
                     if not _is_text(key):
-                        raise _Invalid(f"a key in {field} holds a lone surrogate, which UTF-8 cannot encode",
-                                       corrupt=True)
+                        raise _Invalid(f"a key in {field(keys, entry)} holds a lone surrogate, which UTF-8 cannot "
+                                       "encode", corrupt=True)
                     stack.append((item, depth + 1, f"{keys}.{_key(key)}" if keys else _key(key), None))
             else:  # a list within a list keeps the outer entry's number: the field is named, not the path
                 stack.extend((item, depth + 1, keys, entry or i) for i, item in enumerate(value, 1))
         elif isinstance(value, _OutOfRange):
-            raise _Invalid(f"{field} is {value.problem}", corrupt=True)
+            raise _Invalid(f"{field(keys, entry)} is {value.problem}", corrupt=True)
         elif isinstance(value, str) and not _is_text(value):
-            raise _Invalid(f"{field} holds a lone surrogate, which UTF-8 cannot encode", corrupt=True)
+            raise _Invalid(f"{field(keys, entry)} holds a lone surrogate, which UTF-8 cannot encode", corrupt=True)
 
 
 def _is_text(text: str) -> bool:
@@ -573,6 +619,9 @@ def _header_fields(obj: Any) -> dict[str, Any]:
     meta = obj.get("meta", {})
     if not isinstance(meta, dict):
         raise _Invalid(f"field 'meta' is {_kind(meta)}, not an object", corrupt=True)
+    _check_json_size(meta, "meta")
+    if "params" in coder:  # shown by inspect even when the rest of the config is not valid
+        _check_json_size(coder["params"], "coder.params")
     return {
         "coder": coder,
         "alphabet": alphabet,
@@ -582,18 +631,47 @@ def _header_fields(obj: Any) -> dict[str, Any]:
     }
 
 
+def _check_json_size(value: Any, name: str) -> None:
+    """A free-form field (shown whole by inspect) within MAX_META_CHARS characters of compact JSON."""
+    try:
+        chars = len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain_default))
+    except (TypeError, ValueError, RecursionError):
+        return  # not JSON: the writer's own check names the problem
+    if chars > MAX_META_CHARS:
+        raise _Invalid(f"field {name!r} takes {chars} characters of JSON, over the limit of {MAX_META_CHARS}")
+
+
+def _label_chars(label) -> int:
+    """A label's length in characters; a number's, as its JSON text (an integer without converting one
+    of hundreds of digits: each decimal digit is worth over 3.3 bits)."""
+    if isinstance(label, str):
+        return len(label)
+    if isinstance(label, int) and abs(label).bit_length() > 4 * MAX_LABEL_CHARS:
+        return MAX_LABEL_CHARS + 1 + abs(label).bit_length() // 4
+    return len(json.dumps(label))
+
+
 def _check_alphabet(labels: Any, name: str) -> tuple:
     if not isinstance(labels, list):
         raise _Invalid(f"{name} is {_kind(labels)}, not a list of labels", corrupt=True)
     if not 1 <= len(labels) <= MAX_ALPHABET:
         raise _Invalid(f"{name} has {len(labels)} labels: an alphabet has 1 to {MAX_ALPHABET}", corrupt=True)
     seen: dict = {}
+    total = 0
     for i, label in enumerate(labels):
         if isinstance(label, bool) or not isinstance(label, (int, float, str)):
             raise _Invalid(f"{name} entry {i + 1} is {_show(label)}: labels are integers, numbers or strings",
                            corrupt=True)
         if isinstance(label, float) and not math.isfinite(label):
             raise _Invalid(f"{name} entry {i + 1} is {label}: labels must be finite", corrupt=True)
+        chars = _label_chars(label)
+        if chars > MAX_LABEL_CHARS:
+            raise _Invalid(f"{name} entry {i + 1} is {_show(label)}: {'over ' if not isinstance(label, str) else ''}"
+                           f"{chars} characters, over the limit of {MAX_LABEL_CHARS} for one label")
+        total += chars
+        if total > MAX_ALPHABET_CHARS:
+            raise _Invalid(f"{name} has over {MAX_ALPHABET_CHARS} characters of labels (the limit, at entry "
+                           f"{i + 1})")
         if label in seen:  # as Distribution has it: 1 and 1.0 are the same label
             raise _Invalid(f"{name} entries {seen[label] + 1} and {i + 1} are both {_show(label)}: labels "
                            "must be distinct", corrupt=True)

@@ -50,6 +50,7 @@ from .scenario import Scenario, default_schemes
 from .simulate import (
     BLOCK,
     block_for,
+    check_block,
     check_run_size,
     code_message,
     confidence_interval,
@@ -62,6 +63,13 @@ from .simulate import (
 MAX_MIX = 1001
 #: Most lengths per decade in :func:`log_lengths`.
 MAX_PER_DECADE = 100
+#: Most prefix lengths in a convergence run: each codes up to a block of extra symbols per scheme and
+#: trial (the prefix's last, partial block), and 1000 points are more than a plot can show.
+MAX_LENGTHS = 1000
+#: Most values one swept parameter may take, and most points a sweep may have (mix values times scheme
+#: variants, per model): each point codes every trial's stream once more.
+MAX_PARAM_VALUES = 100
+MAX_POINTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -173,6 +181,10 @@ def parse_mix(text: str) -> list[float]:
         raise CodesimError("mix is empty: write START:STOP:COUNT (e.g. 0:1:21) or values (e.g. 0,0.5,1)")
     match = _RANGE.fullmatch(text)
     if match:
+        digits = match.group(3).lstrip("0")
+        if len(digits) > len(str(MAX_MIX)):  # before int() of what may be thousands of digits
+            shown = digits if len(digits) <= 20 else f"a {len(digits)}-digit number"
+            raise CodesimError(f"mix: the count must be from 1 to {MAX_MIX}, got {shown}")
         start, stop, count = float(match.group(1)), float(match.group(2)), int(match.group(3))
         if not 1 <= count <= MAX_MIX:
             raise CodesimError(f"mix {text!r}: the count must be from 1 to {MAX_MIX}, got {count}")
@@ -219,9 +231,12 @@ def parse_param(text: str) -> tuple[str, list[int | float]]:
     if not eq or not re.fullmatch(r"[A-Za-z_]\w*", name):
         raise CodesimError(f"parameter sweep {text!r}: write NAME=V1,V2,... (e.g. k=1,2,3)")
     values: list[int | float] = []
-    for item in rest.split(","):
+    items = rest.split(",")
+    if len(items) > MAX_PARAM_VALUES:
+        raise CodesimError(f"parameter sweep {name}: {len(items)} values, over the limit of {MAX_PARAM_VALUES}")
+    for item in items:
         item = item.strip()
-        if re.fullmatch(r"[-+]?\d+", item):
+        if re.fullmatch(r"[-+]?\d+", item) and len(item) <= 100:  # no parameter takes a longer integer
             values.append(int(item))
         elif re.fullmatch(_NUMBER, item) and math.isfinite(float(item)):
             values.append(float(item))
@@ -256,6 +271,7 @@ def converge(
     lengths = _check_lengths(scenario, lengths)
     p, message = scenario.source, scenario.message
     check_run_size(lengths[-1], trials)
+    check_block(block, lengths[-1])
     if message is not None:
         message = np.asarray(message)[: lengths[-1]]
     seeds = _seeds(scenario, trials, seed)
@@ -361,6 +377,9 @@ def sweep(
     specs, trials, seed, block = _run_settings(scenario, schemes, trials, seed, block, jobs, scheduler)
     ts = [0.0] if mix is None else check_mix(mix)
     variants = _variants(specs, params)
+    if len(ts) * len(variants) > MAX_POINTS:
+        raise CodesimError(f"{len(ts)} mix values x {len(variants)} scheme variants = {len(ts) * len(variants)} "
+                           f"points per model, over the limit of {MAX_POINTS}: sweep fewer values")
     p, message = scenario.source, scenario.message
     if message is not None:
         if length is not None and length != message.size:
@@ -369,6 +388,7 @@ def sweep(
         length = int(message.size)
     length = scenario.run.length if length is None else length
     check_run_size(length, trials)
+    check_block(block, length)
     seeds = _seeds(scenario, trials, seed)
     run_specs = [spec for spec, _ in variants]
     block = block_for(block, run_specs)
@@ -453,9 +473,15 @@ def _variants(specs: Sequence[SchemeSpec], params: Mapping[str, Sequence] | None
         listing = ", ".join(f"{n} ({', '.join(s for s, ns in registered.items() if n in ns)})" for n in every)
         raise CodesimError(f"no scheme has a parameter {name!r}{did_you_mean(name, every)}; "
                            f"parameters: {listing}")
+        if len(values) > MAX_PARAM_VALUES:
+            raise CodesimError(f"parameter sweep {name}: {len(values)} values, over the limit of {MAX_PARAM_VALUES}")
     variants = []
     for spec in specs:
         swept = [name for name in params if name in registered[spec.name]]
+        grid = math.prod(len(params[name]) for name in swept)
+        if len(variants) + grid > MAX_POINTS:
+            raise CodesimError(f"the parameter sweep makes over {MAX_POINTS} scheme variants, the limit of "
+                               "points in a sweep: sweep fewer values")
         if not swept:
             continue
         for values in itertools.product(*(params[name] for name in swept)):
@@ -493,11 +519,10 @@ def _run_settings(scenario: Scenario, schemes, trials, seed, block, jobs, schedu
         raise CodesimError("a seed is needed: the scenario gives none, so pass one (it is what repeats a run)")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
         raise CodesimError(f"seed must be a whole number >= 0, got {seed!r}")
-    if isinstance(block, bool) or not isinstance(block, numbers.Integral) or block < 1:
-        raise CodesimError(f"block must be a whole number of symbols >= 1, got {block!r}")
     for name, q in scenario.models.items():
         if q.alphabet != scenario.source.alphabet:
             raise CodesimError(f"model {name!r} has another alphabet than the source")
+    check_block(block, 1)  # its type here; its count of blocks once the length is known
     return specs, trials, seed, block_for(block, specs)
 
 
@@ -508,6 +533,8 @@ def _check_lengths(scenario: Scenario, lengths: Sequence[int] | None) -> list[in
     lengths = list(lengths)
     if not lengths:
         raise CodesimError("no lengths: give at least one prefix length")
+    if len(lengths) > MAX_LENGTHS:
+        raise CodesimError(f"{len(lengths)} lengths, over the limit of {MAX_LENGTHS} prefix lengths")
     for n in lengths:
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise CodesimError(f"a length must be a whole number of symbols >= 1, got {n!r}")

@@ -352,7 +352,7 @@ def _estimated(table: "_Table", ctx: _Context, name: str | None) -> Distribution
     if name is None:
         table.fail("the source cannot be estimated: estimate draws its training sample from the source")
     spec = _Table(table.take("estimate", dict), table.where, f"{table.section}.estimate")
-    samples = spec.integer("samples", minimum=0)
+    samples = spec.integer("samples", minimum=0, maximum=estimate.MAX_SAMPLES)
     smoothing = spec.take("smoothing", (str, int, float), default="none")
     seed = spec.seed("seed")  # required, as for dirichlet
     spec.done()
@@ -488,7 +488,8 @@ class _Table:
     def boolean(self, key: str, default: Any = _MISSING) -> bool:
         return self.take(key, bool, default)
 
-    def integer(self, key: str, default: Any = _MISSING, minimum: int | None = None) -> int | None:
+    def integer(self, key: str, default: Any = _MISSING, minimum: int | None = None,
+                maximum: int | None = None) -> int | None:
         value = self.take(key, (int, float), default)
         if value is None or value is default:
             return value
@@ -498,6 +499,8 @@ class _Table:
             value = int(value)
         if minimum is not None and value < minimum:
             self.fail(f"must be >= {minimum}, got {value}", key)
+        if maximum is not None and value > maximum:
+            self.fail(f"{value} is over the limit of {maximum:.0e}", key)
         return value
 
     def seed(self, key: str, default: Any = _MISSING) -> int | None:

@@ -22,6 +22,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from .coders import Coder, SchemeSpec
+from .coders.base import MAX_SYMBOLS
 from .distributions import Distribution
 from .errors import CodesimError, DecodeError
 from .measures import (
@@ -33,7 +34,8 @@ from .measures import (
 )
 
 #: Streams are drawn and coded in blocks, so memory does not limit the length; time does. A longer
-#: request is refused up front rather than left running for days.
+#: request is refused up front rather than left running for days. It also bounds length x trials, the
+#: symbols each scheme codes in a run.
 MAX_LENGTH = 10**11
 #: Symbols per block: each block of a trial's stream is one coded message (see simulate_many).
 BLOCK = 1 << 20
@@ -41,6 +43,14 @@ MAX_TRIALS = 10**5
 #: What a run does when neither the scenario nor the caller says (the README states them).
 DEFAULT_LENGTH = 100_000
 DEFAULT_TRIALS = 5
+#: The most blocks a stream is cut into. A block costs a draw and, per scheme, an encode, a decode and
+#: a comparison, 0.3 to 0.7 ms here whatever its size (measured with one-symbol blocks): 10^5 blocks
+#: add about a minute per scheme and trial at most, where ``--block 1`` on a stream of 10^11 symbols
+#: would add years. The default block reaches MAX_LENGTH within it.
+MAX_BLOCKS = 10**5
+#: The most symbols of a stream held whole in memory (``sample``, ``encode``, ``bench``): as many as
+#: a .csim file holds, and as ``decode`` writes in a few seconds.
+MAX_WHOLE_STREAM = MAX_SYMBOLS
 
 # Student t quantiles t_{0.975, df} for df = 1..30 (any statistics table); beyond, the Cornish-Fisher
 # expansion around the normal quantile is accurate to better than 1e-4.
@@ -140,6 +150,33 @@ def check_run_size(length: int, trials: int) -> None:
         raise CodesimError(f"trials must be a whole number >= 1, got {trials!r}")
     if trials > MAX_TRIALS:
         raise CodesimError(f"trials {trials} is over the limit of {MAX_TRIALS}")
+    if length * trials > MAX_LENGTH:
+        raise CodesimError(
+            f"length {length} x trials {trials} = {length * trials} symbols is over the limit of "
+            f"{MAX_LENGTH:.0e} symbols per scheme in a run: use a shorter length or fewer trials"
+        )
+
+
+def check_block(block: int, length: int) -> None:
+    """Refuse a block size that is not a whole number, or that cuts a stream into too many blocks."""
+    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
+        raise CodesimError(f"block must be a whole number of symbols >= 1, got {block!r}")
+    blocks = -(-int(length) // int(block))
+    if blocks > MAX_BLOCKS:
+        raise CodesimError(
+            f"block {block} cuts a stream of {length} symbols into {blocks} blocks, over the limit of "
+            f"{MAX_BLOCKS:.0e}: use a block of at least {-(-int(length) // MAX_BLOCKS)} symbols"
+        )
+
+
+def check_stream_length(length: int, what: str = "length") -> None:
+    """Refuse a whole stream (drawn at once and held in memory) longer than MAX_WHOLE_STREAM; ``what``
+    names where the length was given."""
+    if length > MAX_WHOLE_STREAM:
+        raise CodesimError(
+            f"{what} {length} is over the limit of {MAX_WHOLE_STREAM} symbols for a stream held whole "
+            "in memory (codesim run codes longer streams in blocks)"
+        )
 
 
 def block_for(block: int, specs: Sequence[SchemeSpec]) -> int:
@@ -172,6 +209,7 @@ def trial_blocks(p: Distribution, length: int, seed: np.random.SeedSequence, blo
 
 def trial_streams(p: Distribution, length: int, trials: int, seed: int) -> Iterator[np.ndarray]:
     """The trials' whole streams (held in memory: for short runs, files and tests)."""
+    check_stream_length(length)
     for child in trial_seeds(seed, trials):
         yield p.sample(length, np.random.default_rng(child))
 
@@ -225,7 +263,14 @@ def code_message(coder: Coder, stream: np.ndarray) -> tuple[int, bool, float, fl
     """Encode one message, decode it and compare: (bits, round trip held, encode s, decode s).
 
     The one place where codesim counts bits: they come from a real encoding that was decoded again.
+    A stream longer than the coder's ``symbol_limit()`` (what a .csim file of the scheme may hold) is
+    coded as consecutive messages of that many symbols: a message takes a few seconds at most.
     """
+    step = coder.symbol_limit()
+    if stream.size > step:
+        parts = [code_message(coder, stream[lo : lo + step]) for lo in range(0, stream.size, step)]
+        return (sum(p[0] for p in parts), all(p[1] for p in parts), sum(p[2] for p in parts),
+                sum(p[3] for p in parts))
     t0 = time.perf_counter()
     bits = coder.encode(stream)
     t1 = time.perf_counter()
@@ -279,8 +324,7 @@ def simulate_many(
         if message.size != length or trials != 1:
             raise CodesimError("a fixed message is coded once: length must be its size and trials 1")
     check_run_size(length, trials)
-    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
-        raise CodesimError(f"block must be a whole number of symbols >= 1, got {block!r}")
+    check_block(block, length)
     if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
         raise CodesimError(f"jobs must be a whole number >= 1, got {jobs!r}")
     specs = [s if isinstance(s, SchemeSpec) else SchemeSpec.parse(s) for s in schemes]

@@ -36,9 +36,9 @@ from .errors import CodesimError
 
 FORMATS = ("text", "npy")
 
-#: The largest symbol file read (text or .npy, a file or standard input). 10^8 symbols, the most a
-#: .csim file holds, take 800 MB as an int64 .npy and about 400 MB as text of three-digit labels;
-#: reading holds the file and a few index arrays of its length.
+#: The largest symbol file read (text or .npy, a file or standard input): the 2^24 symbols a .csim file
+#: holds as text labels of up to 63 characters, or as any .npy (an int64 one takes 128 MiB); reading holds
+#: the file and a few index arrays of its length.
 MAX_SYMBOL_FILE_BYTES = 1 << 30
 #: How much of a symbol file is built in memory at a time when writing it: at most this many symbols,
 #: and at most CHUNK_BYTES of labels (a chunk holds at least one symbol).

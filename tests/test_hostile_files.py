@@ -24,6 +24,7 @@ from numpy.lib import format as npy
 
 from codesim import container, scenario, streamio, textsource
 from codesim.cli import main
+from codesim.container import MAX_SYMBOLS
 from codesim.streamio import FORMATS, StreamFileError, read_symbols, render_symbols, symbol_chunks
 
 from .conftest import SCENARIOS
@@ -165,8 +166,8 @@ def header(descr="<i8", shape=(3,), fortran=False) -> dict:
 
 
 @pytest.mark.parametrize("head, body, match", [
-    (header(shape=(10**12,)), b"", "1000000000000 elements are over the limit of 100000000 symbols"),
-    (header(shape=(10**8,)), b"\0" * 16, "claims 100000000 elements of 8 bytes (800000000 bytes), the file holds 16"),
+    (header(shape=(10**12,)), b"", f"1000000000000 elements are over the limit of {MAX_SYMBOLS} symbols"),
+    (header(shape=(10**7,)), b"\0" * 16, "claims 10000000 elements of 8 bytes (80000000 bytes), the file holds 16"),
     (header(shape=(3,)), b"\0" * 32, "claims 3 elements of 8 bytes (24 bytes), the file holds 32"),
     (header(descr="<U40", shape=(2,)), b"\0" * 8, "claims 2 elements of 160 bytes"),
     (header(shape=(-5,)), b"", "its header claims -5 elements"),
@@ -202,7 +203,7 @@ def test_damaged_npy_headers(tmp_path, raw, match):
 def test_a_huge_npy_claim_costs_neither_time_nor_memory(tmp_path):
     npy_file(tmp_path / "s.npy", header(shape=(10**12,)))
     outcome = run_cli(*UNIFORM, "--input", tmp_path / "s.npy", "-o", tmp_path / "o.csim", address_space_mb=2048)
-    assert_refused(outcome, "over the limit of 100000000 symbols", max_seconds=5, max_mb=150)
+    assert_refused(outcome, f"over the limit of {MAX_SYMBOLS} symbols", max_seconds=5, max_mb=150)
 
 
 def test_npy_versions_and_a_one_dimensional_fortran_array_are_read(tmp_path):
@@ -573,9 +574,9 @@ def test_symbols_are_written_in_bounded_chunks(monkeypatch, fmt, label_chars):
 
 
 def test_decode_memory_does_not_grow_with_the_labels_length(tmp_path):
-    """10^6 symbols of 500-character labels: writing them as one array of labels took n x 500 x 4 bytes
-    (2 GB); written a chunk at a time, decode stays near its resting size."""
-    labels = ", ".join(f'"{c * 500}"' for c in "abcdefgh")
+    """10^6 symbols of 256-character labels (the longest a file may hold): writing them as one array of
+    labels took n x 256 x 4 bytes (1 GB); written a chunk at a time, decode stays near its resting size."""
+    labels = ", ".join(f'"{c * 256}"' for c in "abcdefgh")
     sc = tmp_path / "long.toml"
     sc.write_text(f"alphabet = [{labels}]\n[source]\nprobs = [0.3, 0.4, 0.05, 0.06, 0.07, 0.02, 0.05, 0.05]\n"
                   "[models.uniform]\nuniform = true\n")

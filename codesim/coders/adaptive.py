@@ -57,6 +57,19 @@ from .registry import Param, Scheme, get, register
 
 #: The largest alphabet: both coders keep a few Python lists of this length (a tree of 2k nodes).
 MAX_ALPHABET = 1 << 20
+#: The most symbols one adaptive-arithmetic message may hold over up to LARGE_ALPHABET symbols, and
+#: half that over more (README, "Decode time"): its decoder takes a Python step per symbol, 0.6 million
+#: symbols a second here over 256 symbols and 0.18 million over 65536 (alpha = 1000, a random stream).
+MAX_ARITHMETIC_SYMBOLS = 1 << 20
+LARGE_ALPHABET = 256
+#: adaptive-huffman's limits: its tree update slides a node past a block of nodes of equal weight, which
+#: can hold nearly every symbol seen, so a step costs about 1 microsecond plus 20 to 70 ns per distinct
+#: symbol seen. So at most MAX_HUFFMAN_SYMBOLS for alphabets up to SMALL_ALPHABET symbols, and beyond
+#: that HUFFMAN_WORK / k, but never fewer than MIN_HUFFMAN_SYMBOLS (n symbols see at most n distinct).
+MAX_HUFFMAN_SYMBOLS = 1 << 20
+SMALL_ALPHABET = 64
+HUFFMAN_WORK = 1 << 26
+MIN_HUFFMAN_SYMBOLS = 1 << 13
 #: Symbols per step of the loops: bounds the scratch lists whatever the stream length.
 SYMBOL_CHUNK = 1 << 16
 #: alpha is used as the nearest fraction with at most this denominator (see AdaptiveArithmeticCoder).
@@ -172,7 +185,7 @@ class AdaptiveArithmeticCoder(AdaptiveCoder):
     model forget old symbols, so it is no longer the add-alpha estimator and the regret bound no longer
     holds; but it first happens after (2^62 - k a) / d symbols (:attr:`exact_symbols`): about 2.3 *
     10^18 for KT, and at least 2^46 = 7 * 10^13 for any allowed alpha and k, far beyond any message
-    codesim codes (the container's limit is 10^8 symbols).
+    codesim codes (the container's limit is 2^24 symbols).
 
     Regret
     ------
@@ -208,6 +221,12 @@ class AdaptiveArithmeticCoder(AdaptiveCoder):
         if 2 * (self._size * self.pseudo + self.step) > self.max_total:
             raise CodesimError(f"alpha = {self.alpha:g} over {self._size} symbols needs a total weight "
                                f"above the coder's limit of 2^{self.max_total.bit_length() - 1}")
+
+    def symbol_limit(self) -> int:
+        return MAX_ARITHMETIC_SYMBOLS if self.size <= LARGE_ALPHABET else MAX_ARITHMETIC_SYMBOLS // 2
+
+    def _limit_reason(self) -> str:
+        return f" over {self.size} symbols"
 
     # -- the estimator and its bounds -------------------------------------------------------------
     @property
@@ -642,6 +661,14 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
         if weights.size < 2:
             return 0.0
         return float(np.dot(weights, huffman_lengths(weights)))
+
+    def symbol_limit(self) -> int:
+        if self.size <= SMALL_ALPHABET:
+            return MAX_HUFFMAN_SYMBOLS
+        return max(MIN_HUFFMAN_SYMBOLS, HUFFMAN_WORK // self.size)
+
+    def _limit_reason(self) -> str:
+        return f" over {self.size} symbols"
 
     def escape_bits(self, stream: np.ndarray) -> int:
         """The bits spent on ranks of first occurrences in ``encode(stream)`` (the rest are codewords)."""

@@ -49,6 +49,12 @@ from ..distributions import index_dtype
 from ..errors import CodesimError, DecodeError
 from ..measures import cross_entropy, kl_divergence
 
+#: The most symbols one message may hold, whatever its scheme (the .csim container's limit too).
+#: ``codesim decode`` writes a label per symbol, about 0.3 microseconds a symbol as text here, and a
+#: stream coder may spend a tiny fraction of a bit on a likely symbol, so a file of a few hundred bytes
+#: can claim this many: 2^24 symbols decode and write in about 5 seconds (10^8 would take half a
+#: minute). Schemes whose decoders are slower declare lower limits (:meth:`Coder.symbol_limit`).
+MAX_SYMBOLS = 1 << 24
 #: bitarray's C decoder walks a tree of at most this depth.
 MAX_CODEWORD_BITS = 256
 #: Codewords up to this many bits are packed with 64-bit word arithmetic; longer ones, which only
@@ -85,6 +91,26 @@ class Coder(ABC):
 
     scheme: str
     params: dict[str, Any]
+    #: The most symbols one message of this scheme may hold (see :meth:`symbol_limit`).
+    max_symbols: ClassVar[int] = MAX_SYMBOLS
+
+    def symbol_limit(self) -> int:
+        """The most symbols one message of this code may hold: a message within it, valid or hostile,
+        decodes in a few seconds on one core (measured figures in the README, "Decode time"). Coders
+        whose speed depends on their parameters or alphabet lower the class's ``max_symbols``."""
+        return self.max_symbols
+
+    def check_message_size(self, n: int) -> str | None:
+        """Why a message of n symbols is over this code's limit, or None."""
+        limit = self.symbol_limit()
+        if n > limit:
+            return (f"{n} symbols are over scheme {self.scheme!r}'s limit of {limit} symbols per message"
+                    f"{self._limit_reason()}")
+        return None
+
+    def _limit_reason(self) -> str:
+        """What the symbol limit depends on, for the message that refuses a size ("" if nothing)."""
+        return ""
 
     @property
     @abstractmethod

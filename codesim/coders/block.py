@@ -25,7 +25,7 @@ from .registry import Param, Scheme, register
 #: several microseconds and a few hundred bytes per tuple (2^20 tuples: seconds and ~400 MB), so the
 #: limit keeps a build well under a second.
 MAX_TUPLES = 1 << 16
-#: Tuples whose indices are formed per step when encoding (bounds the int64 scratch).
+#: Tuples whose indices are formed, or split into symbols, per step (bounds the int64 scratch).
 TUPLE_STEP = 1 << 18
 #: With at least two symbols, k cannot exceed this without passing MAX_TUPLES.
 MAX_K = 16
@@ -153,9 +153,15 @@ class BlockCode(Coder):
             except ValueError as exc:  # no codeword matches, or the bits ran out
                 raise DecodeError(f"the bits do not start with {left} leftover symbols ({exc})") from None
             used = int(self.leftover_code.lengths[tail].sum())
-        index = self.tuple_code.decode(bits[used:], tuples).astype(np.int64)
-        head = (index[:, None] // self._powers) % self.size
-        return np.concatenate([head.ravel().astype(dtype), tail])
+        index = self.tuple_code.decode(bits[used:], tuples)
+        out = np.empty(n, dtype=dtype)
+        # The tuples' digits in steps: whole, the int64 scratch would take 24 bytes per symbol.
+        for lo in range(0, tuples, TUPLE_STEP):
+            hi = min(lo + TUPLE_STEP, tuples)
+            digits = index[lo:hi, None].astype(np.int64) // self._powers % self.size
+            out[lo * self.k : hi * self.k] = digits.ravel()
+        out[tuples * self.k :] = tail
+        return out
 
     # -- serialisation --------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:

@@ -57,6 +57,11 @@ MAX_LANES = 1 << 16
 #: A stream gets one lane per this many symbols (at most ``lanes``): the 32-bit final state of a lane
 #: then costs at most 32 / 4096 < 0.008 bits per symbol. Part of the format.
 SYMBOLS_PER_LANE = 4096
+#: The most decoding steps (rows of one symbol per lane) one message may take: a step is a dozen numpy
+#: calls, 8 to 15 microseconds here with 1 to 64 lanes, so 2^18 steps take about 4 seconds. A stream
+#: uses a lane per SYMBOLS_PER_LANE symbols up to ``lanes``, so only a small ``lanes`` brings a message
+#: near this: from 64 lanes (the default is 4096) a message reaches the 2^24 symbols of any file.
+MAX_ROWS = 1 << 18
 #: Symbols per block of precomputed tables: keeps the scratch arrays in cache and memory bounded.
 CHUNK_SYMBOLS = 1 << 15
 
@@ -111,6 +116,12 @@ class RansCoder(FrequencyCoder):
         self._dec_symbol = np.repeat(np.arange(self.size), self.freqs).astype(index_dtype(self.size))
         self._dec_freq = self.freqs[self._dec_symbol].astype(np.uint32)
         self._dec_offset = (np.arange(1 << precision) - self.starts[self._dec_symbol]).astype(np.uint32)
+
+    def symbol_limit(self) -> int:
+        return min(self.max_symbols, self.lanes * MAX_ROWS)
+
+    def _limit_reason(self) -> str:
+        return f" with lanes={self.lanes} ({MAX_ROWS} decoding steps of one symbol per lane)"
 
     def lanes_for(self, n: int) -> int:
         """Lanes used for a stream of n symbols: one per ``symbols_per_lane``, at least 1, at most ``lanes``."""
