@@ -15,17 +15,48 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 
+#: Bounds on a refusal made in-process: any hostile input the suite tries is turned away well within them.
+IN_PROCESS_SECONDS = 10.0
+IN_PROCESS_MB = 256.0
+
+
+def invoke(*args, input=None):
+    """``codesim ARGS`` run in-process (click's CliRunner) with every warning an error, timed, and with
+    the peak of the memory it allocated (tracemalloc, which numpy reports its arrays to) as ``peak_mb``."""
+    from click.testing import CliRunner
+
+    from codesim.cli import main
+
+    tracemalloc.start()
+    start = time.monotonic()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            result = CliRunner().invoke(main, [str(a) for a in args], input=input)
+        result.seconds = time.monotonic() - start
+        result.peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+    return result
+
+
 def assert_one_line_error(result, code=None, match=""):
-    """A click result (or :class:`Outcome`) that failed with one ``Error: ...`` line naming ``match``."""
+    """A click result (or :class:`Outcome`) that failed with one ``Error: ...`` line naming ``match``; a result
+    of :func:`invoke` also within the in-process time and memory bounds."""
     assert result.exit_code != 0 and (code is None or result.exit_code == code), (result.exit_code, result.stderr)
     assert "Traceback" not in result.output + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
     assert match in lines[0], lines[0]
+    if hasattr(result, "seconds") and not isinstance(result, Outcome):
+        assert result.seconds < IN_PROCESS_SECONDS, f"took {result.seconds:.1f} s"
+        assert result.peak_mb < IN_PROCESS_MB, f"allocated {result.peak_mb:.0f} MB at the peak"
 
 
 @dataclass

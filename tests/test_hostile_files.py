@@ -19,23 +19,18 @@ import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from numpy.lib import format as npy
 
 from codesim import container, scenario, streamio, textsource
-from codesim.cli import main
 from codesim.container import MAX_SYMBOLS
 from codesim.streamio import FORMATS, StreamFileError, read_symbols, render_symbols, symbol_chunks
 
 from .conftest import SCENARIOS
-from .hostile import assert_one_line_error, assert_refused, files_in, run_cli
+from .hostile import assert_one_line_error, assert_refused, files_in, invoke, run_cli
 
 NASA = str(SCENARIOS / "nasa-temperature.toml")
 UNIFORM = ("encode", NASA, "--model", "uniform")
 
-
-def invoke(*args, input=None):
-    return CliRunner().invoke(main, [str(a) for a in args], input=input)
 
 
 def scenario_with_file(tmp_path, where: str, path) -> str:
@@ -102,8 +97,8 @@ def test_every_special_path_is_one_line_naming_it(tmp_path, place, special, what
         path = str(tmp_path / ("x" * 5000))
     elif special == "socket":
         path = str(tmp_path / "sock")
-        listener = socket.socket(socket.AF_UNIX)
-        listener.bind(path)
+        with socket.socket(socket.AF_UNIX) as listener:
+            listener.bind(path)  # the socket's file stays when it is closed
     else:
         path = special
     args, _ = places(tmp_path, path)[place]
@@ -351,7 +346,8 @@ def special_output(tmp_path, kind: str, name: str) -> str:
     elif kind == "directory":
         path.mkdir()
     elif kind == "socket":
-        socket.socket(socket.AF_UNIX).bind(str(path))
+        with socket.socket(socket.AF_UNIX) as listener:
+            listener.bind(str(path))
     elif kind == "symlink":
         (tmp_path / "real.txt").write_text("kept\n")
         path.symlink_to(tmp_path / "real.txt")
@@ -465,7 +461,8 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
                                  stderr=subprocess.PIPE)
         assert child.stdout.readline().strip() in {b"100", b"105", b"110", b"145", b"160", b"162", b"174", b"180"}
         child.stdout.close()
-        stderr = child.stderr.read().decode()
+        with child.stderr:
+            stderr = child.stderr.read().decode()
         assert child.wait(timeout=30) == 1
         assert stderr == "", stderr
 

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from codesim import continuous
-from codesim.cli import main
 from codesim.coders import SchemeSpec, available
 from codesim.container import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH, parse
 from codesim.distributions import Distribution
@@ -29,7 +27,7 @@ from codesim.scenario import MAX_DEPTH, load
 from codesim.simulate import simulate_many
 
 from .conftest import SCENARIOS
-from .hostile import assert_one_line_error, assert_refused, files_in, run_cli
+from .hostile import assert_one_line_error, assert_refused, files_in, invoke, run_cli
 from .test_container import NASA_FILE, assemble, split
 
 NASA = str(SCENARIOS / "nasa-temperature.toml")
@@ -59,13 +57,6 @@ seed = 1
 NORMAL = BETA.replace("beta = { a = 2, b = 3 }", "normal = { mean = 0, sd = 1 }").replace(
     "beta = { a = 3, b = 3 }", "normal = { mean = 1, sd = 2 }")
 
-
-def invoke(*args):
-    """The command run in-process with every warning an error: a numpy RuntimeWarning would then break
-    the one-line assertions instead of slipping onto stderr."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def scenario(tmp_path: Path, text: str, name: str = "s.toml") -> str:
