@@ -3,8 +3,6 @@ processing, the same results in several processes, and bounded memory at any len
 
 import io
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -19,6 +17,7 @@ from codesim.progress import DELAY_SECONDS, Progress
 from codesim.simulate import block_for, trial_blocks, trial_seeds
 
 from .conftest import NASA_P, SCENARIOS
+from .hostile import run_cli
 
 P = Distribution.from_probs(NASA_P)
 Q = Distribution.from_probs([0.2, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
@@ -72,19 +71,11 @@ def test_a_long_run_stays_within_the_documented_memory_bound():
     """2e8 symbols in a subprocess: peak resident memory under 512 MiB (held whole, the stream and
     its decoded copy alone would take 400 MB, and drawing it at once 1.6 GB of uniforms). The child
     reports its own peak, so no other process of the test run is counted."""
-    code = ("import resource, sys\n"
-            "from codesim.cli import main\n"
-            "try:\n"
-            "    main(['run', {path!r}, '-n', '2e8', '--trials', '1', '--model', 'matched', '--scheme', 'fixed',"
-            " '--format', 'csv', '--quiet'], prog_name='codesim')\n"
-            "finally:\n"
-            "    print('peak_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
-    proc = subprocess.run([sys.executable, "-c", code.format(path=str(SCENARIOS / "nasa-temperature.toml"))],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    assert ",fixed,200000000,1,3.0," in proc.stdout
-    peak_kib = int(proc.stderr.split("peak_kib")[-1].split()[0])  # Linux reports kilobytes
-    assert peak_kib / 1024 < 512
+    outcome = run_cli("run", SCENARIOS / "nasa-temperature.toml", "-n", "2e8", "--trials", 1, "--model", "matched",
+                      "--scheme", "fixed", "--format", "csv", "--quiet", timeout=600)
+    assert outcome.exit_code == 0, outcome.stderr
+    assert ",fixed,200000000,1,3.0," in outcome.stdout
+    assert outcome.peak_mb < 512
 
 
 class FakeTerminal(io.StringIO):
