@@ -93,6 +93,8 @@ class Scenario:
 
 def load(path: str | Path) -> Scenario:
     """Read and validate a scenario file."""
+    if str(path) == "":  # Path("") is ".", which would be reported as a directory
+        raise ScenarioError("the scenario's file name is empty")
     path = Path(path)
     where = str(path)
     raw = read_input(path, "a scenario file", ScenarioError, MAX_SCENARIO_BYTES)

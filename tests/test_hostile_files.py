@@ -582,3 +582,7 @@ def test_decode_memory_does_not_grow_with_the_labels_length(tmp_path):
     outcome = run_cli("decode", packed, "-o", "-", keep_stdout=False, timeout=20)
     assert outcome.exit_code == 0, outcome.stderr
     assert outcome.peak_mb < 200, f"decode peaked at {outcome.peak_mb:.0f} MB"
+
+
+def test_an_empty_scenario_name_is_named_as_such():
+    assert_one_line_error(invoke("run", ""), 1, "the scenario's file name is empty")
