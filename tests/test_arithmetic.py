@@ -301,3 +301,15 @@ def test_trace_follows_the_nested_intervals():
             assert ba2int(final[:pos]) - int(step["emitted"], 2) in (0, 1)
         prev_low, prev_high = step["low_float"], step["high_float"]
     assert steps[0]["high_float"] - steps[0]["low_float"] == pytest.approx(p[stream[0]], rel=1e-6)
+
+
+def test_a_stream_shorter_than_any_encoding_of_n_symbols_is_refused_before_decoding():
+    """Each symbol narrows the interval by at least f_max / 2^P, so n symbols need at least
+    n (P - log2 f_max) bits, less one for the final interval's slack: fewer is refused at once."""
+    coder = build("arithmetic", np.array([0.75, 0.25]), precision=8)
+    n = 1000
+    least = n * (8 - math.log2(int(coder.freqs.max())))
+    short = math.ceil(least - 1) - 1  # the longest stream that is still too short
+    with pytest.raises(DecodeError, match=f"the stream is too short: {n} symbols need at least "
+                                          f"{math.floor(least)} bits under this model, it has {short}"):
+        coder.decode(bitarray(short), n)

@@ -122,6 +122,15 @@ def test_shannon_fano_within_one_bit_of_entropy(p):
     assert h - 1e-12 <= mean < h + 1
 
 
+def test_fano_splits_from_the_most_probable_symbol_down():
+    """q = (3, 1, 1, 1, 1) / 7, sorted most probable first: the cuts after 3 and after 4 of 7 are equally
+    close to half, the earlier wins, {3} | {1, 1, 1, 1}, then 2 | 2 and 1 | 1: lengths 1, 3, 3, 3, 3
+    (2.143 bits). Splitting from the least probable end would give 2.286 bits."""
+    q = np.array([3, 1, 1, 1, 1]) / 7
+    assert shannon_fano_lengths(q).tolist() == [1, 3, 3, 3, 3]
+    assert shannon_fano_lengths(q[::-1].copy()).tolist() == [3, 3, 3, 3, 1]
+
+
 # -- Shannon-Fano-Elias ------------------------------------------------------------------------------
 
 def test_sfe_cover_thomas_example_5_9_1():
@@ -130,6 +139,11 @@ def test_sfe_cover_thomas_example_5_9_1():
     q = np.array([0.25, 0.5, 0.125, 0.125])
     assert shannon_fano_elias_lengths(q).tolist() == [3, 2, 4, 4]
     assert shannon_fano_elias_codewords(q) == ["001", "10", "1101", "1111"]
+
+
+def test_sfe_gives_a_symbol_q_rules_out_no_textbook_codeword():
+    """An empty interval has no midpoint to write down; the next symbol's interval starts where it was."""
+    assert shannon_fano_elias_codewords(np.array([0.5, 0.0, 0.5])) == ["01", None, "11"]
 
 
 def test_sfe_canonical_code_matches_textbook_length_profile():

@@ -274,3 +274,27 @@ def test_garbage_bits_raise_decode_error_or_return_symbols(q, lanes, n, seed, wo
         return
     assert out.shape == (n,) and out.dtype == index_dtype(q.size)
     assert n == 0 or int(out.max()) < q.size
+
+
+@pytest.mark.parametrize("precision", [0, 17, True, 12.0, "12"])
+def test_rans_refuses_a_precision_outside_1_to_16(precision):
+    with pytest.raises(CodesimError, match="rans precision is .*: it must be an integer from 1 to 16"):
+        RansCoder([1, 1], precision)
+
+
+def test_a_one_symbol_alphabet_costs_only_the_final_state():
+    """f = 2^P: every symbol multiplies the state by 1, so the state never leaves 2^16 and no word is
+    written; the stream is the lane's 32-bit final state."""
+    coder = build("rans", np.array([1.0]), lanes=1)
+    bits = coder.encode(np.zeros(5000, dtype=np.uint8))
+    assert len(bits) == STATE_BITS
+    assert coder.decode(bits, 5000).tolist() == [0] * 5000
+
+
+def test_trailing_bits_are_refused_with_the_count_the_symbols_use():
+    coder = build("rans", np.array(NASA_P), lanes=1)
+    stream = np.random.default_rng(3).choice(8, size=300, p=NASA_P)
+    bits = coder.encode(stream)
+    with pytest.raises(DecodeError, match=f"300 symbols use {len(bits)} bits, but the rans stream has "
+                                          f"{len(bits) + 16}"):
+        coder.decode(bits + bitarray(16), 300)
