@@ -4,6 +4,7 @@
 import dataclasses
 
 import numpy as np
+from bitarray import bitarray
 import pytest
 
 from codesim import Distribution, experiments, load
@@ -97,3 +98,23 @@ def test_rans_with_more_lanes_than_a_step_block_has_rows_round_trips():
     assert coder.lanes_for(n) == lanes
     bits = coder.encode(stream)
     assert coder.decode(bits, n).tolist() == stream.tolist()
+
+
+def test_a_config_whose_precision_disagrees_with_its_parameter_is_a_corrupt_header():
+    coder = build("arithmetic", [0.5, 0.25, 0.25], precision=12)
+    data = dumps(coder, coder.encode(np.array([0, 1, 2])), 3, ["a", "b", "c"])
+
+    def disagree(h):
+        h["coder"]["params"]["precision"] = 13
+
+    refused(with_header(data, disagree), "header corrupt: field 'coder.precision' is 12 but "
+                                         "'coder.params.precision' is 13")
+
+
+def test_the_payload_is_the_same_whichever_bit_order_the_caller_s_bitarray_has():
+    """bitarray's little-endian arrays hold the same bits in another order in memory; the file takes
+    the first bit into the top bit of the first byte either way."""
+    coder = build("huffman", [0.5, 0.25, 0.125, 0.125])
+    bits = coder.encode(np.array([3, 0, 2, 1, 1, 3, 2]))
+    little = bitarray(bits.to01(), endian="little")
+    assert dumps(coder, little, 7, list("abcd")) == dumps(coder, bits, 7, list("abcd"))

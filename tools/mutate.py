@@ -40,17 +40,21 @@ COVERING = {
     "codesim/measures.py": ["test_measures", "test_simulate", "test_estimate", "test_continuous",
                             "test_verification", "test_experiments"],
     "codesim/coders/base.py": ["test_prefix", "test_prefix_family", "test_prefix_speed", "test_block",
-                               "test_container", "test_schemes"],
-    "codesim/coders/prefix.py": ["test_prefix", "test_prefix_family", "test_block", "test_schemes"],
-    "codesim/coders/rans.py": ["test_rans", "test_guards", "test_container", "test_schemes"],
+                               "test_container", "test_schemes", "test_limits", "test_guards"],
+    "codesim/coders/prefix.py": ["test_prefix", "test_prefix_family", "test_block", "test_schemes",
+                                 "test_hostile_values"],
+    "codesim/coders/rans.py": ["test_rans", "test_guards", "test_container", "test_schemes", "test_limits",
+                               "test_readme"],
     "codesim/coders/arithmetic.py": ["test_arithmetic", "test_guards", "test_adaptive", "test_container",
-                                     "test_schemes"],
-    "codesim/coders/frequencies.py": ["test_arithmetic", "test_rans", "test_container", "test_schemes"],
-    "codesim/container.py": ["test_container", "test_guards", "test_cli_files"],
+                                     "test_schemes", "test_limits", "test_frequencies", "test_readme"],
+    "codesim/coders/frequencies.py": ["test_frequencies", "test_arithmetic", "test_rans", "test_container",
+                                      "test_schemes", "test_hostile_values"],
+    "codesim/container.py": ["test_container", "test_guards", "test_cli_files", "test_limits",
+                             "test_hostile_files", "test_hostile_values"],
     "codesim/scenario.py": ["test_scenario", "test_cli", "test_textsource", "test_continuous", "test_estimate",
-                            "test_experiments"],
+                            "test_experiments", "test_hostile_values", "test_scenario_fuzz", "test_readme"],
     "codesim/simulate.py": ["test_simulate", "test_streaming", "test_verification", "test_experiments",
-                            "test_cli", "test_guards"],
+                            "test_cli", "test_guards", "test_limits", "test_readme"],
 }
 
 SWAPS = {
@@ -176,11 +180,12 @@ def main() -> None:
     work = []
     for module in args.modules:
         found = mutants(module)
-        work += rng.sample(found, min(args.sample, len(found))) if args.sample else found
+        work += rng.sample(found, min(args.sample, len(found))) if args.sample and not args.rerun else found
     if args.rerun:
-        wanted = {(m["module"], m["line"], m["what"], m["source"])
+        # matched by what changed on which line of code, not the line's number: edits move lines
+        wanted = {(m["module"], m["what"], m["source"])
                   for m in json.loads(Path(args.rerun).read_text()) if m["outcome"] == "survived"}
-        work = [(m, src) for m, src in work if (m.module, m.line, m.what, m.source) in wanted]
+        work = [(m, src) for m, src in work if (m.module, m.what, m.source) in wanted]
     if args.list:
         for m, _ in work:
             print(f"{m.module}:{m.line}: {m.what}: {m.source}")
