@@ -4,13 +4,13 @@
 import dataclasses
 
 import numpy as np
-from bitarray import bitarray
 import pytest
+from bitarray import bitarray
 
 from codesim import Distribution, experiments, load
 from codesim.coders import build
-from codesim.coders.rans import CHUNK_SYMBOLS, MAX_LANES, RansCoder
 from codesim.coders.frequencies import quantise
+from codesim.coders.rans import CHUNK_SYMBOLS, MAX_LANES, RansCoder
 from codesim.container import dumps, loads
 from codesim.errors import CodesimError, ContainerError
 from codesim.simulate import simulate_many
