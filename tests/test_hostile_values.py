@@ -178,6 +178,8 @@ def test_any_normal_and_range_quantise_or_are_refused_without_a_warning(mean, sd
      "[models.q] alpha entry 2 is the string '1'"),
     (TWO, ("probs = [0.25, 0.75]", 'estimate = { samples = "10", seed = 1 }'),
      "[models.q.estimate] samples: expected a number, got the string '10'"),
+    (TWO, ("probs = [0.25, 0.75]", 'estimate = { samples = 10, smoothing = "4", seed = 1 }'),
+     "[models.q] smoothing is the string '4': write the number without quotes"),
     (TWO, ("trials = 1", 'trials = "1"'), "[run] trials: expected a number, got the string '1'"),
     (TWO, ("trials = 1", "trials = true"), "[run] trials: expected a number, got the boolean true"),
     (TWO, ("seed = 1", 'seed = "1"'), "[run] seed: expected an integer, got the string '1'"),
