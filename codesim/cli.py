@@ -668,7 +668,7 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
     _plots_wanted(plot_path, force)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     ts = experiments.parse_mix(mix) if mix is not None else None
-    swept = dict(experiments.parse_param(p) for p in params) or None
+    swept = experiments.parse_params(params) or None
     found = experiments.sweep(sc, mix=ts, params=swept, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler,
                               block=block, progress=_progress(quiet))
     note = ("excess = measured bits/sym - H(p); D(p||q_t) is what a coder spending -log2 q_t(x) would show, "

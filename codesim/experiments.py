@@ -245,6 +245,23 @@ def parse_param(text: str) -> tuple[str, list[int | float]]:
     return name, values
 
 
+def parse_params(texts: Sequence[str]) -> dict[str, list[int | float]]:
+    """Parameter sweeps ``NAME=V1,V2,...`` by name, each name once: a second sweep of the same
+    parameter is refused rather than silently replacing the first.
+
+    >>> parse_params(["k=1,2", "lanes=4"])
+    {'k': [1, 2], 'lanes': [4]}
+    """
+    swept: dict[str, list[int | float]] = {}
+    for text in texts:
+        name, values = parse_param(text)
+        if name in swept:
+            raise CodesimError(f"parameter sweep {name} is given twice: list all its values in one, "
+                               f"e.g. {name}={','.join(map(str, swept[name] + values))}")
+        swept[name] = values
+    return swept
+
+
 # -- convergence ---------------------------------------------------------------------------------
 
 def converge(
