@@ -22,6 +22,7 @@ from .errors import CodesimError, SchemeError
 from .coders import available
 from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed, unfit_defaults
 from .measures import entropy, kl_divergence
+from .parallel import MAX_JOBS
 from .progress import Progress
 from .simulate import BLOCK, check_run_size, check_stream_length, simulate_many, trial_streams
 
@@ -207,7 +208,7 @@ RUN_OPTIONS = [
     click.option("--scheme", "schemes", type=Scheme(), multiple=True,
                  help="Scheme to run, with parameters as name:k=v,...; repeatable."),
     click.option("--model", "models", multiple=True, help="Only this model from the scenario; repeatable."),
-    click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+    click.option("--jobs", "-j", type=click.IntRange(1, MAX_JOBS), default=1, show_default=True,
                  help="Run trials in this many processes (same results as one)."),
     click.option("--block", type=Count(), default=BLOCK, show_default=True,
                  help="Symbols per coded block: streams are drawn and coded block by block."),

@@ -32,6 +32,7 @@ from .measures import (
     kl_divergence,
     log_likelihood_ratio_of_counts,
 )
+from .parallel import check_jobs
 
 #: Streams are drawn and coded in blocks, so memory does not limit the length; time does. A longer
 #: request is refused up front rather than left running for days. It also bounds length x trials, the
@@ -325,8 +326,7 @@ def simulate_many(
             raise CodesimError("a fixed message is coded once: length must be its size and trials 1")
     check_run_size(length, trials)
     check_block(block, length)
-    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
-        raise CodesimError(f"jobs must be a whole number >= 1, got {jobs!r}")
+    check_jobs(jobs)
     specs = [s if isinstance(s, SchemeSpec) else SchemeSpec.parse(s) for s in schemes]
     for name, q in models.items():
         if q.alphabet != p.alphabet:

@@ -24,8 +24,11 @@ from codesim.container import (
     dumps,
     loads,
 )
+from codesim.distributions import Distribution
+from codesim.errors import CodesimError
 from codesim.experiments import MAX_LENGTHS, MAX_PARAM_VALUES
-from codesim.simulate import BLOCK, MAX_BLOCKS, MAX_LENGTH, code_message
+from codesim.parallel import MAX_JOBS, check_jobs
+from codesim.simulate import BLOCK, MAX_BLOCKS, MAX_LENGTH, code_message, simulate_many
 from . import test_container as layout
 from .hostile import assert_one_line_error, assert_refused, files_in, invoke, run_cli
 
@@ -280,6 +283,10 @@ def test_inspecting_the_largest_header_is_bounded(tmp_path, scheme):
     (["converge", NASA, "-n", "1e7", "--block", "2", "--scheme", "huffman"], 1, "into 5000000 blocks"),
     (["run", NASA, "-n", "1e9", "--trials", "101", "--scheme", "huffman"], 1,
      f"length 1000000000 x trials 101 = 101000000000 symbols is over the limit of {MAX_LENGTH:.0e}"),
+    (["run", NASA, "--trials", "100000", "-j", "100000"], 2,
+     f"'--jobs' / '-j': 100000 is not in the range 1<=x<={MAX_JOBS}"),
+    (["report", NASA, "-j", str(MAX_JOBS + 1), "-o", "{out}"], 2, f"{MAX_JOBS + 1} is not in the range"),
+    (["converge", NASA, "--scheduler", "local", "-j", str(MAX_JOBS + 1)], 2, f"{MAX_JOBS + 1} is not in the range"),
 ])
 def test_sizes_are_refused_before_the_work(tmp_path, args, code, match):
     out = tmp_path / "out"
@@ -287,6 +294,15 @@ def test_sizes_are_refused_before_the_work(tmp_path, args, code, match):
     assert_one_line_error(result, code, match)
     assert result.seconds < 5, result.seconds  # well within the general bound: nothing was started
     assert files_in(tmp_path) == set()
+
+
+def test_the_library_refuses_more_processes_than_the_limit():
+    p = Distribution.from_probs([0.5, 0.5])
+    for call in (lambda: check_jobs(MAX_JOBS + 1),
+                 lambda: simulate_many(p, {"q": p}, ["huffman"], length=10, trials=MAX_JOBS + 1, seed=1,
+                                       jobs=MAX_JOBS + 1)):
+        with pytest.raises(CodesimError, match=f"jobs {MAX_JOBS + 1} is over the limit of {MAX_JOBS} processes"):
+            call()
 
 
 def test_a_scenarios_length_over_the_whole_stream_limit_names_the_file(tmp_path):
