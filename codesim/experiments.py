@@ -51,6 +51,7 @@ from .simulate import (
     BLOCK,
     block_for,
     check_block,
+    check_codes,
     check_run_size,
     code_message,
     confidence_interval,
@@ -394,6 +395,7 @@ def sweep(
     specs, trials, seed, block = _run_settings(scenario, schemes, trials, seed, block, jobs, scheduler)
     ts = [0.0] if mix is None else check_mix(mix)
     variants = _variants(specs, params)
+    check_codes([spec for spec, _ in variants], len(scenario.alphabet))
     if len(ts) * len(variants) > MAX_POINTS:
         raise CodesimError(f"{len(ts)} mix values x {len(variants)} scheme variants = {len(ts) * len(variants)} "
                            f"points per model, over the limit of {MAX_POINTS}: sweep fewer values")
@@ -540,6 +542,7 @@ def _run_settings(scenario: Scenario, schemes, trials, seed, block, jobs, schedu
         if q.alphabet != scenario.source.alphabet:
             raise CodesimError(f"model {name!r} has another alphabet than the source")
     check_block(block, 1)  # its type here; its count of blocks once the length is known
+    check_codes(specs, len(scenario.alphabet))  # a task holds one model's codes
     return specs, trials, seed, block_for(block, specs)
 
 

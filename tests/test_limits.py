@@ -28,7 +28,10 @@ from codesim.distributions import Distribution
 from codesim.errors import CodesimError
 from codesim.experiments import MAX_LENGTHS, MAX_PARAM_VALUES
 from codesim.parallel import MAX_JOBS, check_jobs
-from codesim.simulate import BLOCK, MAX_BLOCKS, MAX_LENGTH, code_message, simulate_many
+from codesim.scenario import default_schemes
+from codesim.simulate import (
+    BLOCK, MAX_BLOCKS, MAX_LENGTH, MIN_CODE_ENTRIES, check_codes, code_message, simulate_many,
+)
 from . import test_container as layout
 from .hostile import assert_one_line_error, assert_refused, files_in, invoke, run_cli
 
@@ -294,6 +297,34 @@ def test_sizes_are_refused_before_the_work(tmp_path, args, code, match):
     assert_one_line_error(result, code, match)
     assert result.seconds < 5, result.seconds  # well within the general bound: nothing was started
     assert files_in(tmp_path) == set()
+
+
+@pytest.mark.parametrize("models, schemes, command", [
+    (1000, ["huffman"], "run"),        # a model each, over a small alphabet: the pair tables
+    (600, ["huffman"], "compare"),
+    (1, ["huffman"] * 600, "converge"),  # one task's schemes
+    (1, ["block-huffman:k=16"] * 40, "sweep"),  # 2^16 tuples each
+])
+def test_codes_held_at_once_are_bounded_before_any_is_built(tmp_path, models, schemes, command):
+    probs = ",".join(["0.5", "0.5"])
+    if command == "compare":
+        args = ["compare", "--p", probs, *[a for _ in range(models) for a in ("--q", probs)]]
+    else:
+        text = 'alphabet = ["a", "b"]\n[source]\nprobs = [0.5, 0.5]\n' + "".join(
+            f"[models.m{i}]\nuniform = true\n" for i in range(models))
+        (tmp_path / "many.toml").write_text(text)
+        args = [command, tmp_path / "many.toml", *(["--mix", "0"] if command == "sweep" else [])]
+    result = invoke(*args, "-n", 10, "--trials", 1, "-q", *[a for s in schemes for a in ("--scheme", s)])
+    each = 1 << 16 if "k=16" in schemes[0] else MIN_CODE_ENTRIES
+    assert_one_line_error(result, 1, f"codes held at once, with {models * len(schemes) * each} table entries")
+    assert "over the limit of 2097152" in result.stderr and result.stdout == ""
+    assert result.seconds < 5 and result.peak_mb < 50, (result.seconds, result.peak_mb)
+
+
+def test_the_largest_alphabet_takes_four_models_with_every_default_scheme():
+    check_codes(default_schemes(65536), 65536, 4)
+    with pytest.raises(CodesimError, match="5 models x 8 schemes over 65536 symbols make 40 codes"):
+        check_codes(default_schemes(65536), 65536, 5)
 
 
 def test_the_library_refuses_more_processes_than_the_limit():
