@@ -71,6 +71,11 @@ MAX_LENGTHS = 1000
 #: variants, per model): each point codes every trial's stream once more.
 MAX_PARAM_VALUES = 100
 MAX_POINTS = 10_000
+#: Most points over all models (a point took about 1.8 ms and 2 KB here with 100-symbol streams: 5005
+#: points, 9 s), and most values the mixtures q_t of all models hold (each is a vector over the
+#: alphabet, all made before the first task runs): 2^24 doubles are 128 MB.
+MAX_SWEEP_POINTS = 100_000
+MAX_MIXTURE_VALUES = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -399,6 +404,15 @@ def sweep(
     if len(ts) * len(variants) > MAX_POINTS:
         raise CodesimError(f"{len(ts)} mix values x {len(variants)} scheme variants = {len(ts) * len(variants)} "
                            f"points per model, over the limit of {MAX_POINTS}: sweep fewer values")
+    models, size = len(scenario.models), len(scenario.alphabet)
+    if models * len(ts) * len(variants) > MAX_SWEEP_POINTS:
+        raise CodesimError(f"{models} models x {len(ts)} mix values x {len(variants)} scheme variants = "
+                           f"{models * len(ts) * len(variants)} points, over the limit of {MAX_SWEEP_POINTS}: "
+                           "sweep fewer values or models (--model)")
+    if models * len(ts) * size > MAX_MIXTURE_VALUES:
+        raise CodesimError(f"{models} models x {len(ts)} mix values are {models * len(ts)} distributions over "
+                           f"{size} symbols, {models * len(ts) * size} values, over the limit of "
+                           f"{MAX_MIXTURE_VALUES} (2^24): sweep fewer values or models (--model)")
     p, message = scenario.source, scenario.message
     if message is not None:
         if length is not None and length != message.size:

@@ -28,7 +28,7 @@ from codesim.distributions import Distribution
 from codesim.errors import CodesimError
 from codesim.experiments import MAX_LENGTHS, MAX_PARAM_VALUES
 from codesim.parallel import MAX_JOBS, check_jobs
-from codesim.scenario import default_schemes
+from codesim.scenario import MAX_MODELS, default_schemes
 from codesim.simulate import (
     BLOCK, MAX_BLOCKS, MAX_LENGTH, MIN_CODE_ENTRIES, check_codes, code_message, simulate_many,
 )
@@ -319,6 +319,35 @@ def test_codes_held_at_once_are_bounded_before_any_is_built(tmp_path, models, sc
     assert_one_line_error(result, 1, f"codes held at once, with {models * len(schemes) * each} table entries")
     assert "over the limit of 2097152" in result.stderr and result.stdout == ""
     assert result.seconds < 5 and result.peak_mb < 50, (result.seconds, result.peak_mb)
+
+
+@pytest.mark.parametrize("models, labels, mix, match", [
+    (200, 2, "0:1:1001", "200 models x 1001 mix values x 1 scheme variants = 200200 points, over the limit of 100000"),
+    (2, 65536, "0:1:1001", "2 models x 1001 mix values are 2002 distributions over 65536 symbols, 131203072 "
+                           "values, over the limit of 16777216"),
+])
+def test_a_sweep_over_many_models_is_bounded_in_all(tmp_path, models, labels, mix, match):
+    text = (f"alphabet = [{', '.join(map(str, range(labels)))}]\n[source]\nuniform = true\n"
+            + "".join(f"[models.m{i}]\nuniform = true\n" for i in range(models)))
+    (tmp_path / "many.toml").write_text(text)
+    result = invoke("sweep", tmp_path / "many.toml", "--mix", mix, "-n", 10, "--trials", 1, "-q",
+                    "--scheme", "arithmetic")
+    assert_one_line_error(result, 1, match)
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("models, labels, match", [
+    (MAX_MODELS + 1, 2, f"[models] has {MAX_MODELS + 1} models, over the limit of {MAX_MODELS}"),
+    (257, 65536, "[models] has 257 models over 65536 symbols, 16842752 probabilities, over the limit of 16777216"),
+])
+def test_a_scenarios_models_are_bounded_before_any_is_made(tmp_path, models, labels, match):
+    path = tmp_path / "many.toml"
+    path.write_text(f"alphabet = [{', '.join(map(str, range(labels)))}]\n[source]\nuniform = true\n"
+                    + "".join(f"[models.m{i}]\nuniform = true\n" for i in range(models)))
+    for command in (["run"], ["sample", "-o", tmp_path / "out.txt"]):
+        result = invoke(command[0], path, *command[1:])
+        assert_one_line_error(result, 1, f"{path}: {match}")
+    assert files_in(tmp_path) == {"many.toml"}
 
 
 def test_the_largest_alphabet_takes_four_models_with_every_default_scheme():
