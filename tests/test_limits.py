@@ -6,6 +6,7 @@ line naming where it came from, before anything of that size is drawn, allocated
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 
@@ -259,6 +260,11 @@ def test_inspecting_the_largest_header_is_bounded(tmp_path, scheme):
     assert outcome.exit_code == 0, outcome.stderr
     assert outcome.seconds < 10 and outcome.peak_mb < 700, (outcome.seconds, outcome.peak_mb)
     assert len(json.loads(outcome.stdout)["table"]) == k
+    if scheme == "huffman" and importlib.util.find_spec("matplotlib"):
+        # Drawn as steps past a readable number of bars: 65536 bars took 50 s and 800 MB.
+        outcome = run_cli("inspect", path, "--plot", tmp_path / "code.png", timeout=60)
+        assert outcome.exit_code == 0, outcome.stderr
+        assert outcome.seconds < 10 and outcome.peak_mb < 700, (outcome.seconds, outcome.peak_mb)
 
 
 # -- sizes on the command line and in scenarios ----------------------------------------------------------
