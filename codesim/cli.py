@@ -16,7 +16,7 @@ import click
 
 from . import bench as benchmarks
 from . import container, experiments, page, plots, report, streamio
-from .inspection import inspect_file
+from .inspection import MAX_TRACE_SYMBOLS, inspect_file
 from .coders import SchemeSpec
 from .errors import CodesimError, SchemeError
 from .coders import available
@@ -531,7 +531,7 @@ def decode(stream_file, fmt, output, force):
 
 @main.command()
 @click.argument("stream_file", metavar="FILE.csim", type=InputFile())
-@click.option("--symbols", "-k", "limit", type=click.IntRange(min=0), default=20, show_default=True,
+@click.option("--symbols", "-k", "limit", type=click.IntRange(0, MAX_TRACE_SYMBOLS), default=20, show_default=True,
               help="How many symbols to show in the annotated view.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--plot", "plot_path", metavar="FILE",

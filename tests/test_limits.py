@@ -28,6 +28,7 @@ from codesim.container import (
 from codesim.distributions import Distribution
 from codesim.errors import CodesimError
 from codesim.experiments import MAX_LENGTHS, MAX_PARAM_VALUES
+from codesim.inspection import MAX_TRACE_SYMBOLS, inspect_file
 from codesim.parallel import MAX_JOBS, check_jobs
 from codesim.scenario import MAX_MODELS, default_schemes
 from codesim.simulate import (
@@ -265,6 +266,26 @@ def test_inspecting_the_largest_header_is_bounded(tmp_path, scheme):
         outcome = run_cli("inspect", path, "--plot", tmp_path / "code.png", timeout=60)
         assert outcome.exit_code == 0, outcome.stderr
         assert outcome.seconds < 10 and outcome.peak_mb < 700, (outcome.seconds, outcome.peak_mb)
+
+
+def test_the_annotated_view_is_bounded_and_its_worst_case_is_quick(tmp_path):
+    """An arithmetic row holds every bit emitted so far, so rows grow with the stream (10^5 of them took
+    24 GB): --symbols is refused past MAX_TRACE_SYMBOLS, and at it the costliest rows (precision 32 over
+    65536 symbols, up to 32 bits each) print in seconds."""
+    k = 1 << 16
+    q = np.random.default_rng(1).dirichlet(np.full(k, 0.01))
+    coder = build("arithmetic", q, precision=32)
+    stream = np.random.default_rng(2).integers(0, k, MAX_TRACE_SYMBOLS + 10)
+    path = tmp_path / "a.csim"
+    path.write_bytes(dumps(coder, coder.encode(stream), stream.size, list(range(k)), model=q))
+    assert_one_line_error(invoke("inspect", path, "-k", MAX_TRACE_SYMBOLS + 1), 2,
+                          f"'--symbols' / '-k': {MAX_TRACE_SYMBOLS + 1} is not in the range 0<=x<={MAX_TRACE_SYMBOLS}")
+    with pytest.raises(CodesimError, match=f"shows 0 to {MAX_TRACE_SYMBOLS} symbols, not 10000"):
+        inspect_file(str(path), 10_000)
+    for fmt in ("text", "json"):
+        outcome = run_cli("inspect", path, "-k", MAX_TRACE_SYMBOLS, "--format", fmt, keep_stdout=False, timeout=60)
+        assert outcome.exit_code == 0, outcome.stderr
+        assert outcome.seconds < 10 and outcome.peak_mb < 400, (outcome.seconds, outcome.peak_mb)
 
 
 # -- sizes on the command line and in scenarios ----------------------------------------------------------
