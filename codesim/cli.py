@@ -36,15 +36,15 @@ class OneLineErrors(click.Group):
             rv = super().main(args, *rest, **kwargs)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            _error(f"{exc.format_message()}{hint}")
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            click.echo(f"Error: {exc.format_message()}", err=True)
+            _error(exc.format_message())
             sys.exit(exc.exit_code)
         except CodesimError as exc:
             if isinstance(exc, streamio.StandardOutputError):
                 _abandon_stdout()
-            click.echo(f"Error: {exc}", err=True)
+            _error(str(exc))
             sys.exit(1)
         except click.Abort:
             click.echo("Aborted.", err=True)
@@ -69,6 +69,15 @@ class OneLineErrors(click.Group):
                        "has less memory free than the work needs", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+#: What str.splitlines() breaks a line at, each shown escaped in an error message: a file name, a label or a
+#: key may hold one, and the message is one line whatever it quotes.
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def _error(message: str) -> None:
+    click.echo(f"Error: {message.translate(_LINE_BREAKS)}", err=True)
 
 
 #: Errors of a write to a device or file that has no room (a full disk, a quota, a file-size limit) or failed.

@@ -351,6 +351,18 @@ def test_a_label_npy_cannot_hold_is_named_with_the_reason(tmp_path, alphabet, na
     assert files_in(tmp_path) == {"in.csim"}
 
 
+@pytest.mark.parametrize("brk", ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_a_line_break_in_a_file_name_is_escaped_in_the_one_line(tmp_path, brk):
+    """A message quotes the file name as given; whatever line break it holds, stderr stays one line."""
+    missing = str(tmp_path / f"no{brk}such.toml")
+    shown = str(tmp_path / "no") + repr(brk)[1:-1] + "such.toml"
+    for args in (("run", missing, "-q"), ("decode", missing, "-o", tmp_path / "out.txt"),
+                 ("sample", NASA, "-n", 5, "-o", tmp_path / f"nodir{brk}x" / "out.txt")):
+        result = invoke(*args)
+        assert_one_line_error(result, 1, shown if args[0] != "sample" else repr(brk)[1:-1] + "x")
+    assert files_in(tmp_path) == set()
+
+
 # -- outputs ---------------------------------------------------------------------------------------------
 def special_output(tmp_path, kind: str, name: str) -> str:
     path = tmp_path / name
