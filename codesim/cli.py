@@ -16,12 +16,13 @@ import click
 
 from . import bench as benchmarks
 from . import container, experiments, page, plots, report, streamio
-from .inspection import inspect_file
+from .inspection import MAX_TRACE_SYMBOLS, inspect_file
 from .coders import SchemeSpec
 from .errors import CodesimError, SchemeError
 from .coders import available
 from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed, unfit_defaults
 from .measures import entropy, kl_divergence
+from .parallel import MAX_JOBS
 from .progress import Progress
 from .simulate import BLOCK, check_run_size, check_stream_length, simulate_many, trial_streams
 
@@ -35,15 +36,15 @@ class OneLineErrors(click.Group):
             rv = super().main(args, *rest, **kwargs)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            _error(f"{exc.format_message()}{hint}")
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            click.echo(f"Error: {exc.format_message()}", err=True)
+            _error(exc.format_message())
             sys.exit(exc.exit_code)
         except CodesimError as exc:
             if isinstance(exc, streamio.StandardOutputError):
                 _abandon_stdout()
-            click.echo(f"Error: {exc}", err=True)
+            _error(str(exc))
             sys.exit(1)
         except click.Abort:
             click.echo("Aborted.", err=True)
@@ -68,6 +69,15 @@ class OneLineErrors(click.Group):
                        "has less memory free than the work needs", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+#: What str.splitlines() breaks a line at, each shown escaped in an error message: a file name, a label or a
+#: key may hold one, and the message is one line whatever it quotes.
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def _error(message: str) -> None:
+    click.echo(f"Error: {message.translate(_LINE_BREAKS)}", err=True)
 
 
 #: Errors of a write to a device or file that has no room (a full disk, a quota, a file-size limit) or failed.
@@ -207,7 +217,7 @@ RUN_OPTIONS = [
     click.option("--scheme", "schemes", type=Scheme(), multiple=True,
                  help="Scheme to run, with parameters as name:k=v,...; repeatable."),
     click.option("--model", "models", multiple=True, help="Only this model from the scenario; repeatable."),
-    click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+    click.option("--jobs", "-j", type=click.IntRange(1, MAX_JOBS), default=1, show_default=True,
                  help="Run trials in this many processes (same results as one)."),
     click.option("--block", type=Count(), default=BLOCK, show_default=True,
                  help="Symbols per coded block: streams are drawn and coded block by block."),
@@ -530,7 +540,7 @@ def decode(stream_file, fmt, output, force):
 
 @main.command()
 @click.argument("stream_file", metavar="FILE.csim", type=InputFile())
-@click.option("--symbols", "-k", "limit", type=click.IntRange(min=0), default=20, show_default=True,
+@click.option("--symbols", "-k", "limit", type=click.IntRange(0, MAX_TRACE_SYMBOLS), default=20, show_default=True,
               help="How many symbols to show in the annotated view.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--plot", "plot_path", metavar="FILE",
@@ -668,7 +678,7 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
     _plots_wanted(plot_path, force)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     ts = experiments.parse_mix(mix) if mix is not None else None
-    swept = dict(experiments.parse_param(p) for p in params) or None
+    swept = experiments.parse_params(params) or None
     found = experiments.sweep(sc, mix=ts, params=swept, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler,
                               block=block, progress=_progress(quiet))
     note = ("excess = measured bits/sym - H(p); D(p||q_t) is what a coder spending -log2 q_t(x) would show, "

@@ -44,19 +44,31 @@ class EstimateError(CodesimError):
     """A smoothing, sample size or count vector that cannot give an estimate."""
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def pseudocount(smoothing: str | float) -> float:
-    """The alpha a smoothing adds to every count: a name of :data:`SMOOTHINGS`, a number >= 0, or a
-    string holding one (as a command line gives it)."""
+    """The alpha a smoothing adds to every count: a name of :data:`SMOOTHINGS` or a number >= 0.
+
+    A string is a name only: ``"0.5"`` is refused, as a string is wherever a number belongs, so that a
+    scenario's ``smoothing = "4"`` is not silently read as the number 4."""
     if isinstance(smoothing, str):
         if smoothing in SMOOTHINGS:
             return SMOOTHINGS[smoothing]
-        try:
-            value = float(smoothing)
-        except ValueError:
+        if _is_number(smoothing):
             raise EstimateError(
-                f"unknown smoothing {smoothing!r}: use one of {', '.join(SMOOTHINGS)} "
-                f"or a number alpha >= 0{did_you_mean(smoothing, SMOOTHINGS)}"
-            ) from None
+                f"smoothing is the string {smoothing!r}: write the number without quotes, or one of "
+                f"{', '.join(SMOOTHINGS)}"
+            )
+        raise EstimateError(
+            f"unknown smoothing {smoothing!r}: use one of {', '.join(SMOOTHINGS)} "
+            f"or a number alpha >= 0{did_you_mean(smoothing, SMOOTHINGS)}"
+        )
     elif isinstance(smoothing, (int, float, np.integer, np.floating)) and not isinstance(smoothing, (bool, np.bool_)):
         value = float(smoothing)
     else:

@@ -51,6 +51,7 @@ from .simulate import (
     BLOCK,
     block_for,
     check_block,
+    check_codes,
     check_run_size,
     code_message,
     confidence_interval,
@@ -70,6 +71,11 @@ MAX_LENGTHS = 1000
 #: variants, per model): each point codes every trial's stream once more.
 MAX_PARAM_VALUES = 100
 MAX_POINTS = 10_000
+#: Most points over all models (a point took about 1.8 ms and 2 KB here with 100-symbol streams: 5005
+#: points, 9 s), and most values the mixtures q_t of all models hold (each is a vector over the
+#: alphabet, all made before the first task runs): 2^24 doubles are 128 MB.
+MAX_SWEEP_POINTS = 100_000
+MAX_MIXTURE_VALUES = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -245,6 +251,23 @@ def parse_param(text: str) -> tuple[str, list[int | float]]:
     return name, values
 
 
+def parse_params(texts: Sequence[str]) -> dict[str, list[int | float]]:
+    """Parameter sweeps ``NAME=V1,V2,...`` by name, each name once: a second sweep of the same
+    parameter is refused rather than silently replacing the first.
+
+    >>> parse_params(["k=1,2", "lanes=4"])
+    {'k': [1, 2], 'lanes': [4]}
+    """
+    swept: dict[str, list[int | float]] = {}
+    for text in texts:
+        name, values = parse_param(text)
+        if name in swept:
+            raise CodesimError(f"parameter sweep {name} is given twice: list all its values in one, "
+                               f"e.g. {name}={','.join(map(str, swept[name] + values))}")
+        swept[name] = values
+    return swept
+
+
 # -- convergence ---------------------------------------------------------------------------------
 
 def converge(
@@ -377,9 +400,19 @@ def sweep(
     specs, trials, seed, block = _run_settings(scenario, schemes, trials, seed, block, jobs, scheduler)
     ts = [0.0] if mix is None else check_mix(mix)
     variants = _variants(specs, params)
+    check_codes([spec for spec, _ in variants], len(scenario.alphabet))
     if len(ts) * len(variants) > MAX_POINTS:
         raise CodesimError(f"{len(ts)} mix values x {len(variants)} scheme variants = {len(ts) * len(variants)} "
                            f"points per model, over the limit of {MAX_POINTS}: sweep fewer values")
+    models, size = len(scenario.models), len(scenario.alphabet)
+    if models * len(ts) * len(variants) > MAX_SWEEP_POINTS:
+        raise CodesimError(f"{models} models x {len(ts)} mix values x {len(variants)} scheme variants = "
+                           f"{models * len(ts) * len(variants)} points, over the limit of {MAX_SWEEP_POINTS}: "
+                           "sweep fewer values or models (--model)")
+    if models * len(ts) * size > MAX_MIXTURE_VALUES:
+        raise CodesimError(f"{models} models x {len(ts)} mix values are {models * len(ts)} distributions over "
+                           f"{size} symbols, {models * len(ts) * size} values, over the limit of "
+                           f"{MAX_MIXTURE_VALUES} (2^24): sweep fewer values or models (--model)")
     p, message = scenario.source, scenario.message
     if message is not None:
         if length is not None and length != message.size:
@@ -523,6 +556,7 @@ def _run_settings(scenario: Scenario, schemes, trials, seed, block, jobs, schedu
         if q.alphabet != scenario.source.alphabet:
             raise CodesimError(f"model {name!r} has another alphabet than the source")
     check_block(block, 1)  # its type here; its count of blocks once the length is known
+    check_codes(specs, len(scenario.alphabet))  # a task holds one model's codes
     return specs, trials, seed, block_for(block, specs)
 
 

@@ -44,6 +44,9 @@ DPI = 150
 
 #: At most this many tick labels on a symbol axis; beyond it every n-th label is shown.
 MAX_TICKS = 24
+#: Most bars in one panel: past about this many they are slivers that cannot be told apart, and each is a
+#: patch of its own (65536 of them took 50 s and 800 MB to draw), so larger alphabets are drawn as steps.
+MAX_BARS = 120
 
 #: Colours of the reference lines, apart from the schemes' colour cycle.
 REFERENCE = "black"
@@ -284,7 +287,7 @@ def distributions_figure(source: "Distribution", models: Mapping[str, "Distribut
     fig, axes = _figure(title)
     ax = axes[0, 0]
     xs = list(range(k))
-    bars = k * len(series) <= 120
+    bars = k * len(series) <= MAX_BARS
     width = 0.84 / len(series)
     ruled_out: list[float] = []
     for j, (name, probs) in enumerate(series):
@@ -502,12 +505,14 @@ def code_figure(table_rows: Sequence[Mapping[str, Any]], title: str) -> "Figure"
     xs = list(range(len(labels)))
     fig, axes = _figure(title)
     ax = axes[0, 0]
-    if all("length" in r for r in table_rows):
-        ax.bar(xs, [r["length"] for r in table_rows], 0.7, color="tab:blue", alpha=0.75,
-               label="codeword length l(x)")
-    elif all("cost_bits" in r for r in table_rows):
-        ax.bar(xs, [r["cost_bits"] for r in table_rows], 0.7, color="tab:blue", alpha=0.75,
-               label="cost -log2 f(x)/2^P")
+    for key, name in (("length", "codeword length l(x)"), ("cost_bits", "cost -log2 f(x)/2^P")):
+        if all(key in r for r in table_rows):
+            heights = [r[key] for r in table_rows]
+            if len(xs) <= MAX_BARS:
+                ax.bar(xs, heights, 0.7, color="tab:blue", alpha=0.75, label=name)
+            else:
+                ax.fill_between(xs, heights, step="mid", color="tab:blue", alpha=0.5, linewidth=0, label=name)
+            break
     ideal = [r["ideal_bits"] for r in table_rows]
     finite = [(x, v) for x, v in zip(xs, ideal) if _finite(v)]
     size = 5 if len(labels) <= 40 else 3  # smaller marks where many symbols share the width

@@ -28,6 +28,13 @@ from .streamio import read_input
 #: vectors over it takes about 8 MiB and parses in under 2 seconds.
 MAX_SCENARIO_BYTES = 16 << 20
 
+#: The most models a scenario may have, and the most probabilities all of them hold (models x alphabet
+#: size): a few bytes of TOML (``[models.m1]`` and ``uniform = true``) make a model of as many doubles as
+#: the alphabet has labels, so that a 16 MiB file could otherwise ask for hundreds of GB. 2^24 doubles
+#: take 128 MB: 256 models over the largest alphabet.
+MAX_MODELS = 1000
+MAX_MODEL_VALUES = 1 << 24
+
 #: Keys of a distribution table that say where the probabilities come from; exactly one is given.
 DISTRIBUTION_SOURCES = ("probs", "counts", "uniform", "dirichlet", "estimate", "file", "beta", "normal")
 
@@ -148,6 +155,14 @@ def _cut(place: str) -> str:
     return place if len(place) <= 80 else place[:77] + "..."
 
 
+def _check_model_count(where: str, models: int, size: int) -> None:
+    if models > MAX_MODELS:
+        raise ScenarioError(f"{where}: [models] has {models} models, over the limit of {MAX_MODELS}")
+    if models * size > MAX_MODEL_VALUES:
+        raise ScenarioError(f"{where}: [models] has {models} models over {size} symbols, {models * size} "
+                            f"probabilities, over the limit of {MAX_MODEL_VALUES} (2^24)")
+
+
 def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
     """Validate an already parsed TOML document; ``where`` names it in error messages."""
     top = _Table(data, where, "")
@@ -181,6 +196,7 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
             raise ScenarioError(f"{where}: alphabet: {exc}") from None
     source = ctx.source or _distribution(source_table, ctx)
     ctx.source = source
+    _check_model_count(where, len(model_tables), source.size)
     models = {name: _distribution(table, ctx, name) for name, table in model_tables.items()}
     run = RunSettings(
         length=run_table.integer("length", default=DEFAULT_LENGTH, minimum=1),

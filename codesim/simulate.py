@@ -32,6 +32,7 @@ from .measures import (
     kl_divergence,
     log_likelihood_ratio_of_counts,
 )
+from .parallel import check_jobs
 
 #: Streams are drawn and coded in blocks, so memory does not limit the length; time does. A longer
 #: request is refused up front rather than left running for days. It also bounds length x trials, the
@@ -48,6 +49,15 @@ DEFAULT_TRIALS = 5
 #: add about a minute per scheme and trial at most, where ``--block 1`` on a stream of 10^11 symbols
 #: would add years. The default block reaches MAX_LENGTH within it.
 MAX_BLOCKS = 10**5
+
+#: Every code a run codes with is built before the first block and kept to the last, and its tables
+#: cost about 250 bytes per entry (a prefix code over 65536 symbols, or block-huffman over 65536
+#: tuples, takes 16 MB) and at least 0.6 MB (the table of symbol pairs a prefix code over up to 256
+#: symbols packs with). So the codes held at once (a run's (model, scheme) pairs, or the schemes of one
+#: convergence or sweep task) may have this many table entries in all, each counted as at least
+#: MIN_CODE_ENTRIES: 512 codes over small alphabets (about 300 MB), 32 over 65536 symbols (about 530 MB).
+MAX_CODE_ENTRIES = 1 << 21
+MIN_CODE_ENTRIES = 1 << 12
 #: The most symbols of a stream held whole in memory (``sample``, ``encode``, ``bench``): as many as
 #: a .csim file holds, and as ``decode`` writes in a few seconds.
 MAX_WHOLE_STREAM = MAX_SYMBOLS
@@ -176,6 +186,20 @@ def check_stream_length(length: int, what: str = "length") -> None:
         raise CodesimError(
             f"{what} {length} is over the limit of {MAX_WHOLE_STREAM} symbols for a stream held whole "
             "in memory (codesim run codes longer streams in blocks)"
+        )
+
+
+def check_codes(specs: Sequence[SchemeSpec], alphabet_size: int, models: int = 1) -> None:
+    """Refuse codes for ``models`` models by each of ``specs`` over ``alphabet_size`` symbols whose tables
+    would pass :data:`MAX_CODE_ENTRIES`, before any is built (a scheme's table has K^unit entries)."""
+    # A block code's K^k past its own limit of 2^16 tuples is refused by the scheme, naming it.
+    entries = models * sum(max(min(alphabet_size ** spec.unit, 1 << 16), MIN_CODE_ENTRIES) for spec in specs)
+    if entries > MAX_CODE_ENTRIES:
+        what = f"{models} models x {len(specs)} schemes" if models > 1 else f"{len(specs)} schemes"
+        raise CodesimError(
+            f"{what} over {alphabet_size} symbols make {models * len(specs)} codes held at once, with "
+            f"{entries} table entries (each counted as at least {MIN_CODE_ENTRIES}), over the limit of "
+            f"{MAX_CODE_ENTRIES} (2^21, about 500 MB): choose fewer models (--model) or schemes (--scheme)"
         )
 
 
@@ -325,12 +349,12 @@ def simulate_many(
             raise CodesimError("a fixed message is coded once: length must be its size and trials 1")
     check_run_size(length, trials)
     check_block(block, length)
-    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
-        raise CodesimError(f"jobs must be a whole number >= 1, got {jobs!r}")
+    check_jobs(jobs)
     specs = [s if isinstance(s, SchemeSpec) else SchemeSpec.parse(s) for s in schemes]
     for name, q in models.items():
         if q.alphabet != p.alphabet:
             raise CodesimError(f"model {name!r} has another alphabet than the source")
+    check_codes(specs, p.size, len(models))
     pairs = [(name, spec) for name in models for spec in specs]
     task = _TrialTask(p, [models[name] for name, _ in pairs], [spec for _, spec in pairs], length,
                       block_for(block, specs), message)

@@ -387,6 +387,7 @@ def _npy_values(indices: np.ndarray | None, alphabet: Sequence[Label], dtype: st
         used = np.flatnonzero(np.bincount(indices, minlength=len(alphabet))).tolist()
     labels = list(alphabet)
     natural = np.array(labels)
+    lost = None
     for candidate in ((dtype,) if dtype else ()) + (natural.dtype.str,):
         try:
             values = natural.astype(np.dtype(candidate))
@@ -396,13 +397,15 @@ def _npy_values(indices: np.ndarray | None, alphabet: Sequence[Label], dtype: st
             continue
         back = values.tolist()
         if values.dtype.kind == "U":
-            exact = all(back[i] == format_label(labels[i]) for i in used)
+            lost = next((i for i in used if back[i] != format_label(labels[i])), None)
         else:
-            exact = all(not isinstance(labels[i], str) and back[i] == labels[i] for i in used)
-        if exact:
+            lost = next((i for i in used if isinstance(labels[i], str) or back[i] != labels[i]), None)
+        if lost is None:
             return values
-    raise StreamFileError("the labels cannot all be written exactly to an .npy file (an integer beyond 64 "
-                          "bits, or integers and floats that float64 does not tell apart): use text")
+    shown = f"label {labels[lost]!r} " if lost is not None else "the labels "
+    raise StreamFileError(f"{shown}cannot be written exactly to an .npy file (an integer beyond 64 bits, integers "
+                          "and floats that float64 does not tell apart, or a string ending in a NUL character, "
+                          "which numpy drops): use text")
 
 
 def render_symbols(indices: np.ndarray, alphabet: Sequence[Label], layout: dict[str, Any] | None = None) -> bytes:

@@ -24,7 +24,6 @@ from .conftest import NASA_LEVELS, NASA_P
         ("laplace", [4 / 7, 2 / 7, 1 / 7]),
         ("kt", [3.5 / 5.5, 1.5 / 5.5, 0.5 / 5.5]),   # = 7/11, 3/11, 1/11
         (0.5, [7 / 11, 3 / 11, 1 / 11]),
-        ("0.5", [7 / 11, 3 / 11, 1 / 11]),
         (2, [5 / 10, 3 / 10, 2 / 10]),
     ],
 )
@@ -52,6 +51,8 @@ def test_positive_alpha_gives_a_positive_distribution_summing_to_one(counts, alp
         (float("inf"), "infinite"),
         ("laplase", "did you mean 'laplace'"),
         ("KT", "unknown smoothing 'KT'"),
+        ("0.5", "smoothing is the string '0.5': write the number without quotes"),
+        ("nan", "smoothing is the string 'nan'"),
         (True, "neither a name"),
         ([1], "neither a name"),
     ],

@@ -22,6 +22,7 @@ import pytest
 from numpy.lib import format as npy
 
 from codesim import container, scenario, streamio, textsource
+from codesim.coders import build
 from codesim.container import MAX_SYMBOLS
 from codesim.streamio import FORMATS, StreamFileError, read_symbols, render_symbols, symbol_chunks
 
@@ -329,8 +330,37 @@ def test_a_layout_from_a_file_header_is_only_a_hint(tmp_path):
     assert np.load(io.BytesIO(raw)).dtype == np.float16  # holds both exactly, as the file it came from did
     raw = render_symbols(np.array([0, 1]), (0.1, 1.25), {"format": "npy", "dtype": "<f2"})
     assert np.load(io.BytesIO(raw)).tolist() == [0.1, 1.25]
-    with pytest.raises(StreamFileError, match="cannot all be written exactly to an .npy file"):
+    with pytest.raises(StreamFileError, match="the labels cannot be written exactly to an .npy file"):
         render_symbols(np.array([0, 1]), (2**70, 1), {"format": "npy"})
+
+
+@pytest.mark.parametrize("alphabet, named", [
+    (("a", "a\0"), "label 'a\\x00' cannot be written exactly"),
+    (("", "\0"), "label '\\x00' cannot be written exactly"),
+    ((2**53 + 1, 0.5), f"label {2**53 + 1} cannot be written exactly"),
+])
+def test_a_label_npy_cannot_hold_is_named_with_the_reason(tmp_path, alphabet, named):
+    """numpy drops a string's trailing NUL characters, and float64 rounds a large integer beside floats: the
+    decode to .npy is refused naming that label and both reasons, and nothing is written."""
+    coder = build("huffman", np.array([0.5, 0.5]))
+    stream = np.array([0, 1, 1])
+    (tmp_path / "in.csim").write_bytes(container.dumps(coder, coder.encode(stream), 3, list(alphabet)))
+    result = invoke("decode", tmp_path / "in.csim", "-o", tmp_path / "out.npy")
+    assert_one_line_error(result, 1, named)
+    assert "a string ending in a NUL character" in result.stderr
+    assert files_in(tmp_path) == {"in.csim"}
+
+
+@pytest.mark.parametrize("brk", ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_a_line_break_in_a_file_name_is_escaped_in_the_one_line(tmp_path, brk):
+    """A message quotes the file name as given; whatever line break it holds, stderr stays one line."""
+    missing = str(tmp_path / f"no{brk}such.toml")
+    shown = str(tmp_path / "no") + repr(brk)[1:-1] + "such.toml"
+    for args in (("run", missing, "-q"), ("decode", missing, "-o", tmp_path / "out.txt"),
+                 ("sample", NASA, "-n", 5, "-o", tmp_path / f"nodir{brk}x" / "out.txt")):
+        result = invoke(*args)
+        assert_one_line_error(result, 1, shown if args[0] != "sample" else repr(brk)[1:-1] + "x")
+    assert files_in(tmp_path) == set()
 
 
 # -- outputs ---------------------------------------------------------------------------------------------

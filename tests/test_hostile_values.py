@@ -178,6 +178,8 @@ def test_any_normal_and_range_quantise_or_are_refused_without_a_warning(mean, sd
      "[models.q] alpha entry 2 is the string '1'"),
     (TWO, ("probs = [0.25, 0.75]", 'estimate = { samples = "10", seed = 1 }'),
      "[models.q.estimate] samples: expected a number, got the string '10'"),
+    (TWO, ("probs = [0.25, 0.75]", 'estimate = { samples = 10, smoothing = "4", seed = 1 }'),
+     "[models.q] smoothing is the string '4': write the number without quotes"),
     (TWO, ("trials = 1", 'trials = "1"'), "[run] trials: expected a number, got the string '1'"),
     (TWO, ("trials = 1", "trials = true"), "[run] trials: expected a number, got the boolean true"),
     (TWO, ("seed = 1", 'seed = "1"'), "[run] seed: expected an integer, got the string '1'"),
@@ -225,6 +227,13 @@ def test_a_scheme_parameter_given_twice_is_refused(tmp_path):
                 "TOML syntax error: Duplicate inline table key 'lanes' (at line 10")
     with pytest.raises(CodesimError, match="given twice"):
         SchemeSpec.parse("block-huffman:k=1,k=1")
+
+
+def test_a_swept_parameter_given_twice_is_refused_not_replaced():
+    result = invoke("sweep", NASA, "-q", "-n", 100, "--trials", 1, "--model", "uniform", "--scheme", "block-huffman",
+                    "--param", "k=1", "--param", "k=2")
+    assert_one_line_error(result, 1, "parameter sweep k is given twice: list all its values in one, e.g. k=1,2")
+    assert result.stdout == ""
 
 
 @given(text=st.text(max_size=30))

@@ -6,6 +6,7 @@ line naming where it came from, before anything of that size is drawn, allocated
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 
@@ -24,8 +25,15 @@ from codesim.container import (
     dumps,
     loads,
 )
+from codesim.distributions import Distribution
+from codesim.errors import CodesimError
 from codesim.experiments import MAX_LENGTHS, MAX_PARAM_VALUES
-from codesim.simulate import BLOCK, MAX_BLOCKS, MAX_LENGTH, code_message
+from codesim.inspection import MAX_TRACE_SYMBOLS, inspect_file
+from codesim.parallel import MAX_JOBS, check_jobs
+from codesim.scenario import MAX_MODELS, default_schemes
+from codesim.simulate import (
+    BLOCK, MAX_BLOCKS, MAX_LENGTH, MIN_CODE_ENTRIES, check_codes, code_message, simulate_many,
+)
 from . import test_container as layout
 from .hostile import assert_one_line_error, assert_refused, files_in, invoke, run_cli
 
@@ -253,6 +261,31 @@ def test_inspecting_the_largest_header_is_bounded(tmp_path, scheme):
     assert outcome.exit_code == 0, outcome.stderr
     assert outcome.seconds < 10 and outcome.peak_mb < 700, (outcome.seconds, outcome.peak_mb)
     assert len(json.loads(outcome.stdout)["table"]) == k
+    if scheme == "huffman" and importlib.util.find_spec("matplotlib"):
+        # Drawn as steps past a readable number of bars: 65536 bars took 50 s and 800 MB.
+        outcome = run_cli("inspect", path, "--plot", tmp_path / "code.png", timeout=60)
+        assert outcome.exit_code == 0, outcome.stderr
+        assert outcome.seconds < 10 and outcome.peak_mb < 700, (outcome.seconds, outcome.peak_mb)
+
+
+def test_the_annotated_view_is_bounded_and_its_worst_case_is_quick(tmp_path):
+    """An arithmetic row holds every bit emitted so far, so rows grow with the stream (10^5 of them took
+    24 GB): --symbols is refused past MAX_TRACE_SYMBOLS, and at it the costliest rows (precision 32 over
+    65536 symbols, up to 32 bits each) print in seconds."""
+    k = 1 << 16
+    q = np.random.default_rng(1).dirichlet(np.full(k, 0.01))
+    coder = build("arithmetic", q, precision=32)
+    stream = np.random.default_rng(2).integers(0, k, MAX_TRACE_SYMBOLS + 10)
+    path = tmp_path / "a.csim"
+    path.write_bytes(dumps(coder, coder.encode(stream), stream.size, list(range(k)), model=q))
+    assert_one_line_error(invoke("inspect", path, "-k", MAX_TRACE_SYMBOLS + 1), 2,
+                          f"'--symbols' / '-k': {MAX_TRACE_SYMBOLS + 1} is not in the range 0<=x<={MAX_TRACE_SYMBOLS}")
+    with pytest.raises(CodesimError, match=f"shows 0 to {MAX_TRACE_SYMBOLS} symbols, not 10000"):
+        inspect_file(str(path), 10_000)
+    for fmt in ("text", "json"):
+        outcome = run_cli("inspect", path, "-k", MAX_TRACE_SYMBOLS, "--format", fmt, keep_stdout=False, timeout=60)
+        assert outcome.exit_code == 0, outcome.stderr
+        assert outcome.seconds < 10 and outcome.peak_mb < 400, (outcome.seconds, outcome.peak_mb)
 
 
 # -- sizes on the command line and in scenarios ----------------------------------------------------------
@@ -280,6 +313,10 @@ def test_inspecting_the_largest_header_is_bounded(tmp_path, scheme):
     (["converge", NASA, "-n", "1e7", "--block", "2", "--scheme", "huffman"], 1, "into 5000000 blocks"),
     (["run", NASA, "-n", "1e9", "--trials", "101", "--scheme", "huffman"], 1,
      f"length 1000000000 x trials 101 = 101000000000 symbols is over the limit of {MAX_LENGTH:.0e}"),
+    (["run", NASA, "--trials", "100000", "-j", "100000"], 2,
+     f"'--jobs' / '-j': 100000 is not in the range 1<=x<={MAX_JOBS}"),
+    (["report", NASA, "-j", str(MAX_JOBS + 1), "-o", "{out}"], 2, f"{MAX_JOBS + 1} is not in the range"),
+    (["converge", NASA, "--scheduler", "local", "-j", str(MAX_JOBS + 1)], 2, f"{MAX_JOBS + 1} is not in the range"),
 ])
 def test_sizes_are_refused_before_the_work(tmp_path, args, code, match):
     out = tmp_path / "out"
@@ -287,6 +324,72 @@ def test_sizes_are_refused_before_the_work(tmp_path, args, code, match):
     assert_one_line_error(result, code, match)
     assert result.seconds < 5, result.seconds  # well within the general bound: nothing was started
     assert files_in(tmp_path) == set()
+
+
+@pytest.mark.parametrize("models, schemes, command", [
+    (1000, ["huffman"], "run"),        # a model each, over a small alphabet: the pair tables
+    (600, ["huffman"], "compare"),
+    (1, ["huffman"] * 600, "converge"),  # one task's schemes
+    (1, ["block-huffman:k=16"] * 40, "sweep"),  # 2^16 tuples each
+])
+def test_codes_held_at_once_are_bounded_before_any_is_built(tmp_path, models, schemes, command):
+    probs = ",".join(["0.5", "0.5"])
+    if command == "compare":
+        args = ["compare", "--p", probs, *[a for _ in range(models) for a in ("--q", probs)]]
+    else:
+        text = 'alphabet = ["a", "b"]\n[source]\nprobs = [0.5, 0.5]\n' + "".join(
+            f"[models.m{i}]\nuniform = true\n" for i in range(models))
+        (tmp_path / "many.toml").write_text(text)
+        args = [command, tmp_path / "many.toml", *(["--mix", "0"] if command == "sweep" else [])]
+    result = invoke(*args, "-n", 10, "--trials", 1, "-q", *[a for s in schemes for a in ("--scheme", s)])
+    each = 1 << 16 if "k=16" in schemes[0] else MIN_CODE_ENTRIES
+    assert_one_line_error(result, 1, f"codes held at once, with {models * len(schemes) * each} table entries")
+    assert "over the limit of 2097152" in result.stderr and result.stdout == ""
+    assert result.seconds < 5 and result.peak_mb < 50, (result.seconds, result.peak_mb)
+
+
+@pytest.mark.parametrize("models, labels, mix, match", [
+    (200, 2, "0:1:1001", "200 models x 1001 mix values x 1 scheme variants = 200200 points, over the limit of 100000"),
+    (2, 65536, "0:1:1001", "2 models x 1001 mix values are 2002 distributions over 65536 symbols, 131203072 "
+                           "values, over the limit of 16777216"),
+])
+def test_a_sweep_over_many_models_is_bounded_in_all(tmp_path, models, labels, mix, match):
+    text = (f"alphabet = [{', '.join(map(str, range(labels)))}]\n[source]\nuniform = true\n"
+            + "".join(f"[models.m{i}]\nuniform = true\n" for i in range(models)))
+    (tmp_path / "many.toml").write_text(text)
+    result = invoke("sweep", tmp_path / "many.toml", "--mix", mix, "-n", 10, "--trials", 1, "-q",
+                    "--scheme", "arithmetic")
+    assert_one_line_error(result, 1, match)
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("models, labels, match", [
+    (MAX_MODELS + 1, 2, f"[models] has {MAX_MODELS + 1} models, over the limit of {MAX_MODELS}"),
+    (257, 65536, "[models] has 257 models over 65536 symbols, 16842752 probabilities, over the limit of 16777216"),
+])
+def test_a_scenarios_models_are_bounded_before_any_is_made(tmp_path, models, labels, match):
+    path = tmp_path / "many.toml"
+    path.write_text(f"alphabet = [{', '.join(map(str, range(labels)))}]\n[source]\nuniform = true\n"
+                    + "".join(f"[models.m{i}]\nuniform = true\n" for i in range(models)))
+    for command in (["run"], ["sample", "-o", tmp_path / "out.txt"]):
+        result = invoke(command[0], path, *command[1:])
+        assert_one_line_error(result, 1, f"{path}: {match}")
+    assert files_in(tmp_path) == {"many.toml"}
+
+
+def test_the_largest_alphabet_takes_four_models_with_every_default_scheme():
+    check_codes(default_schemes(65536), 65536, 4)
+    with pytest.raises(CodesimError, match="5 models x 8 schemes over 65536 symbols make 40 codes"):
+        check_codes(default_schemes(65536), 65536, 5)
+
+
+def test_the_library_refuses_more_processes_than_the_limit():
+    p = Distribution.from_probs([0.5, 0.5])
+    for call in (lambda: check_jobs(MAX_JOBS + 1),
+                 lambda: simulate_many(p, {"q": p}, ["huffman"], length=10, trials=MAX_JOBS + 1, seed=1,
+                                       jobs=MAX_JOBS + 1)):
+        with pytest.raises(CodesimError, match=f"jobs {MAX_JOBS + 1} is over the limit of {MAX_JOBS} processes"):
+            call()
 
 
 def test_a_scenarios_length_over_the_whole_stream_limit_names_the_file(tmp_path):
