@@ -41,6 +41,7 @@ from bitarray import bitarray, decodetree
 
 from .coders import Coder, PrefixCode, SchemeSpec
 from .distributions import Distribution
+from .errors import CodesimError
 from .measures import ideal_length
 from .simulate import check_run_size, check_stream_length
 
@@ -52,6 +53,10 @@ def zipf(k: int = 256, s: float = 1.0) -> Distribution:
     w = 1.0 / np.arange(1, k + 1) ** s
     return Distribution.from_probs(w / w.sum())
 
+
+#: The most symbols one ``bench`` times in all (each encoded and decoded, peers aside): seconds for the
+#: prefix codes, and about ten minutes at the slowest coder's half a million symbols a second.
+MAX_BENCH_SYMBOLS = 1 << 28
 
 SOURCES = {
     "nasa": lambda: Distribution.from_probs(NASA_PROBS, [100, 105, 110, 145, 160, 162, 174, 180]),
@@ -227,6 +232,12 @@ def benchmark(
     for length in lengths:
         check_run_size(length, 1)
         check_stream_length(length)  # each stream is drawn and coded whole
+    total = sum(lengths) * len(schemes) * len(sources) * repeats
+    if total > MAX_BENCH_SYMBOLS:
+        raise CodesimError(
+            f"bench would time {total} symbols (lengths {sum(lengths)} in all x {len(schemes)} schemes x "
+            f"{len(sources)} sources x {repeats} repeats), over the limit of 2^28 = {MAX_BENCH_SYMBOLS}: "
+            "time fewer lengths, schemes or repeats")
     rows = []
     for source in sources:
         p = SOURCES[source]()

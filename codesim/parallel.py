@@ -31,8 +31,9 @@ from .errors import CodesimError
 #: number of tasks just finished (``codesim.progress.Progress(total, "tasks")`` is one).
 ProgressFactory = Callable[[int], ContextManager[Callable[[int], None]]]
 
-#: How long to wait for a remote scheduler to answer before saying it cannot be reached.
-CONNECT_TIMEOUT = "10s"
+#: How long to wait for a remote scheduler to answer before saying it cannot be reached: with Dask's
+#: import, an unreachable address is refused within the ten seconds any bad input gets.
+CONNECT_TIMEOUT = "5s"
 
 _ADDRESS = re.compile(r"tcp://(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+):(\d{1,5})")
 INSTALL_HINT = "pip install 'codesim[distributed]'"

@@ -417,3 +417,13 @@ def test_out_of_memory_is_one_line(tmp_path):
                       address_space_mb=200, timeout=60, cwd=tmp_path)
     assert_refused(outcome, "out of memory in 'codesim bench'", max_seconds=30, max_mb=250)
     assert files_in(tmp_path) == set()
+
+
+def test_bench_refuses_more_work_than_its_limit_before_drawing_a_stream():
+    from codesim.bench import MAX_BENCH_SYMBOLS
+
+    lengths = ["-n", "1e6"] * 17 + ["-n", "2e6"]  # 19 * 10^6 symbols a scheme and source
+    result = invoke("bench", *lengths, "--scheme", "huffman", "--repeats", 100, "--no-peers")
+    assert_one_line_error(result, 1, f"bench would time {19 * 10**6 * 100 * 2} symbols")
+    assert f"over the limit of 2^28 = {MAX_BENCH_SYMBOLS}" in result.stderr
+    assert result.seconds < 2
