@@ -92,3 +92,18 @@ def test_a_coder_s_table_cannot_be_changed_behind_its_back():
             table[0] = 1
     assert coder.starts.tolist() == [0, *np.cumsum(coder.freqs)[:-1].tolist()]
     assert math.isclose(coder.freqs.sum(), 2**12)
+
+
+@pytest.mark.parametrize("size, precision, advice", [
+    (5, 2, "use precision >= 3"), (8, 2, "use precision >= 3"), (9, 3, "use precision >= 4"),
+    (65536, 14, "use precision >= 16"),
+])
+def test_too_many_symbols_for_the_slots_advises_the_least_precision_that_has_enough(size, precision, advice):
+    from codesim.coders.frequencies import check_slots
+
+    with pytest.raises(CodesimError, match=f"fewer than the {size} symbols; {advice}$"):
+        check_slots("arithmetic", size, precision, 32)
+    needed = int(advice.split()[-1])
+    check_slots("arithmetic", size, needed, 32)  # enough
+    with pytest.raises(CodesimError):
+        check_slots("arithmetic", size, needed - 1, 32)  # and the least that is

@@ -281,6 +281,22 @@ def test_deeply_nested_toml_is_refused_in_one_line(tmp_path, depth):
     refused_run(tmp_path, dotted, f"nested deeper than {MAX_DEPTH} levels")
 
 
+def test_the_nesting_limit_is_exact(tmp_path):
+    """[extra] is one level and each array one more: 31 arrays reach level 32, the deepest allowed, and
+    are refused only for the unknown key; 32 arrays are refused for their depth."""
+    nested = "[extra]\nx = " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n"
+    refused_run(tmp_path, TWO + nested, "unknown key 'extra'")
+    deeper = "[extra]\nx = " + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "\n"
+    refused_run(tmp_path, TWO + deeper, f"nested deeper than {MAX_DEPTH} levels")
+
+
+def test_a_long_name_in_a_message_is_cut_short(tmp_path):
+    long = "m" * 100
+    result = invoke("run", scenario(tmp_path, TWO), "-q", "--model", long)
+    assert_one_line_error(result, 1, "no model '" + "m" * 38 + "...")
+    assert long not in result.stderr
+
+
 def test_toml_values_out_of_range_are_refused_in_one_line(tmp_path):
     refused_run(tmp_path, TWO.replace("seed = 1", "seed = " + "9" * 5000), "a value out of range")
     refused_run(tmp_path, TWO.replace("length = 50", "length = 1e999"), "[run] length: expected a whole number, got inf")

@@ -246,3 +246,21 @@ def test_a_beta_source_with_a_normal_model_has_no_closed_form_but_a_binned_diver
     expected = kl_divergence(p / p.sum(), q / q.sum())
     assert kl_divergence(sc.source, sc.models["bell"]) == pytest.approx(expected, rel=1e-6)
     assert f"D(p||q) = {expected:.4f} bits" in remark
+
+
+def test_a_file_message_keeps_its_length_but_takes_other_run_settings(tmp_path):
+    message = tmp_path / "m.txt"
+    message.write_bytes(b"abracadabra")
+    sc = parse({"source": {"file": str(message)}, "models": {"u": {"uniform": True}}}, str(tmp_path / "s.toml"))
+    from codesim.coders import SchemeSpec
+
+    assert sc.with_run(seed=3, schemes=(SchemeSpec.parse("huffman"),)).run.seed == 3
+    for change in ({"length": 5}, {"trials": 2}):
+        with pytest.raises(ScenarioError, match="the message is a file's own symbols, coded once"):
+            sc.with_run(**change)
+
+
+def test_a_continuous_source_may_be_quantised_into_a_single_bin():
+    sc = parse({"source": {"beta": {"a": 2, "b": 3}}, "models": {"m": {"beta": {"a": 2, "b": 3}}},
+                "quantise": {"bins": 1}}, "one-bin.toml")
+    assert sc.source.probs.tolist() == [1.0] and len(sc.alphabet) == 1
