@@ -81,3 +81,29 @@ def test_every_measuring_command_fails_when_a_stream_does_not_decode_back(broken
                                                  "-n", "300", "--trials", "2", "--format", "json"])
     assert_one_line_error(result, 1, "a decoded stream differed from the original")
     assert '"verified": false' in result.stdout and '"verified": true' in result.stdout
+
+
+def test_a_stream_coded_as_several_messages_is_verified_message_by_message():
+    """Beyond a coder's symbol limit, code_message codes consecutive messages: one that does not decode
+    back makes the whole stream unverified."""
+
+    class Small(_Garbles):
+        max_symbols = 10
+
+    coder = Small([2, 2, 2, 2], "broken")
+    bits, ok, encode_seconds, decode_seconds = code_message(coder, np.array([0, 1, 2, 3, 3] * 5))
+    assert (bits, ok) == (50, False) and encode_seconds > 0 and decode_seconds > 0
+    good = PrefixCode([2, 2, 2, 2])
+    assert code_message(good, np.array([0, 1, 2, 3, 3] * 5))[:2] == (50, True)
+
+
+def test_a_fixed_message_is_coded_once():
+    from codesim import Distribution
+    from codesim.errors import CodesimError
+
+    p = Distribution.from_probs([0.5, 0.5])
+    message = np.array([0, 1, 1, 0])
+    simulate_many(p, {"p": p}, ["huffman"], length=4, trials=1, seed=1, message=message)
+    for length, trials in ((4, 2), (3, 1)):
+        with pytest.raises(CodesimError, match="a fixed message is coded once"):
+            simulate_many(p, {"p": p}, ["huffman"], length=length, trials=trials, seed=1, message=message)
