@@ -167,3 +167,16 @@ def test_decoder_rejects_short_trailing_and_unmatched_bits():
         code.decode(bits + bitarray("0"), 3)
     with pytest.raises(DecodeError):
         code.decode(bitarray("111"), 1)
+
+
+def test_a_lane_stream_of_only_the_shortest_codeword_takes_exactly_the_least_bits_the_bounds_allow():
+    """The bounds a reader checks a payload against are tight: n shortest codewords in lanes of equal
+    length, and a jump table of its minimal size (no deviations, the base in as few bits as it needs)."""
+    from codesim.coders.base import PrefixCode
+
+    code = PrefixCode([1, 2, 2])
+    n = 1 << 21
+    assert code.lanes_for(n) > 1
+    bits = code.encode(np.zeros(n, dtype=np.uint8))
+    assert len(bits) == code.bit_bounds(n)[0]
+    assert code.decode(bits, n).sum() == 0
