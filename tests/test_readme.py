@@ -1,5 +1,6 @@
 """The README stays true: its commands, its Python example, its scheme list, and CI's test command."""
 
+import importlib
 import inspect
 import math
 import re
@@ -70,3 +71,46 @@ def test_the_scheme_table_states_every_parameter_with_its_default():
         row = next(line for line in README.splitlines() if line.startswith(f"| `{scheme.name}` |"))
         documented = dict(re.findall(r"`(\w+)` \(default ([^)]+)\)", row.split("|")[2]))
         assert documented == {p.name: f"{p.default:g}" for p in scheme.params}, scheme.name
+
+
+def _power(value: int) -> str:
+    """How the limits table writes a number: 2^k for a power of two, 10^k for a power of ten."""
+    if value & (value - 1) == 0:
+        return f"2^{value.bit_length() - 1}"
+    return f"10^{round(math.log10(value))}"
+
+
+def test_the_limits_table_states_the_limits_the_code_enforces():
+    from codesim import bench, container, estimate, experiments, inspection, parallel, scenario, streamio
+    from codesim import textsource
+
+    sim = importlib.import_module("codesim.simulate")  # the package's name 'simulate' is the function
+
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[1] for line in README.splitlines()
+            if line.startswith("| ") and line.count(" | ") >= 2}
+    expected = {
+        "symbols in a file": f"2^24 ({container.MAX_SYMBOLS})",
+        "alphabet": f"{container.MAX_ALPHABET} labels",
+        "longest label": f"{container.MAX_LABEL_CHARS} characters",
+        "labels' total size": f"{_power(container.MAX_ALPHABET_CHARS)} characters",
+        "`meta`, and `coder.params`": f"{container.MAX_META_CHARS} characters",
+        "header": f"{container.MAX_HEADER_BYTES >> 20} MiB",
+        "payload": f"{_power(container.MAX_PAYLOAD_BITS)} bits",
+        "annotated symbols (`inspect --symbols`)": f"{inspection.MAX_TRACE_SYMBOLS}",
+        "scenario file": f"{scenario.MAX_SCENARIO_BYTES >> 20} MiB",
+        "a scenario's `file = ...`": f"{_power(textsource.MAX_UNIT_FILE_BYTES)} bytes",
+        "stream length in a run": f"{_power(sim.MAX_LENGTH)} symbols",
+        "models in a scenario": f"{scenario.MAX_MODELS}, and {_power(scenario.MAX_MODEL_VALUES)} probabilities",
+        "trials": _power(sim.MAX_TRIALS),
+        "symbols one `bench` times": _power(bench.MAX_BENCH_SYMBOLS),
+        "processes (`--jobs`, and `--scheduler local`'s workers)": f"{parallel.MAX_JOBS}",
+        "blocks per stream": _power(sim.MAX_BLOCKS),
+        "a stream held whole (`sample`, `encode`, `bench`)": f"{_power(sim.MAX_WHOLE_STREAM)} symbols",
+        "`estimate` samples": _power(estimate.MAX_SAMPLES),
+        "`converge` lengths": f"{experiments.MAX_LENGTHS}",
+        "`sweep`": f"{experiments.MAX_MIX} mix values, {experiments.MAX_PARAM_VALUES} values per swept parameter",
+    }
+    for row, value in expected.items():
+        assert rows[row].startswith(value), (row, rows[row], value)
+    assert rows["symbol file (`encode --input`, text or `.npy`, or standard input)"].startswith(
+        f"{_power(streamio.MAX_SYMBOL_FILE_BYTES)} bytes, and at most {_power(container.MAX_SYMBOLS)} lines")
