@@ -110,6 +110,8 @@ def test_the_limits_table_states_the_limits_the_code_enforces():
         "`converge` lengths": f"{experiments.MAX_LENGTHS}",
         "`sweep`": f"{experiments.MAX_MIX} mix values, {experiments.MAX_PARAM_VALUES} values per swept parameter",
     }
+    assert f"nesting deeper than {scenario.MAX_DEPTH} levels" in README
+    assert container.MAX_JSON_DEPTH == scenario.MAX_DEPTH  # one sentence states both
     for row, value in expected.items():
         assert rows[row].startswith(value), (row, rows[row], value)
     assert rows["symbol file (`encode --input`, text or `.npy`, or standard input)"].startswith(
