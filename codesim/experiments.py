@@ -52,6 +52,7 @@ from .simulate import (
     block_for,
     check_block,
     check_codes,
+    check_models,
     check_run_size,
     code_message,
     confidence_interval,
@@ -552,9 +553,7 @@ def _run_settings(scenario: Scenario, schemes, trials, seed, block, jobs, schedu
         raise CodesimError("a seed is needed: the scenario gives none, so pass one (it is what repeats a run)")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
         raise CodesimError(f"seed must be a whole number >= 0, got {seed!r}")
-    for name, q in scenario.models.items():
-        if q.alphabet != scenario.source.alphabet:
-            raise CodesimError(f"model {name!r} has another alphabet than the source")
+    check_models(scenario.source, scenario.models)
     check_block(block, 1)  # its type here; its count of blocks once the length is known
     check_codes(specs, len(scenario.alphabet))  # a task holds one model's codes
     return specs, trials, seed, block_for(block, specs)

@@ -167,6 +167,13 @@ def check_run_size(length: int, trials: int) -> None:
         )
 
 
+def check_models(p: Distribution, models: Mapping[str, Distribution]) -> None:
+    """Refuse a model over another alphabet than the source's: a code for it cannot code p's symbols."""
+    for name, q in models.items():
+        if q.alphabet != p.alphabet:
+            raise CodesimError(f"model {name!r} has another alphabet than the source")
+
+
 def check_block(block: int, length: int) -> None:
     """Refuse a block size that is not a whole number, or that cuts a stream into too many blocks."""
     if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
@@ -351,9 +358,7 @@ def simulate_many(
     check_block(block, length)
     check_jobs(jobs)
     specs = [s if isinstance(s, SchemeSpec) else SchemeSpec.parse(s) for s in schemes]
-    for name, q in models.items():
-        if q.alphabet != p.alphabet:
-            raise CodesimError(f"model {name!r} has another alphabet than the source")
+    check_models(p, models)
     check_codes(specs, p.size, len(models))
     pairs = [(name, spec) for name in models for spec in specs]
     task = _TrialTask(p, [models[name] for name, _ in pairs], [spec for _, spec in pairs], length,
