@@ -137,6 +137,14 @@ def _wrap(title: str, width: int = 80) -> str:
     return "\n".join(textwrap.wrap(_plain(title), width)) or " "
 
 
+def _distinct_colours(n: int) -> list:
+    """n colours, no two alike: matplotlib's ten-colour cycle repeats from the eleventh scheme on (every
+    registered scheme compared is eleven), so more than ten take tab20's twenty."""
+    from matplotlib import colormaps
+
+    return [colormaps["tab10" if n <= 10 else "tab20"](i % 20) for i in range(n)]
+
+
 def _figure(title: str, rows: int = 1, cols: int = 1, size: tuple[float, float] = SIZE, **kw) -> tuple["Figure", Any]:
     """A new figure with a grid of axes (always a 2-d array), labelled with its title.
 
@@ -225,7 +233,8 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
     ax = axes[0, 0]
     width = 0.8 / len(schemes)
     xs = range(len(models))
-    tops, bottoms = [], []
+    tops = []
+    colours = _distinct_colours(len(schemes))
     for j, scheme in enumerate(schemes):
         offset = (j - (len(schemes) - 1) / 2) * width
         heights, low, high = [], [], []
@@ -238,9 +247,8 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
             high.append(ci[1] - value if ci else 0.0)
             if m:
                 tops.append(ci[1] if ci else value)
-                bottoms.append(ci[0] if ci else value)
         ax.bar([x + offset for x in xs], heights, width * 0.92, yerr=[low, high], capsize=3,
-               label=_plain(scheme), error_kw={"elinewidth": 1.0, "ecolor": "0.2"})
+               label=_plain(scheme), color=colours[j], error_kw={"elinewidth": 1.0, "ecolor": "0.2"})
     h = measurements[0].entropy_bits
     # H(p) grey and under the H(p,q) dashes: for a model equal to the source the two coincide, and the
     # dashes must still show.
@@ -253,11 +261,9 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
                       zorder=4, label=None if labelled else "H(p,q) of the model")
             labelled = True
             tops.append(hpq)
-    finite_top = max(tops + [h])
-    span = max(finite_top - min(bottoms + [h]), 0.05)
-    top = finite_top + 0.12 * span
-    bottom = max(0.0, min(bottoms + [h]) - 0.15 * span)
-    ax.set_ylim(bottom, top)
+    # Bars compare lengths, so they stand on zero: a cut axis would make 2.4 bits look like twice 2.3.
+    top = max(tops + [h]) * 1.08
+    ax.set_ylim(0.0, top)
     for x, model in zip(xs, models):
         if not math.isfinite(first[model].cross_entropy_bits):
             ax.annotate("H(p,q) = ∞", (x, top), xytext=(0, -4), textcoords="offset points",

@@ -477,3 +477,17 @@ def test_page_refuses_unknown_format(nasa_run):
     scenario, ms = nasa_run
     with pytest.raises(CodesimError, match="unknown page format 'pdf'"):
         page.render("pdf", scenario, ms, [], [])
+
+
+def test_every_scheme_of_a_run_figure_has_a_colour_of_its_own_and_bars_stand_on_zero():
+    from codesim import Distribution
+    from codesim.coders import available
+    from codesim.simulate import simulate_many
+
+    p = Distribution.from_probs([0.5, 0.3, 0.2])
+    found = simulate_many(p, {"p": p}, [s.name for s in available()], length=200, trials=2, seed=1)
+    ax = plots.run_figure(found, "all schemes").axes[0]
+    colours = {tuple(container.patches[0].get_facecolor()) for container in ax.containers
+               if hasattr(container, "patches")}
+    assert len(colours) == len(available()) > 10
+    assert ax.get_ylim()[0] == 0.0
