@@ -5,11 +5,11 @@ decoded again, and measured: the extra bits per symbol over H(p) are a Kullback-
 """
 
 from .coders import Coder, PrefixCode, SchemeSpec, build
-from .distributions import Distribution
+from .sources.iid import Distribution
 from .errors import CodesimError
 from .measures import cross_entropy, entropy, kl_divergence, log_likelihood_ratio
 from .scenario import Scenario, load
-from .simulate import Measurement, simulate, simulate_many
+from .simulation.simulate import Measurement, simulate, simulate_many
 
 __all__ = [
     "Coder", "PrefixCode", "SchemeSpec", "build", "Distribution", "CodesimError", "cross_entropy",

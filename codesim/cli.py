@@ -14,17 +14,19 @@ from pathlib import Path
 
 import click
 
-from . import bench as benchmarks
-from . import container, experiments, page, plots, report, streamio
-from .inspection import MAX_TRACE_SYMBOLS, inspect_file
+from .simulation import bench as benchmarks
+from .files import container, streamio
+from .simulation import experiments
+from .present import page, plots, report
+from .files.inspection import MAX_TRACE_SYMBOLS, inspect_file
 from .coders import SchemeSpec
 from .errors import CodesimError, SchemeError
 from .coders import available
 from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed, unfit_defaults
 from .measures import entropy, kl_divergence
-from .parallel import MAX_JOBS
-from .progress import Progress
-from .simulate import BLOCK, check_run_size, check_stream_length, simulate_many, trial_streams
+from .simulation.parallel import MAX_JOBS
+from .present.progress import Progress
+from .simulation.simulate import BLOCK, check_run_size, check_stream_length, simulate_many, trial_streams
 
 
 class OneLineErrors(click.Group):

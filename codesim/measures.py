@@ -1,6 +1,6 @@
 """Information measures over probability vectors: entropy, cross-entropy, KL divergence.
 
-Free functions over arrays or :class:`~codesim.distributions.Distribution` objects, in bits by
+Free functions over arrays or :class:`~codesim.sources.iid.Distribution` objects, in bits by
 default (``base="nats"`` or ``"bans"``, or any number above 1). Conventions: 0 log 0 = 0, and
 +inf where q(x) = 0 < p(x), the cost of a model that rules out what happens.
 

@@ -16,13 +16,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import continuous, estimate, textsource
+from .sources import continuous, estimate, files as textsource
 from .coders import SchemeSpec, available
-from .distributions import Distribution, Label
+from .sources.iid import Distribution, Label
 from .errors import CodesimError, ScenarioError, did_you_mean, show_value as _show
 from .measures import kl_divergence
-from .simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, check_run_size
-from .streamio import read_input
+from .simulation.simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, check_run_size
+from .files.streamio import read_input
 
 #: The largest scenario file. One with the largest alphabet (65536 labels) and five probability
 #: vectors over it takes about 8 MiB and parses in under 2 seconds.

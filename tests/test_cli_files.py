@@ -34,7 +34,7 @@ def test_sample_encode_decode_reproduces_the_stream_file_byte_for_byte(tmp_path,
 
 def test_sample_is_the_first_trial_of_run(tmp_path):
     from codesim import load
-    from codesim.simulate import trial_streams
+    from codesim.simulation.simulate import trial_streams
 
     out = tmp_path / "s.npy"
     assert invoke("sample", DOG, "-n", 50, "-o", out).exit_code == 0

@@ -7,16 +7,17 @@ import numpy as np
 import pytest
 from bitarray import bitarray
 
-from codesim import Distribution, experiments, load
+from codesim import Distribution, load
+from codesim.simulation import experiments
 from codesim.coders import build
 from codesim.coders.frequencies import quantise
 from codesim.coders.rans import CHUNK_SYMBOLS, MAX_LANES, RansCoder
-from codesim.container import dumps, loads
+from codesim.files.container import dumps, loads
 from codesim.errors import CodesimError, ContainerError
-from codesim.simulate import simulate_many
+from codesim.simulation.simulate import simulate_many
 
 from .conftest import NASA_P, SCENARIOS
-from .test_container import assemble, refused, split, with_header
+from .files.test_container import assemble, refused, split, with_header
 
 NASA = SCENARIOS / "nasa-temperature.toml"
 

@@ -17,18 +17,18 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from codesim import continuous
+from codesim.sources import continuous
 from codesim.coders import SchemeSpec, available
-from codesim.container import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH, parse
-from codesim.distributions import Distribution
+from codesim.files.container import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH, parse
+from codesim.sources.iid import Distribution
 from codesim.errors import CodesimError
-from codesim.estimate import smoothed
+from codesim.sources.estimate import smoothed
 from codesim.scenario import MAX_DEPTH, load
-from codesim.simulate import simulate_many
+from codesim.simulation.simulate import simulate_many
 
 from .conftest import SCENARIOS
 from .hostile import assert_one_line_error, assert_refused, files_in, invoke, run_cli
-from .test_container import NASA_FILE, assemble, split
+from .files.test_container import NASA_FILE, assemble, split
 
 NASA = str(SCENARIOS / "nasa-temperature.toml")
 QUICK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -388,7 +388,8 @@ def test_header_json_the_reader_accepts_every_command_prints(tmp_path, entry):
 @settings(max_examples=60, deadline=None)
 def test_any_meta_a_writer_can_store_is_printed_in_both_formats(meta):
     """dumps refuses exactly what parse refuses, and whatever it stores inspect prints."""
-    from codesim import container, report
+    from codesim.files import container
+    from codesim.present import report
     from codesim.coders import build
 
     coder = build("huffman", [0.5, 0.5])
@@ -548,7 +549,7 @@ def test_dirichlet_alphas_at_the_edges(tmp_path, alpha, match):
 
 @pytest.mark.parametrize("name", ["huffman", "block-huffman", "rans"])
 def test_labels_with_line_breaks_and_escapes_print_escaped_in_text_and_exact_in_json(tmp_path, name):
-    from codesim import container
+    from codesim.files import container
     from codesim.coders import build
 
     labels = ["a\nb", "\x1b[31mred", "tab\tx", "\U0001f600"]

@@ -14,27 +14,18 @@ import numpy as np
 import pytest
 from bitarray import bitarray
 
-from codesim import container
+from codesim.files import container
 from codesim.coders import available, build
 from codesim.coders.base import MAX_SYMBOLS, PrefixCode
-from codesim.container import (
-    MAX_ALPHABET_CHARS,
-    MAX_LABEL_CHARS,
-    MAX_META_CHARS,
-    ContainerError,
-    dumps,
-    loads,
-)
-from codesim.distributions import Distribution
+from codesim.files.container import MAX_ALPHABET_CHARS, MAX_LABEL_CHARS, MAX_META_CHARS, ContainerError, dumps, loads
+from codesim.sources.iid import Distribution
 from codesim.errors import CodesimError
-from codesim.experiments import MAX_LENGTHS, MAX_PARAM_VALUES
-from codesim.inspection import MAX_TRACE_SYMBOLS, inspect_file
-from codesim.parallel import MAX_JOBS, check_jobs
+from codesim.simulation.experiments import MAX_LENGTHS, MAX_PARAM_VALUES
+from codesim.files.inspection import MAX_TRACE_SYMBOLS, inspect_file
+from codesim.simulation.parallel import MAX_JOBS, check_jobs
 from codesim.scenario import MAX_MODELS, default_schemes
-from codesim.simulate import (
-    BLOCK, MAX_BLOCKS, MAX_LENGTH, MIN_CODE_ENTRIES, check_codes, code_message, simulate_many,
-)
-from . import test_container as layout
+from codesim.simulation.simulate import BLOCK, MAX_BLOCKS, MAX_LENGTH, MIN_CODE_ENTRIES, check_codes, code_message, simulate_many
+from .files import test_container as layout
 from .hostile import assert_one_line_error, assert_refused, files_in, invoke, run_cli
 
 NASA = "scenarios/nasa-temperature.toml"
@@ -420,7 +411,7 @@ def test_out_of_memory_is_one_line(tmp_path):
 
 
 def test_bench_refuses_more_work_than_its_limit_before_drawing_a_stream():
-    from codesim.bench import MAX_BENCH_SYMBOLS
+    from codesim.simulation.bench import MAX_BENCH_SYMBOLS
 
     lengths = ["-n", "1e6"] * 17 + ["-n", "2e6"]  # 19 * 10^6 symbols a scheme and source
     result = invoke("bench", *lengths, "--scheme", "huffman", "--repeats", 100, "--no-peers")

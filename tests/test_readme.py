@@ -7,7 +7,7 @@ import re
 
 from codesim.coders import available
 from codesim.scenario import RunSettings
-from codesim.simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, MAX_LENGTH, MAX_TRIALS, simulate
+from codesim.simulation.simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, MAX_LENGTH, MAX_TRIALS, simulate
 
 from .conftest import ROOT
 
@@ -81,10 +81,13 @@ def _power(value: int) -> str:
 
 
 def test_the_limits_table_states_the_limits_the_code_enforces():
-    from codesim import bench, container, estimate, experiments, inspection, parallel, scenario, streamio
-    from codesim import textsource
+    from codesim.simulation import bench, experiments, parallel
+    from codesim.files import container, inspection, streamio
+    from codesim.sources import estimate
+    from codesim import scenario
+    from codesim.sources import files as textsource
 
-    sim = importlib.import_module("codesim.simulate")  # the package's name 'simulate' is the function
+    sim = importlib.import_module("codesim.simulation.simulate")  # the package's name 'simulate' is the function
 
     rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[1] for line in README.splitlines()
             if line.startswith("| ") and line.count(" | ") >= 2}

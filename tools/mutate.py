@@ -10,7 +10,7 @@ whole suite passes too). Survivors are printed with their line so that a
 person can judge each one: a missing test, or an equivalent mutant (one that cannot change behaviour).
 
     python tools/mutate.py codesim/measures.py                     # the default tests for the module
-    python tools/mutate.py codesim/container.py --jobs 2 --tests tests/test_container.py
+    python tools/mutate.py codesim/files/container.py --jobs 2 --tests tests/files/test_container.py
     python tools/mutate.py codesim/measures.py --list               # the mutants, without running them
     python tools/mutate.py codesim/*.py --sample 40 --seed 1        # a random sample of 40 per module
 
@@ -37,23 +37,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: The test files that exercise each module (a mutant there is judged by these alone).
 COVERING = {
-    "codesim/measures.py": ["test_measures", "test_simulate", "test_estimate", "test_continuous",
-                            "test_verification", "test_experiments"],
-    "codesim/coders/base.py": ["test_prefix", "test_prefix_family", "test_prefix_speed", "test_block",
-                               "test_container", "test_schemes", "test_limits", "test_guards"],
-    "codesim/coders/prefix.py": ["test_prefix", "test_prefix_family", "test_block", "test_schemes",
+    "codesim/measures.py": ["test_measures", "simulation/test_simulate", "sources/test_estimate", "sources/test_continuous",
+                            "simulation/test_verification", "simulation/test_experiments"],
+    "codesim/coders/base.py": ["coders/test_prefix", "coders/test_prefix_family", "coders/test_prefix_speed", "coders/test_block",
+                               "files/test_container", "coders/test_schemes", "test_limits", "test_guards"],
+    "codesim/coders/prefix.py": ["coders/test_prefix", "coders/test_prefix_family", "coders/test_block", "coders/test_schemes",
                                  "test_hostile_values"],
-    "codesim/coders/rans.py": ["test_rans", "test_guards", "test_container", "test_schemes", "test_limits",
+    "codesim/coders/rans.py": ["coders/test_rans", "test_guards", "files/test_container", "coders/test_schemes", "test_limits",
                                "test_readme"],
-    "codesim/coders/arithmetic.py": ["test_arithmetic", "test_guards", "test_adaptive", "test_container",
-                                     "test_schemes", "test_limits", "test_frequencies", "test_readme"],
-    "codesim/coders/frequencies.py": ["test_frequencies", "test_arithmetic", "test_rans", "test_container",
-                                      "test_schemes", "test_hostile_values"],
-    "codesim/container.py": ["test_container", "test_guards", "test_cli_files", "test_limits",
-                             "test_hostile_files", "test_hostile_values"],
-    "codesim/scenario.py": ["test_scenario", "test_cli", "test_textsource", "test_continuous", "test_estimate",
-                            "test_experiments", "test_hostile_values", "test_scenario_fuzz", "test_readme"],
-    "codesim/simulate.py": ["test_simulate", "test_streaming", "test_verification", "test_experiments",
+    "codesim/coders/arithmetic.py": ["coders/test_arithmetic", "test_guards", "coders/test_adaptive", "files/test_container",
+                                     "coders/test_schemes", "test_limits", "coders/test_frequencies", "test_readme"],
+    "codesim/coders/frequencies.py": ["coders/test_frequencies", "coders/test_arithmetic", "coders/test_rans", "files/test_container",
+                                      "coders/test_schemes", "test_hostile_values"],
+    "codesim/files/container.py": ["files/test_container", "test_guards", "test_cli_files", "test_limits",
+                             "files/test_hostile_files", "test_hostile_values"],
+    "codesim/scenario.py": ["test_scenario", "test_cli", "sources/test_files", "sources/test_continuous", "sources/test_estimate",
+                            "simulation/test_experiments", "test_hostile_values", "test_scenario_fuzz", "test_readme"],
+    "codesim/simulation/simulate.py": ["simulation/test_simulate", "simulation/test_streaming", "simulation/test_verification", "simulation/test_experiments",
                             "test_cli", "test_guards", "test_limits", "test_readme"],
 }
 

@@ -47,7 +47,7 @@ import numpy as np
 from bitarray import bitarray
 from bitarray.util import int2ba
 
-from ..distributions import index_dtype
+from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError, SchemeError
 from ..measures import entropy
 from .arithmetic import _CarryOutput, _read_digits, _termination, check_ending

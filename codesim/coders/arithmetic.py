@@ -53,7 +53,7 @@ import numpy as np
 from bitarray import bitarray
 from bitarray.util import ba2int, int2ba
 
-from ..distributions import index_dtype
+from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError
 from .frequencies import FrequencyCoder, check_slots, quantise
 from .registry import Param, Scheme, register

@@ -45,7 +45,7 @@ import numpy as np
 from bitarray import bitarray, decodetree
 from bitarray.util import ba2int, int2ba
 
-from ..distributions import index_dtype
+from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError
 from ..measures import cross_entropy, kl_divergence
 

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 from bitarray import bitarray, decodetree
 
-from ..distributions import index_dtype
+from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError, SchemeError
 from ..measures import kl_divergence
 from .base import Coder, PrefixCode

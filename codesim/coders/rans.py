@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 import numpy as np
 from bitarray import bitarray
 
-from ..distributions import index_dtype
+from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError
 from .frequencies import FrequencyCoder, check_slots, quantise
 from .registry import Param, Scheme, register

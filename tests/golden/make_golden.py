@@ -17,7 +17,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))  # the checkout's codesim, not an installed one
 
-from codesim import container  # noqa: E402
+from codesim.files import container  # noqa: E402
 from codesim.coders import build  # noqa: E402
 
 NASA_LEVELS = [100, 105, 110, 145, 160, 162, 174, 180]

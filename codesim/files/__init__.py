@@ -1,0 +1,1 @@
+"""Files: the .csim container, symbol files, and inspecting an encoded stream."""

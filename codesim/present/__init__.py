@@ -1,0 +1,1 @@
+"""What people see: tables in every format, the report page, figures and progress."""

@@ -1,0 +1,543 @@
+"""Figures of what a run measured: bits per symbol against H(p) and H(p,q), the distributions, how
+measurements converge with the stream length, sweeps of a model, and a code's lengths against -log2 q.
+
+matplotlib is an optional extra (``pip install 'codesim[plot]'``), so nothing here imports it at module
+import time: :func:`require` imports it when a figure is first asked for and raises
+:class:`PlotUnavailable` with the install hint when it is missing. Figures are built as
+``matplotlib.figure.Figure`` objects, not through pyplot's figure registry, so building many of them
+(a page, a sweep) never accumulates open figures and works the same under any backend; dropping the
+reference frees one. :func:`save` writes PNG or SVG atomically, as every codesim output is written.
+
+The figures take what the library produces, duck-typed: :class:`~codesim.simulation.simulate.Measurement` for
+:func:`run_figure`, objects with the attributes of ``experiments.ConvergencePoint`` and
+``experiments.SweepPoint`` for :func:`converge_figure` and :func:`sweep_figure`, and the ``table`` rows
+of :func:`codesim.files.inspection.inspect_file` for :func:`code_figure`.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from ..errors import CodesimError
+from ..files.streamio import write_outputs
+
+if TYPE_CHECKING:  # only for annotations: matplotlib stays optional
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..sources.iid import Distribution, Label
+    from ..simulation.simulate import Measurement
+
+INSTALL_HINT = "plots need matplotlib: pip install 'codesim[plot]'"
+
+#: File name endings save() understands, and the matplotlib format each means.
+FORMATS = {".png": "png", ".svg": "svg"}
+
+#: One panel's size in inches; 150 dots per inch gives 1200 x 675 pixels, sharp on a laptop screen.
+SIZE = (8.0, 4.5)
+DPI = 150
+
+#: At most this many tick labels on a symbol axis; beyond it every n-th label is shown.
+MAX_TICKS = 24
+#: Most bars in one panel: past about this many they are slivers that cannot be told apart, and each is a
+#: patch of its own (65536 of them took 50 s and 800 MB to draw), so larger alphabets are drawn as steps.
+MAX_BARS = 120
+
+#: Colours of the reference lines, apart from the schemes' colour cycle.
+REFERENCE = "black"
+
+#: Marker shapes, one per series, so that series with equal values (two coders both at exactly 3 bits)
+#: still show as two marks where their lines coincide.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
+
+
+class PlotUnavailable(CodesimError):
+    """Plotting was asked for but matplotlib is not installed."""
+
+
+def require():
+    """matplotlib.pyplot, with the non-interactive Agg backend chosen if pyplot is not loaded yet.
+
+    A session that already imported pyplot (a notebook, a GUI) keeps its backend: the figures here do
+    not go through pyplot, so they render the same either way.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        raise PlotUnavailable(INSTALL_HINT) from None
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+# -- files ----------------------------------------------------------------------------------------------
+def image_format(path: str | Path) -> str:
+    """The image format a file name asks for, or a CodesimError naming the extension."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        shown = repr(suffix) if suffix else "no extension"
+        raise CodesimError(f"{path}: cannot save a figure with {shown}: use a name ending in "
+                           + " or ".join(FORMATS))
+    return FORMATS[suffix]
+
+
+def render(fig: "Figure", fmt: str = "png") -> bytes:
+    """The figure as PNG or SVG bytes, with the figure's title in the file's metadata."""
+    if fmt not in FORMATS.values():
+        raise CodesimError(f"unknown image format {fmt!r}: use one of {', '.join(FORMATS.values())}")
+    import matplotlib
+
+    buf = io.BytesIO()
+    # The title goes into the file (PNG tEXt, SVG <title>), so a file says what it shows. An SVG
+    # would otherwise carry the time of saving and random element ids: without them the same run
+    # gives the same bytes, as codesim's other outputs do.
+    title = fig.get_label()
+    metadata: dict[str, Any] = {"Title": title} if title else {}
+    if fmt == "svg":
+        metadata["Date"] = None
+    with matplotlib.rc_context({"svg.hashsalt": "codesim"}):
+        fig.savefig(buf, format=fmt, dpi=DPI, metadata=metadata)
+    return buf.getvalue()
+
+
+def save(fig: "Figure", path: str | Path, force: bool = False) -> None:
+    """Write the figure to ``path`` (.png or .svg) atomically and close it; an existing file is replaced
+    only with ``force`` (and only a regular file, see :func:`codesim.files.streamio.write_output`)."""
+    save_all([(fig, path)], force)
+
+
+def save_all(figures: Sequence[tuple["Figure", str | Path]], force: bool = False) -> None:
+    """Write several figures all or nothing: each is rendered (and closed) first, then every file is
+    written and moved into place together, so a failure leaves none of them behind."""
+    plt = require()
+    rendered = []
+    try:
+        for fig, path in figures:
+            rendered.append((str(path), render(fig, image_format(path))))
+    finally:
+        for fig, _ in figures:
+            plt.close(fig)  # a figure made through pyplot is released; one made here has nothing to release
+    write_outputs(rendered, force)
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+def _plain(text: Any) -> str:
+    """Text shown literally: matplotlib reads a pair of '$' as mathematics, a label may contain them."""
+    return str(text).replace("$", r"\$")
+
+
+def _wrap(title: str, width: int = 80) -> str:
+    return "\n".join(textwrap.wrap(_plain(title), width)) or " "
+
+
+def _distinct_colours(n: int) -> list:
+    """n colours, no two alike: matplotlib's ten-colour cycle repeats from the eleventh scheme on (every
+    registered scheme compared is eleven), so more than ten take tab20's twenty."""
+    from matplotlib import colormaps
+
+    return [colormaps["tab10" if n <= 10 else "tab20"](i % 20) for i in range(n)]
+
+
+def _figure(title: str, rows: int = 1, cols: int = 1, size: tuple[float, float] = SIZE, **kw) -> tuple["Figure", Any]:
+    """A new figure with a grid of axes (always a 2-d array), labelled with its title.
+
+    Constrained layout does what tight_layout does and also keeps legends placed outside the axes and
+    a multi-panel figure's suptitle clear of the panels.
+    """
+    require()
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=100, layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, **kw)
+    fig.set_label(title)
+    return fig, axes
+
+
+def _finite(x: Any) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def _symbol_text(label: "Label") -> str:
+    """A symbol as a tick label: whitespace and control characters made visible, floats shortened."""
+    if isinstance(label, float):
+        return f"{label:.4g}"
+    if isinstance(label, str):
+        named = {" ": "␣", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+        if label in named:
+            return named[label]
+        if not label.isprintable():
+            return repr(label)[1:-1]
+        return _plain(label)
+    return str(label)
+
+
+def _symbol_axis(ax: "Axes", labels: Sequence["Label"]) -> None:
+    """Tick labels for the symbols, thinned to at most MAX_TICKS and turned when they would collide."""
+    step = max(1, math.ceil(len(labels) / MAX_TICKS))
+    shown = list(range(0, len(labels), step))
+    texts = [_symbol_text(labels[i]) for i in shown]
+    ax.set_xticks(shown)
+    # About 0.09 in per character at the default size: turn the labels when they would not fit side by side.
+    width_in = ax.get_figure().get_figwidth() * 0.85
+    crowded = sum(len(t) + 1 for t in texts) * 0.09 > width_in
+    ax.set_xticklabels(texts, rotation=60 if crowded else 0, ha="right" if crowded else "center",
+                       rotation_mode="anchor" if crowded else "default")
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+    if step > 1:
+        ax.set_xlabel(f"symbol (1 label in {step} shown; {len(labels)} symbols)")
+    else:
+        ax.set_xlabel("symbol")
+
+
+def _legend_outside(ax: "Axes", last: Sequence[str] = ()) -> None:
+    """The legend to the right of the axes, entries in the order drawn except those named in
+    ``last``, which go at the end (matplotlib lists lines, then markers, then bars and error bars,
+    whatever order they were drawn in)."""
+    handles, names = ax.get_legend_handles_labels()
+    rank = {name: k + 1 for k, name in enumerate(last)}
+    order = sorted(range(len(names)), key=lambda i: rank.get(names[i], 0))  # stable: drawn order kept
+    ax.legend([handles[i] for i in order], [names[i] for i in order], loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False, fontsize="small")
+
+
+def _ordered(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _bits(x: float) -> str:
+    return "∞" if math.isinf(x) else f"{x:.3f}"
+
+
+# -- a run ----------------------------------------------------------------------------------------------
+def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
+    """Measured bits per symbol per scheme, grouped by model, against H(p) and each model's H(p,q).
+
+    Error bars are the 95% confidence intervals across trials (none for one trial). The y axis starts
+    just below H(p), the floor no code goes under on average, so the gaps above it (the extra bits)
+    are what the eye compares; the tick labels give the scale.
+    """
+    if not measurements:
+        raise CodesimError("no measurements to plot")
+    models = _ordered(m.model for m in measurements)
+    schemes = _ordered(m.scheme for m in measurements)
+    cell = {(m.model, m.scheme): m for m in measurements}
+    first = {model: next(m for m in measurements if m.model == model) for model in models}
+    fig, axes = _figure(title, size=(max(SIZE[0], 2.0 + 1.1 * len(models)), SIZE[1]))
+    ax = axes[0, 0]
+    width = 0.8 / len(schemes)
+    xs = range(len(models))
+    tops = []
+    colours = _distinct_colours(len(schemes))
+    for j, scheme in enumerate(schemes):
+        offset = (j - (len(schemes) - 1) / 2) * width
+        heights, low, high = [], [], []
+        for model in models:
+            m = cell.get((model, scheme))
+            value = m.bits_per_symbol if m else math.nan
+            ci = m.ci95 if m else None
+            heights.append(value)
+            low.append(value - ci[0] if ci else 0.0)
+            high.append(ci[1] - value if ci else 0.0)
+            if m:
+                tops.append(ci[1] if ci else value)
+        ax.bar([x + offset for x in xs], heights, width * 0.92, yerr=[low, high], capsize=3,
+               label=_plain(scheme), color=colours[j], error_kw={"elinewidth": 1.0, "ecolor": "0.2"})
+    h = measurements[0].entropy_bits
+    # H(p) grey and under the H(p,q) dashes: for a model equal to the source the two coincide, and the
+    # dashes must still show.
+    ax.axhline(h, color="0.45", linewidth=1.6, zorder=3, label=f"H(p) = {h:.3f}")
+    labelled = False
+    for x, model in zip(xs, models):
+        hpq = first[model].cross_entropy_bits
+        if math.isfinite(hpq):
+            ax.hlines(hpq, x - 0.45, x + 0.45, colors=REFERENCE, linestyles=(0, (4, 2)), linewidth=1.8,
+                      zorder=4, label=None if labelled else "H(p,q) of the model")
+            labelled = True
+            tops.append(hpq)
+    # Bars compare lengths, so they stand on zero: a cut axis would make 2.4 bits look like twice 2.3.
+    top = max(tops + [h]) * 1.08
+    ax.set_ylim(0.0, top)
+    for x, model in zip(xs, models):
+        if not math.isfinite(first[model].cross_entropy_bits):
+            ax.annotate("H(p,q) = ∞", (x, top), xytext=(0, -4), textcoords="offset points",
+                        ha="center", va="top", fontsize="small")
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([f"{_plain(model)}\nD(p||q) = {_bits(first[model].kl_bits)}" for model in models],
+                       fontsize="small")
+    ax.set_xlabel("model q (with its divergence from the source)")
+    ax.set_ylabel("bits per symbol")
+    ax.set_title(_wrap(title))
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    _legend_outside(ax, last=[f"H(p) = {h:.3f}", "H(p,q) of the model"])
+    return fig
+
+
+def distributions_figure(source: "Distribution", models: Mapping[str, "Distribution"], title: str) -> "Figure":
+    """The source p and each model q over the alphabet: grouped bars, or steps for a big alphabet.
+
+    Past about 120 bars in all, bars become slivers that cannot be told apart, so each distribution is
+    drawn as a step line instead (p filled), which keeps the shapes comparable. Where a model gives 0
+    to a symbol the source emits (D(p||q) = inf) a cross marks the place: a missing bar is easy to miss.
+    """
+    series = [("p (source)", source.probs)] + [(f"q: {_plain(name)}", q.probs) for name, q in models.items()]
+    labels = list(source.alphabet)
+    k = len(labels)
+    fig, axes = _figure(title)
+    ax = axes[0, 0]
+    xs = list(range(k))
+    bars = k * len(series) <= MAX_BARS
+    width = 0.84 / len(series)
+    ruled_out: list[float] = []
+    for j, (name, probs) in enumerate(series):
+        offset = (j - (len(series) - 1) / 2) * width if bars else 0.0
+        if bars:
+            ax.bar([x + offset for x in xs], probs, width,
+                   label=name, color=REFERENCE if j == 0 else None, alpha=0.85 if j == 0 else 1.0)
+        elif j == 0:
+            ax.fill_between(xs, probs, step="mid", color="0.75", label=name)
+        else:
+            ax.step(xs, probs, where="mid", linewidth=1.2, label=name)
+        if j > 0:
+            ruled_out += [x + offset for x in xs if probs[x] == 0 < source.probs[x]]
+    if ruled_out:
+        # After the distributions in the legend (matplotlib lists lines before bars by default).
+        ax.plot(ruled_out, [0] * len(ruled_out), linestyle="none", marker="x", markersize=7, color="tab:red",
+                markeredgewidth=1.8, clip_on=False, zorder=5, label="q = 0 where p > 0")
+    _symbol_axis(ax, labels)
+    ax.set_ylabel("probability")
+    ax.set_ylim(bottom=0)
+    ax.set_title(_wrap(title))
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    _legend_outside(ax, last=["q = 0 where p > 0"])
+    return fig
+
+
+# -- experiments ----------------------------------------------------------------------------------------
+def _band(ax: "Axes", xs, values, cis, marker: str = "o", **style) -> str:
+    """A line with hollow markers and, where intervals are known, a shaded 95% band around it; the
+    line's colour."""
+    line, = ax.plot(xs, values, marker=marker, markersize=5, markerfacecolor="none", **style)
+    known = [(x, ci) for x, ci in zip(xs, cis) if ci is not None and all(map(_finite, ci))]
+    if known:
+        ax.fill_between([x for x, _ in known], [ci[0] for _, ci in known], [ci[1] for _, ci in known],
+                        color=line.get_color(), alpha=0.18, linewidth=0)
+    return line.get_color()
+
+
+def converge_figure(points: Sequence[Any], title: str) -> "Figure":
+    """Per model: bits per symbol against stream length, and the running mean of log2 p/q.
+
+    Left panel: each scheme's measured bits per symbol (mean over trials, 95% band across trials) at
+    each length, on a log axis, with H(p,q) dashed and H(p) dotted; where a point carries the code's
+    ``expected_bits_per_symbol`` and it differs from H(p,q) (a prefix code's whole-bit lengths), that
+    is drawn dash-dotted in the scheme's colour, since it is what the code tends to. Right panel: the
+    prefix's average log2 p(x)/q(x) with its band, converging to D(p||q) (dashed). ``points`` are
+    ConvergencePoints.
+    """
+    if not points:
+        raise CodesimError("no convergence points to plot")
+    models = _ordered(p.model for p in points)
+    fig, axes = _figure(title, rows=len(models), cols=2, size=(11.0, 0.9 + 3.3 * len(models)), sharex=True)
+    fig.suptitle(_wrap(title, 110))
+    for row, model in enumerate(models):
+        mine = sorted((p for p in points if p.model == model), key=lambda p: p.length)
+        left, right = axes[row]
+        first = mine[0]
+        expected_shown = False
+        for j, scheme in enumerate(_ordered(p.scheme for p in mine)):
+            pts = [p for p in mine if p.scheme == scheme]
+            colour = _band(left, [p.length for p in pts], [p.bits_per_symbol for p in pts],
+                           [p.bits_ci95 for p in pts], marker=MARKERS[j % len(MARKERS)], label=_plain(scheme))
+            # A prefix code tends to its own expected length, not to H(p,q): drawn where they differ.
+            expected = getattr(pts[-1], "expected_bits_per_symbol", None)
+            if _finite(expected) and not (math.isfinite(first.cross_entropy_bits)
+                                          and abs(expected - first.cross_entropy_bits) < 2e-3):
+                left.axhline(expected, color=colour, linestyle="-.", linewidth=1.0)
+                expected_shown = True
+        if expected_shown:  # one grey legend entry for the expected lines of every colour
+            left.plot([], [], color="0.4", linestyle="-.", linewidth=1.0, label="code's expected bits/sym")
+        if math.isfinite(first.cross_entropy_bits):
+            left.axhline(first.cross_entropy_bits, color=REFERENCE, linestyle="--", linewidth=1.2,
+                         label=f"H(p,q) = {first.cross_entropy_bits:.3f}")
+        else:
+            left.text(0.02, 0.95, "H(p,q) = ∞", transform=left.transAxes, va="top", fontsize="small")
+        left.axhline(first.entropy_bits, color=REFERENCE, linestyle=":", linewidth=1.2,
+                     label=f"H(p) = {first.entropy_bits:.3f}")
+        left.set_title(f"model '{_plain(model)}': measured bits per symbol", fontsize="medium")
+        left.set_ylabel("bits per symbol")
+        # log2 p/q depends on the stream, not on the scheme: one line per length.
+        by_length = {}
+        for p in mine:
+            by_length.setdefault(p.length, p)
+        llr = [p for p in by_length.values() if _finite(p.llr_bits)]
+        if llr:
+            _band(right, [p.length for p in llr], [p.llr_bits for p in llr], [p.llr_ci95 for p in llr],
+                  color="tab:purple", label="mean log2 p(x)/q(x)")
+        if math.isfinite(first.kl_bits):
+            right.axhline(first.kl_bits, color=REFERENCE, linestyle="--", linewidth=1.2,
+                          label=f"D(p||q) = {first.kl_bits:.3f}")
+        else:
+            right.text(0.02, 0.95, "D(p||q) = ∞: q rules out a symbol p emits", transform=right.transAxes,
+                       va="top", fontsize="small")
+        right.set_title(f"model '{_plain(model)}': sample divergence", fontsize="medium")
+        right.set_ylabel("bits per symbol")
+        for ax in (left, right):
+            ax.set_xscale("log")
+            ax.grid(alpha=0.3)
+            if ax.get_legend_handles_labels()[0]:  # a panel of an infinite D(p||q) may have none
+                ax.legend(fontsize="small", loc="best")
+    for ax in axes[-1]:
+        ax.set_xlabel("stream length (symbols, log scale)")
+    return fig
+
+
+def _below(p: Any, margin: float = 1e-3) -> bool:
+    """Whether a point's code beats D(p||q_t) in theory and in the measurement.
+
+    In theory: the code's expected excess (E_p[l] - H(p) where the point has it, else its D(p||r), which
+    equals the expected excess of a complete prefix code) is below D(p||q_t) by more than ``margin``,
+    so a stream coder's quantisation wobble does not count. Measured: its excess is below D(p||q_t).
+    """
+    expected = getattr(p, "expected_bits_per_symbol", None)
+    theory = expected - p.entropy_bits if _finite(expected) else p.code_kl_bits
+    return (_finite(p.kl_bits) and _finite(theory) and theory < p.kl_bits - margin
+            and p.excess_bits_per_symbol < p.kl_bits)
+
+
+SWEEP_XLABEL = "t: weight of p in q_t = (1-t) q + t p"
+DIP_LABEL = "code below D(p||q_t)"
+
+
+def sweep_figure(points: Sequence[Any], title: str, xlabel: str = SWEEP_XLABEL) -> "Figure":
+    """Per model: each scheme's excess bits per symbol over H(p) against t, and D(p||q_t).
+
+    D(p||q_t) = H(p,q_t) - H(p) is the excess of a coder spending exactly -log2 q_t(x), a smooth curve;
+    a prefix code's excess moves in steps, as its whole-bit lengths change only now and then. Points
+    where a code does better than D(p||q_t) (its lengths happen to suit p better than q_t does) are
+    ringed (see :func:`_below`). ``points`` are SweepPoints; ``xlabel`` says what t is.
+
+    A sweep of scheme parameters at one t has nothing to draw against t: then each model's panel shows
+    the scheme variants side by side, with D(p||q) as a horizontal line.
+    """
+    if not points:
+        raise CodesimError("no sweep points to plot")
+    models = _ordered(p.model for p in points)
+    single_t = all(len({p.t for p in points if p.model == model}) == 1 for model in models)
+    variants = _ordered(p.scheme for p in points)
+    width = max(9.0, 3.0 + 0.7 * len(variants)) if single_t else 9.0
+    fig, axes = _figure(title, rows=len(models), cols=1, size=(width, 0.9 + 3.4 * len(models)), sharex=True)
+    fig.suptitle(_wrap(title, 100))
+    for row, model in enumerate(models):
+        ax = axes[row, 0]
+        mine = sorted((p for p in points if p.model == model), key=lambda p: p.t)
+        # x of a point: t, or the place of its scheme variant when t does not vary.
+        where = (lambda p: variants.index(p.scheme)) if single_t else (lambda p: p.t)
+        # Side by side, a scheme's variants ("rans:precision=8", ...) are one series: the ticks name them.
+        series = (lambda p: p.scheme.split(":")[0]) if single_t else (lambda p: p.scheme)
+        for j, scheme in enumerate(_ordered(series(p) for p in mine)):
+            pts = [p for p in mine if series(p) == scheme and _finite(p.excess_bits_per_symbol)]
+            cis = [(p.ci95[0] - p.entropy_bits, p.ci95[1] - p.entropy_bits) if p.ci95 else None for p in pts]
+            if single_t:
+                ax.errorbar([where(p) for p in pts], [p.excess_bits_per_symbol for p in pts],
+                            yerr=[[p.excess_bits_per_symbol - ci[0] if ci else 0.0 for p, ci in zip(pts, cis)],
+                                  [ci[1] - p.excess_bits_per_symbol if ci else 0.0 for p, ci in zip(pts, cis)]],
+                            marker=MARKERS[j % len(MARKERS)], markersize=6, linestyle="none", capsize=3,
+                            label=_plain(scheme))
+            else:
+                _band(ax, [p.t for p in pts], [p.excess_bits_per_symbol for p in pts], cis,
+                      marker=MARKERS[j % len(MARKERS)], label=_plain(scheme))
+        by_t = {}
+        for p in mine:
+            by_t.setdefault(p.t, p)
+        kl = [p for p in by_t.values() if _finite(p.kl_bits)]
+        if single_t and kl:
+            ax.axhline(kl[0].kl_bits, color=REFERENCE, linestyle="--", linewidth=1.6,
+                       label=f"D(p||q) = {kl[0].kl_bits:.3f}")
+        elif kl:
+            ax.plot([p.t for p in kl], [p.kl_bits for p in kl], color=REFERENCE, linestyle="--", linewidth=1.6,
+                    label="D(p||q_t) = H(p,q_t) - H(p)")
+        if len(kl) < len(by_t):
+            ax.text(0.02, 0.95, "D(p||q_t) = ∞ where q_t rules out a symbol p emits", transform=ax.transAxes,
+                    va="top", fontsize="small")
+        dips = [p for p in mine if _below(p)]
+        if dips:
+            ax.scatter([where(p) for p in dips], [p.excess_bits_per_symbol for p in dips], s=90,
+                       facecolors="none", edgecolors="red", linewidths=1.3, zorder=5, label=DIP_LABEL)
+        ax.set_title(f"model '{_plain(model)}'" + (f" at t = {mine[0].t:g}" if single_t and mine[0].t else ""),
+                     fontsize="medium")
+        ax.set_ylabel("excess bits per symbol\n(measured - H(p))")
+        ax.grid(alpha=0.3)
+        references = [h for h in ax.get_legend_handles_labels()[1] if h.startswith("D(p||q")]
+        _legend_outside(ax, last=references + [DIP_LABEL])
+    bottom = axes[-1, 0]
+    if single_t:
+        bottom.set_xticks(range(len(variants)))
+        texts = [_plain(v) for v in variants]
+        crowded = sum(len(t) + 2 for t in texts) * 0.09 > width * 0.7
+        bottom.set_xticklabels(texts, rotation=30 if crowded else 0, ha="right" if crowded else "center",
+                               rotation_mode="anchor" if crowded else "default")
+        bottom.set_xlim(-0.6, len(variants) - 0.4)
+        bottom.set_xlabel("scheme and parameters")
+    else:
+        bottom.set_xlabel(_plain(xlabel))
+    return fig
+
+
+IDEAL_Q = "-log2 q(x): ideal for the model"
+IDEAL_P = "-log2 p(x): ideal for the source"
+INFINITE_Q = "-log2 q(x) = ∞ (q = 0)"
+
+
+# -- a code ---------------------------------------------------------------------------------------------
+def code_figure(table_rows: Sequence[Mapping[str, Any]], title: str) -> "Figure":
+    """A code's cost per symbol (codeword length, or -log2 f/2^P for a stream coder) as bars, against
+    the model's -log2 q(x) and, where recorded, the source's -log2 p(x) as points.
+
+    ``table_rows`` are the ``table`` of :func:`codesim.files.inspection.inspect_file`. A symbol with q = 0
+    (infinite -log2 q) is marked by an arrow at the top of the panel.
+    """
+    if not table_rows:
+        raise CodesimError("no code table to plot")
+    labels = [r["symbol"] for r in table_rows]
+    xs = list(range(len(labels)))
+    fig, axes = _figure(title)
+    ax = axes[0, 0]
+    for key, name in (("length", "codeword length l(x)"), ("cost_bits", "cost -log2 f(x)/2^P")):
+        if all(key in r for r in table_rows):
+            heights = [r[key] for r in table_rows]
+            if len(xs) <= MAX_BARS:
+                ax.bar(xs, heights, 0.7, color="tab:blue", alpha=0.75, label=name)
+            else:
+                ax.fill_between(xs, heights, step="mid", color="tab:blue", alpha=0.5, linewidth=0, label=name)
+            break
+    ideal = [r["ideal_bits"] for r in table_rows]
+    finite = [(x, v) for x, v in zip(xs, ideal) if _finite(v)]
+    size = 5 if len(labels) <= 40 else 3  # smaller marks where many symbols share the width
+    ax.plot([x for x, _ in finite], [v for _, v in finite], linestyle="none", marker="D", markersize=size,
+            color=REFERENCE, label=IDEAL_Q)
+    if all(r.get("p") is not None for r in table_rows):
+        with_p = [(x, -math.log2(r["p"])) for x, r in zip(xs, table_rows) if r["p"] > 0]
+        ax.plot([x for x, _ in with_p], [v for _, v in with_p], linestyle="none", marker="o", markersize=size + 1,
+                markerfacecolor="none", markeredgecolor="tab:red", label=IDEAL_P)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.08)  # room above the highest mark
+    infinite = [x for x, v in zip(xs, ideal) if v is not None and math.isinf(v)]
+    if infinite:
+        top = ax.get_ylim()[1]
+        ax.plot(infinite, [top] * len(infinite), linestyle="none", marker="^", color=REFERENCE, clip_on=False,
+                label=INFINITE_Q)
+    _symbol_axis(ax, labels)
+    ax.set_ylabel("bits")
+    ax.set_title(_wrap(title))
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    _legend_outside(ax, last=[IDEAL_Q, IDEAL_P, INFINITE_Q])  # the code's bars first
+    return fig

@@ -1,0 +1,1 @@
+"""Running codes on streams: simulations, experiments, benchmarks and where their tasks run."""

@@ -1,0 +1,425 @@
+"""Simulations: sample streams from p, code them with codes built from q, measure real bits.
+
+Every bit count here comes from a stream that was encoded and decoded back; a trial whose decoded
+stream differs from the original is reported as not verified, never silently counted.
+
+>>> from codesim import Distribution, simulate
+>>> p = Distribution.from_probs([0.5, 0.25, 0.25])
+>>> m = simulate(p, Distribution.uniform(3), "huffman", length=1000, trials=3, seed=1)
+>>> m.verified, round(m.kl_bits, 4)
+(True, 0.085)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from typing import Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from ..coders import Coder, SchemeSpec
+from ..coders.base import MAX_SYMBOLS
+from ..sources.iid import Distribution
+from ..errors import CodesimError, DecodeError
+from ..measures import cross_entropy, entropy, ideal_length_of_counts, kl_divergence, log_likelihood_ratio_of_counts
+from .parallel import check_jobs
+
+#: Streams are drawn and coded in blocks, so memory does not limit the length; time does. A longer
+#: request is refused up front rather than left running for days. It also bounds length x trials, the
+#: symbols each scheme codes in a run.
+MAX_LENGTH = 10**11
+#: Symbols per block: each block of a trial's stream is one coded message (see simulate_many).
+BLOCK = 1 << 20
+MAX_TRIALS = 10**5
+#: What a run does when neither the scenario nor the caller says (the README states them).
+DEFAULT_LENGTH = 100_000
+DEFAULT_TRIALS = 5
+#: The most blocks a stream is cut into. A block costs a draw and, per scheme, an encode, a decode and
+#: a comparison, 0.3 to 0.7 ms here whatever its size (measured with one-symbol blocks): 10^5 blocks
+#: add about a minute per scheme and trial at most, where ``--block 1`` on a stream of 10^11 symbols
+#: would add years. The default block reaches MAX_LENGTH within it.
+MAX_BLOCKS = 10**5
+
+#: Every code a run codes with is built before the first block and kept to the last, and its tables
+#: cost about 250 bytes per entry (a prefix code over 65536 symbols, or block-huffman over 65536
+#: tuples, takes 16 MB) and at least 0.6 MB (the table of symbol pairs a prefix code over up to 256
+#: symbols packs with). So the codes held at once (a run's (model, scheme) pairs, or the schemes of one
+#: convergence or sweep task) may have this many table entries in all, each counted as at least
+#: MIN_CODE_ENTRIES: 512 codes over small alphabets (about 300 MB), 32 over 65536 symbols (about 530 MB).
+MAX_CODE_ENTRIES = 1 << 21
+MIN_CODE_ENTRIES = 1 << 12
+#: The most symbols of a stream held whole in memory (``sample``, ``encode``, ``bench``): as many as
+#: a .csim file holds, and as ``decode`` writes in a few seconds.
+MAX_WHOLE_STREAM = MAX_SYMBOLS
+
+# Student t quantiles t_{0.975, df} for df = 1..30 (any statistics table); beyond, the Cornish-Fisher
+# expansion around the normal quantile is accurate to better than 1e-4.
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+         2.052, 2.048, 2.045, 2.042)
+
+
+def t_quantile_975(df: int) -> float:
+    """The 0.975 quantile of Student's t with df degrees of freedom (two-sided 95%)."""
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+def confidence_interval(values: Sequence[float]) -> tuple[float, float] | None:
+    """Two-sided 95% t-interval for the mean of the values; None for fewer than two."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size < 2:
+        return None
+    mean = float(values.mean())
+    half = t_quantile_975(values.size - 1) * float(values.std(ddof=1)) / math.sqrt(values.size)
+    return (mean - half, mean + half)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What one (model, scheme) pair did on the sampled streams, with the theory beside it.
+
+    ``bits_per_symbol`` is the mean over trials of encoded bits / length; ``ideal_bits_per_symbol`` the
+    mean of sum(-log2 q(x)) / length over the same streams; ``sample_kl_bits`` the mean of the streams'
+    average log2 p(x)/q(x), which converges to ``kl_bits`` = D(p||q). ``code_kl_bits`` is D(p||r) for
+    the code's implied distribution r.
+    """
+
+    model: str
+    scheme: str
+    length: int
+    trials: int
+    seed: int
+    bits: tuple[int, ...]
+    bits_per_symbol: float
+    ci95: tuple[float, float] | None
+    expected_bits_per_symbol: float
+    ideal_bits_per_symbol: float
+    sample_kl_bits: float
+    entropy_bits: float
+    cross_entropy_bits: float
+    kl_bits: float
+    code_kl_bits: float
+    excess_bits_per_symbol: float
+    verified: bool
+    encode_seconds: float = field(compare=False)
+    decode_seconds: float = field(compare=False)
+
+    @property
+    def code_loss_bits(self) -> float:
+        """Measured excess beyond D(p||q): the code's own loss (whole-bit lengths, quantisation,
+        termination); nan where D(p||q) is infinite."""
+        return self.excess_bits_per_symbol - self.kl_bits if math.isfinite(self.kl_bits) else math.nan
+
+    @property
+    def encode_symbols_per_second(self) -> float:
+        return self.length * self.trials / self.encode_seconds if self.encode_seconds > 0 else math.inf
+
+    @property
+    def decode_symbols_per_second(self) -> float:
+        return self.length * self.trials / self.decode_seconds if self.decode_seconds > 0 else math.inf
+
+    def to_dict(self) -> dict:
+        return plain_dict(self)
+
+
+def plain_dict(record) -> dict:
+    """A dataclass as plain data, ready for JSON: nested tuples (bits, intervals) become lists."""
+    def plain(value):
+        if isinstance(value, (tuple, list)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return plain(asdict(record))
+
+
+def check_run_size(length: int, trials: int) -> None:
+    """Refuse lengths and trial counts that could never finish, before anything is drawn."""
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
+        raise CodesimError(f"length must be a whole number of symbols >= 1, got {length!r}")
+    if length > MAX_LENGTH:
+        raise CodesimError(
+            f"length {length} is over the limit of {MAX_LENGTH:.0e} symbols: at tens of millions of "
+            "symbols a second, a longer stream would take hours per trial and scheme; use more trials"
+        )
+    if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
+        raise CodesimError(f"trials must be a whole number >= 1, got {trials!r}")
+    if trials > MAX_TRIALS:
+        raise CodesimError(f"trials {trials} is over the limit of {MAX_TRIALS}")
+    if length * trials > MAX_LENGTH:
+        raise CodesimError(
+            f"length {length} x trials {trials} = {length * trials} symbols is over the limit of "
+            f"{MAX_LENGTH:.0e} symbols per scheme in a run: use a shorter length or fewer trials"
+        )
+
+
+def check_models(p: Distribution, models: Mapping[str, Distribution]) -> None:
+    """Refuse a model over another alphabet than the source's: a code for it cannot code p's symbols."""
+    for name, q in models.items():
+        if q.alphabet != p.alphabet:
+            raise CodesimError(f"model {name!r} has another alphabet than the source")
+
+
+def check_block(block: int, length: int) -> None:
+    """Refuse a block size that is not a whole number, or that cuts a stream into too many blocks."""
+    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
+        raise CodesimError(f"block must be a whole number of symbols >= 1, got {block!r}")
+    blocks = -(-int(length) // int(block))
+    if blocks > MAX_BLOCKS:
+        raise CodesimError(
+            f"block {block} cuts a stream of {length} symbols into {blocks} blocks, over the limit of "
+            f"{MAX_BLOCKS:.0e}: use a block of at least {-(-int(length) // MAX_BLOCKS)} symbols"
+        )
+
+
+def check_stream_length(length: int, what: str = "length") -> None:
+    """Refuse a whole stream (drawn at once and held in memory) longer than MAX_WHOLE_STREAM; ``what``
+    names where the length was given."""
+    if length > MAX_WHOLE_STREAM:
+        raise CodesimError(
+            f"{what} {length} is over the limit of {MAX_WHOLE_STREAM} symbols for a stream held whole "
+            "in memory (codesim run codes longer streams in blocks)"
+        )
+
+
+def check_codes(specs: Sequence[SchemeSpec], alphabet_size: int, models: int = 1) -> None:
+    """Refuse codes for ``models`` models by each of ``specs`` over ``alphabet_size`` symbols whose tables
+    would pass :data:`MAX_CODE_ENTRIES`, before any is built (a scheme's table has K^unit entries)."""
+    # A block code's K^k past its own limit of 2^16 tuples is refused by the scheme, naming it.
+    entries = models * sum(max(min(alphabet_size ** spec.unit, 1 << 16), MIN_CODE_ENTRIES) for spec in specs)
+    if entries > MAX_CODE_ENTRIES:
+        what = f"{models} models x {len(specs)} schemes" if models > 1 else f"{len(specs)} schemes"
+        raise CodesimError(
+            f"{what} over {alphabet_size} symbols make {models * len(specs)} codes held at once, with "
+            f"{entries} table entries (each counted as at least {MIN_CODE_ENTRIES}), over the limit of "
+            f"{MAX_CODE_ENTRIES} (2^21, about 500 MB): choose fewer models (--model) or schemes (--scheme)"
+        )
+
+
+def block_for(block: int, specs: Sequence[SchemeSpec]) -> int:
+    """``block`` rounded up to a multiple of every scheme's unit (a block code's k).
+
+    A block code given a block that is not a multiple of k would code the block's last symbols as a
+    leftover tail, so its bits would depend on where the stream is cut; cut at multiples of k, its
+    blocks' bits add up to those of the whole stream, as a prefix code's do.
+    """
+    unit = math.lcm(*(spec.unit for spec in specs))
+    return -(-int(block) // unit) * unit
+
+
+def trial_seeds(seed: int, trials: int) -> list[np.random.SeedSequence]:
+    """One seed per trial, spawned from the run's seed: trial t can be repeated on its own, and the
+    streams do not depend on what else the run does or on which process draws them."""
+    return np.random.SeedSequence(seed).spawn(trials)
+
+
+def trial_blocks(p: Distribution, length: int, seed: np.random.SeedSequence, block: int = BLOCK) -> Iterator[np.ndarray]:
+    """A trial's stream in consecutive blocks of at most ``block`` symbols.
+
+    Each block continues the same generator, so the blocks joined are exactly the one-shot stream
+    ``p.sample(length, default_rng(seed))`` whatever the block size.
+    """
+    rng = np.random.default_rng(seed)
+    for lo in range(0, length, block):
+        yield p.sample(min(block, length - lo), rng)
+
+
+def trial_streams(p: Distribution, length: int, trials: int, seed: int) -> Iterator[np.ndarray]:
+    """The trials' whole streams (held in memory: for short runs, files and tests)."""
+    check_stream_length(length)
+    for child in trial_seeds(seed, trials):
+        yield p.sample(length, np.random.default_rng(child))
+
+
+@dataclass
+class _Observed:
+    """What one coder did on one trial: summed over the trial's blocks."""
+
+    bits: int = 0
+    verified: bool = True
+    encode_seconds: float = 0.0
+    decode_seconds: float = 0.0
+
+
+@dataclass
+class _TrialTask:
+    """Everything a trial needs, picklable, so trials can run in other processes.
+
+    Coders are built from their specs where the task runs (once per process and chunk of trials),
+    never shipped: a code is determined by its spec and q.
+    """
+
+    p: Distribution
+    models: list[Distribution]  # one per pair
+    specs: list[SchemeSpec]  # one per pair
+    length: int
+    block: int
+    message: np.ndarray | None = None  # a fixed stream instead of draws from p
+
+    @cached_property
+    def coders(self) -> list[Coder]:
+        return [spec.build(q) for spec, q in zip(self.specs, self.models)]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "coders"}  # rebuilt where the task runs
+
+    def __call__(self, seed: np.random.SeedSequence, progress: Callable[[int], None] | None = None):
+        """The trial's observations per pair, and its symbol counts (for the measures)."""
+        observed = [_Observed() for _ in self.coders]
+        counts = np.zeros(self.p.size, dtype=np.int64)
+        for stream in message_blocks(self.p, self.length, seed, self.block, self.message):
+            counts += np.bincount(stream, minlength=self.p.size)
+            for coder, seen in zip(self.coders, observed):
+                _code_block(coder, stream, seen)
+            if progress:
+                progress(stream.size)
+        return observed, counts
+
+
+def code_message(coder: Coder, stream: np.ndarray) -> tuple[int, bool, float, float]:
+    """Encode one message, decode it and compare: (bits, round trip held, encode s, decode s).
+
+    The one place where codesim counts bits: they come from a real encoding that was decoded again.
+    A stream longer than the coder's ``symbol_limit()`` (what a .csim file of the scheme may hold) is
+    coded as consecutive messages of that many symbols: a message takes a few seconds at most.
+    """
+    step = coder.symbol_limit()
+    if stream.size > step:
+        parts = [code_message(coder, stream[lo : lo + step]) for lo in range(0, stream.size, step)]
+        return (sum(p[0] for p in parts), all(p[1] for p in parts), sum(p[2] for p in parts),
+                sum(p[3] for p in parts))
+    t0 = time.perf_counter()
+    bits = coder.encode(stream)
+    t1 = time.perf_counter()
+    try:
+        ok = bool(np.array_equal(coder.decode(bits, stream.size), stream))
+    except DecodeError:
+        ok = False
+    return len(bits), ok, t1 - t0, time.perf_counter() - t1
+
+
+def message_blocks(p: Distribution, length: int, seed: np.random.SeedSequence, block: int,
+                   message: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """A trial's stream of ``length`` symbols in blocks: drawn from p, or cut from a fixed message."""
+    if message is None:
+        return trial_blocks(p, length, seed, block)
+    return (message[lo : min(lo + block, length)] for lo in range(0, length, block))
+
+
+def _code_block(coder: Coder, stream: np.ndarray, seen: _Observed) -> None:
+    bits, ok, encode_seconds, decode_seconds = code_message(coder, stream)
+    seen.bits += bits
+    seen.verified &= ok
+    seen.encode_seconds += encode_seconds
+    seen.decode_seconds += decode_seconds
+
+
+def simulate_many(
+    p: Distribution,
+    models: Mapping[str, Distribution],
+    schemes: Sequence[SchemeSpec | str],
+    *,
+    length: int,
+    trials: int,
+    seed: int,
+    block: int = BLOCK,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+    message: np.ndarray | None = None,
+) -> list[Measurement]:
+    """Measure every (model, scheme) pair on the same sampled streams, model-major order.
+
+    Each trial's stream is drawn and coded in blocks of at most ``block`` symbols: every block is
+    encoded as a message of its own, decoded, compared and dropped, so memory stays bounded at any
+    length; a stream no longer than a block is one message. ``jobs`` > 1 runs trials in that many
+    processes, with results identical to one process. ``progress`` is called with the number of
+    symbols each step has coded (of length * trials in all). A ``message`` (a file's own symbols) is
+    coded instead of streams drawn from p; then length is its size and there is one trial.
+    """
+    if message is not None:
+        message = np.asarray(message)
+        if message.size != length or trials != 1:
+            raise CodesimError("a fixed message is coded once: length must be its size and trials 1")
+    check_run_size(length, trials)
+    check_block(block, length)
+    check_jobs(jobs)
+    specs = [s if isinstance(s, SchemeSpec) else SchemeSpec.parse(s) for s in schemes]
+    check_models(p, models)
+    check_codes(specs, p.size, len(models))
+    pairs = [(name, spec) for name in models for spec in specs]
+    task = _TrialTask(p, [models[name] for name, _ in pairs], [spec for _, spec in pairs], length,
+                      block_for(block, specs), message)
+    # Built here before any trial runs (and rebuilt where trials run in other processes), so that a
+    # model a scheme cannot serve is named before any work is done.
+    coders = []
+    for (name, spec), q in zip(pairs, task.models):
+        try:
+            coders.append(spec.build(q))
+        except CodesimError as exc:
+            raise type(exc)(f"model {name!r}: {exc}") from None
+    task.coders = coders
+    seeds = trial_seeds(seed, trials)
+    if jobs == 1:
+        outcomes = [task(s, progress) for s in seeds]
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, trials)) as pool:
+            outcomes = []
+            for outcome in pool.map(task, seeds, chunksize=-(-trials // min(jobs, trials))):
+                outcomes.append(outcome)
+                if progress:
+                    progress(length)
+    return [
+        _measurement(name, spec, coder, p, models[name], [o[0][i] for o in outcomes],
+                     [o[1] for o in outcomes], length, seed)
+        for i, ((name, spec), coder) in enumerate(zip(pairs, coders))
+    ]
+
+
+def simulate(
+    p: Distribution,
+    q: Distribution,
+    scheme: SchemeSpec | str = "huffman",
+    *,
+    length: int = DEFAULT_LENGTH,
+    trials: int = DEFAULT_TRIALS,
+    seed: int = 0,
+    model: str = "q",
+) -> Measurement:
+    """Measure one scheme built from q on ``trials`` streams of ``length`` symbols drawn from p."""
+    return simulate_many(p, {model: q}, [scheme], length=length, trials=trials, seed=seed)[0]
+
+
+def _measurement(name, spec, coder, p, q, observed: list[_Observed], counts: list[np.ndarray],
+                 length: int, seed: int) -> Measurement:
+    per_symbol = [o.bits / length for o in observed]
+    mean = float(np.mean(per_symbol))
+    h = entropy(p)
+    return Measurement(
+        model=name,
+        scheme=spec.label,
+        length=length,
+        trials=len(observed),
+        seed=seed,
+        bits=tuple(o.bits for o in observed),
+        bits_per_symbol=mean,
+        ci95=confidence_interval(per_symbol),
+        expected_bits_per_symbol=coder.expected_length(p),
+        ideal_bits_per_symbol=float(np.mean([ideal_length_of_counts(c, q) / length for c in counts])),
+        sample_kl_bits=float(np.mean([log_likelihood_ratio_of_counts(c, p, q) for c in counts])),
+        entropy_bits=h,
+        cross_entropy_bits=cross_entropy(p, q),
+        kl_bits=kl_divergence(p, q),
+        code_kl_bits=coder.code_divergence(p),
+        excess_bits_per_symbol=mean - h,
+        verified=all(o.verified for o in observed),
+        encode_seconds=sum(o.encode_seconds for o in observed),
+        decode_seconds=sum(o.decode_seconds for o in observed),
+    )
