@@ -2,7 +2,7 @@
 
 Run this only when the container's format version changes (``python tests/golden/make_golden.py``),
 and commit what it writes: the files pin what this version of codesim can read, so a later change that
-breaks reading old files fails ``tests/test_container.py``. Streams are drawn with their own seeds and
+breaks reading old files fails ``tests/files/test_container.py``. Streams are drawn with their own seeds and
 kept short, so the files stay small.
 """
 
