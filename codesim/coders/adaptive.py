@@ -828,8 +828,10 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
 
         costs = self.ideal_costs(model)
         head = stream[:limit]
+        # One symbol takes no bits: the coder then writes no codewords at all.
+        lengths = self.codeword_lengths(head) if self._size > 1 else np.zeros(head.size, dtype=np.int64)
         position, steps = 0, []
-        for i, (s, taken) in enumerate(zip(head.tolist(), self.codeword_lengths(head).tolist())):
+        for i, (s, taken) in enumerate(zip(head.tolist(), lengths.tolist())):
             steps.append(({"index": i, "symbol": alphabet[s], "position": position, "bits": taken}, taken,
                           float(costs[s])))
             position += taken
