@@ -270,7 +270,6 @@ def from_config(config: dict[str, Any]) -> Coder:
     return get(config["scheme"]).restore(config)
 
 
-
 #: Longer than any scheme's name: the did-you-mean search is spared a huge string from a file.
 _MAX_NAME = 100
 

@@ -647,8 +647,9 @@ def _check_alphabet(labels: Any, name: str) -> tuple:
             raise _Invalid(f"{name} entry {i + 1} is {label}: labels must be finite", corrupt=True)
         chars = _label_chars(label)
         if chars > MAX_LABEL_CHARS:
-            raise _Invalid(f"{name} entry {i + 1} is {show_json(label)}: {'over ' if not isinstance(label, str) else ''}"
-                           f"{chars} characters, over the limit of {MAX_LABEL_CHARS} for one label")
+            over = "" if isinstance(label, str) else "over "
+            raise _Invalid(f"{name} entry {i + 1} is {show_json(label)}: {over}{chars} characters, over the limit "
+                           f"of {MAX_LABEL_CHARS} for one label")
         total += chars
         if total > MAX_ALPHABET_CHARS:
             raise _Invalid(f"{name} has over {MAX_ALPHABET_CHARS} characters of labels (the limit, at entry "
