@@ -30,6 +30,16 @@ class ContainerError(CodesimError):
     """A .csim file that is not one, is damaged, truncated, or describes an impossible code."""
 
 
+class ConfigError(CodesimError):
+    """A coder config read from a file that describes no valid code; the message names the field
+    (``field 'coder.lengths' ...``). ``corrupt``: the config is ill-formed (a field missing or of the
+    wrong type) rather than well-formed but impossible (an over-subscribed prefix code)."""
+
+    def __init__(self, message: str, corrupt: bool = False):
+        super().__init__(message)
+        self.corrupt = corrupt
+
+
 def did_you_mean(name: str, choices) -> str:
     """`` (did you mean 'x'?)`` when one of ``choices`` is close to ``name``, else ``""``."""
     import difflib
@@ -54,3 +64,36 @@ def show_value(value) -> str:
         return f"an integer of {value.bit_length()} bits"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def json_kind(value) -> str:
+    """A JSON value's type, as a reader of the JSON would name it (``an integer``, ``a list``, ``null``)."""
+    if value is None:
+        return "null"
+    for kind, name in ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+                       (list, "a list"), (dict, "an object")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def show_json(value) -> str:
+    """A value read from JSON, as JSON and cut short: a message stays one short line whatever a file holds."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def json_key(key: str) -> str:
+    """An object key as it can sit inside a quoted field name, or as JSON when it cannot."""
+    return key if key.isprintable() and "'" not in key and len(key) <= 40 else show_json(key)
+
+
+def one_line(exc: BaseException) -> str:
+    """An error's message as one line of at most 200 characters, to quote inside another message."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:197] + "..."

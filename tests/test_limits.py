@@ -16,7 +16,8 @@ from bitarray import bitarray
 
 from codesim.files import container
 from codesim.coders import available, build
-from codesim.coders.base import MAX_SYMBOLS, PrefixCode
+from codesim.coders.base import MAX_SYMBOLS
+from codesim.coders.prefix_code import PrefixCode
 from codesim.files.container import MAX_ALPHABET_CHARS, MAX_LABEL_CHARS, MAX_META_CHARS, ContainerError, dumps, loads
 from codesim.sources.iid import Distribution
 from codesim.errors import CodesimError

@@ -8,7 +8,11 @@
 
 # Importing a coder module registers its schemes, in this order.
 from . import prefix, block, arithmetic, rans, adaptive  # noqa: F401
-from .base import Coder, PrefixCode
-from .registry import Param, Scheme, SchemeSpec, available, build, from_config, get
+from .base import Coder
+from .prefix_code import PrefixCode
+from .registry import (
+    Param, Scheme, SchemeSpec, available, build, check_config, from_config, get, register, unregister,
+)
 
-__all__ = ["Coder", "PrefixCode", "Param", "Scheme", "SchemeSpec", "available", "build", "from_config", "get"]
+__all__ = ["Coder", "PrefixCode", "Param", "Scheme", "SchemeSpec", "available", "build", "check_config",
+           "from_config", "get", "register", "unregister"]

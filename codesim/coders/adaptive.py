@@ -151,6 +151,19 @@ class AdaptiveCoder(Coder):
             raise DecodeError(f"expected a bitarray of encoded bits, got {type(bits).__name__}")
         return n
 
+    # -- the coder contract: a config read from a file --------------------------------------------
+    config_fields = ("size",)
+
+    @classmethod
+    def check_table(cls, config: dict[str, Any], params: dict[str, Any], size: int) -> None:
+        """The alphabet size, the whole table: a JSON integer, the alphabet's own."""
+        from ..errors import ConfigError
+        from .config import strict_int
+
+        value = strict_int(config["size"], "size", 1, MAX_ALPHABET)
+        if value != size:
+            raise ConfigError(f"field 'coder.size' is {value}, but the alphabet has {size} labels")
+
 
 # -- adaptive arithmetic coding ---------------------------------------------------------------------
 
@@ -456,6 +469,34 @@ class AdaptiveArithmeticCoder(AdaptiveCoder):
 
     def __repr__(self) -> str:
         return f"AdaptiveArithmeticCoder(size={self._size}, alpha={self.alpha:g})"
+
+    # -- the coder contract: inspect --------------------------------------------------------------
+    trace_note = ("the probability (c(x) + alpha) / (t + k alpha) the learning model gave each symbol "
+                  "when it was coded, and its cost -log2 of that")
+
+    def probabilities(self, stream: np.ndarray) -> np.ndarray:
+        """The probability (c(x) + alpha) / (t + k alpha) the model gives each symbol of ``stream`` when
+        it comes, c counted over the t symbols before it: in floats, for showing (the coder's own model
+        is exact integers, and the same until counts are first halved, :attr:`exact_symbols`)."""
+        stream = self._check_stream(stream).astype(np.int64)
+        order = np.argsort(stream, kind="stable")
+        ranked = stream[order]
+        seen = np.empty(stream.size, dtype=np.int64)  # earlier occurrences of each symbol
+        seen[order] = np.arange(stream.size) - np.searchsorted(ranked, ranked, side="left")
+        return (seen + self.alpha) / (np.arange(stream.size) + self._size * self.alpha)
+
+    def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:
+        """Each symbol's probability under the model learnt so far, and its cost -log2 of that."""
+        from .base import running_totals
+
+        costs = self.ideal_costs(model)
+        head = stream[:limit]
+        return running_totals(
+            (({"index": i, "symbol": alphabet[s], "model_prob": prob, "cost_bits": -math.log2(prob)},
+              -math.log2(prob), float(costs[s]))
+             for i, (s, prob) in enumerate(zip(head.tolist(), self.probabilities(head).tolist()))),
+            "total_cost",
+        )
 
 
 def _fenwick(weights: list[int]) -> list[int]:
@@ -776,6 +817,25 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
 
     def __repr__(self) -> str:
         return f"AdaptiveHuffmanCoder(size={self._size})"
+
+    # -- the coder contract: inspect --------------------------------------------------------------
+    trace_note = ("the bits each symbol's codeword took in the code as it stood when the symbol came "
+                  "(the tree changes after every symbol)")
+
+    def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:
+        """The bits each symbol's codeword took, at the bit position where it starts."""
+        from .base import running_totals
+
+        costs = self.ideal_costs(model)
+        head = stream[:limit]
+        # One symbol takes no bits: the coder then writes no codewords at all.
+        lengths = self.codeword_lengths(head) if self._size > 1 else np.zeros(head.size, dtype=np.int64)
+        position, steps = 0, []
+        for i, (s, taken) in enumerate(zip(head.tolist(), lengths.tolist())):
+            steps.append(({"index": i, "symbol": alphabet[s], "position": position, "bits": taken}, taken,
+                          float(costs[s])))
+            position += taken
+        return running_totals(steps, "total_bits")
 
 
 def _pack_bits(values: list[int], lengths: list[int]) -> bitarray:

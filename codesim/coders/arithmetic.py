@@ -250,6 +250,26 @@ class ArithmeticCoder(FrequencyCoder):
     def __repr__(self) -> str:
         return f"ArithmeticCoder(size={self.size}, precision={self.precision})"
 
+    # -- the coder contract: inspect and bench ----------------------------------------------------
+    trace_note = ("the interval [low, high) after each symbol, and the bits emitted so far "
+                  "(a later carry can still change their trailing ones)")
+    bench_peers = ("constriction range",)
+
+    def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:
+        """The coding interval after each symbol (:meth:`trace`), and the interval's width in bits
+        against the running ideal length."""
+        costs = self.ideal_costs(model)
+        rows: list[dict[str, Any]] = []
+        ideal = 0.0
+        for step in self.trace(stream, limit):
+            s = step["symbol"]
+            ideal += float(costs[s])
+            rows.append({"index": step["position"], "symbol": alphabet[s], "low": step["low_float"],
+                         "high": step["high_float"], "emitted": step["emitted"], "bits": step["bits"],
+                         "interval_bits": step["interval_bits"], "ideal_bits": float(costs[s]),
+                         "total_ideal": ideal, "excess": step["interval_bits"] - ideal})
+        return rows
+
 
 def check_ending(bits: bitarray, pos: int, width: int, diff: int, rng: int, n: int) -> None:
     """Accept a decoded stream only if its bits end exactly as the encoder's termination ends them.

@@ -4,6 +4,11 @@ A prefix code loses up to a bit per codeword to integer lengths. Coding k symbol
 bit over k of them: Huffman over the product model q^k spends E[l_k] < H(q^k) + 1 = k H(q) + 1 bits per
 tuple, so under p = q at most H(p) + 1/k bits per symbol (Cover & Thomas, 2nd ed., 5.4). The price is a
 code table of K^k entries for an alphabet of K symbols.
+
+Config: ``{"scheme", "params": {"k"}, "tuple_lengths", "leftover_lengths"}``: canonical code lengths
+(:mod:`codesim.coders.prefix_code`) for the K^k tuples (a tuple's index is its k symbols read as base-K
+digits, the first the most significant) and for the K symbols, both complete codes. Bitstream: the
+codewords of the last n mod k symbols, then the tuples' stream of the tuple code.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ import numpy as np
 from bitarray import bitarray, decodetree
 
 from ..sources.iid import index_dtype
-from ..errors import CodesimError, DecodeError, SchemeError
+from ..errors import CodesimError, ConfigError, DecodeError, SchemeError
 from ..measures import kl_divergence
-from .base import Coder, PrefixCode
+from .base import Coder, running_totals
 from .prefix import huffman_lengths
+from .prefix_code import PrefixCode, check_kraft, check_lengths
 from .registry import Param, Scheme, register
 
 #: The most tuples a block code may have. Its Huffman code and codeword table are built in Python at
@@ -69,8 +75,6 @@ class BlockCode(Coder):
     >>> code.decode(code.encode(np.array([0, 0, 1, 0, 1])), 5).tolist()
     [0, 0, 1, 0, 1]
     """
-
-    kind: ClassVar[str] = "block"
 
     def __init__(self, tuple_lengths, leftover_lengths, k: int):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -182,6 +186,59 @@ class BlockCode(Coder):
                 "a block-huffman config needs params.k, tuple_lengths and leftover_lengths"
             ) from None
         return cls(tuple_lengths, leftover_lengths, k)
+
+    config_fields: ClassVar[tuple[str, ...]] = ("tuple_lengths", "leftover_lengths")
+
+    @classmethod
+    def check_table(cls, config: dict[str, Any], params: dict[str, Any], size: int) -> None:
+        """Both tables of the right size and complete, as Huffman codes are; the tuple count within
+        MAX_TUPLES before a table of that size is looked at."""
+        leftover = check_lengths(config["leftover_lengths"], "leftover_lengths", size)
+        k = params["k"]
+        if k > 1 and size**k > MAX_TUPLES:
+            raise ConfigError(f"field 'coder.params.k' is {k}: {size}^{k} tuples are over the limit of "
+                              f"{MAX_TUPLES} tuples")
+        tuples = check_lengths(config["tuple_lengths"], "tuple_lengths", size**k,
+                               f"k={k} over {size} symbols makes {size**k} tuples")
+        check_kraft(leftover, "leftover_lengths", complete_for=config["scheme"])
+        check_kraft(tuples, "tuple_lengths", complete_for=config["scheme"])
+
+    def bit_bounds(self, n: int) -> tuple[int, int]:
+        """The tuple code's bounds for the n // k tuples, plus the leftover symbols' codewords."""
+        tuples, left = divmod(int(n), self.k)
+        lengths = self.leftover_code.lengths
+        least, most = self.tuple_code.bit_bounds(tuples)
+        return least + left * int(lengths.min()), most + left * int(lengths.max())
+
+    # -- looking inside ---------------------------------------------------------------------------
+    trace_note: ClassVar[str] = "each k-tuple's codeword; the n mod k leftover symbols are coded first"
+
+    def table_entry(self, i: int) -> dict[str, Any]:
+        """Symbol i's codeword when it comes alone, among the leftover symbols."""
+        return self.leftover_code.table_entry(i)
+
+    def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:
+        """Each coded unit in the order of the bits: the leftover symbols, then the tuples, each with
+        its codeword and the bit position where it starts."""
+        costs = self.ideal_costs(model)
+        label = alphabet.__getitem__
+        k, n = self.k, stream.size
+        whole = n - n % k
+        groups = [(i, i + 1, self.leftover_code) for i in range(whole, n)]
+        groups += [(i, i + k, self.tuple_code) for i in range(0, whole, k)]
+        leftover_bits = int(self.leftover_code.lengths[stream[whole:]].sum())
+        position = 0
+        steps = []
+        for lo, hi, code in groups[:limit]:
+            if code is self.tuple_code and lo == 0:
+                position = leftover_bits + self.tuple_code.jump_table_bits(bits[leftover_bits:], whole // k)
+            symbols = stream[lo:hi]
+            shape = (self.size,) * (hi - lo)  # a tuple's index reads its symbols as base-K digits
+            word = code.codeword(int(np.ravel_multi_index(tuple(symbols.tolist()), shape)))
+            steps.append(({"index": lo, "symbols": [label(s) for s in symbols.tolist()], "position": position,
+                           "codeword": word, "bits": len(word)}, len(word), float(costs[symbols].sum())))
+            position += len(word)
+        return running_totals(steps, "total_bits")
 
     def __repr__(self) -> str:
         return f"BlockCode(k={self.k}, size={self.size}, tuples={self.tuple_code.size})"

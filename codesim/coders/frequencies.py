@@ -3,6 +3,10 @@
 A stream coder spends about -log2(f(x) / 2^precision) bits on symbol x, so its implied distribution is
 r = f / 2^precision and the quantisation costs D(q||r)-like extra bits on top of D(p||q). Frequencies
 are integers, never floats, so the decoder rebuilds the identical table on any machine.
+
+Config of a frequency coder: ``{"scheme", "params", "precision", "freqs"}``: ``precision`` P (equal to
+the ``precision`` parameter where the scheme has one) and one integer frequency >= 1 per symbol,
+summing to 2^P.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import CodesimError, SchemeError
+from ..errors import CodesimError, ConfigError, SchemeError
 from .base import Coder
+from .config import check_count, field, int_list, strict_int
 
 
 def check_slots(scheme: str, size: int, precision: int, max_precision: int) -> None:
@@ -127,8 +132,6 @@ class FrequencyCoder(Coder):
     cumulative sums ``starts`` (start[x] = sum of f below x).
     """
 
-    kind: ClassVar[str] = "frequencies"
-
     #: Largest precision any stream coder accepts; checked before 2^precision is ever formed.
     max_precision: ClassVar[int] = 32
 
@@ -166,3 +169,27 @@ class FrequencyCoder(Coder):
         except (KeyError, TypeError):
             raise CodesimError(f"a {cls.__name__} config needs scheme, precision and freqs") from None
         return cls(np.asarray(freqs), precision, scheme, config.get("params", {}))
+
+    config_fields: ClassVar[tuple[str, ...]] = ("precision", "freqs")
+
+    @classmethod
+    def check_table(cls, config: dict[str, Any], params: dict[str, Any], size: int) -> None:
+        """The precision within the class's and equal to the parameter; a frequency >= 1 per symbol,
+        summing to 2^precision."""
+        precision = strict_int(config["precision"], "precision", 1, cls.max_precision)
+        if params.get("precision", precision) != precision:
+            raise ConfigError(f"{field('precision')} is {precision} but 'coder.params.precision' is "
+                              f"{params['precision']}", corrupt=True)
+        freqs = int_list(config["freqs"], "freqs", "frequencies")
+        check_count(len(freqs), size, "freqs")
+        for i, f in enumerate(freqs):
+            if f < 1:
+                raise ConfigError(f"{field('freqs')} entry {i + 1} is {f}: every symbol needs a frequency >= 1 "
+                                  "(zeros make symbols uncodable)")
+        total = sum(freqs)
+        if total != 1 << precision:
+            raise ConfigError(f"{field('freqs')} adds up to {total}, not 2^{precision} = {1 << precision}")
+
+    def table_entry(self, i: int) -> dict[str, Any]:
+        """Symbol i's frequency and the exact cost -log2(f / 2^P) it has in the code."""
+        return {"frequency": int(self.freqs[i]), "cost_bits": self.precision - math.log2(int(self.freqs[i]))}

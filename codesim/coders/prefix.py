@@ -1,7 +1,7 @@
 """Prefix codes built from a model q: fixed-length, Shannon, Fano, Shannon-Fano-Elias, Huffman and
 length-limited Huffman.
 
-Each builder turns q into code lengths; :class:`~codesim.coders.base.PrefixCode` does the rest.
+Each builder turns q into code lengths; :class:`~codesim.coders.prefix_code.PrefixCode` does the rest.
 Every symbol gets a codeword, including those q gives probability 0: a code must be able to encode
 whatever the source emits, and the cost of a model that ruled a symbol out then shows as a long codeword
 rather than a failure.
@@ -15,8 +15,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import SchemeError
-from .base import MAX_CODEWORD_BITS, PrefixCode
+from ..errors import ConfigError, SchemeError
+from .prefix_code import MAX_CODEWORD_BITS, PrefixCode, complete_code
 from .registry import Param, Scheme, register
 
 #: ceil(-log2 q) is taken after subtracting this, so that a q rescaled by rounding (0.25 stored as
@@ -76,20 +76,30 @@ def huffman_lengths(q: np.ndarray) -> np.ndarray:
     return depth[:k]
 
 
-def _prefix_scheme(name: str, summary: str, lengths_of) -> Scheme:
+def _prefix_scheme(name: str, summary: str, lengths_of, check=None) -> Scheme:
     return register(
         Scheme(
             name=name,
             summary=summary,
             build=lambda q: PrefixCode(lengths_of(q), scheme=name),
             restore=PrefixCode.from_config,
+            check=check,
         )
     )
 
 
-FIXED = _prefix_scheme("fixed", "ceil(log2 k) bits per symbol, ignoring q (the D(p||uniform) baseline)", fixed_lengths)
+def _fixed_width(config: dict, params: dict) -> None:
+    """A fixed-length code read from a file: every length ceil(log2 k) (1 bit for one symbol)."""
+    size = len(config["lengths"])
+    width = max(1, (size - 1).bit_length())
+    if any(v != width for v in config["lengths"]):
+        raise ConfigError(f"field 'coder.lengths' is not a fixed-length code: {size} symbols take {width} bits each")
+
+
+FIXED = _prefix_scheme("fixed", "ceil(log2 k) bits per symbol, ignoring q (the D(p||uniform) baseline)",
+                       fixed_lengths, _fixed_width)
 SHANNON = _prefix_scheme("shannon", "lengths ceil(-log2 q(x)): within 1 bit of the model's ideal", shannon_lengths)
-HUFFMAN = _prefix_scheme("huffman", "optimal prefix code for q (Huffman 1952)", huffman_lengths)
+HUFFMAN = _prefix_scheme("huffman", "optimal prefix code for q (Huffman 1952)", huffman_lengths, complete_code)
 
 
 # -- Fano, Shannon-Fano-Elias and length-limited Huffman ----------------------------------------------
@@ -253,10 +263,19 @@ def limited_huffman_lengths(q: np.ndarray, max_length: int) -> np.ndarray:
     return lengths
 
 
+def _within_max_length(config: dict, params: dict) -> None:
+    """A length-limited Huffman code read from a file: complete, and no codeword over max_length bits."""
+    complete_code(config, params)
+    longest = max(config["lengths"])
+    if longest > params["max_length"]:
+        raise ConfigError(f"field 'coder.lengths' has a {longest}-bit codeword, over max_length={params['max_length']}")
+
+
 SHANNON_FANO = _prefix_scheme(
     "shannon-fano",
     "Fano's recursive halving by probability (Fano 1949): within 1 bit of H(q), not always optimal",
     shannon_fano_lengths,
+    complete_code,
 )
 SHANNON_FANO_ELIAS = _prefix_scheme(
     "shannon-fano-elias",
@@ -274,6 +293,7 @@ HUFFMAN_LIMITED = register(
         ),
         restore=PrefixCode.from_config,
         serves=check_max_length,
+        check=_within_max_length,
         params=(
             Param(
                 "max_length", int, DEFAULT_MAX_LENGTH, "longest codeword in bits",

@@ -36,6 +36,7 @@ Precision is at most 16: a slot must fit the 16 bits a word brings in, and the d
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -43,6 +44,7 @@ from bitarray import bitarray
 
 from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError
+from .base import running_totals
 from .frequencies import FrequencyCoder, check_slots, quantise
 from .registry import Param, Scheme, register
 
@@ -126,6 +128,23 @@ class RansCoder(FrequencyCoder):
     def lanes_for(self, n: int) -> int:
         """Lanes used for a stream of n symbols: one per ``symbols_per_lane``, at least 1, at most ``lanes``."""
         return max(1, min(self.lanes, -(-n // self.symbols_per_lane)))
+
+    # -- looking inside ---------------------------------------------------------------------------
+    trace_note: ClassVar[str] = ("each symbol's lane and the exact information -log2(f/2^P) it adds to that "
+                                 "lane's state; rANS interleaves its lanes' words, so a symbol has no bits of its own")
+    bench_peers: ClassVar[tuple[str, ...]] = ("constriction ans",)
+
+    def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:
+        """Each symbol's lane and its exact cost -log2(f / 2^P)."""
+        costs = self.ideal_costs(model)
+        label = alphabet.__getitem__
+        lanes = self.lanes_for(stream.size)
+        steps = []
+        for i, s in enumerate(stream[:limit].tolist()):
+            cost = self.precision - math.log2(int(self.freqs[s]))
+            steps.append(({"index": i, "symbol": label(s), "lane": i % lanes, "cost_bits": cost}, cost,
+                          float(costs[s])))
+        return running_totals(steps, "total_cost")
 
     # -- encoding -------------------------------------------------------------------------------
     def encode(self, stream: np.ndarray) -> bitarray:

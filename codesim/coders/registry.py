@@ -11,7 +11,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import CodesimError, SchemeError, did_you_mean, show_value as _show
+from ..errors import CodesimError, ConfigError, SchemeError, did_you_mean, json_key, json_kind, one_line, show_json
+from ..errors import show_value as _show
 from .base import Coder
 
 
@@ -41,13 +42,27 @@ class Param:
             if isinstance(value, (float, np.floating)) and value != int(value):
                 raise SchemeError(f"{where} must be {self._describe()}, got {value!r}")
             value = int(value)
-        # Bounds in exact arithmetic before any conversion: an integer of hundreds of digits
-        # overflows a float.
-        if (self.minimum is not None and value < self.minimum) or (
-            self.maximum is not None and value > self.maximum
-        ):
+        if not self.admits(value):
             raise SchemeError(f"{where} must be {self._describe()}, got {_show(value)}")
         return value if self.kind is int else float(value)
+
+    def admits(self, value) -> bool:
+        """Whether a number lies within the bounds, compared exactly before any conversion: an integer
+        of hundreds of digits overflows a float."""
+        return (self.minimum is None or value >= self.minimum) and (self.maximum is None or value <= self.maximum)
+
+    def strict(self, scheme: str, value: Any) -> Any:
+        """A value read from a file's JSON, which must already have this parameter's type (an int for
+        an integer parameter: ``4.0`` and ``"4"`` are no writer's) and lie within its bounds; a
+        ConfigError naming the field ``coder.params.NAME``."""
+        where = f"field 'coder.params.{self.name}'"
+        if type(value) not in ((int,) if self.kind is int else (int, float)):
+            raise ConfigError(f"{where} is {show_json(value)}, not "
+                              f"{'an integer' if self.kind is int else 'a number'}", corrupt=True)
+        if not self.admits(value):
+            raise ConfigError(f"{where} is {show_json(value)}: scheme {scheme!r} takes {self.name} "
+                              f"{self._range()}", corrupt=True)
+        return value
 
     def parse(self, scheme: str, text: str) -> Any:
         """A value written on the command line (``"4"``, ``"0x10"``, ``"1e3"``, ``"0.5"``), converted."""
@@ -63,11 +78,16 @@ class Param:
 
     def _describe(self) -> str:
         what = "an integer" if self.kind is int else "a number"
+        return f"{what} {self._range()}".rstrip()
+
+    def _range(self) -> str:
         if self.minimum is not None and self.maximum is not None:
-            return f"{what} from {self.minimum:g} to {self.maximum:g}"
+            return f"from {self.minimum:g} to {self.maximum:g}"
         if self.minimum is not None:
-            return f"{what} >= {self.minimum:g}"
-        return what
+            return f">= {self.minimum:g}"
+        if self.maximum is not None:
+            return f"<= {self.maximum:g}"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,38 @@ class Scheme:
     #: unit(**params): how many symbols the scheme codes as one (a block code's k); None: one. A
     #: stream cut into messages at multiples of it costs the bits it costs whole.
     unit: Callable[..., int] | None = None
+    #: check(config, params) raises a ConfigError naming the field when a config read from a file is
+    #: not what this scheme always builds, beyond what its coder class checks in any config (a Huffman
+    #: code is complete, a fixed-length code has one length). None: nothing more to check.
+    check: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
+
+    @property
+    def coder(self) -> type[Coder] | None:
+        """The Coder class whose ``from_config`` restores this scheme's configs (and whose
+        ``check_config`` checks them); None when ``restore`` is another function."""
+        owner = getattr(self.restore, "__self__", None)
+        return owner if isinstance(owner, type) and issubclass(owner, Coder) else None
+
+    def check_params(self, params: Any) -> dict[str, Any]:
+        """A config's ``params`` read from a file: exactly this scheme's parameters, each of its JSON
+        type and within its bounds (:meth:`Param.strict`), and accepted together; a ConfigError
+        naming the field."""
+        if not isinstance(params, dict):
+            raise ConfigError(f"field 'coder.params' is {json_kind(params)}, not an object", corrupt=True)
+        known = {p.name: p for p in self.params}
+        for key in params:
+            if key not in known:
+                raise ConfigError(f"field 'coder.params.{json_key(key)}' is not a parameter of scheme "
+                                  f"{self.name!r} (parameters: {', '.join(known) or 'none'})", corrupt=True)
+        for key, param in known.items():
+            if key not in params:
+                raise ConfigError(f"field 'coder.params.{key}' is missing", corrupt=True)
+            param.strict(self.name, params[key])
+        try:
+            self.resolve(params)
+        except CodesimError as exc:
+            raise ConfigError(f"field 'coder.params': {one_line(exc)}", corrupt=True) from None
+        return params
 
     def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
         """Defaults filled in, values converted (see :meth:`Param.convert`); unknown names are errors."""
@@ -177,6 +229,13 @@ def register(scheme: Scheme) -> Scheme:
     return scheme
 
 
+def unregister(name: str) -> Scheme:
+    """Take a scheme out of the registry (a test's own scheme, when the test is done)."""
+    scheme = get(name)
+    del _REGISTRY[name]
+    return scheme
+
+
 def get(name: str) -> Scheme:
     """The registered scheme called ``name``, or a SchemeError listing the known ones."""
     try:
@@ -210,3 +269,22 @@ def from_config(config: dict[str, Any]) -> Coder:
         raise SchemeError("a coder config is a dict with a 'scheme' name")
     return get(config["scheme"]).restore(config)
 
+
+#: Longer than any scheme's name: the did-you-mean search is spared a huge string from a file.
+_MAX_NAME = 100
+
+
+def check_config(config: dict[str, Any], size: int) -> None:
+    """Refuse a coder config read from a file for an alphabet of ``size`` symbols, before anything is
+    built from it: a ConfigError naming the field (:meth:`Coder.check_config` of the scheme's coder)."""
+    name = config.get("scheme") if isinstance(config, dict) else None
+    if not isinstance(name, str):
+        raise ConfigError(f"field 'coder' is {show_json(config)}, not an object with a 'scheme' name", corrupt=True)
+    if len(name) > _MAX_NAME:
+        raise ConfigError(f"field 'coder.scheme': unknown scheme {show_json(name)}")
+    try:
+        coder = get(name).coder
+    except SchemeError as exc:  # "unknown scheme 'x' (did you mean ...) (schemes: ...)"
+        raise ConfigError(f"field 'coder.scheme': {one_line(exc)}") from None
+    if coder is not None:
+        coder.check_config(config, size)

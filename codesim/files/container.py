@@ -56,19 +56,16 @@ Header
 ``coder`` and ``alphabet`` are required; ``model`` and ``source`` (one float per symbol, or null) and
 ``meta`` (any JSON object) are optional; no other key is allowed. Labels keep their JSON type: an
 integer (``1``), a number with a fraction or exponent (``1.0``, a Python float) or a string. NaN and
-Infinity are not JSON and are refused, as are duplicate keys. The coder config by scheme family:
+Infinity are not JSON and are refused, as are duplicate keys.
 
-- ``fixed``, ``shannon``, ``huffman``, ``shannon-fano``, ``shannon-fano-elias``, ``huffman-limited``
-  (params ``max_length``): ``lengths``, one codeword length (1 to 256) per symbol. Codewords are
-  canonical as in DEFLATE (RFC 1951, 3.2.2): in order of length, then symbol index, each codeword is
-  the previous one plus one, shifted left to its length. The payload is the codewords, concatenated.
-- ``block-huffman`` (params ``k``): ``tuple_lengths`` for the K^k tuples (a tuple's index is its k
-  symbols read as base-K digits, the first the most significant) and ``leftover_lengths`` for the K
-  symbols, both canonical. The payload holds the codewords of the last n mod k symbols, then those
-  of the tuples.
-- ``arithmetic`` (params ``precision``), ``rans`` (params ``lanes``, ``precision``): ``precision`` P
-  (equal to the parameter) and ``freqs``, one integer >= 1 per symbol, summing to 2^P. The payload is
-  the coder's bitstream, as :mod:`codesim.coders.arithmetic` and :mod:`codesim.coders.rans` define it.
+``coder`` is the coder's config, as its class's ``get_config`` writes it: ``scheme``, ``params`` and
+the table the decoder rebuilds the code from (code lengths, integer frequencies, an alphabet size),
+which the coder's module specifies together with its payload (:mod:`codesim.coders.prefix_code`,
+:mod:`codesim.coders.block`, :mod:`codesim.coders.frequencies` and the coders that use it,
+:mod:`codesim.coders.adaptive`). A coder whose bitstream changes records the new bitstream's
+``version`` inside its config (absent: version 1; see :mod:`codesim.coders.base`, "Config versions"),
+so the version byte of this container changes only when the framing does, and every file written
+before keeps decoding.
 
 Checks
 ------
@@ -76,14 +73,14 @@ Checks
 length, the header's UTF-8, JSON and field types, the labels' lengths and meta's size, and the
 payload's padding; it computes both CRCs and reports a mismatch in its result (``codesim inspect``
 shows a damaged file as far as it can). :func:`loads` also refuses a CRC mismatch, a symbol count over
-the scheme's own limit (``Coder.symbol_limit``: what its decoder gets through in a few seconds), an
-unknown scheme, parameters the scheme does not take, a code table whose size is not the alphabet's,
-code lengths that are over-subscribed (Kraft sum > 1), or incomplete where the scheme always builds
-complete codes (``huffman``, ``huffman-limited``, ``shannon-fano``, ``block-huffman``; one symbol has
-the single 1-bit codeword), ``fixed`` lengths that are not all ceil(log2 K), frequencies with a zero or
-not summing to 2^P, and, for prefix and block codes, a payload too short or too long for n symbols.
-Then it rebuilds the coder. Every failure is a :class:`~codesim.errors.ContainerError` (a payload that
-does not decode, a DecodeError) whose one-line message names the file and the problem.
+the scheme's own limit (``Coder.symbol_limit``: what its decoder gets through in a few seconds), and
+a coder config that its coder class refuses (``Coder.check_config``: an unknown scheme, parameters
+the scheme does not take, a table whose size is not the alphabet's, code lengths that are
+over-subscribed or incomplete where the scheme only builds complete codes, frequencies with a zero or
+not summing to 2^P, ...), or whose payload is too short or too long for n symbols by the code's own
+bounds (``Coder.bit_bounds``). Then it rebuilds the coder. Every failure is a
+:class:`~codesim.errors.ContainerError` (a payload that does not decode, a DecodeError) whose one-line
+message names the file and the problem.
 """
 
 from __future__ import annotations
@@ -95,20 +92,15 @@ import re
 import struct
 import sys
 import zlib
-from collections import Counter
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from bitarray import bitarray
 
-from ..coders import Coder, from_config
-from ..coders import get as get_scheme
-from ..coders.base import MAX_CODEWORD_BITS, PrefixCode
+from ..coders import Coder, check_config, from_config
 from ..coders.base import MAX_SYMBOLS as CODER_MAX_SYMBOLS
-from ..coders.block import MAX_TUPLES, BlockCode
-from ..errors import CodesimError, ContainerError, DecodeError
+from ..errors import CodesimError, ConfigError, ContainerError, DecodeError, json_key, json_kind, one_line, show_json
 from .streamio import open_input, read_at_most, shown
 
 MAGIC = b"\x89CSM\r\n\x1a\n"
@@ -155,17 +147,6 @@ MIN_FILE_BYTES = LEAD_BYTES + 2 + 2 * CRC_BYTES
 MAX_FILE_BYTES = LEAD_BYTES + MAX_HEADER_BYTES + CRC_BYTES + MAX_PAYLOAD_BITS // 8 + CRC_BYTES
 
 _KEYS = ("coder", "alphabet", "model", "source", "meta")
-#: The table fields of each coder family, by the ``kind`` of the class that restores it.
-_TABLES = {
-    "prefix": ("lengths",),
-    "block": ("tuple_lengths", "leftover_lengths"),
-    "frequencies": ("precision", "freqs"),
-}
-#: Prefix schemes whose codes are always complete (Kraft sum 1) beyond one symbol: every internal
-#: node of a Huffman or Fano tree has two children, and package-merge picks a complete code.
-_COMPLETE = frozenset({"huffman", "huffman-limited", "shannon-fano"})
-#: Frequency tables above 2^64 are no coder's: a bound before ``1 << precision`` is ever computed.
-_MAX_PRECISION = 64
 
 
 @dataclass(frozen=True)
@@ -252,7 +233,7 @@ def dumps(coder: Coder, bits: bitarray, symbols: int, alphabet, *, model=None, s
         raw = json.dumps(header, ensure_ascii=False, allow_nan=False, separators=(",", ":"),
                          default=_plain_default).encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
-        raise refuse(f"the header is not JSON ({_one_line(exc)})") from None
+        raise refuse(f"the header is not JSON ({one_line(exc)})") from None
     if len(raw) > MAX_HEADER_BYTES:
         raise refuse(f"the header takes {len(raw)} bytes, over the limit of {MAX_HEADER_BYTES}")
     # Check what a reader will see, the JSON just written, with the reader's own checks.
@@ -378,13 +359,13 @@ def decode_payload(header: Header, coder: Coder, bits: bitarray, where: str = "f
     try:
         out = coder.decode(bits, header.symbols)
     except DecodeError as exc:
-        raise DecodeError(f"{where}: the payload does not decode: {_one_line(exc)}") from None
+        raise DecodeError(f"{where}: the payload does not decode: {one_line(exc)}") from None
     except CodesimError as exc:
-        raise ContainerError(f"{where}: the payload does not decode: {_one_line(exc)}") from None
+        raise ContainerError(f"{where}: the payload does not decode: {one_line(exc)}") from None
     except Exception as exc:  # a coder's own bug on hostile bits must still reach the user as one line
         raise ContainerError(
             f"{where}: the payload does not decode (scheme {scheme!r} raised {type(exc).__name__}: "
-            f"{_one_line(exc)})"
+            f"{one_line(exc)})"
         ) from None
     if len(out) != header.symbols:
         raise DecodeError(f"{where}: the payload decoded to {len(out)} symbols, not {header.symbols}")
@@ -506,7 +487,7 @@ def _json_object(raw: bytes) -> Any:
     except RecursionError:
         raise _Invalid(f"not valid JSON (nested deeper than {MAX_JSON_DEPTH} levels)", corrupt=True) from None
     except ValueError as exc:  # bad JSON, a duplicate key or NaN
-        raise _Invalid(f"not valid JSON ({_one_line(exc)})", corrupt=True) from None
+        raise _Invalid(f"not valid JSON ({one_line(exc)})", corrupt=True) from None
     # The walk that names the offending field costs seconds on millions of small objects, so it runs only
     # when the text shows something to find: a number out of range, an escaped surrogate, deep nesting.
     if out_of_range or _SURROGATE_ESCAPE.search(text) or _nesting(text) > MAX_JSON_DEPTH:
@@ -569,7 +550,7 @@ def _check_plain(obj: Any) -> None:
                     if not _is_text(key):
                         raise _Invalid(f"a key in {field(keys, entry)} holds a lone surrogate, which UTF-8 cannot "
                                        "encode", corrupt=True)
-                    stack.append((item, depth + 1, f"{keys}.{_key(key)}" if keys else _key(key), None))
+                    stack.append((item, depth + 1, f"{keys}.{json_key(key)}" if keys else json_key(key), None))
             else:  # a list within a list keeps the outer entry's number: the field is named, not the path
                 stack.extend((item, depth + 1, keys, entry or i) for i, item in enumerate(value, 1))
         elif isinstance(value, _OutOfRange):
@@ -590,7 +571,7 @@ def _unique_keys(pairs: list) -> dict:
     out: dict = {}
     for key, value in pairs:
         if key in out:  # json would keep the last silently; a writer never repeats a key
-            raise ValueError(f"key {_show(key)} appears twice")
+            raise ValueError(f"key {show_json(key)} appears twice")
         out[key] = value
     return out
 
@@ -602,23 +583,23 @@ def _no_constant(name: str):
 def _header_fields(obj: Any) -> dict[str, Any]:
     """The header's fields, typed and checked (the coder config only for its shape)."""
     if not isinstance(obj, dict):
-        raise _Invalid(f"the header is {_kind(obj)}, not a JSON object", corrupt=True)
+        raise _Invalid(f"the header is {json_kind(obj)}, not a JSON object", corrupt=True)
     for key in obj:
         if key not in _KEYS:
-            raise _Invalid(f"unknown field {_show(key)} (a version {VERSION} header has {', '.join(_KEYS)})",
+            raise _Invalid(f"unknown field {show_json(key)} (a version {VERSION} header has {', '.join(_KEYS)})",
                            corrupt=True)
     for key in ("coder", "alphabet"):
         if key not in obj:
             raise _Invalid(f"field {key!r} is missing", corrupt=True)
     coder = obj["coder"]
     if not isinstance(coder, dict) or not isinstance(coder.get("scheme"), str):
-        raise _Invalid(f"field 'coder' is {_show(coder)}, not an object with a 'scheme' name", corrupt=True)
+        raise _Invalid(f"field 'coder' is {show_json(coder)}, not an object with a 'scheme' name", corrupt=True)
     if not isinstance(coder.get("params", {}), dict):
-        raise _Invalid(f"field 'coder.params' is {_kind(coder['params'])}, not an object", corrupt=True)
+        raise _Invalid(f"field 'coder.params' is {json_kind(coder['params'])}, not an object", corrupt=True)
     alphabet = _check_alphabet(obj["alphabet"], "field 'alphabet'")
     meta = obj.get("meta", {})
     if not isinstance(meta, dict):
-        raise _Invalid(f"field 'meta' is {_kind(meta)}, not an object", corrupt=True)
+        raise _Invalid(f"field 'meta' is {json_kind(meta)}, not an object", corrupt=True)
     _check_json_size(meta, "meta")
     if "params" in coder:  # shown by inspect even when the rest of the config is not valid
         _check_json_size(coder["params"], "coder.params")
@@ -653,27 +634,28 @@ def _label_chars(label) -> int:
 
 def _check_alphabet(labels: Any, name: str) -> tuple:
     if not isinstance(labels, list):
-        raise _Invalid(f"{name} is {_kind(labels)}, not a list of labels", corrupt=True)
+        raise _Invalid(f"{name} is {json_kind(labels)}, not a list of labels", corrupt=True)
     if not 1 <= len(labels) <= MAX_ALPHABET:
         raise _Invalid(f"{name} has {len(labels)} labels: an alphabet has 1 to {MAX_ALPHABET}", corrupt=True)
     seen: dict = {}
     total = 0
     for i, label in enumerate(labels):
         if isinstance(label, bool) or not isinstance(label, (int, float, str)):
-            raise _Invalid(f"{name} entry {i + 1} is {_show(label)}: labels are integers, numbers or strings",
+            raise _Invalid(f"{name} entry {i + 1} is {show_json(label)}: labels are integers, numbers or strings",
                            corrupt=True)
         if isinstance(label, float) and not math.isfinite(label):
             raise _Invalid(f"{name} entry {i + 1} is {label}: labels must be finite", corrupt=True)
         chars = _label_chars(label)
         if chars > MAX_LABEL_CHARS:
-            raise _Invalid(f"{name} entry {i + 1} is {_show(label)}: {'over ' if not isinstance(label, str) else ''}"
-                           f"{chars} characters, over the limit of {MAX_LABEL_CHARS} for one label")
+            over = "" if isinstance(label, str) else "over "
+            raise _Invalid(f"{name} entry {i + 1} is {show_json(label)}: {over}{chars} characters, over the limit "
+                           f"of {MAX_LABEL_CHARS} for one label")
         total += chars
         if total > MAX_ALPHABET_CHARS:
             raise _Invalid(f"{name} has over {MAX_ALPHABET_CHARS} characters of labels (the limit, at entry "
                            f"{i + 1})")
         if label in seen:  # as Distribution has it: 1 and 1.0 are the same label
-            raise _Invalid(f"{name} entries {seen[label] + 1} and {i + 1} are both {_show(label)}: labels "
+            raise _Invalid(f"{name} entries {seen[label] + 1} and {i + 1} are both {show_json(label)}: labels "
                            "must be distinct", corrupt=True)
         seen[label] = i
     return tuple(labels)
@@ -683,12 +665,12 @@ def _check_vector(values: Any, name: str, size: int) -> tuple[float, ...] | None
     if values is None:
         return None
     if not isinstance(values, list):
-        raise _Invalid(f"{name} is {_kind(values)}, not a list of probabilities or null", corrupt=True)
+        raise _Invalid(f"{name} is {json_kind(values)}, not a list of probabilities or null", corrupt=True)
     if len(values) != size:
         raise _Invalid(f"{name} has {len(values)} entries, the alphabet {size}", corrupt=True)
     for i, v in enumerate(values):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= sys.float_info.max:
-            raise _Invalid(f"{name} entry {i + 1} is {_show(v)}: probabilities are finite numbers >= 0",
+            raise _Invalid(f"{name} entry {i + 1} is {show_json(v)}: probabilities are finite numbers >= 0",
                            corrupt=True)
     return tuple(float(v) for v in values)
 
@@ -696,157 +678,26 @@ def _check_vector(values: Any, name: str, size: int) -> tuple[float, ...] | None
 # -- the coder config ---------------------------------------------------------------------------------
 
 
-def _family(name: str) -> str | None:
-    """The coder family of a registered scheme: the ``kind`` of the class that restores it."""
-    if len(name) > 100:  # no scheme is called that; spare the did-you-mean search a huge string
-        raise _Invalid(f"field 'coder.scheme': unknown scheme {_show(name)}")
+def _check_coder(config: dict, size: int) -> None:
+    """The coder config checked by its own coder class (``check_config``) before anything is built."""
     try:
-        scheme = get_scheme(name)
-    except CodesimError as exc:  # "unknown scheme 'x' (did you mean ...) (schemes: ...)"
-        raise _Invalid(f"field 'coder.scheme': {_one_line(exc)}") from None
-    owner = getattr(scheme.restore, "__self__", None)
-    return getattr(owner, "kind", None) if isinstance(owner, type) else None
-
-
-def _check_coder(config: dict, size: int) -> str | None:
-    """Check a coder config against its scheme before anything is built from it; returns its family."""
-    name = config["scheme"]
-    family = _family(name)
-    if family not in _TABLES:
-        return None  # a scheme this module has no checks for: its restore() is the only judge
-    expected = {"scheme", "params", *_TABLES[family]}
-    for key in sorted(expected - config.keys()):
-        raise _Invalid(f"field 'coder.{key}' is missing", corrupt=True)
-    for key in sorted(config.keys() - expected):
-        raise _Invalid(f"field 'coder.{_key(key)}' is not part of a {name!r} config", corrupt=True)
-    params = _check_params(name, config["params"])
-    if family == "prefix":
-        lengths = _lengths(config["lengths"], "coder.lengths", size)
-        _check_prefix(lengths, "coder.lengths", name in _COMPLETE, name)
-        if name == "fixed":
-            width = max(1, (size - 1).bit_length())
-            if any(v != width for v in lengths):
-                raise _Invalid(f"field 'coder.lengths' is not a fixed-length code: {size} symbols take "
-                               f"{width} bits each")
-        if "max_length" in params and max(lengths) > params["max_length"]:
-            raise _Invalid(f"field 'coder.lengths' has a {max(lengths)}-bit codeword, over "
-                           f"max_length={params['max_length']}")
-    elif family == "block":
-        leftover = _lengths(config["leftover_lengths"], "coder.leftover_lengths", size)
-        k = params["k"]
-        if k > 1 and size**k > MAX_TUPLES:
-            raise _Invalid(f"field 'coder.params.k' is {k}: {size}^{k} tuples are over the limit of "
-                           f"{MAX_TUPLES} tuples")
-        tuples = _lengths(config["tuple_lengths"], "coder.tuple_lengths", size**k,
-                          f"k={k} over {size} symbols makes {size**k} tuples")
-        _check_prefix(leftover, "coder.leftover_lengths", True, name)
-        _check_prefix(tuples, "coder.tuple_lengths", True, name)
-    else:
-        precision = config["precision"]
-        if type(precision) is not int or not 1 <= precision <= _MAX_PRECISION:
-            raise _Invalid(f"field 'coder.precision' is {_show(precision)}: an integer from 1 to "
-                           f"{_MAX_PRECISION}", corrupt=True)
-        if params.get("precision", precision) != precision:
-            raise _Invalid(f"field 'coder.precision' is {precision} but 'coder.params.precision' is "
-                           f"{params['precision']}", corrupt=True)
-        freqs = _int_list(config["freqs"], "coder.freqs", "frequencies")
-        _check_size(len(freqs), size, "coder.freqs")
-        for i, f in enumerate(freqs):
-            if f < 1:
-                raise _Invalid(f"field 'coder.freqs' entry {i + 1} is {f}: every symbol needs a frequency "
-                               ">= 1 (zeros make symbols uncodable)")
-        total = sum(freqs)
-        if total != 1 << precision:
-            raise _Invalid(f"field 'coder.freqs' adds up to {total}, not 2^{precision} = {1 << precision}")
-    return family
-
-
-def _check_params(name: str, params: Any) -> dict:
-    scheme = get_scheme(name)
-    if not isinstance(params, dict):
-        raise _Invalid(f"field 'coder.params' is {_kind(params)}, not an object", corrupt=True)
-    known = {p.name: p for p in scheme.params}
-    for key in params:
-        if key not in known:
-            raise _Invalid(f"field 'coder.params.{_key(key)}' is not a parameter of scheme {name!r} "
-                           f"(parameters: {', '.join(known) or 'none'})", corrupt=True)
-    for key, param in known.items():
-        if key not in params:
-            raise _Invalid(f"field 'coder.params.{key}' is missing", corrupt=True)
-        value = params[key]
-        # Strict JSON types: the registry would also take "12" or 12.0, which no writer produces.
-        if type(value) not in ((int,) if param.kind is int else (int, float)):
-            raise _Invalid(f"field 'coder.params.{key}' is {_show(value)}, not "
-                           f"{'an integer' if param.kind is int else 'a number'}", corrupt=True)
-        # Bounds first, in exact arithmetic: the registry converts through float, which a JSON
-        # integer of hundreds of digits overflows.
-        low = -sys.float_info.max if param.minimum is None else param.minimum
-        high = sys.float_info.max if param.maximum is None else param.maximum
-        if not low <= value <= high:
-            raise _Invalid(f"field 'coder.params.{key}' is {_show(value)}: scheme {name!r} takes "
-                           f"{key} from {low:g} to {high:g}", corrupt=True)
-    try:
-        scheme.resolve(params)
+        check_config(config, size)
+    except ConfigError as exc:
+        raise _Invalid(str(exc), corrupt=exc.corrupt) from None
     except CodesimError as exc:
-        raise _Invalid(f"field 'coder.params': {_one_line(exc)}", corrupt=True) from None
-    return params
-
-
-def _int_list(values: Any, name: str, what: str) -> list[int]:
-    if not isinstance(values, list) or not values:
-        raise _Invalid(f"field {name!r} is {_show(values)}, not a non-empty list of {what}", corrupt=True)
-    if len(values) > MAX_ALPHABET:
-        raise _Invalid(f"field {name!r} has {len(values)} entries, over the limit of {MAX_ALPHABET}",
-                       corrupt=True)
-    for i, v in enumerate(values):
-        if type(v) is not int:
-            raise _Invalid(f"field {name!r} entry {i + 1} is {_show(v)}, not an integer", corrupt=True)
-    return values
-
-
-def _lengths(values: Any, name: str, size: int, why: str = "") -> list[int]:
-    lengths = _int_list(values, name, "code lengths")
-    _check_size(len(lengths), size, name, why)
-    for i, v in enumerate(lengths):
-        if not 1 <= v <= MAX_CODEWORD_BITS:
-            raise _Invalid(f"field {name!r} entry {i + 1} is {v}: code lengths are from 1 to "
-                           f"{MAX_CODEWORD_BITS} bits", corrupt=True)
-    return lengths
-
-
-def _check_size(got: int, size: int, name: str, why: str = "") -> None:
-    if got != size:
-        because = why or f"the alphabet has {size} labels"
-        raise _Invalid(f"field {name!r} has {got} entries, but {because}")
-
-
-def _check_prefix(lengths: list[int], name: str, complete: bool, scheme: str) -> None:
-    """Kraft's inequality in exact integers: sum 2^-l <= 1, and = 1 where the scheme is complete."""
-    top = max(lengths)
-    scaled = sum(count << (top - v) for v, count in Counter(lengths).items())
-    kraft = Fraction(scaled, 1 << top)
-    text = str(kraft) if len(str(kraft)) <= 24 else f"about {float(kraft):.12g}"
-    if kraft > 1:
-        raise _Invalid(f"field {name!r} is not a prefix code: its lengths are over-subscribed "
-                       f"(Kraft sum {text} > 1)")
-    if complete and kraft < 1 and lengths != [1]:
-        raise _Invalid(f"field {name!r} is an incomplete prefix code (Kraft sum {text} < 1), but scheme "
-                       f"{scheme!r} only builds complete ones")
+        raise _Invalid(f"field 'coder': {one_line(exc)}") from None
+    except Exception as exc:  # a coder's check that lets a hostile config through as another error
+        raise _Invalid(f"field 'coder' is not a valid {config['scheme']!r} code ({type(exc).__name__}: "
+                       f"{one_line(exc)})") from None
 
 
 def _check_span(coder: Coder, n: int, nbits: int) -> None:
-    """For codes with whole-bit codewords, n symbols take between about n * shortest and n * longest
-    bits (the code's own bit_bounds, jump table included): so a symbol count the payload cannot hold is
-    refused before the decoder allocates for it."""
-    if isinstance(coder, BlockCode):
-        tuples, left = divmod(n, coder.k)
-        lo = coder.leftover_code.lengths
-        least, most = coder.tuple_code.bit_bounds(tuples)
-        least, most = least + left * int(lo.min()), most + left * int(lo.max())
-    elif isinstance(coder, PrefixCode):
-        least, most = coder.bit_bounds(n)
-    else:
+    """A symbol count the payload cannot hold, by the code's own bounds (``bit_bounds``, for codes with
+    whole-bit codewords), is refused before the decoder allocates for it."""
+    bounds = coder.bit_bounds(n)
+    if bounds is None:
         return  # a stream coder may spend almost nothing on a likely symbol; its decoder checks
+    least, most = bounds
     symbols = f"{n} symbol{'' if n == 1 else 's'}"
     if nbits < least:
         raise _Invalid(f"payload too short for {symbols}: needs at least {least} bits under this code, "
@@ -861,11 +712,11 @@ def _rebuild(header: Header, where: str) -> Coder:
         coder = from_config(config)
     except CodesimError as exc:
         raise ContainerError(
-            f"{where}: field 'coder' is not a valid {name!r} code: {_one_line(exc)}"
+            f"{where}: field 'coder' is not a valid {name!r} code: {one_line(exc)}"
         ) from None
     except Exception as exc:  # a coder's restore() that lets a hostile config through as another error
         raise ContainerError(
-            f"{where}: field 'coder' is not a valid {name!r} code ({type(exc).__name__}: {_one_line(exc)})"
+            f"{where}: field 'coder' is not a valid {name!r} code ({type(exc).__name__}: {one_line(exc)})"
         ) from None
     if coder.size != len(header.alphabet):
         raise ContainerError(f"{where}: the code has {coder.size} symbols but the alphabet "
@@ -873,44 +724,3 @@ def _rebuild(header: Header, where: str) -> Coder:
     if coder.get_config() != config:
         raise ContainerError(f"{where}: field 'coder' is not the config scheme {name!r} writes for its code")
     return coder
-
-
-# -- messages -----------------------------------------------------------------------------------------
-
-
-def _kind(value: Any) -> str:
-    """A JSON value's type, as a reader of the JSON would name it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _show(value: Any) -> str:
-    """A value as JSON, cut short: error messages stay one short line whatever a file holds."""
-    try:
-        text = json.dumps(value, ensure_ascii=True)
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _key(key: str) -> str:
-    """An object key as it can sit inside a quoted field name, or as JSON when it cannot."""
-    return key if key.isprintable() and "'" not in key and len(key) <= 40 else _show(key)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -5,10 +5,11 @@ that was really encoded, decoded and compared; the best of ``repeats`` timings i
 to filter out a busy machine.
 
 Peers (``peers=True``): other libraries doing the same job on the same stream, each followed by the
-ratio of our throughput to theirs (above 1: codesim is faster).
+ratio of our throughput to theirs (above 1: codesim is faster). A coder names its peers
+(``Coder.bench_peers``); this module runs them:
 
 - ``bitarray``: its own C Huffman coder, ``bitarray.encode(table, symbols)`` and
-  ``bitarray.decode(decodetree)``, given every prefix code's own canonical codewords, so its bits must
+  ``bitarray.decode(decodetree)``, given the prefix code's own canonical codewords, so its bits must
   equal our codewords bit for bit (ours, on a stream long enough to be coded in lanes, come after a
   jump table that bitarray has no use for: its bits per symbol are that much lower). It needs a Python iterable of symbols; our input is a numpy index array, so
   the ``stream.tolist()`` that turns one into the other is counted in its encoding time: it is part of
@@ -17,9 +18,9 @@ ratio of our throughput to theirs (above 1: codesim is faster).
   into a numpy array with ``np.fromiter``, the output our decoders give. On a stream too short for
   lanes our prefix decoder is that same call plus a check that the symbols used every bit, so its
   decoding ratio there sits a little under 1.
-  Extension codes (``block-huffman``) code tuples, not symbols, so they have no bitarray peer.
-- ``constriction`` (optional extra ``bench``): its ANS coder (``stack.AnsCoder``) beside our ``rans``
-  and its range coder (``queue.RangeEncoder``/``RangeDecoder``) beside our ``arithmetic``, each with a
+  Extension codes code tuples, not symbols, so they have no bitarray peer.
+- ``constriction ans`` and ``constriction range`` (optional extra ``bench``): its ANS coder
+  (``stack.AnsCoder``) and its range coder (``queue.RangeEncoder``/``RangeDecoder``), each with a
   ``Categorical`` model built from the same distribution q, which it quantises itself (to 24 bits;
   ours quantise to their ``precision``). It takes int32 symbols, so the ``astype(np.int32)`` is in its
   encoding time, and its bits are its compressed 32-bit words times 32, final state included, as ours
@@ -39,7 +40,7 @@ from typing import Callable, Sequence
 import numpy as np
 from bitarray import bitarray, decodetree
 
-from ..coders import Coder, PrefixCode, SchemeSpec
+from ..coders import Coder, SchemeSpec
 from ..sources.iid import Distribution
 from ..errors import CodesimError
 from ..measures import ideal_length
@@ -142,8 +143,6 @@ class PeerRun:
 def _bitarray_peer(coder: Coder, q: np.ndarray, stream: np.ndarray, ours: bitarray,
                    repeats: int) -> PeerRun | None:
     """bitarray's C encoder and decoder with this prefix code's codewords (the list input counted)."""
-    if not isinstance(coder, PrefixCode):
-        return None
     table = {i: bitarray(coder.codeword(i), endian="big") for i in range(coder.size)}
     tree = decodetree(table)
 
@@ -156,7 +155,7 @@ def _bitarray_peer(coder: Coder, q: np.ndarray, stream: np.ndarray, ours: bitarr
     t_dec, decoded = _best_time(
         lambda: np.fromiter(bits.decode(tree), dtype=stream.dtype, count=stream.size), repeats)
     # A long stream of ours may open with a jump table for decoding in lanes; the codewords follow it
-    # one after another, which is what bitarray writes. (A PrefixCode without lanes has no such table.)
+    # one after another, which is what bitarray writes. (A code without lanes has no such table.)
     jump_table_bits = getattr(coder, "jump_table_bits", None)
     skip = jump_table_bits(ours, stream.size) if jump_table_bits else 0
     same = ours[skip:] == bits
@@ -203,17 +202,20 @@ def _constriction_peer(stack: bool) -> Callable[..., PeerRun | None]:
     return run
 
 
-#: Our scheme -> the peer doing the same job; prefix schemes are recognised by their coder instead.
-_STREAM_PEERS = {"rans": _constriction_peer(stack=True), "arithmetic": _constriction_peer(stack=False)}
+#: The peers a coder can name in its ``bench_peers``.
+PEERS = {
+    "bitarray": _bitarray_peer,
+    "constriction ans": _constriction_peer(stack=True),
+    "constriction range": _constriction_peer(stack=False),
+}
 
 
 def run_peers(coder: Coder, q, stream: np.ndarray, ours: bitarray, repeats: int = 1) -> list[PeerRun]:
-    """Every available peer's run of the job ``coder`` did on ``stream`` (whose bits were ``ours``)."""
+    """Every available peer's run of the job ``coder`` did on ``stream`` (whose bits were ``ours``):
+    the peers the coder names (``Coder.bench_peers``) whose library is installed."""
     q = np.asarray(getattr(q, "probs", q), dtype=np.float64)
-    runners = [_bitarray_peer]
-    if coder.scheme in _STREAM_PEERS:
-        runners.append(_STREAM_PEERS[coder.scheme])
-    return [r for r in (run(coder, q, stream, ours, repeats) for run in runners) if r is not None]
+    runs = (PEERS[name](coder, q, stream, ours, repeats) for name in coder.bench_peers)
+    return [run for run in runs if run is not None]
 
 
 def benchmark(

@@ -10,7 +10,7 @@ from bitarray import bitarray
 from hypothesis import given, settings, strategies as st
 
 from codesim.coders import PrefixCode, build
-from codesim.coders.base import canonical_codewords
+from codesim.coders.prefix_code import canonical_codewords
 from codesim.coders.prefix import shannon_lengths
 from codesim.errors import CodesimError, DecodeError
 from codesim.measures import entropy, kl_divergence
@@ -172,7 +172,7 @@ def test_decoder_rejects_short_trailing_and_unmatched_bits():
 def test_a_lane_stream_of_only_the_shortest_codeword_takes_exactly_the_least_bits_the_bounds_allow():
     """The bounds a reader checks a payload against are tight: n shortest codewords in lanes of equal
     length, and a jump table of its minimal size (no deviations, the base in as few bits as it needs)."""
-    from codesim.coders.base import PrefixCode
+    from codesim.coders.prefix_code import PrefixCode
 
     code = PrefixCode([1, 2, 2])
     n = 1 << 21

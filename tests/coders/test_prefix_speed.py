@@ -10,10 +10,10 @@ import pytest
 from bitarray import bitarray, decodetree
 from hypothesis import HealthCheck, assume, event, given, settings, strategies as st
 
-import codesim.coders.base as base
+import codesim.coders.lanes as lane_format
 from codesim.coders import PrefixCode, build
-from codesim.coders.base import (
-    JUMP_FIELD_BITS, LANE_CODEWORD_BITS, LOOKUP_BITS, MAX_LANES, MIN_LANES, SYMBOLS_PER_LANE, _WordPacker,
+from codesim.coders.lanes import (
+    JUMP_FIELD_BITS, LANE_CODEWORD_BITS, LOOKUP_BITS, MAX_LANES, MIN_LANES, SYMBOLS_PER_LANE, WordPacker,
 )
 from codesim.coders.block import block_huffman
 from codesim.errors import DecodeError
@@ -83,12 +83,12 @@ def test_packed_encoder_writes_exactly_bitarrays_bits(case, strided):
 @contextmanager
 def packing_steps(step):
     """The packer's step (PACK_CHUNK symbols) shrunk, so that short streams take many steps."""
-    saved = base.PACK_CHUNK
-    base.PACK_CHUNK = step
+    saved = lane_format.PACK_CHUNK
+    lane_format.PACK_CHUNK = step
     try:
         yield
     finally:
-        base.PACK_CHUNK = saved
+        lane_format.PACK_CHUNK = saved
 
 
 @given(coded_streams(max_len=600), st.integers(1, 70))
@@ -107,8 +107,8 @@ def test_pair_table_packer_equals_the_plain_symbol_by_symbol_packer(q, n, seed):
     """Groups from the byte-pair table and joined neighbours pack to what one codeword per item packs to."""
     code = build("huffman", q)
     stream = sample(q, n, seed).astype(np.uint8)
-    fast = _WordPacker(code._codes, code.lengths)
-    plain = _WordPacker(code._codes, code.lengths)
+    fast = WordPacker(code._codes, code.lengths)
+    plain = WordPacker(code._codes, code.lengths)
     plain.pair_words, plain.group = None, 1
     assert fast.pack(stream)[0] == plain.pack(stream)[0]
 

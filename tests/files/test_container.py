@@ -8,6 +8,7 @@ tests check the specification as well as the code.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import math
 import struct
@@ -602,6 +603,16 @@ def test_every_registered_scheme_has_a_golden_file():
     """So that no scheme's bitstream can change unnoticed."""
     covered = {parse(path.read_bytes()).header.coder["scheme"] for path in GOLDEN_FILES}
     assert covered == set(NAMES)
+
+
+def test_every_golden_case_has_its_file_and_every_file_its_symbols():
+    """As numcodecs' fixtures: make_golden writes each case's file once and never again, so a case
+    without its file, or a file without the symbols it decodes to, is an unfinished fixture."""
+    spec = importlib.util.spec_from_file_location("make_golden", GOLDEN / "make_golden.py")
+    make_golden = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_golden)
+    assert {path.stem for path in GOLDEN_FILES} == set(make_golden.CASES)
+    assert sorted(GOLDEN.glob("*.symbols.json")) == [path.with_suffix(".symbols.json") for path in GOLDEN_FILES]
 
 
 @pytest.mark.parametrize("path", GOLDEN_FILES, ids=lambda p: p.stem)

@@ -1,9 +1,11 @@
-"""Write the golden .csim files and the symbols each decodes to.
+"""Write the golden .csim files and the symbols each decodes to, for every case that has none yet.
 
-Run this only when the container's format version changes (``python tests/golden/make_golden.py``),
-and commit what it writes: the files pin what this version of codesim can read, so a later change that
-breaks reading old files fails ``tests/files/test_container.py``. Streams are drawn with their own seeds and
-kept short, so the files stay small.
+As numcodecs' backwards-compatibility fixtures: a file is written once, committed, and never rewritten;
+``tests/files/test_container.py`` then checks that every file here still decodes to its symbols and that
+every registered scheme has one. Add a case (and run ``python tests/golden/make_golden.py``) when a scheme
+is added, or when a coder's bitstream changes and its config records a new version: the files of the old
+version stay, and must keep decoding. Streams are drawn with their own seeds and kept short, so the files
+stay small.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ CASES = {
 
 def main() -> None:
     for name, (scheme, params, alphabet, p, q, n, seed, meta) in CASES.items():
+        if (HERE / f"{name}.csim").exists():
+            continue
         stream = np.random.default_rng(seed).choice(len(alphabet), size=n, p=p).astype(np.uint8)
         coder = build(scheme, q if q is not None else p, **params)
         data = container.dumps(coder, coder.encode(stream), n, alphabet, model=q, source=p, meta=meta)

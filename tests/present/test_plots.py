@@ -22,7 +22,6 @@ import codesim
 from codesim.present import page, plots, report
 from codesim.coders import build
 from codesim.errors import CodesimError
-from codesim.files.inspection import code_table
 from codesim.scenario import parse
 
 from ..conftest import NASA_LEVELS, NASA_P, SCENARIOS
@@ -315,7 +314,7 @@ def test_figures_of_the_experiments_module(mpl):
 @pytest.mark.parametrize("scheme", ["huffman", "rans"])
 def test_code_figure(mpl, scheme, tmp_path):
     q = codesim.Distribution.from_probs([0.40, 0.30, 0.02, 0.07, 0.06, 0.05, 0.05, 0.05], alphabet=NASA_LEVELS)
-    rows = code_table(build(scheme, q), NASA_LEVELS, q.probs, NASA_P)
+    rows = build(scheme, q).table_rows(NASA_LEVELS, q.probs, NASA_P)
     fig = plots.code_figure(rows, f"The {scheme} code")
     ax = fig.axes[0]
     assert (ax.get_title(), ax.get_ylabel()) == (f"The {scheme} code", "bits")
@@ -344,7 +343,7 @@ def test_code_figure_of_an_inspected_file(mpl, tmp_path):
 
 def test_code_figure_marks_symbols_the_model_rules_out(mpl):
     q = codesim.Distribution.from_probs([0.5, 0.5, 0.0], alphabet=["a", "b", "c"])
-    rows = code_table(build("huffman", q), ["a", "b", "c"], q.probs, None)
+    rows = build("huffman", q).table_rows(["a", "b", "c"], q.probs, None)
     assert math.isinf(rows[2]["ideal_bits"])
     assert "-log2 q(x) = ∞ (q = 0)" in legend_texts(plots.code_figure(rows, "zero").axes[0])
 

@@ -56,7 +56,7 @@ def test_all_pairs_share_the_same_streams(p):
 
 
 def test_a_decoder_that_gets_it_wrong_is_reported_not_counted(p, monkeypatch):
-    from codesim.coders.base import PrefixCode
+    from codesim.coders.prefix_code import PrefixCode
 
     monkeypatch.setattr(PrefixCode, "decode", lambda self, bits, n: np.zeros(n, dtype=np.uint8))
     assert simulate(p, p, "huffman", length=1000, trials=2, seed=1).verified is False

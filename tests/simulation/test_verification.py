@@ -12,7 +12,7 @@ from codesim.simulation import experiments
 from codesim import load
 from codesim.cli import main
 from codesim.coders import registry
-from codesim.coders.base import PrefixCode
+from codesim.coders.prefix_code import PrefixCode
 from codesim.errors import DecodeError
 from codesim.simulation.simulate import code_message, simulate_many
 
