@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import CodesimError, SchemeError, did_you_mean, show_value as _show
+from ..sources.base import order0_probs
 from .base import Coder
 
 
@@ -87,6 +88,9 @@ class Scheme:
     #: unit(**params): how many symbols the scheme codes as one (a block code's k); None: one. A
     #: stream cut into messages at multiples of it costs the bits it costs whole.
     unit: Callable[..., int] | None = None
+    #: Whether the scheme learns as it codes instead of taking a model: a simulation then runs it once
+    #: per stream rather than once per model (its build still gets a q, for the alphabet's size).
+    learns: bool = False
 
     def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
         """Defaults filled in, values converted (see :meth:`Param.convert`); unknown names are errors."""
@@ -157,7 +161,7 @@ class SchemeSpec:
     def build(self, q) -> Coder:
         """The scheme's coder for the model q; a SchemeError names the scheme when q cannot be served
         (a probability too small for the longest codeword a decoder takes, say)."""
-        probs = np.asarray(getattr(q, "probs", q), dtype=np.float64)
+        probs = order0_probs(q)
         self.check_alphabet(probs.size)
         try:
             return get(self.name).build(probs, **dict(self.params))
