@@ -3,6 +3,8 @@
 A scenario names an alphabet, the true source distribution p, one or more assumed models q and how to
 run them. Every problem is reported as a ScenarioError that names the file, the key and what is wrong,
 so the CLI can print it as one line. The format is documented in the README ("Scenario files").
+What a ``[source]`` or ``[models.NAME]`` table means is up to the kind its key names, looked up in
+:mod:`codesim.sources.base`'s registry.
 """
 
 from __future__ import annotations

@@ -217,13 +217,6 @@ def trial_seeds(seed: int, trials: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(seed).spawn(trials)
 
 
-def trial_blocks(p: Source, length: int, seed: np.random.SeedSequence, block: int = BLOCK) -> Iterator[np.ndarray]:
-    """A trial's stream in consecutive blocks of at most ``block`` symbols, drawn through the source,
-    which continues its state from block to block: the blocks joined are the same stream whatever the
-    block size."""
-    return p.blocks(length, seed, block)
-
-
 def trial_streams(p: Source, length: int, trials: int, seed: int) -> Iterator[np.ndarray]:
     """The trials' whole streams (held in memory: for short runs, files and tests)."""
     check_stream_length(length)
@@ -367,6 +360,8 @@ def simulate_many(
         try:
             coders.append(build_coder(spec, q, p.alphabet))
         except CodesimError as exc:
+            if name is None:
+                raise
             raise type(exc)(f"model {name!r}: {exc}") from None
     task.coders = coders
     seeds = trial_seeds(seed, trials)

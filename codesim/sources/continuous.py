@@ -584,29 +584,32 @@ def _density(table, key: str) -> Continuous:
     return dist
 
 
-def _setup(setting, top, source, models) -> None:
-    """A continuous source: the alphabet is the bins of [quantise], p the source's mass in each."""
-    if "alphabet" in top.data:
-        top.fail("a continuous source's alphabet is its bins: give [quantise] bins or edges instead", "alphabet")
-    q = top.sub("quantise", default={})
-    density = _density(source, "beta" if "beta" in source.data else "normal")
-    try:
-        if "edges" in q.data:
-            if "bins" in q.data or "range" in q.data:
-                q.fail("give edges, or bins (and a range), not both")
-            bin_edges = check_edges(density, q.take("edges", list))
-        else:
-            span = q.take("range", list, default=None)
-            bin_edges = edges(tuple(span) if span is not None else density, q.integer("bins", default=64, minimum=1))
-        setting.source = to_distribution(density, bin_edges)
-    except ScenarioError:
-        raise
-    except CodesimError as exc:
-        q.fail(str(exc))
-    q.done()
-    source.done()
-    setting.state = _Binned(density, bin_edges)
-    setting.alphabet = setting.source.alphabet
+def _setup(key: str):
+    def setup(setting, top, source, models) -> None:
+        """A continuous source: the alphabet is the bins of [quantise], p the source's mass in each."""
+        if "alphabet" in top.data:
+            top.fail("a continuous source's alphabet is its bins: give [quantise] bins or edges instead", "alphabet")
+        q = top.sub("quantise", default={})
+        density = _density(source, key)
+        try:
+            if "edges" in q.data:
+                if "bins" in q.data or "range" in q.data:
+                    q.fail("give edges, or bins (and a range), not both")
+                bin_edges = check_edges(density, q.take("edges", list))
+            else:
+                span = q.take("range", list, default=None)
+                bin_edges = edges(tuple(span) if span is not None else density,
+                                  q.integer("bins", default=64, minimum=1))
+            setting.source = to_distribution(density, bin_edges)
+        except ScenarioError:
+            raise
+        except CodesimError as exc:
+            q.fail(str(exc))
+        q.done()
+        source.done()
+        setting.state = _Binned(density, bin_edges)
+        setting.alphabet = setting.source.alphabet
+    return setup
 
 
 def _show(dist: Continuous) -> str:
@@ -639,5 +642,5 @@ def _binned(key: str):
 
 
 for _key in ("beta", "normal"):
-    register(Kind(_key, _binned(_key), setup=_setup,
+    register(Kind(_key, _binned(_key), setup=_setup(_key),
                   top_keys={"quantise": "[quantise] bins a continuous source: give [source] beta or normal"}))

@@ -14,7 +14,7 @@ from codesim.cli import main
 from codesim.coders import SchemeSpec, available, get
 from codesim.measures import ideal_length, log_likelihood_ratio
 from codesim.present.progress import DELAY_SECONDS, Progress
-from codesim.simulation.simulate import block_for, trial_blocks, trial_seeds
+from codesim.simulation.simulate import block_for, trial_seeds
 
 from ..conftest import NASA_P, SCENARIOS
 from ..hostile import run_cli
@@ -28,7 +28,7 @@ NAMES = [s.name for s in available()]
 @settings(max_examples=40, deadline=None)
 def test_blocks_joined_are_the_one_shot_stream(length, block, seed):
     child = trial_seeds(seed, 1)[0]
-    joined = np.concatenate(list(trial_blocks(P, length, child, block)))
+    joined = np.concatenate(list(P.blocks(length, child, block)))
     assert np.array_equal(joined, P.sample(length, np.random.default_rng(child)))
 
 
