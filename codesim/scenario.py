@@ -3,12 +3,13 @@
 A scenario names an alphabet, the true source distribution p, one or more assumed models q and how to
 run them. Every problem is reported as a ScenarioError that names the file, the key and what is wrong,
 so the CLI can print it as one line. The format is documented in the README ("Scenario files").
+What a ``[source]`` or ``[models.NAME]`` table means is up to the kind its key names, looked up in
+:mod:`codesim.sources.base`'s registry.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,11 +17,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .sources import continuous, estimate, files as textsource
 from .coders import SchemeSpec, available
+from .sources.base import Kind, Setting, kinds
 from .sources.iid import Distribution, Label
 from .errors import CodesimError, ScenarioError, did_you_mean, show_value as _show
-from .measures import kl_divergence
 from .simulation.simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, check_run_size
 from .files.streamio import read_input
 
@@ -34,10 +34,6 @@ MAX_SCENARIO_BYTES = 16 << 20
 #: take 128 MB: 256 models over the largest alphabet.
 MAX_MODELS = 1000
 MAX_MODEL_VALUES = 1 << 24
-
-#: Keys of a distribution table that say where the probabilities come from; exactly one is given.
-DISTRIBUTION_SOURCES = ("probs", "counts", "uniform", "dirichlet", "estimate", "file", "beta", "normal")
-
 
 @dataclass(frozen=True)
 class RunSettings:
@@ -179,24 +175,15 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
         if not isinstance(table, dict):
             raise ScenarioError(f"{where}: models.{_name(name)}: expected a table such as [models.{_name(name)}]")
         model_tables[name] = _Table(table, where, f"models.{_name(name)}")
-    ctx = _Context(where, Path(where).parent)
+    ctx = Setting(where, Path(where).parent)
     kind = _kind_of(source_table)
-    if kind in CONTINUOUS:
-        _continuous_setup(ctx, top, source_table)
-    elif kind == "file":
-        _file_setup(ctx, top, source_table, model_tables)
+    if kind.setup is not None:
+        kind.setup(ctx, top, source_table, model_tables)
     else:
-        if "quantise" in top.data:
-            top.fail("[quantise] bins a continuous source: give [source] beta or normal", "quantise")
-        try:
-            ctx.alphabet = Distribution.uniform(top.take("alphabet", list)).alphabet
-        except ScenarioError:
-            raise
-        except CodesimError as exc:
-            raise ScenarioError(f"{where}: alphabet: {exc}") from None
+        _alphabet_setup(ctx, top, kind)
     source = ctx.source or _distribution(source_table, ctx)
     ctx.source = source
-    _check_model_count(where, len(model_tables), source.size)
+    _check_model_count(where, len(model_tables), len(source.alphabet))
     models = {name: _distribution(table, ctx, name) for name, table in model_tables.items()}
     run = RunSettings(
         length=run_table.integer("length", default=DEFAULT_LENGTH, minimum=1),
@@ -229,204 +216,42 @@ def from_vectors(
                   "source": {"probs": list(p)}, "models": models}, "--p/--q")
 
 
-CONTINUOUS = ("beta", "normal")
-
-
-@dataclass
-class _Context:
-    """What the source's kind decides for the whole scenario, gathered while it is read."""
-
-    where: str
-    base: Path  # relative file paths are resolved against the scenario's folder
-    alphabet: tuple[Label, ...] = ()
-    source: Distribution | None = None
-    message: np.ndarray | None = None
-    remarks: list[str] = field(default_factory=list)
-    figures: dict[str, Any] = field(default_factory=dict)
-    continuous: Any = None  # the continuous source, when it is one
-    edges: np.ndarray | None = None
-    unit: str | None = None
-    file_counts: dict[str, Any] = field(default_factory=dict)  # model name -> its file's unit counts
-
-
-def _kind_of(table: "_Table") -> str:
-    given = [key for key in DISTRIBUTION_SOURCES if key in table.data]
+def _kind_of(table: "_Table") -> Kind:
+    """The one kind a [source] or [models.NAME] table names by its key."""
+    known = kinds()
+    given = [key for key in known if key in table.data]
     if len(given) != 1:
         found = f"found {', '.join(given)}" if given else "found none"
-        table.fail(f"give exactly one of {', '.join(DISTRIBUTION_SOURCES)} ({found})")
-    return given[0]
+        table.fail(f"give exactly one of {', '.join(known)} ({found})")
+    return known[given[0]]
 
 
-def _continuous_spec(table: "_Table", key: str):
-    spec = _Table(table.take(key, dict), table.where, f"{table.section}.{key}")
+def _alphabet_setup(setting: Setting, top: "_Table", kind: Kind) -> None:
+    """The alphabet of a source whose kind does not decide it: the scenario's ``alphabet`` key."""
+    for other in kinds().values():
+        for key, message in other.top_keys.items():
+            if other is not kind and key in top.data:
+                top.fail(message, key)
     try:
-        if key == "beta":
-            dist = continuous.Beta(spec.take("a", (int, float)), spec.take("b", (int, float)))
-        else:
-            dist = continuous.Normal(spec.take("mean", (int, float)), spec.take("sd", (int, float)))
+        setting.alphabet = Distribution.uniform(top.take("alphabet", list)).alphabet
     except ScenarioError:
         raise
     except CodesimError as exc:
-        spec.fail(str(exc))
-    spec.done()
-    return dist
+        raise ScenarioError(f"{setting.where}: alphabet: {exc}") from None
 
 
-def _continuous_setup(ctx: _Context, top: "_Table", source: "_Table") -> None:
-    """A continuous source: the alphabet is the bins of [quantise], p the source's mass in each."""
-    if "alphabet" in top.data:
-        top.fail("a continuous source's alphabet is its bins: give [quantise] bins or edges instead", "alphabet")
-    q = _Table(top.take("quantise", dict, default={}), ctx.where, "quantise")
-    ctx.continuous = _continuous_spec(source, _kind_of(source))
+def _distribution(table: "_Table", setting: Setting, name: str | None = None):
+    """p (``name`` None) or the model called ``name``, built by the kind the table names."""
+    kind = _kind_of(table)
+    table.boolean("normalise", default=False)  # read here, so every kind's table may carry it
     try:
-        if "edges" in q.data:
-            if "bins" in q.data or "range" in q.data:
-                q.fail("give edges, or bins (and a range), not both")
-            ctx.edges = continuous.check_edges(ctx.continuous, q.take("edges", list))
-        else:
-            span = q.take("range", list, default=None)
-            ctx.edges = continuous.edges(tuple(span) if span is not None else ctx.continuous,
-                                         q.integer("bins", default=64, minimum=1))
-        ctx.source = continuous.to_distribution(ctx.continuous, ctx.edges)
-    except ScenarioError:
-        raise
-    except CodesimError as exc:
-        q.fail(str(exc))
-    q.done()
-    source.done()
-    ctx.alphabet = ctx.source.alphabet
-
-
-def _file_setup(ctx: _Context, top: "_Table", source: "_Table", models: dict[str, "_Table"]) -> None:
-    """A file as the source: the message is the file itself; the alphabet, every unit of the source
-    file and of the models' files (models are smoothed over it, see textsource.union_model)."""
-    if "alphabet" in top.data:
-        top.fail("a file source's alphabet is the files' own units: remove alphabet", "alphabet")
-    path = Path(os.path.normpath(ctx.base / source.take("file", str)))
-    ctx.unit = source.take("unit", str, default="byte")
-    source.done()
-    try:
-        source_labels, source_indices = textsource.tokens(path, ctx.unit)  # the file is read once
-        for name, table in models.items():
-            if "file" in table.data:
-                model_file = Path(os.path.normpath(ctx.base / table.take("file", str)))
-                unit = table.take("unit", str, default=ctx.unit)
-                if unit != ctx.unit:
-                    table.fail(f"unit {unit!r} differs from the source's {ctx.unit!r}: one alphabet serves all", "unit")
-                try:
-                    ctx.file_counts[name] = (model_file, textsource.count_units(model_file, unit))
-                except CodesimError as exc:
-                    table.fail(str(exc), "file")
-        labels = set(source_labels)
-        for _, model_counts in ctx.file_counts.values():
-            labels.update(model_counts.labels)
-        ctx.alphabet = tuple(sorted(labels, key=textsource.sort_key))
-        ctx.message = textsource.reindex(path, ctx.unit, source_labels, source_indices, ctx.alphabet)
-    except ScenarioError:
-        raise
-    except CodesimError as exc:
-        source.fail(str(exc))
-    if ctx.message.size == 0:
-        source.fail(f"{path} has no {ctx.unit}s to code")
-    ctx.source = Distribution.from_counts(np.bincount(ctx.message, minlength=len(ctx.alphabet)), ctx.alphabet)
-    ctx.remarks.append(f"The message is {path}'s own {ctx.message.size} {ctx.unit}s, coded once: not samples "
-                       f"drawn from p, so there is one trial and no confidence interval.")
-
-
-def _distribution(table: "_Table", ctx: _Context, name: str | None = None) -> Distribution:
-    key = _kind_of(table)
-    alphabet = ctx.alphabet
-    normalise = table.boolean("normalise", default=False)
-    try:
-        if key == "probs":
-            dist = Distribution.from_probs(table.take("probs", list), alphabet, normalise=normalise)
-        elif key == "counts":
-            dist = Distribution.from_counts(table.take("counts", list), alphabet)
-        elif key == "uniform":
-            if not table.boolean("uniform"):
-                table.fail("uniform = false says nothing: give probs, counts or dirichlet instead")
-            dist = Distribution.uniform(alphabet)
-        elif key == "dirichlet":
-            spec = _Table(table.take("dirichlet", dict), table.where, f"{table.section}.dirichlet")
-            alpha = spec.take("alpha", (int, float, list), default=1.0)
-            seed = spec.seed("seed")  # required: a scenario must mean the same q every run
-            spec.done()
-            dist = Distribution.dirichlet(alphabet, alpha, seed)
-        elif key == "estimate":
-            dist = _estimated(table, ctx, name)
-        elif key == "file":
-            dist = _from_file(table, ctx, name)
-        else:
-            dist = _quantised(table, ctx, key, name)
+        dist = kind.build(table, setting, name)
     except ScenarioError:
         raise
     except CodesimError as exc:
         table.fail(str(exc))
     table.done()
     return dist
-
-
-def _estimated(table: "_Table", ctx: _Context, name: str | None) -> Distribution:
-    if name is None:
-        table.fail("the source cannot be estimated: estimate draws its training sample from the source")
-    spec = _Table(table.take("estimate", dict), table.where, f"{table.section}.estimate")
-    samples = spec.integer("samples", minimum=0, maximum=estimate.MAX_SAMPLES)
-    smoothing = spec.take("smoothing", (str, int, float), default="none")
-    seed = spec.seed("seed")  # required, as for dirichlet
-    spec.done()
-    dist = estimate.estimate(ctx.source, samples, smoothing, seed)
-    k = int(np.count_nonzero(ctx.source.probs))
-    if samples > 0:
-        expected = estimate.expected_ml_excess(k, samples)
-        ctx.remarks.append(
-            f"Model '{name}' was estimated from {samples} samples of p ({smoothing} smoothing, seed {seed}); "
-            f"for a maximum-likelihood estimate D(p||q) is about (k-1)/(2 m ln 2) = {expected:.4f} bits.")
-        ctx.figures.setdefault("expected_estimate_kl_bits", {})[name] = expected
-    return dist
-
-
-def _from_file(table: "_Table", ctx: _Context, name: str | None) -> Distribution:
-    if ctx.message is None:
-        table.fail("a model from a file needs a file source ([source] file = ...), which sets the alphabet")
-    path, counts = ctx.file_counts[name]
-    smoothing = table.take("smoothing", (str, int, float), default="kt")
-    q = textsource.union_model(counts, ctx.alphabet, smoothing)
-    alpha = estimate.pseudocount(smoothing)
-    seen = set(counts.as_dict())
-    unseen = [i for i, label in enumerate(ctx.alphabet) if label not in seen]
-    occurrences = int(np.isin(ctx.message, unseen).sum())
-    cost = textsource.unseen_cost_bits(counts.total, alpha, len(ctx.alphabet))
-    ctx.remarks.append(
-        f"Model '{name}' counts the {counts.total} {ctx.unit}s of {path}, smoothed by adding {alpha:g} to every "
-        f"{ctx.unit} of the union alphabet ({len(ctx.alphabet)}); the message has {occurrences} occurrences of "
-        f"{ctx.unit}s the model file never contains, each costing about {cost:.1f} bits.")
-    return q
-
-
-def _quantised(table: "_Table", ctx: _Context, key: str, name: str | None) -> Distribution:
-    if ctx.continuous is None:
-        table.fail(f"{key} is a continuous model: it needs a continuous source ([source] beta or normal)")
-    model = _continuous_spec(table, key)
-    dist = continuous.to_distribution(model, ctx.edges)
-    if name is not None:
-        try:
-            exact = continuous.kl(ctx.continuous, model)
-        except CodesimError:
-            exact = None
-        binned = kl_divergence(ctx.source, dist)
-        ctx.figures.setdefault("continuous_kl_bits", {})[name] = exact
-        shown = "has no closed form" if exact is None else f"= {exact:.4f} bits"
-        ctx.remarks.append(
-            f"Model '{name}': continuous D({_show_dist(ctx.continuous)}||{_show_dist(model)}) {shown}; "
-            f"quantised into {ctx.edges.size - 1} bins, D(p||q) = {binned:.4f} bits (quantising never adds "
-            "divergence, and finer bins approach the continuous value).")
-    return dist
-
-
-def _show_dist(dist) -> str:
-    if isinstance(dist, continuous.Beta):
-        return f"Beta({dist.a:g}, {dist.b:g})"
-    return f"Normal({dist.mean:g}, {dist.sd:g})"
 
 
 def _schemes(run: "_Table", size: int) -> tuple[SchemeSpec, ...]:
@@ -499,6 +324,10 @@ class _Table:
             self.fail(f"expected {_NAMES.get(kinds, ' or '.join(k.__name__ for k in kinds))},"
                       f" got {_show(value)}", key)
         return value
+
+    def sub(self, key: str, default: Any = _MISSING) -> "_Table":
+        """The table under ``key``, to be read in turn."""
+        return _Table(self.take(key, dict, default), self.where, f"{self.section}.{key}" if self.section else key)
 
     def text(self, key: str, default: Any = _MISSING) -> str:
         return self.take(key, str, default)

@@ -867,6 +867,7 @@ ADAPTIVE_ARITHMETIC = register(
         summary="arithmetic coder learning counts as it codes (add-alpha, KT by default): no q needed",
         build=lambda q, alpha: AdaptiveArithmeticCoder(len(q), alpha),
         restore=AdaptiveArithmeticCoder.from_config,
+        learns=True,
         serves=lambda size, alpha: check_size("adaptive-arithmetic", size),
         params=(
             Param("alpha", float, 0.5,
@@ -882,6 +883,7 @@ ADAPTIVE_HUFFMAN = register(
         summary="dynamic Huffman code (Vitter's algorithm Lambda) updated after every symbol: no q needed",
         build=lambda q: AdaptiveHuffmanCoder(len(q)),
         restore=AdaptiveHuffmanCoder.from_config,
+        learns=True,
         serves=lambda size: check_size("adaptive-huffman", size),
     )
 )

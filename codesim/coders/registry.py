@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import CodesimError, ConfigError, SchemeError, did_you_mean, json_key, json_kind, one_line, show_json
 from ..errors import show_value as _show
+from ..sources.base import order0_probs
 from .base import Coder
 
 
@@ -139,6 +140,9 @@ class Scheme:
         except CodesimError as exc:
             raise ConfigError(f"field 'coder.params': {one_line(exc)}", corrupt=True) from None
         return params
+    #: Whether the scheme learns as it codes instead of taking a model: a simulation then runs it once
+    #: per stream rather than once per model (its build still gets a q, for the alphabet's size).
+    learns: bool = False
 
     def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
         """Defaults filled in, values converted (see :meth:`Param.convert`); unknown names are errors."""
@@ -209,7 +213,7 @@ class SchemeSpec:
     def build(self, q) -> Coder:
         """The scheme's coder for the model q; a SchemeError names the scheme when q cannot be served
         (a probability too small for the longest codeword a decoder takes, say)."""
-        probs = np.asarray(getattr(q, "probs", q), dtype=np.float64)
+        probs = order0_probs(q)
         self.check_alphabet(probs.size)
         try:
             return get(self.name).build(probs, **dict(self.params))

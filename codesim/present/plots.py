@@ -211,8 +211,8 @@ def _ordered(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _bits(x: float) -> str:
-    return "∞" if math.isinf(x) else f"{x:.3f}"
+def _bits(x: float | None) -> str:
+    return "n/a" if x is None else "∞" if math.isinf(x) else f"{x:.3f}"
 
 
 # -- a run ----------------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
     labelled = False
     for x, model in zip(xs, models):
         hpq = first[model].cross_entropy_bits
-        if math.isfinite(hpq):
+        if _finite(hpq):
             ax.hlines(hpq, x - 0.45, x + 0.45, colors=REFERENCE, linestyles=(0, (4, 2)), linewidth=1.8,
                       zorder=4, label=None if labelled else "H(p,q) of the model")
             labelled = True
@@ -265,7 +265,7 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
     top = max(tops + [h]) * 1.08
     ax.set_ylim(0.0, top)
     for x, model in zip(xs, models):
-        if not math.isfinite(first[model].cross_entropy_bits):
+        if first[model].cross_entropy_bits is not None and not math.isfinite(first[model].cross_entropy_bits):
             ax.annotate("H(p,q) = ∞", (x, top), xytext=(0, -4), textcoords="offset points",
                         ha="center", va="top", fontsize="small")
     ax.set_xticks(list(xs))

@@ -112,7 +112,9 @@ def summary(measurements: Sequence[Measurement]) -> list[str]:
     for model, ms in by_model.items():
         spent = ", ".join(f"{m.scheme} {m.excess_bits_per_symbol:+.3f}" for m in ms)
         kl = ms[0].kl_bits
-        if math.isinf(kl):
+        if model is None:
+            lines.append(f"Schemes that learn as they code take no model; measured excess over H(p): {spent}.")
+        elif math.isinf(kl):
             lines.append(
                 f"Model '{model}' gives probability 0 to a symbol the source emits, so D(p||q) = inf: "
                 f"a code spending -log2 q(x) could not encode it at all. The codes here still give that "

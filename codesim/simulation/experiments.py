@@ -42,12 +42,14 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..coders import SchemeSpec, available, get
+from ..sources.base import Model, Source, order0_probs
 from ..sources.iid import Distribution
 from ..errors import CodesimError, did_you_mean
-from ..measures import cross_entropy, entropy, kl_divergence, log_likelihood_ratio_of_counts
+from ..measures import cross_entropy, kl_divergence, log_likelihood_ratio_of_counts
 from .parallel import ProgressFactory, Task, check_jobs, check_scheduler, run_tasks
 from ..scenario import Scenario, default_schemes
-from .simulate import BLOCK, block_for, check_block, check_codes, check_models, check_run_size, code_message, confidence_interval, message_blocks, plain_dict, trial_seeds
+from .simulate import BLOCK, block_for, check_block, check_codes, check_models, check_run_size, code_message, plain_dict, stream_source, trial_seeds
+from .stats import confidence_interval
 
 #: Most points a mix may have: a finer grid than this shows nothing a plot could.
 MAX_MIX = 1001
@@ -290,7 +292,8 @@ def converge(
     distinct, which = _distinct(list(scenario.models.values()))
     tasks = [Task(_convergence_task, (p, q, specs, lengths, block, s, message)) for q in distinct for s in seeds]
     results = run_tasks(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
-    h = entropy(p)
+    h = p.entropy_rate()
+    p = p.marginal()
     points = []
     for m, (name, q) in enumerate(scenario.models.items()):
         per_trial = results[which[m] * trials : (which[m] + 1) * trials]
@@ -322,7 +325,7 @@ class _Prefixes:
     expected: list[float]
 
 
-def _convergence_task(p: Distribution, q: Distribution, specs: Sequence[SchemeSpec], lengths: Sequence[int],
+def _convergence_task(p: Source, q: Model, specs: Sequence[SchemeSpec], lengths: Sequence[int],
                       block: int, seed: np.random.SeedSequence | None, message: np.ndarray | None) -> _Prefixes:
     """Code every prefix of one trial's stream with every scheme built from q.
 
@@ -336,9 +339,11 @@ def _convergence_task(p: Distribution, q: Distribution, specs: Sequence[SchemeSp
     verified = [[True] * len(lengths) for _ in coders]
     llr = [math.nan] * len(lengths)
     whole_bits, whole_ok = [0] * len(coders), [True] * len(coders)
+    pieces = stream_source(p, message).blocks(lengths[-1], seed, block)
+    p = p.marginal()  # the i.i.d. model's figures are functions of counts under the marginal
     whole_counts = np.zeros(p.size, dtype=np.int64)
     i, start = 0, 0
-    for piece in message_blocks(p, lengths[-1], seed, block, message):
+    for piece in pieces:
         end = start + piece.size
         while i < len(lengths) and lengths[i] < end:  # prefixes ending inside this block
             tail = piece[: lengths[i] - start]
@@ -418,7 +423,8 @@ def sweep(
     distinct, which = _distinct([q_t for _, _, q_t in mixtures])
     tasks = [Task(_sweep_task, (p, q_t, run_specs, length, block, s, message)) for q_t in distinct for s in seeds]
     results = run_tasks(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
-    h = entropy(p)
+    h = p.entropy_rate()
+    p = p.marginal()
     points = []
     for g, (name, t, q_t) in enumerate(mixtures):
         per_trial = results[which[g] * trials : (which[g] + 1) * trials]
@@ -436,15 +442,17 @@ def sweep(
     return points
 
 
-def mixture(q: Distribution, p: Distribution, t: float) -> Distribution:
-    """q_t = (1-t) q + t p over the same alphabet; exactly q at t = 0 and exactly p at t = 1."""
+def mixture(q: Distribution, p: Source, t: float) -> Distribution:
+    """q_t = (1-t) q + t p over the same alphabet, for an i.i.d. model q and the source's marginal p (a
+    mixture of two probability vectors); exactly q at t = 0 and exactly the marginal at t = 1."""
     if q.alphabet != p.alphabet:
         raise CodesimError("a model mixed with the source must have the source's alphabet")
     if t == 0:
         return q
+    marginal = p.marginal()
     if t == 1:
-        return p
-    return q.with_probs((1.0 - t) * q.probs + t * p.probs)
+        return marginal
+    return q.with_probs((1.0 - t) * q.order0_probs() + t * marginal.order0_probs())
 
 
 @dataclass(frozen=True)
@@ -458,16 +466,17 @@ class _Coded:
     expected: float
 
 
-def _sweep_task(p: Distribution, q: Distribution, specs: Sequence[SchemeSpec], length: int, block: int,
+def _sweep_task(p: Source, q: Model, specs: Sequence[SchemeSpec], length: int, block: int,
                 seed: np.random.SeedSequence | None, message: np.ndarray | None) -> list[_Coded]:
     """Code one trial's stream with every scheme built from q, block by block."""
     coders = [spec.build(q) for spec in specs]
     bits, verified = [0] * len(coders), [True] * len(coders)
-    for piece in message_blocks(p, length, seed, block, message):
+    for piece in stream_source(p, message).blocks(length, seed, block):
         for c, coder in enumerate(coders):
             n, ok = code_message(coder, piece)[:2]
             bits[c] += n
             verified[c] = verified[c] and ok
+    p = p.marginal()
     return [_Coded(b, v, coder.code_divergence(p), coder.expected_length(p))
             for b, v, coder in zip(bits, verified, coders)]
 
@@ -571,15 +580,15 @@ def _seeds(scenario: Scenario, trials: int, seed: int | None) -> list[np.random.
     return [None] if scenario.message is not None else trial_seeds(seed, trials)
 
 
-def _distinct(models: list[Distribution]) -> tuple[list[Distribution], list[int]]:
+def _distinct(models: list[Model]) -> tuple[list[Model], list[int]]:
     """The distinct distributions among the models, and which of them each model is. Equal models
     measure the same on the same streams, so they are coded once: every model at t = 1 is p, and a
     scenario may name one distribution twice."""
     distinct: list[Distribution] = []
-    index: dict[bytes, int] = {}  # the models share the source's alphabet: the probabilities decide
+    index: dict[bytes, int] = {}  # i.i.d. models over the source's alphabet: the probabilities decide
     which = []
     for q in models:
-        key = q.probs.tobytes()
+        key = order0_probs(q).tobytes()
         if key not in index:
             index[key] = len(distinct)
             distinct.append(q)

@@ -1,7 +1,17 @@
-"""Simulations: sample streams from p, code them with codes built from q, measure real bits.
+"""Simulations: draw streams from a source p, code them with codes built from models q, measure real bits.
 
 Every bit count here comes from a stream that was encoded and decoded back; a trial whose decoded
 stream differs from the original is reported as not verified, never silently counted.
+
+Streams are drawn through the source protocol (:mod:`codesim.sources.base`): each trial's stream comes
+in blocks from ``p.blocks``, which carries the source's state from block to block. The models are
+order-0 (i.i.d.) models, measured from each trial's symbol counts: the ideal length sum -log2 q(x) and
+the log-likelihood ratio are functions of the counts, so a block costs one ``bincount``. A model with
+memory plugs in at :class:`_TrialTask`: its ideal length is a sum of -log2 q(x | context) along the
+stream, carried across blocks like the source's state, and :func:`check_models` refuses one until then.
+The source's figures are its entropy rate and, for the model figures, its marginal (for an i.i.d.
+source, p itself). A scheme that learns (``Scheme.learns``) takes no model: it runs once per stream,
+and its measurement has ``model`` None and no model figures.
 
 >>> from codesim import Distribution, simulate
 >>> p = Distribution.from_probs([0.5, 0.25, 0.25])
@@ -21,12 +31,15 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from ..coders import Coder, SchemeSpec
+from ..coders import Coder, SchemeSpec, get
 from ..coders.base import MAX_SYMBOLS
+from ..sources.base import Model, Source, whole_stream
+from ..sources.files import Message
 from ..sources.iid import Distribution
 from ..errors import CodesimError, DecodeError
-from ..measures import cross_entropy, entropy, ideal_length_of_counts, kl_divergence, log_likelihood_ratio_of_counts
+from ..measures import cross_entropy, ideal_length_of_counts, kl_divergence, log_likelihood_ratio_of_counts
 from .parallel import check_jobs
+from .stats import confidence_interval
 
 #: Streams are drawn and coded in blocks, so memory does not limit the length; time does. A longer
 #: request is refused up front rather than left running for days. It also bounds length x trials, the
@@ -56,31 +69,6 @@ MIN_CODE_ENTRIES = 1 << 12
 #: a .csim file holds, and as ``decode`` writes in a few seconds.
 MAX_WHOLE_STREAM = MAX_SYMBOLS
 
-# Student t quantiles t_{0.975, df} for df = 1..30 (any statistics table); beyond, the Cornish-Fisher
-# expansion around the normal quantile is accurate to better than 1e-4.
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-         2.052, 2.048, 2.045, 2.042)
-
-
-def t_quantile_975(df: int) -> float:
-    """The 0.975 quantile of Student's t with df degrees of freedom (two-sided 95%)."""
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z = 1.959964
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-
-
-def confidence_interval(values: Sequence[float]) -> tuple[float, float] | None:
-    """Two-sided 95% t-interval for the mean of the values; None for fewer than two."""
-    values = np.asarray(values, dtype=np.float64)
-    if values.size < 2:
-        return None
-    mean = float(values.mean())
-    half = t_quantile_975(values.size - 1) * float(values.std(ddof=1)) / math.sqrt(values.size)
-    return (mean - half, mean + half)
-
-
 @dataclass(frozen=True)
 class Measurement:
     """What one (model, scheme) pair did on the sampled streams, with the theory beside it.
@@ -88,10 +76,11 @@ class Measurement:
     ``bits_per_symbol`` is the mean over trials of encoded bits / length; ``ideal_bits_per_symbol`` the
     mean of sum(-log2 q(x)) / length over the same streams; ``sample_kl_bits`` the mean of the streams'
     average log2 p(x)/q(x), which converges to ``kl_bits`` = D(p||q). ``code_kl_bits`` is D(p||r) for
-    the code's implied distribution r.
+    the code's implied distribution r. A scheme that learns has no model: ``model`` and every figure
+    of q (ideal length, sample KL, H(p,q), D(p||q), D(p||r), expected length) are None.
     """
 
-    model: str
+    model: str | None
     scheme: str
     length: int
     trials: int
@@ -99,13 +88,13 @@ class Measurement:
     bits: tuple[int, ...]
     bits_per_symbol: float
     ci95: tuple[float, float] | None
-    expected_bits_per_symbol: float
-    ideal_bits_per_symbol: float
-    sample_kl_bits: float
+    expected_bits_per_symbol: float | None
+    ideal_bits_per_symbol: float | None
+    sample_kl_bits: float | None
     entropy_bits: float
-    cross_entropy_bits: float
-    kl_bits: float
-    code_kl_bits: float
+    cross_entropy_bits: float | None
+    kl_bits: float | None
+    code_kl_bits: float | None
     excess_bits_per_symbol: float
     verified: bool
     encode_seconds: float = field(compare=False)
@@ -114,8 +103,10 @@ class Measurement:
     @property
     def code_loss_bits(self) -> float:
         """Measured excess beyond D(p||q): the code's own loss (whole-bit lengths, quantisation,
-        termination); nan where D(p||q) is infinite."""
-        return self.excess_bits_per_symbol - self.kl_bits if math.isfinite(self.kl_bits) else math.nan
+        termination); nan where D(p||q) is infinite or there is no model."""
+        if self.kl_bits is None or not math.isfinite(self.kl_bits):
+            return math.nan
+        return self.excess_bits_per_symbol - self.kl_bits
 
     @property
     def encode_symbols_per_second(self) -> float:
@@ -161,11 +152,15 @@ def check_run_size(length: int, trials: int) -> None:
         )
 
 
-def check_models(p: Distribution, models: Mapping[str, Distribution]) -> None:
-    """Refuse a model over another alphabet than the source's: a code for it cannot code p's symbols."""
+def check_models(p: Source, models: Mapping[str, Model]) -> None:
+    """Refuse a model over another alphabet than the source's (a code for it cannot code p's symbols),
+    or one with memory (measured from counts, only an i.i.d. model's figures would be right)."""
     for name, q in models.items():
         if q.alphabet != p.alphabet:
             raise CodesimError(f"model {name!r} has another alphabet than the source")
+        if q.order != 0:
+            raise CodesimError(f"model {name!r} looks at {q.order} symbols of context: simulations measure "
+                               "i.i.d. models only")
 
 
 def check_block(block: int, length: int) -> None:
@@ -193,7 +188,8 @@ def check_stream_length(length: int, what: str = "length") -> None:
 def check_codes(specs: Sequence[SchemeSpec], alphabet_size: int, models: int = 1) -> None:
     """Refuse codes for ``models`` models by each of ``specs`` over ``alphabet_size`` symbols whose tables
     would pass :data:`MAX_CODE_ENTRIES`, before any is built (a scheme's table has K^unit entries)."""
-    # A block code's K^k past its own limit of 2^16 tuples is refused by the scheme, naming it.
+    # A block code's K^k past its own limit of 2^16 tuples is refused by the scheme, naming it. A scheme
+    # that learns is built once, not once per model, but is counted per model: a bound that errs safe.
     entries = models * sum(max(min(alphabet_size ** spec.unit, 1 << 16), MIN_CODE_ENTRIES) for spec in specs)
     if entries > MAX_CODE_ENTRIES:
         what = f"{models} models x {len(specs)} schemes" if models > 1 else f"{len(specs)} schemes"
@@ -221,22 +217,27 @@ def trial_seeds(seed: int, trials: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(seed).spawn(trials)
 
 
-def trial_blocks(p: Distribution, length: int, seed: np.random.SeedSequence, block: int = BLOCK) -> Iterator[np.ndarray]:
-    """A trial's stream in consecutive blocks of at most ``block`` symbols.
-
-    Each block continues the same generator, so the blocks joined are exactly the one-shot stream
-    ``p.sample(length, default_rng(seed))`` whatever the block size.
-    """
-    rng = np.random.default_rng(seed)
-    for lo in range(0, length, block):
-        yield p.sample(min(block, length - lo), rng)
-
-
-def trial_streams(p: Distribution, length: int, trials: int, seed: int) -> Iterator[np.ndarray]:
+def trial_streams(p: Source, length: int, trials: int, seed: int) -> Iterator[np.ndarray]:
     """The trials' whole streams (held in memory: for short runs, files and tests)."""
     check_stream_length(length)
     for child in trial_seeds(seed, trials):
-        yield p.sample(length, np.random.default_rng(child))
+        yield whole_stream(p, length, child)
+
+
+def stream_source(p: Source, message: np.ndarray | None) -> Source:
+    """What a trial's stream is drawn from: p, or a fixed ``message`` over p's alphabet."""
+    return p if message is None else Message(p.alphabet, np.asarray(message))
+
+
+def learns(spec: SchemeSpec) -> bool:
+    """Whether the scheme learns as it codes (and so takes no model)."""
+    return get(spec.name).learns
+
+
+def build_coder(spec: SchemeSpec, q: Model | None, alphabet: Sequence) -> Coder:
+    """The scheme's coder for the model q; a scheme that learns (q None) is given the uniform model
+    over the alphabet, of which it takes only the size."""
+    return spec.build(Distribution.uniform(alphabet) if q is None else q)
 
 
 @dataclass
@@ -257,16 +258,15 @@ class _TrialTask:
     never shipped: a code is determined by its spec and q.
     """
 
-    p: Distribution
-    models: list[Distribution]  # one per pair
+    p: Source
+    models: list[Model | None]  # one per pair; None for a scheme that learns
     specs: list[SchemeSpec]  # one per pair
     length: int
     block: int
-    message: np.ndarray | None = None  # a fixed stream instead of draws from p
 
     @cached_property
     def coders(self) -> list[Coder]:
-        return [spec.build(q) for spec, q in zip(self.specs, self.models)]
+        return [build_coder(spec, q, self.p.alphabet) for spec, q in zip(self.specs, self.models)]
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "coders"}  # rebuilt where the task runs
@@ -274,9 +274,10 @@ class _TrialTask:
     def __call__(self, seed: np.random.SeedSequence, progress: Callable[[int], None] | None = None):
         """The trial's observations per pair, and its symbol counts (for the measures)."""
         observed = [_Observed() for _ in self.coders]
-        counts = np.zeros(self.p.size, dtype=np.int64)
-        for stream in message_blocks(self.p, self.length, seed, self.block, self.message):
-            counts += np.bincount(stream, minlength=self.p.size)
+        size = len(self.p.alphabet)
+        counts = np.zeros(size, dtype=np.int64)
+        for stream in self.p.blocks(self.length, seed, self.block):
+            counts += np.bincount(stream, minlength=size)
             for coder, seen in zip(self.coders, observed):
                 _code_block(coder, stream, seen)
             if progress:
@@ -306,14 +307,6 @@ def code_message(coder: Coder, stream: np.ndarray) -> tuple[int, bool, float, fl
     return len(bits), ok, t1 - t0, time.perf_counter() - t1
 
 
-def message_blocks(p: Distribution, length: int, seed: np.random.SeedSequence, block: int,
-                   message: np.ndarray | None = None) -> Iterator[np.ndarray]:
-    """A trial's stream of ``length`` symbols in blocks: drawn from p, or cut from a fixed message."""
-    if message is None:
-        return trial_blocks(p, length, seed, block)
-    return (message[lo : min(lo + block, length)] for lo in range(0, length, block))
-
-
 def _code_block(coder: Coder, stream: np.ndarray, seen: _Observed) -> None:
     bits, ok, encode_seconds, decode_seconds = code_message(coder, stream)
     seen.bits += bits
@@ -323,8 +316,8 @@ def _code_block(coder: Coder, stream: np.ndarray, seen: _Observed) -> None:
 
 
 def simulate_many(
-    p: Distribution,
-    models: Mapping[str, Distribution],
+    p: Source,
+    models: Mapping[str, Model],
     schemes: Sequence[SchemeSpec | str],
     *,
     length: int,
@@ -335,7 +328,8 @@ def simulate_many(
     progress: Callable[[int], None] | None = None,
     message: np.ndarray | None = None,
 ) -> list[Measurement]:
-    """Measure every (model, scheme) pair on the same sampled streams, model-major order.
+    """Measure every (model, scheme) pair on the same sampled streams, model-major order; then every
+    scheme that learns, once (its measurement has ``model`` None).
 
     Each trial's stream is drawn and coded in blocks of at most ``block`` symbols: every block is
     encoded as a message of its own, decoded, compared and dropped, so memory stays bounded at any
@@ -353,17 +347,21 @@ def simulate_many(
     check_jobs(jobs)
     specs = [s if isinstance(s, SchemeSpec) else SchemeSpec.parse(s) for s in schemes]
     check_models(p, models)
-    check_codes(specs, p.size, len(models))
-    pairs = [(name, spec) for name in models for spec in specs]
-    task = _TrialTask(p, [models[name] for name, _ in pairs], [spec for _, spec in pairs], length,
-                      block_for(block, specs), message)
+    check_codes(specs, len(p.alphabet), len(models))
+    pairs = [(name, spec) for name in models for spec in specs if not learns(spec)]
+    pairs += [(None, spec) for spec in specs if learns(spec)]
+    source = stream_source(p, message)
+    task = _TrialTask(source, [None if name is None else models[name] for name, _ in pairs],
+                      [spec for _, spec in pairs], length, block_for(block, specs))
     # Built here before any trial runs (and rebuilt where trials run in other processes), so that a
     # model a scheme cannot serve is named before any work is done.
     coders = []
     for (name, spec), q in zip(pairs, task.models):
         try:
-            coders.append(spec.build(q))
+            coders.append(build_coder(spec, q, p.alphabet))
         except CodesimError as exc:
+            if name is None:
+                raise
             raise type(exc)(f"model {name!r}: {exc}") from None
     task.coders = coders
     seeds = trial_seeds(seed, trials)
@@ -377,15 +375,15 @@ def simulate_many(
                 if progress:
                     progress(length)
     return [
-        _measurement(name, spec, coder, p, models[name], [o[0][i] for o in outcomes],
-                     [o[1] for o in outcomes], length, seed)
-        for i, ((name, spec), coder) in enumerate(zip(pairs, coders))
+        _measurement(name, spec, coder, source, q, [o[0][i] for o in outcomes], [o[1] for o in outcomes],
+                     length, seed)
+        for i, ((name, spec), coder, q) in enumerate(zip(pairs, coders, task.models))
     ]
 
 
 def simulate(
-    p: Distribution,
-    q: Distribution,
+    p: Source,
+    q: Model,
     scheme: SchemeSpec | str = "huffman",
     *,
     length: int = DEFAULT_LENGTH,
@@ -397,11 +395,19 @@ def simulate(
     return simulate_many(p, {model: q}, [scheme], length=length, trials=trials, seed=seed)[0]
 
 
-def _measurement(name, spec, coder, p, q, observed: list[_Observed], counts: list[np.ndarray],
-                 length: int, seed: int) -> Measurement:
+def _measurement(name: str | None, spec: SchemeSpec, coder: Coder, source: Source, q: Model | None,
+                 observed: list[_Observed], counts: list[np.ndarray], length: int, seed: int) -> Measurement:
     per_symbol = [o.bits / length for o in observed]
     mean = float(np.mean(per_symbol))
-    h = entropy(p)
+    h = source.entropy_rate()
+    if q is None:
+        expected = ideal = sample_kl = hpq = kl = code_kl = None
+    else:
+        p = source.marginal()
+        expected = coder.expected_length(p)
+        ideal = float(np.mean([ideal_length_of_counts(c, q) / length for c in counts]))
+        sample_kl = float(np.mean([log_likelihood_ratio_of_counts(c, p, q) for c in counts]))
+        hpq, kl, code_kl = cross_entropy(p, q), kl_divergence(p, q), coder.code_divergence(p)
     return Measurement(
         model=name,
         scheme=spec.label,
@@ -411,13 +417,13 @@ def _measurement(name, spec, coder, p, q, observed: list[_Observed], counts: lis
         bits=tuple(o.bits for o in observed),
         bits_per_symbol=mean,
         ci95=confidence_interval(per_symbol),
-        expected_bits_per_symbol=coder.expected_length(p),
-        ideal_bits_per_symbol=float(np.mean([ideal_length_of_counts(c, q) / length for c in counts])),
-        sample_kl_bits=float(np.mean([log_likelihood_ratio_of_counts(c, p, q) for c in counts])),
+        expected_bits_per_symbol=expected,
+        ideal_bits_per_symbol=ideal,
+        sample_kl_bits=sample_kl,
         entropy_bits=h,
-        cross_entropy_bits=cross_entropy(p, q),
-        kl_bits=kl_divergence(p, q),
-        code_kl_bits=coder.code_divergence(p),
+        cross_entropy_bits=hpq,
+        kl_bits=kl,
+        code_kl_bits=code_kl,
         excess_bits_per_symbol=mean - h,
         verified=all(o.verified for o in observed),
         encode_seconds=sum(o.encode_seconds for o in observed),

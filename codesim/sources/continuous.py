@@ -1,4 +1,5 @@
-"""Continuous sources and models, and their quantisation into bins the coders can run on.
+"""Continuous sources and models, and their quantisation into bins the coders can run on. The scenario
+kinds ``beta`` and ``normal`` are registered here: binned, each is an i.i.d. source or an order-0 model.
 
 The likelihood-ratio view of KL divergence does not need a finite alphabet: for samples x drawn from a
 density p, the mean of log2 p(x)/q(x) converges to the continuous D(p||q). The coders, however, work
@@ -37,8 +38,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .base import Kind, register
 from .iid import Distribution, index_dtype
-from ..errors import CodesimError, show_value
+from ..errors import CodesimError, ScenarioError, show_value
+from ..measures import kl_divergence
 
 #: The most bins a quantisation may have: the largest alphabet a .csim container holds
 #: (``codesim.files.container.MAX_ALPHABET``; restated here because this module sits below the container).
@@ -555,3 +558,89 @@ def bin_indices(x, bin_edges) -> np.ndarray:
     idx = np.minimum(idx, arr.size - 2)
     return idx.astype(index_dtype(arr.size - 1))
 
+
+
+# -- the scenario kinds "beta" and "normal" ----------------------------------------------------------
+@dataclass(frozen=True)
+class _Binned:
+    """What a continuous source decides for its scenario's models: the density and the bin edges."""
+
+    density: Continuous
+    edges: np.ndarray
+
+
+def _density(table, key: str) -> Continuous:
+    spec = table.sub(key)
+    try:
+        if key == "beta":
+            dist = Beta(spec.take("a", (int, float)), spec.take("b", (int, float)))
+        else:
+            dist = Normal(spec.take("mean", (int, float)), spec.take("sd", (int, float)))
+    except ScenarioError:
+        raise
+    except CodesimError as exc:
+        spec.fail(str(exc))
+    spec.done()
+    return dist
+
+
+def _setup(key: str):
+    def setup(setting, top, source, models) -> None:
+        """A continuous source: the alphabet is the bins of [quantise], p the source's mass in each."""
+        if "alphabet" in top.data:
+            top.fail("a continuous source's alphabet is its bins: give [quantise] bins or edges instead", "alphabet")
+        q = top.sub("quantise", default={})
+        density = _density(source, key)
+        try:
+            if "edges" in q.data:
+                if "bins" in q.data or "range" in q.data:
+                    q.fail("give edges, or bins (and a range), not both")
+                bin_edges = check_edges(density, q.take("edges", list))
+            else:
+                span = q.take("range", list, default=None)
+                bin_edges = edges(tuple(span) if span is not None else density,
+                                  q.integer("bins", default=64, minimum=1))
+            setting.source = to_distribution(density, bin_edges)
+        except ScenarioError:
+            raise
+        except CodesimError as exc:
+            q.fail(str(exc))
+        q.done()
+        source.done()
+        setting.state = _Binned(density, bin_edges)
+        setting.alphabet = setting.source.alphabet
+    return setup
+
+
+def _show(dist: Continuous) -> str:
+    if isinstance(dist, Beta):
+        return f"Beta({dist.a:g}, {dist.b:g})"
+    return f"Normal({dist.mean:g}, {dist.sd:g})"
+
+
+def _binned(key: str):
+    def build(table, setting, name: str | None) -> Distribution:
+        if not isinstance(setting.state, _Binned):
+            table.fail(f"{key} is a continuous model: it needs a continuous source ([source] beta or normal)")
+        binned = setting.state
+        model = _density(table, key)
+        dist = to_distribution(model, binned.edges)
+        if name is not None:
+            try:
+                exact = kl(binned.density, model)
+            except CodesimError:
+                exact = None
+            divergence = kl_divergence(setting.source, dist)
+            setting.figures.setdefault("continuous_kl_bits", {})[name] = exact
+            shown = "has no closed form" if exact is None else f"= {exact:.4f} bits"
+            setting.remarks.append(
+                f"Model '{name}': continuous D({_show(binned.density)}||{_show(model)}) {shown}; "
+                f"quantised into {binned.edges.size - 1} bins, D(p||q) = {divergence:.4f} bits (quantising never "
+                "adds divergence, and finer bins approach the continuous value).")
+        return dist
+    return build
+
+
+for _key in ("beta", "normal"):
+    register(Kind(_key, _binned(_key), setup=_setup(_key),
+                  top_keys={"quantise": "[quantise] bins a continuous source: give [source] beta or normal"}))

@@ -1,4 +1,5 @@
 """Models estimated from data: smoothed frequency estimates, and what estimating from a sample costs.
+The scenario kind ``estimate`` (a model estimated from a sample of the source) is registered here.
 
 A model q is often not known but estimated from m observed symbols. With counts c(x), total n and k
 symbols, the add-alpha estimate is
@@ -25,6 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .base import Kind, Source, register
 from .iid import Distribution, _as_vector
 from ..errors import CodesimError, did_you_mean
 
@@ -120,21 +122,20 @@ def _check_samples(samples) -> int:
     return int(samples)
 
 
-def sample_counts(p: Distribution, samples: int, seed: int | np.random.Generator | None) -> np.ndarray:
-    """How often each symbol occurs in ``samples`` symbols drawn from p: exactly the counts of
-    ``p.sample(samples, seed)``, drawn in chunks so that memory stays bounded."""
+def sample_counts(p: Source, samples: int, seed: int | np.random.Generator | None) -> np.ndarray:
+    """How often each symbol occurs in the first ``samples`` symbols of a stream drawn from p: exactly
+    the counts of ``p.sample(samples, seed)`` for a distribution, drawn in blocks so that memory stays
+    bounded."""
     n = _check_samples(samples)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    counts = np.zeros(p.size, dtype=np.int64)
-    # p.sample draws one uniform double per symbol from the generator, so consecutive chunks from
-    # the same generator are the one-shot sample cut in pieces.
-    for lo in range(0, n, COUNT_CHUNK):
-        counts += np.bincount(p.sample(min(COUNT_CHUNK, n - lo), rng), minlength=p.size)
+    size = len(p.alphabet)
+    counts = np.zeros(size, dtype=np.int64)
+    for block in p.blocks(n, seed, COUNT_CHUNK):
+        counts += np.bincount(block, minlength=size)
     return counts
 
 
 def estimate(
-    p: Distribution, samples: int, smoothing: str | float, seed: int | np.random.Generator | None
+    p: Source, samples: int, smoothing: str | float, seed: int | np.random.Generator | None
 ) -> Distribution:
     """A model q over p's alphabet estimated from ``samples`` symbols drawn from p with ``seed``.
 
@@ -175,3 +176,25 @@ def expected_ml_excess(k: int, m: int) -> float:
     if not m > 0 or math.isinf(m):
         raise EstimateError(f"m (the number of samples) must be a finite number > 0, got {m!r}")
     return (int(k) - 1) / (2.0 * float(m) * math.log(2.0))
+
+
+def _estimated(table, setting, name: str | None) -> Distribution:
+    if name is None:
+        table.fail("the source cannot be estimated: estimate draws its training sample from the source")
+    spec = table.sub("estimate")
+    samples = spec.integer("samples", minimum=0, maximum=MAX_SAMPLES)
+    smoothing = spec.take("smoothing", (str, int, float), default="none")
+    seed = spec.seed("seed")  # required, as for dirichlet
+    spec.done()
+    dist = estimate(setting.source, samples, smoothing, seed)
+    k = int(np.count_nonzero(setting.source.marginal().probs))
+    if samples > 0:
+        expected = expected_ml_excess(k, samples)
+        setting.remarks.append(
+            f"Model '{name}' was estimated from {samples} samples of p ({smoothing} smoothing, seed {seed}); "
+            f"for a maximum-likelihood estimate D(p||q) is about (k-1)/(2 m ln 2) = {expected:.4f} bits.")
+        setting.figures.setdefault("expected_estimate_kl_bits", {})[name] = expected
+    return dist
+
+
+register(Kind("estimate", _estimated))

@@ -1,4 +1,6 @@
-"""Files as sources: the empirical distribution of a file's units, and the file itself as a message.
+"""Files as sources: the empirical distribution of a file's units, and the file itself as a message
+(:class:`Message`, a source of one fixed stream). The scenario kind ``file`` is registered here: as the
+source, the message is the file; as a model, the file's unit counts, smoothed over the union alphabet.
 
 A file is read as a sequence of *units*: ``"byte"`` (the ints 0..255), ``"char"`` (Unicode characters;
 the file must be UTF-8) or ``"word"`` (the strings between runs of whitespace, as ``str.split()``
@@ -45,14 +47,18 @@ source the message is a sample of; H(p, q) is then exactly the mean of -log2 q o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from .base import Kind, register
 from .iid import Distribution, Label, _as_vector, _check_labels, index_dtype
-from ..errors import CodesimError, did_you_mean
+from ..errors import CodesimError, ScenarioError, did_you_mean
+from ..measures import entropy
 from .estimate import pseudocount, smoothed
 from ..files.streamio import read_input
 
@@ -281,3 +287,93 @@ def cross_file(
     seen = set(_lookup(model_counts.labels))
     unseen = tuple(label for label in labels if (isinstance(label, str), label) not in seen)
     return CrossFile(q.alphabet, q, message, source, unseen, model_counts.total, alpha)
+
+
+@dataclass(frozen=True, eq=False)
+class Message:
+    """A fixed stream as a source: every trial is the same message, cut into blocks where asked; the
+    seed is not used. Its marginal is the message's own frequencies, and its entropy rate their entropy
+    (what a code built from them averages, the message being coded symbol by symbol)."""
+
+    alphabet: tuple[Label, ...]
+    symbols: np.ndarray = field(repr=False)
+
+    def blocks(self, length: int, seed: np.random.SeedSequence | None, block: int) -> Iterator[np.ndarray]:
+        """The message's first ``length`` symbols in consecutive slices of at most ``block``."""
+        return (self.symbols[lo : min(lo + block, length)] for lo in range(0, length, block))
+
+    def marginal(self) -> Distribution:
+        return self._frequencies
+
+    @cached_property
+    def _frequencies(self) -> Distribution:
+        return Distribution.from_counts(np.bincount(self.symbols, minlength=len(self.alphabet)), self.alphabet)
+
+    def entropy_rate(self) -> float:
+        return entropy(self.marginal())
+
+
+# -- the scenario kind "file" ------------------------------------------------------------------------
+@dataclass
+class _FileSetting:
+    unit: str
+    counts: dict = field(default_factory=dict)  # model name -> (its file, its UnitCounts)
+
+
+def _setup(setting, top, source, models) -> None:
+    """A file as the source: the message is the file itself; the alphabet, every unit of the source
+    file and of the models' files (models are smoothed over it, see :func:`union_model`)."""
+    if "alphabet" in top.data:
+        top.fail("a file source's alphabet is the files' own units: remove alphabet", "alphabet")
+    path = Path(os.path.normpath(setting.base / source.take("file", str)))
+    state = setting.state = _FileSetting(source.take("unit", str, default="byte"))
+    source.done()
+    try:
+        source_labels, source_indices = tokens(path, state.unit)  # the file is read once
+        for name, table in models.items():
+            if "file" in table.data:
+                model_file = Path(os.path.normpath(setting.base / table.take("file", str)))
+                unit = table.take("unit", str, default=state.unit)
+                if unit != state.unit:
+                    table.fail(f"unit {unit!r} differs from the source's {state.unit!r}: one alphabet serves all",
+                               "unit")
+                try:
+                    state.counts[name] = (model_file, count_units(model_file, unit))
+                except CodesimError as exc:
+                    table.fail(str(exc), "file")
+        labels = set(source_labels)
+        for _, model_counts in state.counts.values():
+            labels.update(model_counts.labels)
+        setting.alphabet = tuple(sorted(labels, key=sort_key))
+        setting.message = reindex(path, state.unit, source_labels, source_indices, setting.alphabet)
+    except ScenarioError:
+        raise
+    except CodesimError as exc:
+        source.fail(str(exc))
+    if setting.message.size == 0:
+        source.fail(f"{path} has no {state.unit}s to code")
+    setting.source = Message(setting.alphabet, setting.message).marginal()
+    setting.remarks.append(f"The message is {path}'s own {setting.message.size} {state.unit}s, coded once: not "
+                           f"samples drawn from p, so there is one trial and no confidence interval.")
+
+
+def _from_file(table, setting, name: str | None) -> Distribution:
+    if not isinstance(setting.state, _FileSetting):
+        table.fail("a model from a file needs a file source ([source] file = ...), which sets the alphabet")
+    unit = setting.state.unit
+    path, counts = setting.state.counts[name]
+    smoothing = table.take("smoothing", (str, int, float), default="kt")
+    q = union_model(counts, setting.alphabet, smoothing)
+    alpha = pseudocount(smoothing)
+    seen = set(counts.as_dict())
+    unseen = [i for i, label in enumerate(setting.alphabet) if label not in seen]
+    occurrences = int(np.isin(setting.message, unseen).sum())
+    cost = unseen_cost_bits(counts.total, alpha, len(setting.alphabet))
+    setting.remarks.append(
+        f"Model '{name}' counts the {counts.total} {unit}s of {path}, smoothed by adding {alpha:g} to every "
+        f"{unit} of the union alphabet ({len(setting.alphabet)}); the message has {occurrences} occurrences of "
+        f"{unit}s the model file never contains, each costing about {cost:.1f} bits.")
+    return q
+
+
+register(Kind("file", _from_file, setup=_setup))

@@ -1,4 +1,6 @@
-"""Distributions over a finite alphabet, and drawing symbol streams from them.
+"""Distributions over a finite alphabet, and drawing symbol streams from them: the i.i.d. source and
+the order-0 model (see :mod:`codesim.sources.base`), registered as the scenario kinds ``probs``,
+``counts``, ``uniform`` and ``dirichlet``.
 
 A :class:`Distribution` pairs alphabet labels (ints, floats or strings: for people) with a float64
 probability vector (for the numerics). Streams are arrays of symbol *indices* into the alphabet, in the
@@ -15,11 +17,13 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import ClassVar, Iterator, Sequence
 
 import numpy as np
 
 from ..errors import DistributionError, show_value
+from ..measures import entropy
+from .base import Kind, register
 
 Label = int | float | str
 
@@ -105,6 +109,8 @@ class Distribution:
 
     alphabet: tuple[Label, ...]
     probs: np.ndarray = field(repr=False)
+    #: As a model: symbols of context the probabilities depend on (none).
+    order: ClassVar[int] = 0
 
     def __post_init__(self) -> None:
         probs = np.array(self.probs, dtype=np.float64)
@@ -214,6 +220,30 @@ class Distribution:
         """The labels of a stream of indices (for people; not on any hot path)."""
         return [self.alphabet[i] for i in np.asarray(indices).tolist()]
 
+    # -- as a model and a source --------------------------------------------------------------
+    def probabilities(self, context: np.ndarray) -> np.ndarray:
+        """q(. | context) = q: an i.i.d. model ignores the context."""
+        return self.probs
+
+    def order0_probs(self) -> np.ndarray:
+        """The probability vector (the whole model)."""
+        return self.probs
+
+    def marginal(self) -> "Distribution":
+        """Itself: every symbol of an i.i.d. stream has this distribution."""
+        return self
+
+    def entropy_rate(self) -> float:
+        """H(p) in bits."""
+        return entropy(self)
+
+    def blocks(self, length: int, seed: np.random.SeedSequence | int | None, block: int) -> Iterator[np.ndarray]:
+        """A stream of ``length`` symbols in blocks of at most ``block``, from one generator, so the blocks
+        joined are exactly ``sample(length, default_rng(seed))`` whatever the block size."""
+        rng = np.random.default_rng(seed)
+        for lo in range(0, length, block):
+            yield self.sample(min(block, length - lo), rng)
+
     # -- sampling -----------------------------------------------------------------------------
     def sample(self, n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
         """n independent symbol indices drawn from this distribution.
@@ -234,3 +264,32 @@ class Distribution:
             hi = min(n, lo + SAMPLE_CHUNK)
             out[lo:hi] = np.searchsorted(cdf, rng.random(hi - lo), side="right")
         return out
+
+
+# -- scenario kinds --------------------------------------------------------------------------------
+def _from_probs(table, setting, name):
+    return Distribution.from_probs(table.take("probs", list), setting.alphabet,
+                                   normalise=table.boolean("normalise", default=False))
+
+
+def _from_counts(table, setting, name):
+    return Distribution.from_counts(table.take("counts", list), setting.alphabet)
+
+
+def _uniform(table, setting, name):
+    if not table.boolean("uniform"):
+        table.fail("uniform = false says nothing: give probs, counts or dirichlet instead")
+    return Distribution.uniform(setting.alphabet)
+
+
+def _dirichlet(table, setting, name):
+    spec = table.sub("dirichlet")
+    alpha = spec.take("alpha", (int, float, list), default=1.0)
+    seed = spec.seed("seed")  # required: a scenario must mean the same q every run
+    spec.done()
+    return Distribution.dirichlet(setting.alphabet, alpha, seed)
+
+
+for _kind in (Kind("probs", _from_probs), Kind("counts", _from_counts), Kind("uniform", _uniform),
+              Kind("dirichlet", _dirichlet)):
+    register(_kind)

@@ -15,7 +15,8 @@ from codesim.coders import build
 from codesim.simulation.experiments import converge, log_lengths, mixture, parse_mix, parse_param, sweep
 from codesim.measures import cross_entropy, entropy, kl_divergence, log_likelihood_ratio
 from codesim.simulation.parallel import Task, run_tasks
-from codesim.simulation.simulate import t_quantile_975, trial_seeds
+from codesim.simulation.simulate import trial_seeds
+from codesim.simulation.stats import t_quantile_975
 
 from ..conftest import SCENARIOS
 

@@ -7,7 +7,8 @@ import pytest
 
 from codesim import Distribution, build, simulate, simulate_many
 from codesim.errors import CodesimError
-from codesim.simulation.simulate import MAX_LENGTH, check_run_size, confidence_interval, t_quantile_975, trial_streams
+from codesim.simulation.simulate import MAX_LENGTH, check_run_size, trial_streams
+from codesim.simulation.stats import confidence_interval, t_quantile_975
 
 from ..conftest import NASA_P
 
@@ -111,3 +112,50 @@ def test_a_coder_that_takes_no_measurable_time_has_infinite_throughput_in_every_
         if fmt == "json":
             json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON output"))
         assert "inf" in text.lower() or fmt == "json"
+
+
+def test_a_scheme_that_learns_runs_once_per_stream_with_no_model_figures(p):
+    """Two models and a learner: the learner's row comes once, after the model-major rows, with the
+    bits of its own encoding of each trial's stream and no figure that needs a q."""
+    from codesim.coders import get
+
+    models = {"p": p, "u": Distribution.uniform(8)}
+    ms = simulate_many(p, models, ["huffman", "adaptive-huffman", "arithmetic"], length=3000, trials=2, seed=6)
+    assert [(m.model, m.scheme) for m in ms] == [("p", "huffman"), ("p", "arithmetic"), ("u", "huffman"),
+                                                 ("u", "arithmetic"), (None, "adaptive-huffman")]
+    learner = ms[-1]
+    assert get("adaptive-huffman").learns and not get("huffman").learns
+    coder = build("adaptive-huffman", p)
+    assert list(learner.bits) == [len(coder.encode(s)) for s in trial_streams(p, 3000, 2, 6)]
+    assert learner.verified and learner.entropy_bits == ms[0].entropy_bits
+    assert learner.excess_bits_per_symbol == pytest.approx(learner.bits_per_symbol - learner.entropy_bits)
+    for field in ("expected_bits_per_symbol", "ideal_bits_per_symbol", "sample_kl_bits", "cross_entropy_bits",
+                  "kl_bits", "code_kl_bits"):
+        assert getattr(learner, field) is None, field
+    assert math.isnan(learner.code_loss_bits)
+    assert learner.to_dict()["model"] is None
+
+
+def test_a_learner_alone_runs_once_whatever_the_models(p):
+    ms = simulate_many(p, {"a": p, "b": p, "c": p}, ["adaptive-arithmetic"], length=500, trials=1, seed=2)
+    assert [(m.model, m.scheme) for m in ms] == [(None, "adaptive-arithmetic")]
+
+
+def test_a_learner_row_prints_in_every_format_with_model_null():
+    import json
+
+    from click.testing import CliRunner
+
+    from codesim.cli import main
+
+    from ..conftest import SCENARIOS
+
+    args = ["run", str(SCENARIOS / "nasa-temperature.toml"), "-n", "500", "--trials", "2", "--model", "matched",
+            "--model", "uniform", "--scheme", "huffman", "--scheme", "adaptive-arithmetic"]
+    for fmt in ("table", "csv", "markdown", "json"):
+        result = CliRunner().invoke(main, args + ["--format", fmt])
+        assert result.exit_code == 0, result.output
+        assert "adaptive-arithmetic" in result.stdout
+    rows = json.loads(result.stdout)["results"]
+    assert [(r["model"], r["scheme"]) for r in rows][-1] == (None, "adaptive-arithmetic")
+    assert rows[-1]["kl_bits"] is None and rows[-1]["expected_bits_per_symbol"] is None
