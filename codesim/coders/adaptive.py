@@ -808,6 +808,7 @@ ADAPTIVE_ARITHMETIC = register(
         build=lambda q, alpha: AdaptiveArithmeticCoder(len(q), alpha),
         restore=AdaptiveArithmeticCoder.from_config,
         serves=lambda size, alpha: check_size("adaptive-arithmetic", size),
+        groups=("learners",),
         params=(
             Param("alpha", float, 0.5,
                   "pseudo-count added to every symbol's count: 0.5 Krichevsky-Trofimov, 1 Laplace",
@@ -823,5 +824,6 @@ ADAPTIVE_HUFFMAN = register(
         build=lambda q: AdaptiveHuffmanCoder(len(q)),
         restore=AdaptiveHuffmanCoder.from_config,
         serves=lambda size: check_size("adaptive-huffman", size),
+        groups=("learners",),
     )
 )

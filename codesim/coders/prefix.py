@@ -76,20 +76,24 @@ def huffman_lengths(q: np.ndarray) -> np.ndarray:
     return depth[:k]
 
 
-def _prefix_scheme(name: str, summary: str, lengths_of) -> Scheme:
+def _prefix_scheme(name: str, summary: str, lengths_of, groups=("prefix",)) -> Scheme:
     return register(
         Scheme(
             name=name,
             summary=summary,
             build=lambda q: PrefixCode(lengths_of(q), scheme=name),
             restore=PrefixCode.from_config,
+            groups=groups,
         )
     )
 
 
-FIXED = _prefix_scheme("fixed", "ceil(log2 k) bits per symbol, ignoring q (the D(p||uniform) baseline)", fixed_lengths)
-SHANNON = _prefix_scheme("shannon", "lengths ceil(-log2 q(x)): within 1 bit of the model's ideal", shannon_lengths)
-HUFFMAN = _prefix_scheme("huffman", "optimal prefix code for q (Huffman 1952)", huffman_lengths)
+FIXED = _prefix_scheme("fixed", "ceil(log2 k) bits per symbol, ignoring q (the D(p||uniform) baseline)", fixed_lengths,
+                       ("prefix", "default"))
+SHANNON = _prefix_scheme("shannon", "lengths ceil(-log2 q(x)): within 1 bit of the model's ideal", shannon_lengths,
+                         ("prefix", "default"))
+HUFFMAN = _prefix_scheme("huffman", "optimal prefix code for q (Huffman 1952)", huffman_lengths,
+                         ("prefix", "default"))
 
 
 # -- Fano, Shannon-Fano-Elias and length-limited Huffman ----------------------------------------------
@@ -274,6 +278,7 @@ HUFFMAN_LIMITED = register(
         ),
         restore=PrefixCode.from_config,
         serves=check_max_length,
+        groups=("prefix",),
         params=(
             Param(
                 "max_length", int, DEFAULT_MAX_LENGTH, "longest codeword in bits",
