@@ -341,7 +341,7 @@ def _compare_intro(m: Mapping[str, Any]) -> str:
 
 def render_compare(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
     """``codesim compare``: per model, the schemes ranked by measured bits per symbol."""
-    records = [{**record(m), "rank": r, "code_loss_bits": m.code_loss_bits,
+    records = [{**record(m), "rank": r, "code_loss_bits": None if m.model is None else m.code_loss_bits,
                 "encode_symbols_per_second": m.encode_symbols_per_second,
                 "decode_symbols_per_second": m.decode_symbols_per_second} for r, m in ranked(measurements)]
     sections = []
