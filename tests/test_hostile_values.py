@@ -402,7 +402,7 @@ def test_any_meta_a_writer_can_store_is_printed_in_both_formats(meta):
            "payload_bits": 2, "bits_per_symbol": 1.0, "meta": {"m": meta},
            "checksums": {"header": {"crc32": "0", "ok": True}, "payload": {"crc32": "0", "ok": True}}}
     shown = 0 if isinstance(meta, dict) else 1  # the text shows a meta entry unless it is an object
-    assert len(report.inspection(doc, "text").splitlines()) == 8 + shown
+    assert len(report.inspection(doc, "table").splitlines()) == 8 + shown
     json.loads(report.inspection(doc, "json"))
 
 

@@ -227,29 +227,31 @@ def choice(text: str) -> SchemeSpec | str:
 
 
 def select(choices, size: int | None = None) -> tuple[tuple[SchemeSpec, ...], dict[str, str]]:
-    """The schemes ``choices`` name (specs, names, and groups standing for their schemes), each once, in
-    order; with an alphabet ``size``, a group's scheme that cannot code it is left out, and the
-    second value says why, by label. A scheme named on its own is kept: where it cannot serve, the
-    caller's check says so as an error.
+    """The schemes ``choices`` name (specs, names, and groups standing for their schemes), in order; a
+    group adds its schemes not chosen before it. With an alphabet ``size``, a group's scheme that cannot
+    code it is left out, and the second value says why, by label. A scheme named on its own is kept:
+    where it cannot serve, the caller's check says so as an error.
 
-    >>> [s.label for s in select(["huffman", "stream"])[0]]
-    ['huffman', 'arithmetic', 'rans']
+    >>> [s.label for s in select(["huffman", "stream", "default"])[0]]
+    ['huffman', 'arithmetic', 'rans', 'fixed', 'shannon']
     """
-    chosen: dict[SchemeSpec, None] = {}
+    chosen: list[SchemeSpec] = []
     unfit: dict[str, str] = {}
     for item in choices:
         item = choice(item) if isinstance(item, str) else item
         if isinstance(item, SchemeSpec):
-            chosen[item] = None
+            chosen.append(item)
             continue
         for spec in group(item):
+            if spec in chosen:
+                continue
             try:
                 if size is not None:
                     spec.check_alphabet(size)
             except CodesimError as exc:
                 unfit[spec.label] = str(exc)
             else:
-                chosen[spec] = None
+                chosen.append(spec)
     return tuple(chosen), unfit
 
 

@@ -426,7 +426,7 @@ def bench_table(rows, fmt: str = "table") -> str:
 
 
 def inspection(doc: dict[str, Any], fmt: str = "table") -> str:
-    """``codesim inspect``: header, code table and the annotated first symbols (``text`` is ``table``).
+    """``codesim inspect``: header, code table and the annotated first symbols.
     JSON gives the whole document; CSV the code table, one row per symbol."""
     ck = doc["checksums"]
     ok = lambda c: f"{c['crc32']} ({'ok' if c['ok'] else 'MISMATCH'})"
