@@ -26,7 +26,7 @@ from .scenario import Scenario, for_command, from_vectors, load
 from .measures import entropy, kl_divergence
 from .simulation.parallel import check_jobs
 from .present.progress import Progress
-from .simulation.simulate import BLOCK, check_run_size, check_stream_length, simulate_many, trial_streams
+from .simulation.simulate import BLOCK, check_stream_length, simulate_many, trial_streams
 
 
 class OneLineErrors(click.Group):
@@ -112,6 +112,18 @@ class Count(click.ParamType):
         if number < 1:
             self.fail(f"{value!r} must be at least 1", param, ctx)
         return int(number)
+
+
+class WholeStream(Count):
+    """A length of a stream drawn and held whole, within the library's limit."""
+
+    def convert(self, value, param, ctx):
+        try:
+            n = super().convert(value, param, ctx)
+            check_stream_length(n, "--length")
+        except CodesimError as exc:
+            self.fail(str(exc), param, ctx)
+        return n
 
 
 class Jobs(Count):
@@ -383,7 +395,7 @@ def schemes(out):
 
 
 @main.command()
-@click.option("--length", "-n", "lengths", type=Count(), multiple=True,
+@click.option("--length", "-n", "lengths", type=WholeStream(), multiple=True,
               help="Stream length; repeatable (default 1e6).")
 @click.option("--scheme", "schemes", type=Scheme(), multiple=True,
               help="Scheme or group of schemes to time; repeatable (default: all, every registered scheme).")
@@ -406,12 +418,6 @@ def bench(lengths, schemes, sources, repeats, seed, out, peers):
     Example:
         codesim bench -n 1e6 -n 1e7 --scheme huffman --scheme rans
     """
-    for n in lengths:
-        check_run_size(n, 1)
-        try:
-            check_stream_length(n, "--length")
-        except CodesimError as exc:
-            raise click.UsageError(str(exc)) from None
     hint = benchmarks.missing_peers_hint() if peers else None
     if hint:
         click.echo(hint, err=True)  # stderr, so that --format json stays valid JSON on stdout

@@ -110,13 +110,13 @@ class Output:
 
     ``records`` are flat (one level of fields, the same names in every format): JSON gives them as they
     are, under ``key`` beside the ``header`` fields (or as a bare list without a header), with
-    ``notes``; CSV gives one row each. Table and Markdown show ``sections`` (default: every record
-    under ``columns``) after the title and the setting, then ``words`` (a list in Markdown) and
-    ``notes`` (as they are). ``text`` replaces the table view of a command whose view is not a table.
+    ``notes``; CSV gives one row each. Table and Markdown show the title and the setting (beside the
+    title; under it when the sections have lines of their own, as compare's models do), the
+    ``sections``, then ``words`` (a list in Markdown) and ``notes`` (as they are). ``text`` replaces
+    the table view of a command whose view is not a table (schemes, inspect).
     """
 
     records: Sequence[Mapping[str, Any]]
-    columns: Sequence[Column] = ()
     sections: Sequence[Section] = ()
     header: Mapping[str, Any] | None = None
     key: str = "results"
@@ -140,10 +140,6 @@ def write(fmt: str, out: Output) -> str:
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
-def _sections(out: Output) -> Sequence[Section]:
-    return out.sections or [Section(out.records, out.columns)]
-
-
 def grid(section: Section) -> list[str]:
     """A section as aligned columns: the first ``left`` left-aligned, the rest right-aligned."""
     return _grid([c.head for c in section.columns], _cells(section), section.left)
@@ -159,29 +155,27 @@ def _cells(section: Section) -> list[list[str]]:
 
 
 def _table(out: Output) -> str:
-    sections = _sections(out)
-    if any(s.intro for s in sections):
+    if any(s.intro for s in out.sections):
         lines = [out.title, out.setting, ""]
-        for s in sections:
+        for s in out.sections:
             lines += [s.intro, *grid(s), ""]
         return "\n".join(lines + [*out.words, *out.notes])
     heading = f"{out.title} ({out.setting})" if out.setting else out.title
     lines = [heading, ""] if heading else []
-    lines += [line for s in sections for line in grid(s)]
+    lines += [line for s in out.sections for line in grid(s)]
     after = [*out.words, *out.notes]
     return "\n".join(lines + (["", *after] if after else []))
 
 
 def _markdown(out: Output) -> str:
-    sections = _sections(out)
-    if any(s.intro for s in sections):
+    if any(s.intro for s in out.sections):
         lines = [f"## {out.title}", *([out.setting] if out.setting else []), ""]
-        for s in sections:
+        for s in out.sections:
             lines += [s.intro, *pipes(s), ""]
         return "\n".join(lines + [*(f"- {w}" for w in out.words), *out.notes])
     lines = [f"## {out.title}", ""] if out.title else []
     lines += [out.setting, ""] if out.setting else []
-    lines += [line for s in sections for line in pipes(s)]
+    lines += [line for s in out.sections for line in pipes(s)]
     after = [*(f"- {w}" for w in out.words), *out.notes]
     return "\n".join(lines + (["", *after] if after else []))
 
@@ -318,7 +312,8 @@ def summary(measurements: Sequence[Measurement]) -> list[str]:
 def render(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
     """``codesim run``: one row per (model, scheme), and what the numbers show."""
     words = summary(measurements) + list(head.get("scenario", {}).get("remarks", []))
-    return write(fmt, Output([record(m) for m in measurements], COLUMNS, header=head, title=title,
+    records = [record(m) for m in measurements]
+    return write(fmt, Output(records, [Section(records, COLUMNS)], header=head, title=title,
                              setting=_setting(head), words=words))
 
 
@@ -351,7 +346,7 @@ def render_compare(fmt: str, head: Mapping[str, Any], measurements: Sequence[Mea
     note = ("excess-D = measured excess over H(p) minus D(p||q): what the code itself adds "
             "(whole-bit lengths, frequency quantisation, termination). Throughput is symbols per "
             "second over all trials, in millions, on this machine.")
-    return write(fmt, Output(records, COMPARE_COLUMNS, sections, header=head, title=title, setting=_setting(head),
+    return write(fmt, Output(records, sections, header=head, title=title, setting=_setting(head),
                              notes=[*head.get("scenario", {}).get("remarks", []), note]))
 
 
@@ -377,7 +372,7 @@ def points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], columns: Sequ
     """`converge` and `sweep` results: every field of each point, the columns in a table."""
     words = sum(1 for c in columns[:3] if c.head in ("model", "scheme", "t"))  # left-aligned leading columns
     records = [r.to_dict() for r in rows]
-    return write(fmt, Output(records, columns, [Section(records, columns, left=words)], header=head, key="points",
+    return write(fmt, Output(records, [Section(records, columns, left=words)], header=head, key="points",
                              title=title, setting=f"{head['trials']} trials, seed {head['seed']}", notes=[note]))
 
 
@@ -396,7 +391,7 @@ def schemes_listing(schemes, fmt: str = "table") -> str:
     columns = (Column("scheme", "name"), Column("groups", "groups", ", ".join),
                Column("parameters", "params", lambda ps: ", ".join(f"{p['name']}={p['default']}" for p in ps)),
                Column("what it does", "summary"))
-    return write(fmt, Output(records, [], [Section(records, columns, left=4)], text="\n".join(lines)))
+    return write(fmt, Output(records, [Section(records, columns, left=4)], text="\n".join(lines)))
 
 
 def _bench_verified(row: Mapping[str, Any]) -> str:
@@ -422,7 +417,7 @@ def bench_table(rows, fmt: str = "table") -> str:
     if with_peers:
         columns[1:1] = [Column("coder", "peer", lambda p: p or "codesim")]
         columns[-1:-1] = [Column("enc ours/peer", "encode_ratio", ratio), Column("dec ours/peer", "decode_ratio", ratio)]
-    return write(fmt, Output(records, [], [Section(records, columns, left=3 if with_peers else 2)]))
+    return write(fmt, Output(records, [Section(records, columns, left=3 if with_peers else 2)]))
 
 
 def inspection(doc: dict[str, Any], fmt: str = "table") -> str:
@@ -468,7 +463,7 @@ def inspection(doc: dict[str, Any], fmt: str = "table") -> str:
     for s in sections:
         text += ["", s.intro, *grid(s)]
     listed = "\n".join(f"- {name}: {value}" for name, value in fields[1:])
-    return write(fmt, Output(table, [], sections, header=doc, key="table", title=_printable(str(doc["file"])),
+    return write(fmt, Output(table, sections, header=doc, key="table", title=_printable(str(doc["file"])),
                              setting=listed, text="\n".join(text)))
 
 
