@@ -222,10 +222,10 @@ RUN_OPTIONS = [
     click.option("--trials", type=Count(), help="Independent streams per (model, scheme)."),
     click.option("--seed", type=click.IntRange(min=0), help="Seed for the streams (recorded in the output)."),
     click.option("--scheme", "schemes", type=Scheme(), multiple=True,
-                 help="Scheme to run, with parameters as name:k=v,...; or a group: prefix, stream, learners, "
-                      "all, default (fixed, shannon, huffman, arithmetic, rans: what runs when the scenario "
-                      "names none). Repeatable. A scheme of a group that cannot serve the alphabet or a "
-                      "model is skipped with a line on stderr."),
+                 help=f"Scheme to run, with parameters as name:k=v,...; or a group: {', '.join(registry.groups())} "
+                      f"(default: {', '.join(registry.groups()[registry.DEFAULT])}, what runs when the "
+                      "scenario names none). Repeatable. A scheme of a group that cannot serve the alphabet "
+                      "or a model is skipped with a line on stderr."),
     click.option("--model", "models", multiple=True, help="Only this model from the scenario; repeatable."),
     click.option("--jobs", "-j", type=Jobs(), default=1, show_default=True,
                  help="Run trials in this many processes (same results as one)."),

@@ -416,7 +416,8 @@ def bench_table(rows, fmt: str = "table") -> str:
     with_peers = any(r.peer is not None for r in rows)
     if with_peers:
         columns[1:1] = [Column("coder", "peer", lambda p: p or "codesim")]
-        columns[-1:-1] = [Column("enc ours/peer", "encode_ratio", ratio), Column("dec ours/peer", "decode_ratio", ratio)]
+        columns[-1:-1] = [Column("enc ours/peer", "encode_ratio", ratio),
+                          Column("dec ours/peer", "decode_ratio", ratio)]
     return write(fmt, Output(records, [Section(records, columns, left=3 if with_peers else 2)]))
 
 
