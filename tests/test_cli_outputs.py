@@ -163,8 +163,9 @@ def test_a_scheme_registered_with_a_group_s_name_is_refused():
 def test_groups_select_their_schemes_once_each_in_order():
     specs, unfit = registry.select(["rans", "stream", "default"])
     assert [s.name for s in specs] == ["rans", "arithmetic", "fixed", "shannon", "huffman"] and unfit == {}
-    with pytest.raises(Exception, match="unknown scheme 'prefx'"):
+    with pytest.raises(Exception, match=r"unknown scheme or group 'prefx' \(did you mean 'prefix'\?\)"):
         registry.select(["prefx"])
+    assert_one_line_error(invoke("run", NASA, "--scheme", "stram"), 2, "did you mean 'stream'")
 
 
 def test_scheme_groups_on_the_command_line():

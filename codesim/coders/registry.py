@@ -223,7 +223,14 @@ def group(name: str) -> tuple[SchemeSpec, ...]:
 
 def choice(text: str) -> SchemeSpec | str:
     """What a ``--scheme`` names: a group's name as it is, else the scheme spec it parses to."""
-    return text.strip() if text.strip() in groups() else SchemeSpec.parse(text)
+    name = text.strip()
+    known = groups()
+    if name in known:
+        return name
+    if name.partition(":")[0].strip() not in _REGISTRY:
+        raise SchemeError(f"unknown scheme or group {name!r}{did_you_mean(name, [*_REGISTRY, *known])} "
+                          f"(schemes: {', '.join(_REGISTRY)}; groups: {', '.join(known)})")
+    return SchemeSpec.parse(text)
 
 
 def select(choices, size: int | None = None) -> tuple[tuple[SchemeSpec, ...], dict[str, str]]:
