@@ -7,10 +7,10 @@ Every failure a user can cause reaches them as one line on stderr (``Error: ...`
 from __future__ import annotations
 
 import errno
+import functools
 import math
 import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -19,14 +19,14 @@ from .files import container, streamio
 from .simulation import experiments
 from .present import page, plots, report
 from .files.inspection import MAX_TRACE_SYMBOLS, inspect_file
-from .coders import SchemeSpec
-from .errors import CodesimError, SchemeError
+from .coders import SchemeSpec, registry
+from .errors import CodesimError, SchemeError, StandardOutputError
 from .coders import available
-from .scenario import Scenario, default_schemes, from_vectors, load, resolve_seed, unfit_defaults
+from .scenario import Scenario, for_command, from_vectors, load
 from .measures import entropy, kl_divergence
-from .simulation.parallel import MAX_JOBS
+from .simulation.parallel import check_jobs
 from .present.progress import Progress
-from .simulation.simulate import BLOCK, check_run_size, check_stream_length, simulate_many, trial_streams
+from .simulation.simulate import BLOCK, check_stream_length, simulate_many, trial_streams
 
 
 class OneLineErrors(click.Group):
@@ -44,7 +44,7 @@ class OneLineErrors(click.Group):
             _error(exc.format_message())
             sys.exit(exc.exit_code)
         except CodesimError as exc:
-            if isinstance(exc, streamio.StandardOutputError):
+            if isinstance(exc, StandardOutputError):
                 _abandon_stdout()
             _error(str(exc))
             sys.exit(1)
@@ -114,8 +114,30 @@ class Count(click.ParamType):
         return int(number)
 
 
+class WholeStream(Count):
+    """A length of a stream drawn and held whole, within the library's limit."""
+
+    def convert(self, value, param, ctx):
+        try:
+            n = super().convert(value, param, ctx)
+            check_stream_length(n, "--length")
+        except CodesimError as exc:
+            self.fail(str(exc), param, ctx)
+        return n
+
+
+class Jobs(Count):
+    """A number of processes, within the library's limit."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return check_jobs(super().convert(value, param, ctx))
+        except CodesimError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 class Scheme(click.ParamType):
-    """A scheme name with optional parameters: huffman, block-huffman:k=3."""
+    """A scheme name with optional parameters (huffman, block-huffman:k=3), or a group's name (prefix)."""
 
     name = "SCHEME"
 
@@ -123,7 +145,7 @@ class Scheme(click.ParamType):
         if isinstance(value, SchemeSpec):
             return value
         try:
-            return SchemeSpec.parse(value)
+            return registry.choice(value)
         except CodesimError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -172,21 +194,11 @@ def _label(text: str):
 
 
 def _scenario(path, models: tuple[str, ...], length, trials, seed, schemes) -> Scenario:
-    """The scenario with the command line's settings; ``schemes`` None: the command codes nothing."""
-    scenario = path if isinstance(path, Scenario) else load(path)
-    if models:
-        scenario = scenario.select_models(models)
-    scenario = scenario.with_run(length=length, trials=trials, seed=seed, schemes=tuple(schemes or ()))
-    scenario = scenario.with_run(seed=resolve_seed(scenario.run.seed))
-    return scenario if schemes is None or scenario.run.schemes else _with_defaults(scenario)
-
-
-def _with_defaults(scenario: Scenario) -> Scenario:
-    """The scenario with the default scheme list: every scheme that can code its alphabet, and one line
-    on stderr for each that cannot."""
-    for reason in unfit_defaults(len(scenario.alphabet)).values():
-        click.echo(f"skipped {reason}", err=True)
-    return scenario.with_run(schemes=default_schemes(len(scenario.alphabet)))
+    """The scenario with the command line's settings; a remark on stderr for each scheme left out."""
+    sc, remarks = for_command(path, models, schemes, length=length, trials=trials, seed=seed)
+    for remark in remarks:
+        click.echo(remark, err=True)
+    return sc
 
 
 def _simulate(sc: Scenario, jobs: int, block: int, quiet: bool):
@@ -205,21 +217,17 @@ def _require_verified(records) -> None:
         raise click.ClickException("a decoded stream differed from the original (see 'verified')")
 
 
-def _header(scenario: Scenario) -> dict:
-    run = scenario.run
-    return {"scenario": {"title": scenario.title, "path": scenario.path, "remarks": list(scenario.remarks),
-                         **scenario.figures},
-            "length": run.length, "trials": run.trials, "seed": run.seed}
-
-
 RUN_OPTIONS = [
     click.option("--length", "-n", type=Count(), help="Symbols per message stream (e.g. 100000 or 1e6)."),
     click.option("--trials", type=Count(), help="Independent streams per (model, scheme)."),
     click.option("--seed", type=click.IntRange(min=0), help="Seed for the streams (recorded in the output)."),
     click.option("--scheme", "schemes", type=Scheme(), multiple=True,
-                 help="Scheme to run, with parameters as name:k=v,...; repeatable."),
+                 help=f"Scheme to run, with parameters as name:k=v,...; or a group: {', '.join(registry.groups())} "
+                      f"(default: {', '.join(registry.groups()[registry.DEFAULT])}, what runs when the "
+                      "scenario names none). Repeatable. A scheme of a group that cannot serve the alphabet "
+                      "or a model is skipped with a line on stderr."),
     click.option("--model", "models", multiple=True, help="Only this model from the scenario; repeatable."),
-    click.option("--jobs", "-j", type=click.IntRange(1, MAX_JOBS), default=1, show_default=True,
+    click.option("--jobs", "-j", type=Jobs(), default=1, show_default=True,
                  help="Run trials in this many processes (same results as one)."),
     click.option("--block", type=Count(), default=BLOCK, show_default=True,
                  help="Symbols per coded block: streams are drawn and coded block by block."),
@@ -227,12 +235,51 @@ RUN_OPTIONS = [
 ]
 
 
-FORMAT = click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="table", show_default=True,
-                      help="Output format.")
 PLOT = click.option("--plot", "plot_path", metavar="FILE",
                     help="Also draw the results to this .png or .svg file (needs matplotlib: "
                          "pip install 'codesim[plot]').")
-PLOT_FORCE = click.option("--force", is_flag=True, help="Overwrite an existing --plot file.")
+
+
+class Format(click.Choice):
+    """One of report.FORMATS; ``text`` is another name for ``table``."""
+
+    def __init__(self):
+        super().__init__(report.FORMATS)
+
+    def convert(self, value, param, ctx):
+        return super().convert("table" if value == "text" else value, param, ctx)
+
+
+class Printer:
+    """Where a command's output goes: standard output, or the -o file, written whole or not at all.
+    The file is checked when the command starts, before any work is done."""
+
+    def __init__(self, fmt: str, path: str | None, force: bool):
+        self.fmt, self.path, self.force = fmt, path, force
+        if path is not None:
+            streamio.check_target(path, force)
+
+    def __call__(self, text: str) -> None:
+        if self.path is None:
+            click.echo(text)
+        else:
+            streamio.write_output(self.path, (text + "\n").encode("utf-8"), self.force)
+
+
+def output_options(f):
+    """``--format``, ``-o/--output`` and ``--force`` for a command that prints a table: the command
+    takes ``out``, a :class:`Printer` (its ``fmt`` and ``force`` too)."""
+
+    @click.option("--format", "fmt", type=Format(), default="table", show_default=True,
+                  help="Output format (the same fields in each; see the README, \"Command line\").")
+    @click.option("-o", "--output", metavar="FILE", help="Write the output to FILE instead of standard output "
+                                                        "('-' for standard output).")
+    @click.option("--force", is_flag=True, help="Overwrite an existing output file (-o, --plot).")
+    @functools.wraps(f)
+    def command(*args, fmt, output, force, **kwargs):
+        return f(*args, out=Printer(fmt, None if output == "-" else output, force), **kwargs)
+
+    return command
 
 
 def run_options(f):
@@ -241,29 +288,9 @@ def run_options(f):
     return f
 
 
-def _plots_wanted(path: str | None, force: bool, figures: int = 1) -> None:
-    """Refuse a --plot that cannot be drawn or written before any work is done, so nothing else changes."""
-    if path:
-        plots.image_format(path)
-        plots.require()
-        for target in _figure_paths(path, figures):
-            streamio.check_target(target, force)
-
-
-def _figure_paths(path: str, figures: int) -> list[str]:
-    """Where the figures of one --plot go: ``run.png``, then ``run-distributions.png``."""
-    p = Path(path)
-    return [path, str(p.with_name(p.stem + "-distributions" + p.suffix))][:figures]
-
-
 def _plot_results(path: str | None, force: bool, sc: Scenario, measurements) -> None:
-    if not path:
-        return
-    figures = [plots.run_figure(measurements, sc.title),
-               plots.distributions_figure(sc.source, sc.models, sc.title)]
-    paths = _figure_paths(path, len(figures))
-    plots.save_all(list(zip(figures, paths)), force)
-    click.echo(f"figures: {', '.join(paths)}", err=True)
+    if path:
+        click.echo(f"figures: {', '.join(plots.save_run(path, force, sc, measurements))}", err=True)
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -281,10 +308,9 @@ def main():
 @main.command()
 @click.argument("scenario", type=InputFile())
 @run_options
-@FORMAT
+@output_options
 @PLOT
-@PLOT_FORCE
-def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, fmt, plot_path, force):
+def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, out, plot_path):
     """Sample streams from the scenario's source p, code them with each scheme built from each model
     q, decode and check them, and print measured bits per symbol beside the theory.
 
@@ -309,11 +335,11 @@ def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, fmt
     Example:
         codesim run scenarios/nasa-temperature.toml --model uniform -n 1e6 --format json
     """
-    _plots_wanted(plot_path, force, figures=2)
+    plots.check_targets(plot_path, out.force, figures=2)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     measurements = _simulate(sc, jobs, block, quiet)
-    click.echo(report.render(fmt, _header(sc), measurements, title=sc.title))
-    _plot_results(plot_path, force, sc, measurements)
+    out(report.render(out.fmt, report.header(sc), measurements, title=sc.title))
+    _plot_results(plot_path, out.force, sc, measurements)
     _require_verified(measurements)
 
 
@@ -323,14 +349,12 @@ def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, fmt
 @click.option("--q", "qs", type=Vector(), multiple=True, help="Model probabilities (with --p); repeatable.")
 @click.option("--labels", type=Vector(labels=True), help="Alphabet labels for --p/--q (default 0, 1, ...).")
 @run_options
-@FORMAT
+@output_options
 @PLOT
-@PLOT_FORCE
-def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs, block, quiet, fmt, plot_path,
-            force):
+def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs, block, quiet, out, plot_path):
     """Run schemes on the same sampled streams and rank them by measured bits per symbol.
 
-    Every scheme selected with --scheme (default: every registered scheme) codes the same streams;
+    Every scheme selected with --scheme (default: the default set, not the file's list) codes the same streams;
     for each model the table ranks them, with the excess over H(p), D(p||q), the code's own loss
     beyond D(p||q), and encode/decode throughput. Give a SCENARIO file, or the distributions
     directly with --p and --q.
@@ -346,20 +370,18 @@ def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs
         raise click.UsageError("--p needs at least one --q")
     if scenario is None and labels is not None and len(labels) != len(p):
         raise click.UsageError(f"--labels has {len(labels)} entries, --p has {len(p)}")
-    _plots_wanted(plot_path, force, figures=2)
+    plots.check_targets(plot_path, out.force, figures=2)
     source = load(scenario) if scenario else from_vectors(p, qs, labels)
-    sc = _scenario(source, models, length, trials, seed, schemes)
-    if not schemes and source.run.schemes:  # compare's default is every scheme, not the file's list
-        sc = _with_defaults(sc)
+    sc = _scenario(source, models, length, trials, seed, schemes or (registry.DEFAULT,))
     measurements = _simulate(sc, jobs, block, quiet)
-    click.echo(report.render_compare(fmt, _header(sc), measurements, title=sc.title))
-    _plot_results(plot_path, force, sc, measurements)
+    out(report.render_compare(out.fmt, report.header(sc), measurements, title=sc.title))
+    _plot_results(plot_path, out.force, sc, measurements)
     _require_verified(measurements)
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def schemes(fmt):
+@output_options
+def schemes(out):
     """List the registered coding schemes with their parameters.
 
     Parameters are given as NAME:param=value,... on the command line, or as a table in a scenario's
@@ -369,24 +391,24 @@ def schemes(fmt):
     Example:
         codesim schemes
     """
-    click.echo(report.schemes_listing(available(), fmt))
+    out(report.schemes_listing(available(), out.fmt))
 
 
 @main.command()
-@click.option("--length", "-n", "lengths", type=Count(), multiple=True,
+@click.option("--length", "-n", "lengths", type=WholeStream(), multiple=True,
               help="Stream length; repeatable (default 1e6).")
 @click.option("--scheme", "schemes", type=Scheme(), multiple=True,
-              help="Scheme to time; repeatable (default: every registered scheme).")
+              help="Scheme or group of schemes to time; repeatable (default: all, every registered scheme).")
 @click.option("--source", "sources", type=click.Choice(list(benchmarks.SOURCES)), multiple=True,
               help="Source distribution; repeatable (default: all).")
 @click.option("--repeats", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Timings per measurement; the best is kept.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_options
 @click.option("--peers/--no-peers", default=True, show_default=True,
               help="Also time bitarray's Huffman coder on the prefix codes, and constriction's ANS and "
                    "range coders beside rans and arithmetic where it is installed (pip install 'codesim[bench]').")
-def bench(lengths, schemes, sources, repeats, seed, fmt, peers):
+def bench(lengths, schemes, sources, repeats, seed, out, peers):
     """Measure encode and decode throughput (symbols per second) and bits per symbol against the
     stream's ideal length, for each scheme on the NASA source and a 256-symbol Zipf-like source,
     with each code built from the source itself; with peers, other libraries doing the same job on
@@ -396,18 +418,12 @@ def bench(lengths, schemes, sources, repeats, seed, fmt, peers):
     Example:
         codesim bench -n 1e6 -n 1e7 --scheme huffman --scheme rans
     """
-    for n in lengths:
-        check_run_size(n, 1)
-        try:
-            check_stream_length(n, "--length")
-        except CodesimError as exc:
-            raise click.UsageError(str(exc)) from None
     hint = benchmarks.missing_peers_hint() if peers else None
     if hint:
         click.echo(hint, err=True)  # stderr, so that --format json stays valid JSON on stdout
-    rows = benchmarks.benchmark(schemes or default_schemes(), sources or tuple(benchmarks.SOURCES),
+    rows = benchmarks.benchmark(registry.select(schemes or (registry.ALL,))[0], sources or tuple(benchmarks.SOURCES),
                                 lengths or (10**6,), repeats, seed, peers=peers)
-    click.echo(report.bench_table(rows, fmt))
+    out(report.bench_table(rows, out.fmt))
     _require_verified(rows)
 
 
@@ -544,11 +560,10 @@ def decode(stream_file, fmt, output, force):
 @click.argument("stream_file", metavar="FILE.csim", type=InputFile())
 @click.option("--symbols", "-k", "limit", type=click.IntRange(0, MAX_TRACE_SYMBOLS), default=20, show_default=True,
               help="How many symbols to show in the annotated view.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_options
 @click.option("--plot", "plot_path", metavar="FILE",
               help="Also draw the code lengths against -log2 q to this .png or .svg file (needs matplotlib).")
-@PLOT_FORCE
-def inspect(stream_file, limit, fmt, plot_path, force):
+def inspect(stream_file, limit, out, plot_path):
     """Show what a .csim file holds: header and checksums, the code table, and the first symbols
     with their codewords (or intervals, for arithmetic coding), bit positions, costs, and running
     totals of bits against the ideal length sum -log2 q(x).
@@ -557,11 +572,11 @@ def inspect(stream_file, limit, fmt, plot_path, force):
     Example:
         codesim inspect stream.csim --symbols 10
     """
-    _plots_wanted(plot_path, force)
+    plots.check_targets(plot_path, out.force)
     doc, problem = inspect_file(stream_file, limit)
-    click.echo(report.inspection(doc, fmt))
+    out(report.inspection(doc, out.fmt))
     if plot_path and doc.get("table"):
-        plots.save(plots.code_figure(doc["table"], f"{doc['scheme']} code of {stream_file}"), plot_path, force)
+        plots.save(plots.code_figure(doc["table"], f"{doc['scheme']} code of {stream_file}"), plot_path, out.force)
         click.echo(f"figure: {plot_path}", err=True)
     if problem:
         raise click.ClickException(problem)
@@ -596,14 +611,6 @@ def report_page(scenario, length, trials, seed, schemes, models, jobs, block, qu
 SCHEDULER = click.option("--scheduler", metavar="ADDRESS",
                          help="Run the tasks on Dask: 'local' (a cluster of --jobs processes on this machine) "
                               "or tcp://HOST:PORT of a running scheduler (pip install 'codesim[distributed]').")
-POINT_FORMAT = click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="table",
-                            show_default=True, help="Output format.")
-
-
-def _experiment_header(sc: Scenario, **extra) -> dict:
-    return {**_header(sc), **extra}
-
-
 def _progress(quiet: bool):
     return lambda total: Progress(total, "tasks", enabled=False if quiet else None)
 
@@ -614,11 +621,10 @@ def _progress(quiet: bool):
                                               "to the scenario's length).")
 @run_options
 @SCHEDULER
-@POINT_FORMAT
+@output_options
 @PLOT
-@PLOT_FORCE
-def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, block, quiet, scheduler, fmt,
-             plot_path, force):
+def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, block, quiet, scheduler, out,
+             plot_path):
     """Watch bits per symbol and the running average of log2 p(x)/q(x) settle as one stream grows.
 
     For each model and scheme, the first L symbols of each trial's stream are coded for every length
@@ -630,7 +636,7 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     Example:
         codesim converge scenarios/nasa-temperature.toml --model uniform --lengths 10,100,1000,10000
     """
-    _plots_wanted(plot_path, force)
+    plots.check_targets(plot_path, out.force)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     if lengths is not None:
         if len(lengths) > experiments.MAX_LENGTHS:
@@ -644,9 +650,9 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
                                  progress=_progress(quiet))
     note = ("Bits per symbol settle at each code's expected length (H(p,q) for arithmetic and rans); the "
             "mean of log2 p(x)/q(x) settles at D(p||q).")
-    click.echo(report.points(fmt, _experiment_header(sc), found, report.CONVERGE_COLUMNS, sc.title, note))
+    out(report.points(out.fmt, report.header(sc), found, report.CONVERGE_COLUMNS, sc.title, note))
     if plot_path:
-        plots.save(plots.converge_figure(found, sc.title), plot_path, force)
+        plots.save(plots.converge_figure(found, sc.title), plot_path, out.force)
         click.echo(f"figure: {plot_path}", err=True)
     _require_verified(found)
 
@@ -658,11 +664,10 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
               help="Sweep a scheme parameter (e.g. k=1,2,3 for block-huffman); repeatable.")
 @run_options
 @SCHEDULER
-@POINT_FORMAT
+@output_options
 @PLOT
-@PLOT_FORCE
-def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, block, quiet, scheduler, fmt,
-          plot_path, force):
+def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, block, quiet, scheduler, out,
+          plot_path):
     """Sweep the models towards the truth, q_t = (1-t) q + t p, or a scheme parameter, and measure the
     excess bits per symbol at every step.
 
@@ -677,7 +682,7 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
     """
     if mix is None and not params:
         raise click.UsageError("give --mix, --param or both")
-    _plots_wanted(plot_path, force)
+    plots.check_targets(plot_path, out.force)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     ts = experiments.parse_mix(mix) if mix is not None else None
     swept = experiments.parse_params(params) or None
@@ -685,8 +690,8 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
                               block=block, progress=_progress(quiet))
     note = ("excess = measured bits/sym - H(p); D(p||q_t) is what a coder spending -log2 q_t(x) would show, "
             "and a prefix code's expected excess is D(p||r) plus its Kraft slack.")
-    click.echo(report.points(fmt, _experiment_header(sc), found, report.SWEEP_COLUMNS, sc.title, note))
+    out(report.points(out.fmt, report.header(sc), found, report.SWEEP_COLUMNS, sc.title, note))
     if plot_path:
-        plots.save(plots.sweep_figure(found, sc.title), plot_path, force)
+        plots.save(plots.sweep_figure(found, sc.title), plot_path, out.force)
         click.echo(f"figure: {plot_path}", err=True)
     _require_verified(found)

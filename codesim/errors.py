@@ -40,6 +40,26 @@ class ConfigError(CodesimError):
         self.corrupt = corrupt
 
 
+class EstimateError(CodesimError):
+    """A smoothing, sample size or count vector that cannot give an estimate."""
+
+
+class TextSourceError(CodesimError):
+    """A file that cannot be read as units, or units that do not fit a model's alphabet."""
+
+
+class StreamFileError(CodesimError):
+    """A symbol file that cannot be read, or an output that cannot be written."""
+
+
+class StandardOutputError(StreamFileError):
+    """Standard output that cannot be written (a full disk behind a redirection)."""
+
+
+class PlotUnavailable(CodesimError):
+    """Plotting was asked for but matplotlib is not installed."""
+
+
 def did_you_mean(name: str, choices) -> str:
     """`` (did you mean 'x'?)`` when one of ``choices`` is close to ``name``, else ``""``."""
     import difflib

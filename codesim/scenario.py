@@ -17,10 +17,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .coders import SchemeSpec, available
+from .coders import SchemeSpec
+from .coders.registry import DEFAULT, select
 from .sources.base import Kind, Setting, kinds
 from .sources.iid import Distribution, Label
-from .errors import CodesimError, ScenarioError, did_you_mean, show_value as _show
+from .errors import CodesimError, ScenarioError, SchemeError, did_you_mean, show_value as _show
 from .simulation.simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, check_run_size
 from .files.streamio import read_input
 
@@ -279,22 +280,41 @@ def _schemes(run: "_Table", size: int) -> tuple[SchemeSpec, ...]:
 
 
 def default_schemes(size: int | None = None) -> tuple[SchemeSpec, ...]:
-    """Every registered scheme with its default parameters; given an alphabet ``size``, only those
-    that can code it (:func:`unfit_defaults` says why the others cannot)."""
-    unfit = unfit_defaults(size) if size is not None else {}
-    return tuple(spec for spec in (SchemeSpec.of(s.name) for s in available()) if spec.label not in unfit)
+    """The default set of schemes (the registry's DEFAULT group) with default parameters; given an
+    alphabet ``size``, only those that can code it."""
+    return select((DEFAULT,), size)[0]
 
 
-def unfit_defaults(size: int) -> dict[str, str]:
-    """Why each default scheme that cannot code ``size`` symbols cannot, by scheme label."""
-    unfit = {}
-    for scheme in available():
-        spec = SchemeSpec.of(scheme.name)
-        try:
-            spec.check_alphabet(size)
-        except CodesimError as exc:
-            unfit[spec.label] = str(exc)
-    return unfit
+def for_command(scenario: "Scenario | str | Path", models: Sequence[str] = (), schemes=None,
+                **run: Any) -> tuple["Scenario", list[str]]:
+    """The scenario as a command runs it, and one remark per scheme left out.
+
+    Only ``models`` are kept (all when none are named); the ``run`` settings given (length, trials,
+    seed) override the file's, and a seed is drawn when neither gives one. ``schemes`` are what the
+    command line names (specs and group names); none: the file's list, else the default set. A scheme
+    of a group that cannot code the alphabet or be built from a model is left out with a remark;
+    one named on its own is an error there. ``schemes`` None: the command codes nothing.
+    """
+    sc = scenario if isinstance(scenario, Scenario) else load(scenario)
+    if models:
+        sc = sc.select_models(models)
+    sc = sc.with_run(**run)
+    chosen: tuple[SchemeSpec, ...] = ()
+    remarks: list[str] = []
+    if schemes is not None:
+        asked = tuple(schemes) or (() if sc.run.schemes else (DEFAULT,))
+        chosen, unfit = select(asked, len(sc.alphabet))
+        named = {s for s in asked if isinstance(s, SchemeSpec)}
+        for spec in [s for s in chosen if s not in named]:
+            for name, q in sc.models.items():
+                try:
+                    spec.build(q)
+                except SchemeError as exc:
+                    unfit[spec.label] = f"{exc} (model '{name}')"
+                    break
+        chosen = tuple(s for s in chosen if s.label not in unfit or s in named)
+        remarks = [f"skipped {why}" for why in unfit.values()]
+    return sc.with_run(schemes=chosen, seed=resolve_seed(sc.run.seed)), remarks
 
 
 class _Table:

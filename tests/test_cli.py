@@ -149,12 +149,16 @@ def test_compare_ranks_schemes_by_measured_bits_on_shared_streams():
         assert r["code_loss_bits"] == pytest.approx(r["excess_bits_per_symbol"] - r["kl_bits"])
 
 
-def test_compare_defaults_to_every_registered_scheme():
-    from codesim.coders import available
+def test_compare_defaults_to_the_default_set_and_all_selects_every_registered_scheme():
+    from codesim.coders import available, registry
 
-    result = invoke("compare", NASA, "--model", "matched", "-n", "2000", "--trials", "2", "--format", "csv")
+    result = invoke("compare", NASA, "--model", "matched", "-n", "2000", "--trials", "2", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert len(result.stdout.strip().splitlines()) == 1 + len(available())
+    assert {r["scheme"] for r in json.loads(result.stdout)["results"]} == set(registry.groups()["default"])
+    every = invoke("compare", NASA, "--model", "matched", "-n", "2000", "--trials", "2", "--format", "csv",
+                   "--scheme", "all")
+    assert every.exit_code == 0, every.output
+    assert len(every.stdout.strip().splitlines()) == 1 + len(available())
 
 
 def test_compare_without_a_file_takes_p_q_and_labels():

@@ -402,7 +402,7 @@ def test_any_meta_a_writer_can_store_is_printed_in_both_formats(meta):
            "payload_bits": 2, "bits_per_symbol": 1.0, "meta": {"m": meta},
            "checksums": {"header": {"crc32": "0", "ok": True}, "payload": {"crc32": "0", "ok": True}}}
     shown = 0 if isinstance(meta, dict) else 1  # the text shows a meta entry unless it is an object
-    assert len(report.inspection(doc, "text").splitlines()) == 8 + shown
+    assert len(report.inspection(doc, "table").splitlines()) == 8 + shown
     json.loads(report.inspection(doc, "json"))
 
 
@@ -453,18 +453,23 @@ def test_rans_advice_names_a_precision_rans_accepts(k, precision):
 
 
 def test_default_scheme_lists_skip_what_cannot_serve_with_one_line_each(tmp_path):
+    from codesim.coders import registry
+
     path = scenario(tmp_path, alphabet_of(20000))
-    for command in ("run", "compare"):
-        result = invoke(command, path, "-q", "-n", "20", "--format", "json")
+    block = ("skipped scheme 'block-huffman': k=2 over 20000 symbols makes 20000^2 = 400000000 tuples, over the "
+             "limit of 65536 (2^16) that keeps building the tuple code's table quick; use k <= 1")
+    rans = ("skipped scheme 'rans': precision=14 gives 16384 frequency slots, fewer than the 20000 symbols; use "
+            "precision >= 15")
+    for command, group, skipped in [("run", (), [rans]), ("compare", (), [rans]),
+                                    ("run", ("--scheme", "all"), [block, rans]),
+                                    ("compare", ("--scheme", "prefix"), [block])]:
+        result = invoke(command, path, "-q", "-n", "20", "--format", "json", *group)
         assert result.exit_code == 0, result.output
-        skipped = result.stderr.strip().splitlines()
-        assert skipped == [
-            "skipped scheme 'block-huffman': k=2 over 20000 symbols makes 20000^2 = 400000000 tuples, over the "
-            "limit of 65536 (2^16) that keeps building the tuple code's table quick; use k <= 1",
-            "skipped scheme 'rans': precision=14 gives 16384 frequency slots, fewer than the 20000 symbols; use "
-            "precision >= 15"]
+        assert result.stderr.strip().splitlines() == skipped
         ran = {r["scheme"] for r in json.loads(result.stdout)["results"]}
-        assert ran == {s.name for s in available()} - {"block-huffman", "rans"}
+        members = registry.groups()[group[1] if group else "default"]
+        assert ran == set(members) - {"block-huffman", "rans"}
+    assert set(registry.groups()["all"]) == {s.name for s in available()}
     small = invoke("run", NASA, "-q", "-n", "20", "--trials", "1", "--scheme", "huffman")
     assert small.exit_code == 0 and small.stderr == ""
 

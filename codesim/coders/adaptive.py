@@ -869,6 +869,7 @@ ADAPTIVE_ARITHMETIC = register(
         restore=AdaptiveArithmeticCoder.from_config,
         learns=True,
         serves=lambda size, alpha: check_size("adaptive-arithmetic", size),
+        groups=("learners",),
         params=(
             Param("alpha", float, 0.5,
                   "pseudo-count added to every symbol's count: 0.5 Krichevsky-Trofimov, 1 Laplace",
@@ -885,5 +886,6 @@ ADAPTIVE_HUFFMAN = register(
         restore=AdaptiveHuffmanCoder.from_config,
         learns=True,
         serves=lambda size: check_size("adaptive-huffman", size),
+        groups=("learners",),
     )
 )

@@ -407,6 +407,7 @@ ARITHMETIC = register(
                                                    {"precision": precision}),
         restore=ArithmeticCoder.from_config,
         serves=lambda size, precision: check_slots("arithmetic", size, precision, MAX_PRECISION),
+        groups=("stream", "default"),
         params=(
             Param("precision", int, DEFAULT_PRECISION,
                   "frequencies sum to 2^precision; needs 2^precision >= alphabet size", minimum=1,

@@ -259,6 +259,7 @@ BLOCK_HUFFMAN = register(
         restore=BlockCode.from_config,
         serves=lambda size, k: _check_tuple_count(size, k),
         unit=lambda k: k,
+        groups=("prefix",),
         params=(Param("k", int, 2, "symbols per tuple", minimum=1, maximum=MAX_K),),
     )
 )

@@ -76,7 +76,7 @@ def huffman_lengths(q: np.ndarray) -> np.ndarray:
     return depth[:k]
 
 
-def _prefix_scheme(name: str, summary: str, lengths_of, check=None) -> Scheme:
+def _prefix_scheme(name: str, summary: str, lengths_of, check=None, groups=("prefix",)) -> Scheme:
     return register(
         Scheme(
             name=name,
@@ -84,6 +84,7 @@ def _prefix_scheme(name: str, summary: str, lengths_of, check=None) -> Scheme:
             build=lambda q: PrefixCode(lengths_of(q), scheme=name),
             restore=PrefixCode.from_config,
             check=check,
+            groups=groups,
         )
     )
 
@@ -97,9 +98,11 @@ def _fixed_width(config: dict, params: dict) -> None:
 
 
 FIXED = _prefix_scheme("fixed", "ceil(log2 k) bits per symbol, ignoring q (the D(p||uniform) baseline)",
-                       fixed_lengths, _fixed_width)
-SHANNON = _prefix_scheme("shannon", "lengths ceil(-log2 q(x)): within 1 bit of the model's ideal", shannon_lengths)
-HUFFMAN = _prefix_scheme("huffman", "optimal prefix code for q (Huffman 1952)", huffman_lengths, complete_code)
+                       fixed_lengths, _fixed_width, ("prefix", "default"))
+SHANNON = _prefix_scheme("shannon", "lengths ceil(-log2 q(x)): within 1 bit of the model's ideal", shannon_lengths,
+                         groups=("prefix", "default"))
+HUFFMAN = _prefix_scheme("huffman", "optimal prefix code for q (Huffman 1952)", huffman_lengths, complete_code,
+                         ("prefix", "default"))
 
 
 # -- Fano, Shannon-Fano-Elias and length-limited Huffman ----------------------------------------------
@@ -294,6 +297,7 @@ HUFFMAN_LIMITED = register(
         restore=PrefixCode.from_config,
         serves=check_max_length,
         check=_within_max_length,
+        groups=("prefix",),
         params=(
             Param(
                 "max_length", int, DEFAULT_MAX_LENGTH, "longest codeword in bits",

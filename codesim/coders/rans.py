@@ -309,6 +309,7 @@ RANS = register(
         build=rans_coder,
         restore=RansCoder.from_config,
         serves=lambda size, lanes, precision: check_slots("rans", size, precision, MAX_PRECISION),
+        groups=("stream", "default"),
         params=(
             Param("lanes", int, DEFAULT_LANES,
                   f"most interleaved lanes; a stream uses one per {SYMBOLS_PER_LANE} symbols",

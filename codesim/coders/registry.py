@@ -143,6 +143,9 @@ class Scheme:
     #: Whether the scheme learns as it codes instead of taking a model: a simulation then runs it once
     #: per stream rather than once per model (its build still gets a q, for the alphabet's size).
     learns: bool = False
+    #: The named groups the scheme belongs to ("prefix", "stream", "learners", and DEFAULT for the set
+    #: run when none is named), so that ``--scheme prefix`` selects it; every scheme is in ALL.
+    groups: tuple[str, ...] = ()
 
     def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
         """Defaults filled in, values converted (see :meth:`Param.convert`); unknown names are errors."""
@@ -225,10 +228,19 @@ class SchemeSpec:
 
 _REGISTRY: dict[str, Scheme] = {}
 
+#: The group of every registered scheme.
+ALL = "all"
+#: The group run when no scheme is named: a fixed set, so that a new scheme does not lengthen every
+#: default run (see the README, "Command line").
+DEFAULT = "default"
+
 
 def register(scheme: Scheme) -> Scheme:
     if scheme.name in _REGISTRY:
         raise ValueError(f"scheme {scheme.name!r} is registered twice")
+    clash = ({scheme.name} & set(groups())) | (set(scheme.groups) & set(_REGISTRY)) | ({ALL} & set(scheme.groups))
+    if clash:
+        raise ValueError(f"scheme {scheme.name!r}: {clash.pop()!r} names both a scheme and a group")
     _REGISTRY[scheme.name] = scheme
     return scheme
 
@@ -253,6 +265,64 @@ def get(name: str) -> Scheme:
 def available() -> list[Scheme]:
     """Every registered scheme, in registration order."""
     return list(_REGISTRY.values())
+
+
+def groups() -> dict[str, tuple[str, ...]]:
+    """Each group's name -> its schemes' names, in registration order; ALL last."""
+    out: dict[str, list[str]] = {}
+    for scheme in _REGISTRY.values():
+        for name in scheme.groups:
+            out.setdefault(name, []).append(scheme.name)
+    return {**{name: tuple(members) for name, members in out.items()}, ALL: tuple(_REGISTRY)}
+
+
+def group(name: str) -> tuple[SchemeSpec, ...]:
+    """The schemes of a group, each with its default parameters; a SchemeError for no such group."""
+    known = groups()
+    if name not in known:
+        raise SchemeError(f"unknown scheme group {name!r}{did_you_mean(name, known)} (groups: {', '.join(known)})")
+    return tuple(SchemeSpec.of(member) for member in known[name])
+
+
+def choice(text: str) -> SchemeSpec | str:
+    """What a ``--scheme`` names: a group's name as it is, else the scheme spec it parses to."""
+    name = text.strip()
+    known = groups()
+    if name in known:
+        return name
+    if name.partition(":")[0].strip() not in _REGISTRY:
+        raise SchemeError(f"unknown scheme or group {name!r}{did_you_mean(name, [*_REGISTRY, *known])} "
+                          f"(schemes: {', '.join(_REGISTRY)}; groups: {', '.join(known)})")
+    return SchemeSpec.parse(text)
+
+
+def select(choices, size: int | None = None) -> tuple[tuple[SchemeSpec, ...], dict[str, str]]:
+    """The schemes ``choices`` name (specs, names, and groups standing for their schemes), in order; a
+    group adds its schemes not chosen before it. With an alphabet ``size``, a group's scheme that cannot
+    code it is left out, and the second value says why, by label. A scheme named on its own is kept:
+    where it cannot serve, the caller's check says so as an error.
+
+    >>> [s.label for s in select(["huffman", "stream", "default"])[0]]
+    ['huffman', 'arithmetic', 'rans', 'fixed', 'shannon']
+    """
+    chosen: list[SchemeSpec] = []
+    unfit: dict[str, str] = {}
+    for item in choices:
+        item = choice(item) if isinstance(item, str) else item
+        if isinstance(item, SchemeSpec):
+            chosen.append(item)
+            continue
+        for spec in group(item):
+            if spec in chosen:
+                continue
+            try:
+                if size is not None:
+                    spec.check_alphabet(size)
+            except CodesimError as exc:
+                unfit[spec.label] = str(exc)
+            else:
+                chosen.append(spec)
+    return tuple(chosen), unfit
 
 
 def build(scheme: str | SchemeSpec, q, **params: Any) -> Coder:

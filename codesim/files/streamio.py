@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..sources.iid import Label, index_dtype
-from ..errors import CodesimError
+from ..errors import CodesimError, StandardOutputError, StreamFileError
 
 FORMATS = ("text", "npy")
 
@@ -48,14 +48,6 @@ CHUNK_BYTES = 1 << 22
 _LINE_BREAKS = ("\n", "\r")
 #: A name longer than this is shortened in messages (the start, and how long it is).
 _SHOWN_NAME = 200
-
-
-class StreamFileError(CodesimError):
-    """A symbol file that cannot be read, or an output that cannot be written."""
-
-
-class StandardOutputError(StreamFileError):
-    """Standard output that cannot be written (a full disk behind a redirection)."""
 
 
 def format_label(label: Label) -> str:

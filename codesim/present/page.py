@@ -79,7 +79,7 @@ def figures_for(scenario: "Scenario", measurements: Sequence["Measurement"]) -> 
     measured = list(dict.fromkeys(m.model for m in measurements))
     models = {name: scenario.models[name] for name in measured if name in scenario.models} or dict(scenario.models)
     out = []
-    if measurements:
+    if any(m.model is not None for m in measurements):  # the figure leaves out rows without a model
         title = f"{scenario.title}: measured bits per symbol"
         out.append((title, plots.run_figure(measurements, title)))
     title = f"{scenario.title}: source p and models q"
@@ -110,8 +110,9 @@ def _model_of(sentence: str, models: Sequence[str]) -> str | None:
 def _words(scenario: "Scenario", measurements: Sequence["Measurement"], sentences: Sequence[str]):
     """(sentences before the models, {model: its sentences}, sentences after): the summary's opening
     line (H(p)) stays first, its closing notes last; remarks about no one model go with the opening."""
-    models = list(dict.fromkeys([m.model for m in measurements] + list(scenario.models)))
-    shown = list(dict.fromkeys(m.model for m in measurements)) or models
+    measured = [m.model for m in measurements if m.model is not None]  # a learner's row has no model
+    models = list(dict.fromkeys(measured + list(scenario.models)))
+    shown = list(dict.fromkeys(measured)) or models
     before: list[str] = []
     after: list[str] = []
     per_model: dict[str, list[str]] = {name: [] for name in shown}
@@ -140,7 +141,7 @@ def _settings(scenario: "Scenario", measurements: Sequence["Measurement"]) -> li
     trials = measurements[0].trials if measurements else run.trials
     seed = measurements[0].seed if measurements else run.seed
     schemes = list(dict.fromkeys(m.scheme for m in measurements)) or [s.label for s in run.schemes]
-    models = list(dict.fromkeys(m.model for m in measurements)) or list(scenario.models)
+    models = list(dict.fromkeys(m.model for m in measurements if m.model is not None)) or list(scenario.models)
     if scenario.message is not None:
         stream = f"{length} symbols: the file's own message, coded once"
     else:
@@ -157,7 +158,8 @@ def _settings(scenario: "Scenario", measurements: Sequence["Measurement"]) -> li
 
 
 def _cells(m: "Measurement") -> list[str]:
-    return [report._cell(m, attr) for _, attr in report.COLUMNS]
+    row = report.record(m)
+    return [c.of(row) for c in report.COLUMNS]
 
 
 # -- HTML -----------------------------------------------------------------------------------------------
@@ -171,17 +173,17 @@ def _html_cell(text: str) -> str:
 
 
 def _html_table(measurements: Sequence["Measurement"]) -> list[str]:
-    kinds = ["text" if attr in TEXT_COLUMNS else "num" for _, attr in report.COLUMNS]
+    kinds = ["text" if c.field in TEXT_COLUMNS else "num" for c in report.COLUMNS]
     out = ['<div class="scroll">', "<table>", "<thead>", "<tr>"]
-    out += [f'<th scope="col" class="{kind}">{_e(head)}</th>' for (head, _), kind in zip(report.COLUMNS, kinds)]
+    out += [f'<th scope="col" class="{kind}">{_e(c.head)}</th>' for c, kind in zip(report.COLUMNS, kinds)]
     out += ["</tr>", "</thead>", "<tbody>"]
     previous = None
     for m in measurements:
         group = ' class="group"' if previous is not None and m.model != previous else ""
         previous = m.model
         cells = []
-        for (_, attr), kind, text in zip(report.COLUMNS, kinds, _cells(m)):
-            css = kind + (" bad" if attr == "verified" and not m.verified else "")
+        for c, kind, text in zip(report.COLUMNS, kinds, _cells(m)):
+            css = kind + (" bad" if c.field == "verified" and not m.verified else "")
             shown = _html_cell(text) if kind == "num" else _e(text)
             cells.append(f'<td class="{css}">{shown}</td>')
         out.append(f"<tr{group}>" + "".join(cells) + "</tr>")
@@ -241,10 +243,6 @@ def _html(scenario, measurements, figures, sentences) -> str:
 
 
 # -- Markdown -------------------------------------------------------------------------------------------
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def _md_alt(text: str) -> str:
     """Alt text inside ![...]: brackets and backslashes escaped, one line."""
     return re.sub(r"([\\\[\]])", r"\\\1", " ".join(str(text).split()))
@@ -262,10 +260,7 @@ def _markdown(scenario, measurements, figures, sentences) -> str:
     out += [f"- **{name}**: {value}" for name, value in _settings(scenario, measurements)]
     out += ["", "## Results", ""]
     if measurements:
-        heads = [_md_cell(h) for h, _ in report.COLUMNS]
-        align = [":---" if attr in TEXT_COLUMNS else "---:" for _, attr in report.COLUMNS]
-        out += ["| " + " | ".join(heads) + " |", "| " + " | ".join(align) + " |"]
-        out += ["| " + " | ".join(_md_cell(c) for c in _cells(m)) + " |" for m in measurements]
+        out += report.pipes(report.Section([report.record(m) for m in measurements], report.COLUMNS))
         out += ["", "Columns:", ""] + [f"- `{h}`: {note}" for h, note in COLUMN_NOTES] + [""]
     else:
         out += ["No measurements.", ""]

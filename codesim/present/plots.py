@@ -23,14 +23,15 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from ..errors import CodesimError
-from ..files.streamio import write_outputs
+from ..errors import CodesimError, PlotUnavailable
+from ..files.streamio import check_target, write_outputs
 
 if TYPE_CHECKING:  # only for annotations: matplotlib stays optional
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from ..sources.iid import Distribution, Label
+    from ..scenario import Scenario
     from ..simulation.simulate import Measurement
 
 INSTALL_HINT = "plots need matplotlib: pip install 'codesim[plot]'"
@@ -54,10 +55,6 @@ REFERENCE = "black"
 #: Marker shapes, one per series, so that series with equal values (two coders both at exactly 3 bits)
 #: still show as two marks where their lines coincide.
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
-
-
-class PlotUnavailable(CodesimError):
-    """Plotting was asked for but matplotlib is not installed."""
 
 
 def require():
@@ -128,6 +125,32 @@ def save_all(figures: Sequence[tuple["Figure", str | Path]], force: bool = False
 
 
 # -- helpers --------------------------------------------------------------------------------------------
+def check_targets(path: str | None, force: bool, figures: int = 1) -> None:
+    """Refuse a ``--plot`` that cannot be drawn or written before any work is done (so nothing else
+    changes): an unknown image format, no matplotlib, a target that exists without ``force``."""
+    if path:
+        image_format(path)
+        require()
+        for target in figure_paths(path, figures):
+            check_target(target, force)
+
+
+def figure_paths(path: str, figures: int) -> list[str]:
+    """Where the figures of one ``--plot`` go: ``run.png``, then ``run-distributions.png``."""
+    p = Path(path)
+    return [path, str(p.with_name(p.stem + "-distributions" + p.suffix))][:figures]
+
+
+def save_run(path: str, force: bool, scenario: "Scenario", measurements: Sequence["Measurement"]) -> list[str]:
+    """The two figures of ``run --plot`` and ``compare --plot`` (the run's bits, and p beside every q),
+    written together; their paths."""
+    figures = [run_figure(measurements, scenario.title),
+               distributions_figure(scenario.source, scenario.models, scenario.title)]
+    paths = figure_paths(path, len(figures))
+    save_all(list(zip(figures, paths)), force)
+    return paths
+
+
 def _plain(text: Any) -> str:
     """Text shown literally: matplotlib reads a pair of '$' as mathematics, a label may contain them."""
     return str(text).replace("$", r"\$")
@@ -221,10 +244,12 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
 
     Error bars are the 95% confidence intervals across trials (none for one trial). The y axis starts
     just below H(p), the floor no code goes under on average, so the gaps above it (the extra bits)
-    are what the eye compares; the tick labels give the scale.
+    are what the eye compares; the tick labels give the scale. Rows without a model (schemes that
+    learn) are left out: the figure is about models.
     """
+    measurements = [m for m in measurements if m.model is not None]
     if not measurements:
-        raise CodesimError("no measurements to plot")
+        raise CodesimError("no measurements of a model to plot")
     models = _ordered(m.model for m in measurements)
     schemes = _ordered(m.scheme for m in measurements)
     cell = {(m.model, m.scheme): m for m in measurements}
@@ -341,10 +366,11 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
     ``expected_bits_per_symbol`` and it differs from H(p,q) (a prefix code's whole-bit lengths), that
     is drawn dash-dotted in the scheme's colour, since it is what the code tends to. Right panel: the
     prefix's average log2 p(x)/q(x) with its band, converging to D(p||q) (dashed). ``points`` are
-    ConvergencePoints.
+    ConvergencePoints; those without a model (schemes that learn) are left out.
     """
+    points = [p for p in points if p.model is not None]
     if not points:
-        raise CodesimError("no convergence points to plot")
+        raise CodesimError("no convergence points of a model to plot")
     models = _ordered(p.model for p in points)
     fig, axes = _figure(title, rows=len(models), cols=2, size=(11.0, 0.9 + 3.3 * len(models)), sharex=True)
     fig.suptitle(_wrap(title, 110))
@@ -426,10 +452,12 @@ def sweep_figure(points: Sequence[Any], title: str, xlabel: str = SWEEP_XLABEL) 
     ringed (see :func:`_below`). ``points`` are SweepPoints; ``xlabel`` says what t is.
 
     A sweep of scheme parameters at one t has nothing to draw against t: then each model's panel shows
-    the scheme variants side by side, with D(p||q) as a horizontal line.
+    the scheme variants side by side, with D(p||q) as a horizontal line. Points without a model
+    (schemes that learn) are left out.
     """
+    points = [p for p in points if p.model is not None]
     if not points:
-        raise CodesimError("no sweep points to plot")
+        raise CodesimError("no sweep points of a model to plot")
     models = _ordered(p.model for p in points)
     single_t = all(len({p.t for p in points if p.model == model}) == 1 for model in models)
     variants = _ordered(p.scheme for p in points)

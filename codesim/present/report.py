@@ -11,49 +11,18 @@ import csv
 import io
 import json
 import math
-from typing import Any, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ..simulation.simulate import Measurement
 
-#: (header, Measurement attribute) for the human-readable tables.
-COLUMNS = (
-    ("model", "model"),
-    ("scheme", "scheme"),
-    ("bits/sym", "bits_per_symbol"),
-    ("95% CI", "ci95"),
-    ("expected", "expected_bits_per_symbol"),
-    ("H(p)", "entropy_bits"),
-    ("H(p,q)", "cross_entropy_bits"),
-    ("D(p||q)", "kl_bits"),
-    ("excess", "excess_bits_per_symbol"),
-    ("D(p||r)", "code_kl_bits"),
-    ("verified", "verified"),
-)
-
-#: Columns of ``codesim compare``, after the rank.
-COMPARE_COLUMNS = (
-    ("rank", "rank"),
-    ("scheme", "scheme"),
-    ("bits/sym", "bits_per_symbol"),
-    ("95% CI", "ci95"),
-    ("excess", "excess_bits_per_symbol"),
-    ("D(p||q)", "kl_bits"),
-    ("excess-D", "code_loss_bits"),
-    ("enc Msym/s", "encode_symbols_per_second"),
-    ("dec Msym/s", "decode_symbols_per_second"),
-    ("verified", "verified"),
-)
-
-#: Fields of the JSON and CSV outputs, in order.
-FIELDS = (
-    "model", "scheme", "length", "trials", "bits_per_symbol", "ci95", "expected_bits_per_symbol",
-    "ideal_bits_per_symbol", "sample_kl_bits", "entropy_bits", "cross_entropy_bits", "kl_bits",
-    "code_kl_bits", "excess_bits_per_symbol", "verified", "bits",
-)
+if TYPE_CHECKING:
+    from ..scenario import Scenario
 
 FORMATS = ("table", "json", "csv", "markdown")
 
 
+# -- cells ----------------------------------------------------------------------------------------------
 def _number(x: float, digits: int = 4) -> str:
     if x is None:
         return "n/a"
@@ -65,55 +34,259 @@ def _number(x: float, digits: int = 4) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.0000"
 
 
-def _cell(m: Measurement, attr: str, extra: dict[str, str] | None = None) -> str:
-    if extra and attr in extra:
-        return extra[attr]
-    value = getattr(m, attr)
-    if attr == "ci95":
-        return "n/a (1 trial)" if value is None else f"[{value[0]:.4f}, {value[1]:.4f}]"
-    if attr.endswith("symbols_per_second"):
-        return f"{value / 1e6:.2f}"
+def show(value: Any) -> str:
+    """A value as a table cell: numbers to four decimals, an interval as [low, high], a boolean as
+    yes or NO (a failure stands out), nothing (a learner's model, an undefined figure) as n/a."""
+    if value is None:
+        return "n/a"
     if isinstance(value, bool):
         return "yes" if value else "NO"
     if isinstance(value, float):
         return _number(value)
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, float) for v in value):
+        return f"[{value[0]:.4f}, {value[1]:.4f}]"
     return str(value)
 
 
-def _rows(measurements: Sequence[Measurement], columns, extra_cells=None) -> list[list[str]]:
-    extra_cells = extra_cells or [None] * len(measurements)
-    return [[_cell(m, attr, extra) for _, attr in columns] for m, extra in zip(measurements, extra_cells)]
+def _one_trial(value: Any) -> str:
+    return "n/a (1 trial)" if value is None else show(value)
 
 
-def text_table(measurements: Sequence[Measurement], columns=COLUMNS, extra_cells=None) -> str:
-    """An aligned plain-text table: model and scheme left-aligned, numbers right-aligned."""
-    return "\n".join(_grid([h for h, _ in columns], _rows(measurements, columns, extra_cells), left=2))
+def _millions(value: float) -> str:
+    return f"{value / 1e6:.2f}"
 
 
-def markdown_table(measurements: Sequence[Measurement], columns=COLUMNS, extra_cells=None) -> str:
-    return "\n".join(_pipes([h for h, _ in columns], _rows(measurements, columns, extra_cells), left=2))
+@dataclass(frozen=True)
+class Column:
+    """A column of a table or Markdown view: its heading, and its cell for a record."""
+
+    head: str
+    field: str
+    cell: Callable[[Any], str] = show
+    whole: bool = False  # the cell is made from the whole record, not only from its field
+
+    def of(self, record: Mapping[str, Any]) -> str:
+        return self.cell(record if self.whole else record[self.field])
+
+
+#: The columns of ``codesim run`` (and of the report page).
+COLUMNS = (
+    Column("model", "model"), Column("scheme", "scheme"), Column("bits/sym", "bits_per_symbol"),
+    Column("95% CI", "ci95", _one_trial), Column("expected", "expected_bits_per_symbol"),
+    Column("H(p)", "entropy_bits"), Column("H(p,q)", "cross_entropy_bits"), Column("D(p||q)", "kl_bits"),
+    Column("excess", "excess_bits_per_symbol"), Column("D(p||r)", "code_kl_bits"), Column("verified", "verified"),
+)
+
+#: Columns of ``codesim compare``, after the rank.
+COMPARE_COLUMNS = (
+    Column("rank", "rank"), Column("scheme", "scheme"), Column("bits/sym", "bits_per_symbol"),
+    Column("95% CI", "ci95", _one_trial), Column("excess", "excess_bits_per_symbol"), Column("D(p||q)", "kl_bits"),
+    Column("excess-D", "code_loss_bits"), Column("enc Msym/s", "encode_symbols_per_second", _millions),
+    Column("dec Msym/s", "decode_symbols_per_second", _millions), Column("verified", "verified"),
+)
+
+#: Fields of a run's records (JSON and CSV), in order.
+FIELDS = (
+    "model", "scheme", "length", "trials", "bits_per_symbol", "ci95", "expected_bits_per_symbol",
+    "ideal_bits_per_symbol", "sample_kl_bits", "entropy_bits", "cross_entropy_bits", "kl_bits",
+    "code_kl_bits", "excess_bits_per_symbol", "verified", "bits",
+)
+
+
+# -- one writer per format ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Section:
+    """Records shown as one table, under a line of their own when ``intro`` is given."""
+
+    records: Sequence[Mapping[str, Any]]
+    columns: Sequence[Column]
+    intro: str = ""
+    left: int = 2  # leading columns of words, left-aligned; the others are right-aligned
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a command prints, in a form every writer takes.
+
+    ``records`` are flat (one level of fields, the same names in every format): JSON gives them as they
+    are, under ``key`` beside the ``header`` fields (or as a bare list without a header), with
+    ``notes``; CSV gives one row each. Table and Markdown show the title and the setting (beside the
+    title; under it when the sections have lines of their own, as compare's models do), the
+    ``sections``, then ``words`` (a list in Markdown) and ``notes`` (as they are). ``text`` replaces
+    the table view of a command whose view is not a table (schemes, inspect).
+    """
+
+    records: Sequence[Mapping[str, Any]]
+    sections: Sequence[Section] = ()
+    header: Mapping[str, Any] | None = None
+    key: str = "results"
+    title: str = ""
+    setting: str = ""
+    words: Sequence[str] = ()
+    notes: Sequence[str] = ()
+    text: str | None = None
+
+
+def write(fmt: str, out: Output) -> str:
+    """``out`` in one of FORMATS."""
+    if fmt == "json":
+        return to_json(out)
+    if fmt == "csv":
+        return to_csv(out.records)
+    if fmt == "markdown":
+        return _markdown(out)
+    if fmt == "table":
+        return out.text if out.text is not None else _table(out)
+    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def grid(section: Section) -> list[str]:
+    """A section as aligned columns: the first ``left`` left-aligned, the rest right-aligned."""
+    return _grid([c.head for c in section.columns], _cells(section), section.left)
+
+
+def pipes(section: Section) -> list[str]:
+    """A section as a Markdown pipe table, aligned as :func:`grid` aligns it."""
+    return _pipes([c.head for c in section.columns], _cells(section), section.left)
+
+
+def _cells(section: Section) -> list[list[str]]:
+    return [[c.of(r) for c in section.columns] for r in section.records]
+
+
+def _table(out: Output) -> str:
+    if any(s.intro for s in out.sections):
+        lines = [out.title, out.setting, ""]
+        for s in out.sections:
+            lines += [s.intro, *grid(s), ""]
+        return "\n".join(lines + [*out.words, *out.notes])
+    heading = f"{out.title} ({out.setting})" if out.setting else out.title
+    lines = [heading, ""] if heading else []
+    lines += [line for s in out.sections for line in grid(s)]
+    after = [*out.words, *out.notes]
+    return "\n".join(lines + (["", *after] if after else []))
+
+
+def _markdown(out: Output) -> str:
+    if any(s.intro for s in out.sections):
+        lines = [f"## {out.title}", *([out.setting] if out.setting else []), ""]
+        for s in out.sections:
+            lines += [s.intro, *pipes(s), ""]
+        return "\n".join(lines + [*(f"- {w}" for w in out.words), *out.notes])
+    lines = [f"## {out.title}", ""] if out.title else []
+    lines += [out.setting, ""] if out.setting else []
+    lines += [line for s in out.sections for line in pipes(s)]
+    after = [*(f"- {w}" for w in out.words), *out.notes]
+    return "\n".join(lines + (["", *after] if after else []))
+
+
+def _is_interval(name: str) -> bool:
+    return name.endswith("ci95")
+
+
+def to_csv(records: Sequence[Mapping[str, Any]]) -> str:
+    """One row per record, the fields in order; an interval (a field named ...ci95) becomes two columns,
+    ..._low and ..._high, after the others, and a list of numbers (per-trial bits) is joined by spaces
+    in the last columns. Any other nested value is written as compact JSON."""
+    if not records:
+        return ""
+    names = list(records[0])
+    lists = [n for n in names if isinstance(records[0][n], (list, tuple)) and not _is_interval(n)
+             and all(isinstance(v, (int, float)) for v in records[0][n])]
+    intervals = [n for n in names if _is_interval(n)]
+    plain = [n for n in names if n not in lists and n not in intervals]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([*plain, *(f"{n}_{end}" for n in intervals for end in ("low", "high")), *lists])
+    for r in records:
+        cells = [_csv_cell(r[n]) for n in plain]
+        for n in intervals:
+            cells += list(r[n]) if r[n] is not None else ["", ""]
+        cells += [" ".join(map(str, r[n])) for n in lists]
+        writer.writerow(cells)
+    return buf.getvalue().rstrip("\n")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(_finite(value, "", []), separators=(",", ":"))
+    return value
+
+
+def _finite(value: Any, path: str, notes: list[str]) -> Any:
+    """The value with non-finite floats replaced by null, each replacement noted."""
+    if isinstance(value, float) and not math.isfinite(value):
+        notes.append(f"{path} is {value} (written as null: JSON has no infinity or NaN)")
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_finite(v, f"{path}[{i}]", notes) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _finite(v, f"{path}.{k}", notes) for k, v in value.items()}
+    return value
+
+
+def to_json(out: Output) -> str:
+    """Strict JSON (RFC 8259): the header's fields, the records under ``key`` and ``notes`` naming
+    each value written as null because it is not finite; without a header, the list of records."""
+    notes: list[str] = []
+    records = [_finite(dict(r), f"{out.key}[{i}]", notes) for i, r in enumerate(out.records)]
+    if out.header is None:
+        return json.dumps(records, indent=2, allow_nan=False)
+    doc = {**_finite(dict(out.header), "header", notes), out.key: records, "notes": notes}
+    return json.dumps(doc, indent=2, allow_nan=False)
 
 
 def _pipes(header: list[str], rows: list[list[str]], left: int) -> list[str]:
     """A Markdown pipe table: the first ``left`` columns left-aligned, the rest right-aligned."""
     marks = ["---" if i < left else "---:" for i in range(len(header))]
-    return ["| " + " | ".join(h.replace("|", "\\|") for h in header) + " |", "|" + "|".join(marks) + "|",
-            *("| " + " | ".join(r) + " |" for r in rows)]
+    cell = lambda text: text.replace("|", "\\|")
+    return ["| " + " | ".join(map(cell, header)) + " |", "|" + "|".join(marks) + "|",
+            *("| " + " | ".join(map(cell, r)) + " |" for r in rows)]
+
+
+def _grid(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    """Aligned columns: the first ``left`` columns left-aligned, the rest right-aligned."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda cells: "  ".join(c.ljust(w) if i < left else c.rjust(w)
+                                   for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return [line(header), line(["-" * w for w in widths]), *map(line, rows)]
+
+
+# -- run and compare ------------------------------------------------------------------------------------
+def header(scenario: "Scenario") -> dict[str, Any]:
+    """The fields a run's JSON gives before its results: the scenario, and the run's settings."""
+    run = scenario.run
+    return {"scenario": {"title": scenario.title, "path": scenario.path, "remarks": list(scenario.remarks),
+                         **scenario.figures},
+            "length": run.length, "trials": run.trials, "seed": run.seed}
+
+
+def record(m: Measurement) -> dict[str, Any]:
+    """A measurement as a flat record of FIELDS."""
+    d = m.to_dict()
+    return {k: d[k] for k in FIELDS}
+
+
+def _setting(head: Mapping[str, Any]) -> str:
+    return f"{head['length']} symbols x {head['trials']} trials, seed {head['seed']}"
 
 
 def summary(measurements: Sequence[Measurement]) -> list[str]:
-    """Sentences saying what the table shows: the floor H(p), and each model's cost in extra bits."""
+    """Sentences saying what the table shows: the floor H(p), each model's cost in extra bits, and what
+    the schemes that learn (rows without a model) spent."""
     if not measurements:
         return []
     lines = [f"H(p) = {measurements[0].entropy_bits:.4f} bits per symbol: no code spends less on average."]
-    by_model: dict[str, list[Measurement]] = {}
+    by_model: dict[str | None, list[Measurement]] = {}
     for m in measurements:
         by_model.setdefault(m.model, []).append(m)
     for model, ms in by_model.items():
         spent = ", ".join(f"{m.scheme} {m.excess_bits_per_symbol:+.3f}" for m in ms)
         kl = ms[0].kl_bits
         if model is None:
-            lines.append(f"Schemes that learn as they code take no model; measured excess over H(p): {spent}.")
+            lines.append(f"The schemes that learn take no model; measured excess over H(p): {spent}.")
+        elif kl is None or math.isnan(kl):
+            lines.append(f"Model '{model}': measured excess over H(p): {spent}.")
         elif math.isinf(kl):
             lines.append(
                 f"Model '{model}' gives probability 0 to a symbol the source emits, so D(p||q) = inf: "
@@ -136,58 +309,12 @@ def summary(measurements: Sequence[Measurement]) -> list[str]:
     return lines
 
 
-def _finite(value: Any, path: str, notes: list[str]) -> Any:
-    """The value with non-finite floats replaced by null, each replacement noted."""
-    if isinstance(value, float) and not math.isfinite(value):
-        notes.append(f"{path} is {value} (written as null: JSON has no infinity or NaN)")
-        return None
-    if isinstance(value, (list, tuple)):
-        return [_finite(v, f"{path}[{i}]", notes) for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {k: _finite(v, f"{path}.{k}", notes) for k, v in value.items()}
-    return value
-
-
-def to_json(header: dict[str, Any], measurements: Sequence[Measurement], extra: Sequence[dict] = ()) -> str:
-    """A JSON document: the header fields, ``results`` (one object per measurement) and ``notes``."""
-    notes: list[str] = []
-    results = []
-    for i, m in enumerate(measurements):
-        d = m.to_dict()
-        row = {k: d[k] for k in FIELDS}
-        if extra:
-            row.update(extra[i])
-        results.append(_finite(row, f"results[{i}]", notes))
-    doc = {**_finite(header, "header", notes), "results": results, "notes": notes}
-    return json.dumps(doc, indent=2, allow_nan=False)
-
-
-def to_csv(measurements: Sequence[Measurement], extra: Sequence[dict] = ()) -> str:
-    """One row per measurement; ci95 split into two columns, per-trial bits joined by spaces."""
-    buf = io.StringIO()
-    fields = [f for f in FIELDS if f not in ("ci95", "bits")]
-    extra_fields = list(extra[0]) if extra else []
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([*fields, "ci95_low", "ci95_high", *extra_fields, "bits"])
-    for i, m in enumerate(measurements):
-        ci = m.ci95 or ("", "")
-        writer.writerow([getattr(m, f) for f in fields] + list(ci)
-                        + [extra[i][f] for f in extra_fields] + [" ".join(map(str, m.bits))])
-    return buf.getvalue()
-
-
-def render(fmt: str, header: dict[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
-    """The run's results in one of FORMATS."""
-    if fmt == "json":
-        return to_json(header, measurements)
-    if fmt == "csv":
-        return to_csv(measurements).rstrip("\n")
-    setting = (f"{header['length']} symbols x {header['trials']} trials, seed {header['seed']}")
-    words = summary(measurements) + list(header.get("scenario", {}).get("remarks", []))
-    if fmt == "markdown":
-        return "\n".join([f"## {title}", "", setting, "", markdown_table(measurements), "",
-                          *(f"- {w}" for w in words)])
-    return "\n".join([f"{title} ({setting})", "", text_table(measurements), "", *words])
+def render(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
+    """``codesim run``: one row per (model, scheme), and what the numbers show."""
+    words = summary(measurements) + list(head.get("scenario", {}).get("remarks", []))
+    records = [record(m) for m in measurements]
+    return write(fmt, Output(records, [Section(records, COLUMNS)], header=head, title=title,
+                             setting=_setting(head), words=words))
 
 
 def ranked(measurements: Sequence[Measurement]) -> list[tuple[int, Measurement]]:
@@ -199,48 +326,76 @@ def ranked(measurements: Sequence[Measurement]) -> list[tuple[int, Measurement]]
     return out
 
 
-def render_compare(fmt: str, header: dict[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
+def _compare_intro(m: Mapping[str, Any]) -> str:
+    figures = f"H(p) = {_number(m['entropy_bits'])}"
+    if m["model"] is None:
+        return f"Schemes that learn (no model): {figures} bits per symbol"
+    return (f"Model '{m['model']}': {figures}, H(p,q) = {_number(m['cross_entropy_bits'])}, "
+            f"D(p||q) = {_number(m['kl_bits'])} bits per symbol")
+
+
+def render_compare(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
     """``codesim compare``: per model, the schemes ranked by measured bits per symbol."""
-    rows = ranked(measurements)
-    ordered = [m for _, m in rows]
-    extra = [{"rank": r, "code_loss_bits": m.code_loss_bits,
-              "encode_symbols_per_second": m.encode_symbols_per_second,
-              "decode_symbols_per_second": m.decode_symbols_per_second} for r, m in rows]
-    if fmt == "json":
-        return to_json(header, ordered, extra)
-    if fmt == "csv":
-        return to_csv(ordered, extra).rstrip("\n")
-    setting = f"{header['length']} symbols x {header['trials']} trials, seed {header['seed']}"
-    table = markdown_table if fmt == "markdown" else text_table
-    parts = [f"## {title}" if fmt == "markdown" else title, setting, ""]
-    for model in dict.fromkeys(m.model for m in ordered):
-        group = [(r, m) for r, m in rows if m.model == model]
-        first = group[0][1]
-        parts.append(f"Model '{model}': H(p) = {_number(first.entropy_bits)}, "
-                     f"H(p,q) = {_number(first.cross_entropy_bits)}, D(p||q) = {_number(first.kl_bits)} bits per symbol")
-        parts.append(table([m for _, m in group], COMPARE_COLUMNS, [{"rank": str(r)} for r, _ in group]))
-        parts.append("")
-    parts += list(header.get("scenario", {}).get("remarks", []))
-    parts.append("excess-D = measured excess over H(p) minus D(p||q): what the code itself adds "
-                 "(whole-bit lengths, frequency quantisation, termination). Throughput is symbols per "
-                 "second over all trials, in millions, on this machine.")
-    return "\n".join(parts)
+    records = [{**record(m), "rank": r, "code_loss_bits": None if m.model is None else m.code_loss_bits,
+                "encode_symbols_per_second": m.encode_symbols_per_second,
+                "decode_symbols_per_second": m.decode_symbols_per_second} for r, m in ranked(measurements)]
+    sections = []
+    for model in dict.fromkeys(r["model"] for r in records):
+        group = [r for r in records if r["model"] == model]
+        sections.append(Section(group, COMPARE_COLUMNS, _compare_intro(group[0])))
+    note = ("excess-D = measured excess over H(p) minus D(p||q): what the code itself adds "
+            "(whole-bit lengths, frequency quantisation, termination). Throughput is symbols per "
+            "second over all trials, in millions, on this machine.")
+    return write(fmt, Output(records, sections, header=head, title=title, setting=_setting(head),
+                             notes=[*head.get("scenario", {}).get("remarks", []), note]))
 
 
+# -- converge and sweep ---------------------------------------------------------------------------------
+#: Columns of `codesim converge` and `codesim sweep` tables.
+CONVERGE_COLUMNS = (
+    Column("model", "model"), Column("scheme", "scheme"), Column("length", "length"),
+    Column("bits/sym", "bits_per_symbol"), Column("95% CI", "bits_ci95"),
+    Column("expected", "expected_bits_per_symbol"), Column("H(p,q)", "cross_entropy_bits"),
+    Column("mean log2 p/q", "llr_bits"), Column("95% CI", "llr_ci95"), Column("D(p||q)", "kl_bits"),
+    Column("verified", "verified"),
+)
+SWEEP_COLUMNS = (
+    Column("model", "model"), Column("t", "t", lambda t: f"{t:.3f}"), Column("scheme", "scheme"),
+    Column("bits/sym", "bits_per_symbol"), Column("95% CI", "ci95"), Column("excess", "excess_bits_per_symbol"),
+    Column("D(p||q_t)", "kl_bits"), Column("H(p,q_t)", "cross_entropy_bits"), Column("D(p||r)", "code_kl_bits"),
+    Column("verified", "verified"),
+)
+
+
+def points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], columns: Sequence[Column], title: str = "",
+           note: str = "") -> str:
+    """`converge` and `sweep` results: every field of each point, the columns in a table."""
+    words = sum(1 for c in columns[:3] if c.head in ("model", "scheme", "t"))  # left-aligned leading columns
+    records = [r.to_dict() for r in rows]
+    return write(fmt, Output(records, [Section(records, columns, left=words)], header=head, key="points",
+                             title=title, setting=f"{head['trials']} trials, seed {head['seed']}", notes=[note]))
+
+
+# -- schemes, bench, inspect ----------------------------------------------------------------------------
 def schemes_listing(schemes, fmt: str = "table") -> str:
-    """``codesim schemes``: each scheme with its parameters (default, range, help) and summary."""
-    if fmt == "json":
-        return json.dumps([{"name": s.name, "summary": s.summary,
-                            "params": [{"name": p.name, "type": p.kind.__name__, "default": p.default,
-                                        "minimum": p.minimum, "maximum": p.maximum, "help": p.help}
-                                       for p in s.params]} for s in schemes], indent=2)
+    """``codesim schemes``: each scheme with its groups, its parameters (default, range, help) and summary."""
+    records = [{"name": s.name, "summary": s.summary, "groups": list(s.groups),
+                "params": [{"name": p.name, "type": p.kind.__name__, "default": p.default, "minimum": p.minimum,
+                            "maximum": p.maximum, "help": p.help} for p in s.params]} for s in schemes]
     lines = []
     for s in schemes:
         lines.append(f"{s.name:<20} {s.summary}")
         for p in s.params:
             bounds = f"{p.minimum:g}..{p.maximum:g}" if p.maximum is not None else f">= {p.minimum:g}"
             lines.append(f"{'':<20}   {p.name}={p.default} ({p.kind.__name__}, {bounds}): {p.help}")
-    return "\n".join(lines)
+    columns = (Column("scheme", "name"), Column("groups", "groups", ", ".join),
+               Column("parameters", "params", lambda ps: ", ".join(f"{p['name']}={p['default']}" for p in ps)),
+               Column("what it does", "summary"))
+    return write(fmt, Output(records, [Section(records, columns, left=4)], text="\n".join(lines)))
+
+
+def _bench_verified(row: Mapping[str, Any]) -> str:
+    return ("yes" if row["verified"] else "NO") + (", same bits" if row["same_bits"] else "")
 
 
 def bench_table(rows, fmt: str = "table") -> str:
@@ -249,83 +404,68 @@ def bench_table(rows, fmt: str = "table") -> str:
     When peer rows are present, a column says whose coder a row timed, and peer rows carry our
     throughput divided by theirs ("ours/peer": above 1, codesim is faster).
     """
-    if fmt == "json":
-        return json.dumps([{**r.__dict__, "overhead_bits_per_symbol": r.overhead_bits_per_symbol}
-                           for r in rows], indent=2)
-    with_peers = any(r.peer is not None for r in rows)
+    records = [{**asdict(r), "overhead_bits_per_symbol": r.overhead_bits_per_symbol} for r in rows]
     ratio = lambda x: "" if x is None else f"{x:.2f}"
-    header = ["scheme", "source", "length", "enc Msym/s", "dec Msym/s", "bits/sym", "ideal", "overhead", "verified"]
+    columns = [Column("scheme", "scheme"), Column("source", "source"), Column("length", "length", lambda n: f"{n:.0e}"),
+               Column("enc Msym/s", "encode_symbols_per_second", _millions),
+               Column("dec Msym/s", "decode_symbols_per_second", _millions),
+               Column("bits/sym", "bits_per_symbol", lambda x: f"{x:.5f}"),
+               Column("ideal", "ideal_bits_per_symbol", lambda x: f"{x:.5f}"),
+               Column("overhead", "overhead_bits_per_symbol", lambda x: f"{x:+.5f}"),
+               Column("verified", "verified", _bench_verified, whole=True)]
+    with_peers = any(r.peer is not None for r in rows)
     if with_peers:
-        header[1:1] = ["coder"]
-        header[-1:-1] = ["enc ours/peer", "dec ours/peer"]
-    body = []
-    for r in rows:
-        line = [r.scheme, r.source, f"{r.length:.0e}", f"{r.encode_symbols_per_second / 1e6:.2f}",
-                f"{r.decode_symbols_per_second / 1e6:.2f}", f"{r.bits_per_symbol:.5f}",
-                f"{r.ideal_bits_per_symbol:.5f}", f"{r.overhead_bits_per_symbol:+.5f}",
-                ("yes" if r.verified else "NO") + (", same bits" if r.same_bits else "")]
-        if with_peers:
-            line[1:1] = [r.peer or "codesim"]
-            line[-1:-1] = [ratio(r.encode_ratio), ratio(r.decode_ratio)]
-        body.append(line)
-    return "\n".join(_grid(header, body, left=3 if with_peers else 2))
+        columns[1:1] = [Column("coder", "peer", lambda p: p or "codesim")]
+        columns[-1:-1] = [Column("enc ours/peer", "encode_ratio", ratio),
+                          Column("dec ours/peer", "decode_ratio", ratio)]
+    return write(fmt, Output(records, [Section(records, columns, left=3 if with_peers else 2)]))
 
 
-def _grid(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
-    """Aligned columns: the first ``left`` columns left-aligned, the rest right-aligned."""
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda cells: "  ".join(c.ljust(w) if i < left else c.rjust(w)
-                                   for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-    return [line(header), line(["-" * w for w in widths]), *map(line, rows)]
-
-
-def _json_safe(value: Any) -> Any:
-    return _finite(value, "", [])
-
-
-def inspection(doc: dict[str, Any], fmt: str = "text") -> str:
-    """``codesim inspect``: header, code table and the annotated first symbols."""
-    if fmt == "json":
-        return json.dumps(_json_safe(doc), indent=2, allow_nan=False)
+def inspection(doc: dict[str, Any], fmt: str = "table") -> str:
+    """``codesim inspect``: header, code table and the annotated first symbols.
+    JSON gives the whole document; CSV the code table, one row per symbol."""
     ck = doc["checksums"]
     ok = lambda c: f"{c['crc32']} ({'ok' if c['ok'] else 'MISMATCH'})"
     params = ", ".join(f"{_printable(str(k))}={_printable(str(v))}" for k, v in doc["params"].items()) or "none"
     bps = "n/a" if doc["bits_per_symbol"] is None else f"{doc['bits_per_symbol']:.4f}"
-    out = [
-        f"file            {doc['file']}",
-        f"format version  {doc['version']}",
-        f"scheme          {_printable(str(doc['scheme']))} (parameters: {params})",
-        f"alphabet        {doc['alphabet_size']} symbols",
-        f"symbols         {doc['symbols']}",
-        f"payload         {doc['payload_bits']} bits ({bps} bits/symbol)",
-        f"header CRC32    {ok(ck['header'])}",
-        f"payload CRC32   {ok(ck['payload'])}",
+    fields = [
+        ("file", doc["file"]),
+        ("format version", doc["version"]),
+        ("scheme", f"{_printable(str(doc['scheme']))} (parameters: {params})"),
+        ("alphabet", f"{doc['alphabet_size']} symbols"),
+        ("symbols", doc["symbols"]),
+        ("payload", f"{doc['payload_bits']} bits ({bps} bits/symbol)"),
+        ("header CRC32", ok(ck["header"])),
+        ("payload CRC32", ok(ck["payload"])),
     ]
     # A file's own notes, as one line of JSON each: whatever a file holds, it cannot break the layout
     # (a line break or a terminal escape in a string is shown escaped).
-    out += [f"{_printable(k):<15} {_short(_printable(v) if isinstance(v, str) else json.dumps(v))}"
-            for k, v in doc["meta"].items() if not isinstance(v, dict)]
+    fields += [(_printable(k), _short(_printable(v) if isinstance(v, str) else json.dumps(v)))
+               for k, v in doc["meta"].items() if not isinstance(v, dict)]
+    sections = []
     table = doc.get("table") or []
     if table:
-        cols = [c for c in ("symbol", "p", "q", "codeword", "length", "frequency", "cost_bits", "ideal_bits")
-                if c in table[0]]
         names = {"ideal_bits": "-log2 q", "cost_bits": "-log2 f/2^P"}
-        rows = [[_show_value(r[c]) for c in cols] for r in table]
-        out += ["", "Code table:", *_grid([names.get(c, c) for c in cols], rows, left=1)]
+        cols = [Column(names.get(c, c), c, _show_value) for c in
+                ("symbol", "p", "q", "codeword", "length", "frequency", "cost_bits", "ideal_bits") if c in table[0]]
+        sections.append(Section(table, cols, "Code table:", left=1))
     steps = doc.get("trace") or []
     if steps:
-        cols = [c for c in ("index", "symbol", "symbols", "lane", "position", "codeword", "bits", "low", "high",
-                            "model_prob",
-                            "emitted", "cost_bits", "ideal_bits", "total_bits", "total_cost",
-                            "interval_bits", "total_ideal", "excess") if c in steps[0]]
         names = {"ideal_bits": "-log2 q", "total_ideal": "ideal so far", "total_bits": "bits so far",
                  "total_cost": "cost so far", "interval_bits": "-log2 width", "cost_bits": "cost",
                  "position": "bit pos", "bits": "bits out" if "low" in steps[0] else "bits",
                  "model_prob": "model P(x)"}
-        rows = [[_show_value(r[c], c) for c in cols] for r in steps]
-        out += ["", f"First {len(steps)} symbols: {doc.get('trace_note', '')}.",
-                *_grid([names.get(c, c) for c in cols], rows, left=2)]
-    return "\n".join(out)
+        cols = [Column(names.get(c, c), c, lambda v, c=c: _show_value(v, c)) for c in
+                ("index", "symbol", "symbols", "lane", "position", "codeword", "bits", "low", "high", "model_prob",
+                 "emitted", "cost_bits", "ideal_bits", "total_bits", "total_cost", "interval_bits", "total_ideal",
+                 "excess") if c in steps[0]]
+        sections.append(Section(steps, cols, f"First {len(steps)} symbols: {doc.get('trace_note', '')}."))
+    text = [f"{name:<15} {value}" for name, value in fields]
+    for s in sections:
+        text += ["", s.intro, *grid(s)]
+    listed = "\n".join(f"- {name}: {value}" for name, value in fields[1:])
+    return write(fmt, Output(table, sections, header=doc, key="table", title=_printable(str(doc["file"])),
+                             setting=listed, text="\n".join(text)))
 
 
 def _printable(text: str) -> str:
@@ -351,52 +491,3 @@ def _show_value(value: Any, column: str = "") -> str:
     return str(value)
 
 
-#: (header, attribute) of `codesim converge` and `codesim sweep` tables.
-CONVERGE_COLUMNS = (
-    ("model", "model"), ("scheme", "scheme"), ("length", "length"), ("bits/sym", "bits_per_symbol"),
-    ("95% CI", "bits_ci95"), ("expected", "expected_bits_per_symbol"), ("H(p,q)", "cross_entropy_bits"),
-    ("mean log2 p/q", "llr_bits"), ("95% CI ", "llr_ci95"), ("D(p||q)", "kl_bits"), ("verified", "verified"),
-)
-SWEEP_COLUMNS = (
-    ("model", "model"), ("t", "t"), ("scheme", "scheme"), ("bits/sym", "bits_per_symbol"), ("95% CI", "ci95"),
-    ("excess", "excess_bits_per_symbol"), ("D(p||q_t)", "kl_bits"), ("H(p,q_t)", "cross_entropy_bits"),
-    ("D(p||r)", "code_kl_bits"), ("verified", "verified"),
-)
-
-
-def _point_cell(point: Any, attr: str) -> str:
-    value = getattr(point, attr)
-    if attr.endswith("ci95"):
-        return "n/a" if value is None else f"[{value[0]:.4f}, {value[1]:.4f}]"
-    if isinstance(value, bool):
-        return "yes" if value else "NO"
-    if attr == "t":
-        return f"{value:.3f}"
-    if isinstance(value, float):
-        return _number(value)
-    return str(value)
-
-
-def points(fmt: str, header: dict[str, Any], rows: Sequence[Any], columns, title: str = "", note: str = "") -> str:
-    """`converge` and `sweep` results: an aligned table, Markdown, CSV, or JSON with every field."""
-    if fmt == "json":
-        notes: list[str] = []
-        doc = {**_finite(header, "header", notes),
-               "points": [_finite(r.to_dict(), f"points[{i}]", notes) for i, r in enumerate(rows)], "notes": notes}
-        return json.dumps(doc, indent=2, allow_nan=False)
-    if fmt == "csv":
-        fields = [f for f in rows[0].to_dict() if f not in ("bits", "params")] if rows else []
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(fields)
-        for r in rows:
-            d = r.to_dict()
-            writer.writerow([" ".join(map(str, d[f])) if isinstance(d[f], (list, tuple)) else d[f] for f in fields])
-        return buf.getvalue().rstrip("\n")
-    cells = [[_point_cell(r, attr) for _, attr in columns] for r in rows]
-    heads = [h.strip() for h, _ in columns]
-    setting = f"{header['trials']} trials, seed {header['seed']}"
-    words = sum(1 for h in heads[:3] if h in ("model", "scheme", "t"))  # left-aligned leading columns
-    if fmt == "markdown":
-        return "\n".join([f"## {title}", "", setting, "", *_pipes(heads, cells, words), "", note])
-    return "\n".join([f"{title} ({setting})", "", *_grid(heads, cells, left=words), "", note])

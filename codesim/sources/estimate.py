@@ -28,7 +28,7 @@ import numpy as np
 
 from .base import Kind, Source, register
 from .iid import Distribution, _as_vector
-from ..errors import CodesimError, did_you_mean
+from ..errors import EstimateError, did_you_mean
 
 #: The named smoothings and the pseudocount alpha each adds to every count.
 SMOOTHINGS: dict[str, float] = {"none": 0.0, "laplace": 1.0, "kt": 0.5}
@@ -40,10 +40,6 @@ MAX_SAMPLES = 10**9
 #: Training samples are drawn and counted this many at a time, so that estimating from 10^9 symbols
 #: needs a few tens of MB, not one byte per symbol.
 COUNT_CHUNK = 1 << 22
-
-
-class EstimateError(CodesimError):
-    """A smoothing, sample size or count vector that cannot give an estimate."""
 
 
 def _is_number(text: str) -> bool:

@@ -57,7 +57,7 @@ import numpy as np
 
 from .base import Kind, register
 from .iid import Distribution, Label, _as_vector, _check_labels, index_dtype
-from ..errors import CodesimError, ScenarioError, did_you_mean
+from ..errors import CodesimError, ScenarioError, TextSourceError, did_you_mean
 from ..measures import entropy
 from .estimate import pseudocount, smoothed
 from ..files.streamio import read_input
@@ -67,10 +67,6 @@ UNITS = ("byte", "char", "word")
 #: holds. `codesim encode` of a scenario with a file of this size peaked at 1.7 GB resident whether it
 #: was read as bytes, characters or words.
 MAX_UNIT_FILE_BYTES = 10**8
-
-
-class TextSourceError(CodesimError):
-    """A file that cannot be read as units, or units that do not fit a model's alphabet."""
 
 
 def _check_unit(unit: str) -> str:

@@ -26,7 +26,8 @@ from codesim import scenario
 from codesim.sources import files as textsource
 from codesim.coders import build
 from codesim.files.container import MAX_SYMBOLS
-from codesim.files.streamio import FORMATS, StreamFileError, read_symbols, render_symbols, symbol_chunks
+from codesim.errors import StreamFileError
+from codesim.files.streamio import FORMATS, read_symbols, render_symbols, symbol_chunks
 
 from ..conftest import SCENARIOS
 from ..hostile import assert_one_line_error, assert_refused, files_in, invoke, run_cli

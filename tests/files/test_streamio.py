@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from codesim.files.streamio import StreamFileError, _umask, read_symbols, render_symbols, write_output
+from codesim.errors import StreamFileError
+from codesim.files.streamio import _umask, read_symbols, render_symbols, write_output
 
 ALPHABETS = [
     (100, 105, 110, 145, 160, 162, 174, 180),

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from codesim.present import plots
 from codesim.cli import main
+from codesim.errors import PlotUnavailable
 
 from ..conftest import SCENARIOS
 from ..hostile import assert_one_line_error
@@ -23,7 +24,7 @@ def invoke(*args):
 @pytest.fixture
 def no_matplotlib(monkeypatch):
     def missing():
-        raise plots.PlotUnavailable("plots need matplotlib: pip install 'codesim[plot]'")
+        raise PlotUnavailable("plots need matplotlib: pip install 'codesim[plot]'")
 
     monkeypatch.setattr(plots, "require", missing)
 

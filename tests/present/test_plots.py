@@ -21,7 +21,7 @@ import pytest
 import codesim
 from codesim.present import page, plots, report
 from codesim.coders import build
-from codesim.errors import CodesimError
+from codesim.errors import CodesimError, PlotUnavailable
 from codesim.scenario import parse
 
 from ..conftest import NASA_LEVELS, NASA_P, SCENARIOS
@@ -130,14 +130,14 @@ def test_modules_import_without_matplotlib():
 
 def test_require_without_matplotlib_says_how_to_install(monkeypatch, nasa_run):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
-    with pytest.raises(plots.PlotUnavailable, match=re.escape("pip install 'codesim[plot]'")) as info:
+    with pytest.raises(PlotUnavailable, match=re.escape("pip install 'codesim[plot]'")) as info:
         plots.require()
     assert str(info.value) == "plots need matplotlib: pip install 'codesim[plot]'"
     assert isinstance(info.value, CodesimError)
     scenario, ms = nasa_run
-    with pytest.raises(plots.PlotUnavailable):
+    with pytest.raises(PlotUnavailable):
         page.figures_for(scenario, ms)
-    with pytest.raises(plots.PlotUnavailable):
+    with pytest.raises(PlotUnavailable):
         plots.run_figure(ms, "title")
     # The page itself needs no matplotlib: without figures it still has the table and the words.
     text = page.render("html", scenario, ms, [], report.summary(ms))

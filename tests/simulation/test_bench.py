@@ -14,7 +14,7 @@ from codesim.simulation.bench import SOURCES, BenchRow, benchmark, run_peers
 from codesim.cli import main
 from codesim.coders import PrefixCode, SchemeSpec, available
 from codesim.sources.iid import Distribution
-from codesim.scenario import default_schemes
+from codesim.coders.registry import ALL, select
 
 from ..conftest import prob_vectors
 
@@ -25,7 +25,7 @@ PREFIX_SCHEMES = [s.name for s in available()
 
 @pytest.fixture(scope="module")
 def rows():
-    return benchmark(default_schemes(), lengths=(N,), peers=True)
+    return benchmark(select([ALL])[0], lengths=(N,), peers=True)
 
 
 def ours(rows):
@@ -44,7 +44,7 @@ def peers_of(rows, row):
 
 def test_every_row_is_a_verified_round_trip(rows):
     assert rows and all(r.verified for r in rows)
-    labels = [s.label for s in default_schemes()]
+    labels = [s.label for s in select([ALL])[0]]
     assert [(r.source, r.scheme) for r in ours(rows)] == [(s, x) for s in SOURCES for x in labels]
     for r in rows:
         assert r.length == N and r.encode_symbols_per_second > 0 and r.decode_symbols_per_second > 0

@@ -1,0 +1,267 @@
+"""One output path: every command that prints a table takes --format and -o through one option, and
+every format writes the same records with the same field names."""
+
+import csv
+import dataclasses
+import io
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from codesim.cli import main
+from codesim.coders import available, build, registry
+from codesim.files import container
+from codesim.present import report
+from codesim.scenario import load
+from codesim.simulation.simulate import Measurement
+
+from .conftest import SCENARIOS
+from .hostile import assert_one_line_error
+
+NASA = str(SCENARIOS / "nasa-temperature.toml")
+RUN = ["--model", "uniform", "--scheme", "huffman", "--scheme", "arithmetic", "-n", "500", "--trials", "2", "-q"]
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def csim(tmp_path_factory):
+    path = tmp_path_factory.mktemp("inspect") / "s.csim"
+    result = invoke("encode", NASA, "--model", "uniform", "--scheme", "huffman", "-n", "50", "-o", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+#: Each table command's arguments, the key of its records in JSON (None: JSON is the list of records), and
+#: fields every record has.
+COMMANDS = {
+    "run": ([NASA, *RUN], "results", {"model", "scheme", "bits_per_symbol", "ci95", "verified", "bits"}),
+    "compare": ([NASA, *RUN], "results", {"model", "scheme", "rank", "ci95", "code_loss_bits", "verified"}),
+    "converge": ([NASA, *RUN, "--lengths", "10,100"], "points",
+                 {"model", "scheme", "length", "bits_ci95", "llr_ci95", "verified"}),
+    "sweep": ([NASA, *RUN, "--mix", "0:1:3"], "points", {"model", "t", "scheme", "ci95", "excess_bits_per_symbol"}),
+    "schemes": ([], None, {"name", "summary", "groups", "params"}),
+    "bench": (["-n", "1000", "--scheme", "huffman", "--source", "nasa", "--no-peers"], None,
+              {"scheme", "source", "length", "verified", "overhead_bits_per_symbol"}),
+    "inspect": (["{csim}", "--symbols", "3"], "table", {"symbol", "q", "codeword", "length"}),
+}
+
+
+def _args(command, csim):
+    args, key, fields = COMMANDS[command]
+    return [command, *(str(csim) if a == "{csim}" else a for a in args)], key, fields
+
+
+def test_every_command_that_prints_a_table_is_covered():
+    listed = {name for name, cmd in main.commands.items() if any(p.name == "fmt" for p in cmd.params)}
+    assert listed - {"sample", "decode", "report"} == set(COMMANDS)  # those three write files of their own kind
+    for name in COMMANDS:
+        params = {p.name: p for p in main.commands[name].params}
+        assert list(params["fmt"].type.choices) == list(report.FORMATS)
+        assert {"output", "force"} <= set(params)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_json_and_csv_hold_the_same_records_with_the_same_fields(command, csim):
+    args, key, fields = _args(command, csim)
+    as_json = invoke(*args, "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    doc = json.loads(as_json.stdout, parse_constant=lambda c: pytest.fail(f"non-JSON token {c}"))
+    records = doc if key is None else doc[key]
+    assert records and all(fields <= set(r) for r in records)
+    as_csv = invoke(*args, "--format", "csv")
+    assert as_csv.exit_code == 0, as_csv.output
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert len(rows) == len(records)
+    for record, row in zip(records, rows):
+        for name, value in record.items():
+            if name.endswith("ci95"):  # an interval: two columns in CSV, a two-element array in JSON
+                assert name not in row
+                low, high = row[f"{name}_low"], row[f"{name}_high"]
+                assert (value is None and low == high == "") or [float(low), float(high)] == pytest.approx(value)
+            elif isinstance(value, bool):  # booleans: JSON's true/false, one spelling in every CSV
+                assert row[name] == str(value)
+            elif isinstance(value, list) and all(isinstance(v, int) for v in value):
+                assert row[name] == " ".join(map(str, value))
+            elif value is None:
+                assert row[name] == ""
+            elif "per_second" in name or "ratio" in name:  # timings: two runs differ
+                assert float(row[name]) > 0
+            elif isinstance(value, (int, float)) and value is not None:
+                assert float(row[name]) == pytest.approx(value)
+            elif isinstance(value, str):
+                assert row[name] == value
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_table_and_markdown_show_every_record(command, fmt, csim):
+    args, key, _ = _args(command, csim)
+    records = json.loads(invoke(*args, "--format", "json").stdout)
+    records = records if key is None else records[key]
+    result = invoke(*args, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    first = records[0].get("scheme", records[0].get("name", records[0].get("symbol")))
+    assert str(first) in result.stdout
+    if fmt == "markdown":
+        assert "|---" in result.stdout
+
+
+def test_inspect_still_takes_text_and_prints_what_table_prints(csim):
+    text = invoke("inspect", csim, "--format", "text")
+    assert text.exit_code == 0 and text.stdout == invoke("inspect", csim).stdout
+    assert text.stdout.startswith("file            ")
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_output_file_is_written_whole_and_never_overwritten_without_force(command, csim, tmp_path):
+    args, _, _ = _args(command, csim)
+    target = tmp_path / "out.json"
+    result = invoke(*args, "--format", "json", "-o", target)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    json.loads(target.read_text())
+    assert sorted(os.listdir(tmp_path)) == ["out.json"]  # no temporary file left beside it
+    target.write_text("keep")
+    refused = invoke(*args, "--format", "json", "-o", target)
+    assert_one_line_error(refused, 1, "already exists; use --force")
+    assert target.read_text() == "keep"
+    forced = invoke(*args, "--format", "json", "-o", target, "--force")
+    assert forced.exit_code == 0, forced.output
+    json.loads(target.read_text())
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path):
+    (tmp_path / "dir").mkdir()
+    result = invoke("run", NASA, *RUN, "-o", tmp_path / "dir")
+    assert_one_line_error(result, 1, "is a directory")
+    assert invoke("run", NASA, *RUN, "-o", "-").stdout == invoke("run", NASA, *RUN).stdout
+
+
+def test_the_default_set_is_a_fixed_group_declared_by_the_schemes():
+    groups = registry.groups()
+    assert groups["default"] == ("fixed", "shannon", "huffman", "arithmetic", "rans")
+    assert groups["stream"] == ("arithmetic", "rans")
+    assert set(groups["learners"]) == {"adaptive-arithmetic", "adaptive-huffman"}
+    assert "huffman" in groups["prefix"] and "arithmetic" not in groups["prefix"]
+    assert groups["all"] == tuple(s.name for s in available())
+    for scheme in available():
+        assert set(scheme.groups) <= set(groups) - {"all"}
+
+
+def test_a_scheme_registered_with_a_group_s_name_is_refused():
+    with pytest.raises(ValueError, match="names both a scheme and a group"):
+        registry.register(dataclasses.replace(registry.get("huffman"), name="prefix"))
+    with pytest.raises(ValueError, match="names both a scheme and a group"):
+        registry.register(dataclasses.replace(registry.get("huffman"), name="x", groups=("huffman",)))
+
+
+def test_groups_select_their_schemes_once_each_in_order():
+    specs, unfit = registry.select(["rans", "stream", "default"])
+    assert [s.name for s in specs] == ["rans", "arithmetic", "fixed", "shannon", "huffman"] and unfit == {}
+    with pytest.raises(Exception, match=r"unknown scheme or group 'prefx' \(did you mean 'prefix'\?\)"):
+        registry.select(["prefx"])
+    assert_one_line_error(invoke("run", NASA, "--scheme", "stram"), 2, "did you mean 'stream'")
+
+
+def test_scheme_groups_on_the_command_line():
+    result = invoke("run", NASA, "--model", "uniform", "-n", "300", "--trials", "2", "-q", "--scheme", "learners",
+                    "--scheme", "huffman", "--format", "json")
+    assert result.exit_code == 0, result.output
+    ran = [r["scheme"] for r in json.loads(result.stdout)["results"]]
+    assert ran == [*registry.groups()["learners"], "huffman"]
+    assert "prefix" in invoke("run", "--help").stdout
+
+
+def test_a_run_without_schemes_anywhere_uses_the_default_set(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('alphabet = ["a", "b", "c"]\n[source]\nprobs = [0.5, 0.25, 0.25]\n[models.q]\nuniform = true\n')
+    result = invoke("run", path, "-n", "200", "--trials", "2", "-q", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert [r["scheme"] for r in json.loads(result.stdout)["results"]] == list(registry.groups()["default"])
+
+
+def test_a_group_s_scheme_that_cannot_be_built_from_a_model_is_skipped_with_one_line(tmp_path):
+    path = tmp_path / "tiny.toml"  # q(c) = 1e-300: Shannon's length for it is far past any decoder's limit
+    path.write_text('alphabet = ["a", "b", "c"]\n[source]\nprobs = [0.5, 0.25, 0.25]\n'
+                    "[models.q]\nprobs = [0.5, 0.5, 1e-300]\n")
+    with pytest.raises(Exception):
+        build("shannon", [0.5, 0.5, 1e-300])
+    result = invoke("run", path, "-n", "200", "--trials", "2", "-q", "--format", "json")
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines and all(line.startswith("skipped scheme 'shannon'") and "(model 'q')" in line for line in lines)
+    ran = [r["scheme"] for r in json.loads(result.stdout)["results"]]
+    assert "shannon" not in ran and "huffman" in ran
+    named = invoke("run", path, "-n", "200", "--trials", "2", "-q", "--scheme", "shannon")
+    assert named.exit_code == 1 and "shannon" in named.stderr  # named on its own: an error, as before
+
+
+# -- rows without a model (schemes that learn) ------------------------------------------------------------
+def _learner(m: Measurement) -> Measurement:
+    return dataclasses.replace(m, model=None, scheme="adaptive-arithmetic", kl_bits=None, cross_entropy_bits=None,
+                               code_kl_bits=None, expected_bits_per_symbol=None, ideal_bits_per_symbol=None,
+                               sample_kl_bits=None)
+
+
+@pytest.fixture(scope="module")
+def with_learner():
+    from codesim.scenario import for_command
+    from codesim.simulation.simulate import simulate_many
+
+    sc, _ = for_command(load(NASA), ("uniform",), ("huffman",), length=300, trials=2)
+    [m] = simulate_many(sc.source, sc.models, sc.run.schemes, length=300, trials=2, seed=1)
+    return sc, [m, _learner(m)]
+
+
+def test_a_row_without_a_model_in_every_format(with_learner):
+    sc, ms = with_learner
+    head = report.header(sc)
+    for render in (report.render, report.render_compare):
+        doc = json.loads(render("json", head, ms, "t"))
+        learner = [r for r in doc["results"] if r["scheme"] == "adaptive-arithmetic"][0]
+        assert learner["model"] is None and learner["kl_bits"] is None and learner["expected_bits_per_symbol"] is None
+        assert not any("results" in n and ".model" in n for n in doc["notes"])
+        rows = list(csv.DictReader(io.StringIO(render("csv", head, ms, "t"))))
+        row = [r for r in rows if r["scheme"] == "adaptive-arithmetic"][0]
+        assert row["model"] == "" and row["kl_bits"] == "" and row["code_kl_bits"] == ""
+        for fmt in ("table", "markdown"):
+            text = render(fmt, head, ms, "t")
+            line = next(x for x in text.splitlines() if "adaptive-arithmetic" in x)
+            assert "n/a" in line and "None" not in text
+    table = report.render("table", head, ms, "t")
+    assert "Model 'None'" not in table and "Model 'uniform' costs D(p||q)" in table
+    assert "The schemes that learn take no model" in table
+    assert "Schemes that learn (no model)" in report.render_compare("table", head, ms, "t")
+
+
+def test_summary_says_nothing_about_a_model_for_rows_without_one(with_learner):
+    _, ms = with_learner
+    said = report.summary(ms)
+    assert not any("None" in s for s in said)
+    assert sum("D(p||q)" in s and "Model" in s for s in said) == 1  # the one model's sentence only
+
+
+def test_figures_leave_rows_without_a_model_out(with_learner):
+    pytest.importorskip("matplotlib")
+    from codesim.present import page, plots
+
+    sc, ms = with_learner
+    fig = plots.run_figure(ms, "t")
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert len(labels) == 1 and labels[0].startswith("uniform")
+    with pytest.raises(Exception, match="no measurements of a model"):
+        plots.run_figure(ms[1:], "t")
+    text = page.render("markdown", sc, ms, [], report.summary(ms))
+    assert "| n/a | adaptive-arithmetic |" in text and "### Model 'None'" not in text
+
+
+def test_inspect_json_keeps_the_whole_document(csim):
+    doc = json.loads(invoke("inspect", csim, "--format", "json").stdout)
+    assert doc["scheme"] == "huffman" and doc["table"] and doc["trace"] and doc["notes"] == []
+    assert container.decode_file(str(csim))[1].size == doc["symbols"]
