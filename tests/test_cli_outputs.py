@@ -172,8 +172,10 @@ def test_scheme_groups_on_the_command_line():
     result = invoke("run", NASA, "--model", "uniform", "-n", "300", "--trials", "2", "-q", "--scheme", "learners",
                     "--scheme", "huffman", "--format", "json")
     assert result.exit_code == 0, result.output
-    ran = [r["scheme"] for r in json.loads(result.stdout)["results"]]
-    assert ran == [*registry.groups()["learners"], "huffman"]
+    rows = json.loads(result.stdout)["results"]
+    # Rows of the model come first; the schemes that learn follow, once each, with no model.
+    assert [(r["model"], r["scheme"]) for r in rows] == [
+        ("uniform", "huffman"), *((None, name) for name in registry.groups()["learners"])]
     assert "prefix" in invoke("run", "--help").stdout
 
 
@@ -247,16 +249,20 @@ def test_summary_says_nothing_about_a_model_for_rows_without_one(with_learner):
     assert sum("D(p||q)" in s and "Model" in s for s in said) == 1  # the one model's sentence only
 
 
-def test_figures_leave_rows_without_a_model_out(with_learner):
+def test_the_run_figure_gives_rows_without_a_model_a_group_of_their_own(with_learner):
     pytest.importorskip("matplotlib")
     from codesim.present import page, plots
 
     sc, ms = with_learner
-    fig = plots.run_figure(ms, "t")
-    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert len(labels) == 1 and labels[0].startswith("uniform")
-    with pytest.raises(Exception, match="no measurements of a model"):
-        plots.run_figure(ms[1:], "t")
+    ax = plots.run_figure(ms, "t").axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(labels) == 2 and labels[0].startswith("uniform") and labels[1] == plots.LEARNERS_TICK
+    # One dashed H(p,q) mark, for the model; the learners' group has none to compare against.
+    assert sum(len(c.get_segments()) for c in ax.collections if c.get_linestyle()[0][1]) == 1
+    learner = [m for m in ms if m.model is None][0]
+    heights = [bar.get_height() for c in ax.containers if hasattr(c, "patches") for bar in c.patches]
+    assert learner.bits_per_symbol in heights
+    assert plots.run_figure([learner], "t").axes[0].get_xticklabels()[0].get_text() == plots.LEARNERS_TICK
     text = page.render("markdown", sc, ms, [], report.summary(ms))
     assert "| n/a | adaptive-arithmetic |" in text and "### Model 'None'" not in text
 

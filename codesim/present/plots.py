@@ -239,40 +239,47 @@ def _bits(x: float | None) -> str:
 
 
 # -- a run ----------------------------------------------------------------------------------------------
+#: The run figure's group of schemes that learn as they code, which take no model.
+LEARNERS_TICK = "learners\n(no model)"
+
+
 def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
     """Measured bits per symbol per scheme, grouped by model, against H(p) and each model's H(p,q).
 
-    Error bars are the 95% confidence intervals across trials (none for one trial). The y axis starts
-    just below H(p), the floor no code goes under on average, so the gaps above it (the extra bits)
-    are what the eye compares; the tick labels give the scale. Rows without a model (schemes that
-    learn) are left out: the figure is about models.
+    Error bars are the 95% confidence intervals across trials (none for one trial). Rows without a
+    model (schemes that learn) form a group of their own, last, with no H(p,q) to compare against.
     """
-    measurements = [m for m in measurements if m.model is not None]
     if not measurements:
-        raise CodesimError("no measurements of a model to plot")
-    models = _ordered(m.model for m in measurements)
+        raise CodesimError("no measurements to plot")
+    models = _ordered(m.model for m in measurements if m.model is not None)
+    if any(m.model is None for m in measurements):
+        models.append(None)
     schemes = _ordered(m.scheme for m in measurements)
     cell = {(m.model, m.scheme): m for m in measurements}
     first = {model: next(m for m in measurements if m.model == model) for model in models}
     fig, axes = _figure(title, size=(max(SIZE[0], 2.0 + 1.1 * len(models)), SIZE[1]))
     ax = axes[0, 0]
-    width = 0.8 / len(schemes)
+    # Each group's bars sit side by side around its tick: the learners' group holds other schemes
+    # than the models' groups.
+    present = {model: [s for s in schemes if (model, s) in cell] for model in models}
+    width = 0.8 / max(len(names) for names in present.values())
     xs = range(len(models))
     tops = []
     colours = _distinct_colours(len(schemes))
     for j, scheme in enumerate(schemes):
-        offset = (j - (len(schemes) - 1) / 2) * width
-        heights, low, high = [], [], []
-        for model in models:
+        where, heights, low, high = [], [], [], []
+        for x, model in zip(xs, models):
             m = cell.get((model, scheme))
-            value = m.bits_per_symbol if m else math.nan
-            ci = m.ci95 if m else None
-            heights.append(value)
-            low.append(value - ci[0] if ci else 0.0)
-            high.append(ci[1] - value if ci else 0.0)
-            if m:
-                tops.append(ci[1] if ci else value)
-        ax.bar([x + offset for x in xs], heights, width * 0.92, yerr=[low, high], capsize=3,
+            if m is None:
+                continue
+            slot = present[model].index(scheme)
+            where.append(x + (slot - (len(present[model]) - 1) / 2) * width)
+            ci = m.ci95
+            heights.append(m.bits_per_symbol)
+            low.append(m.bits_per_symbol - ci[0] if ci else 0.0)
+            high.append(ci[1] - m.bits_per_symbol if ci else 0.0)
+            tops.append(ci[1] if ci else m.bits_per_symbol)
+        ax.bar(where, heights, width * 0.92, yerr=[low, high], capsize=3,
                label=_plain(scheme), color=colours[j], error_kw={"elinewidth": 1.0, "ecolor": "0.2"})
     h = measurements[0].entropy_bits
     # H(p) grey and under the H(p,q) dashes: for a model equal to the source the two coincide, and the
@@ -281,7 +288,7 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
     labelled = False
     for x, model in zip(xs, models):
         hpq = first[model].cross_entropy_bits
-        if _finite(hpq):
+        if model is not None and _finite(hpq):
             ax.hlines(hpq, x - 0.45, x + 0.45, colors=REFERENCE, linestyles=(0, (4, 2)), linewidth=1.8,
                       zorder=4, label=None if labelled else "H(p,q) of the model")
             labelled = True
@@ -290,12 +297,12 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
     top = max(tops + [h]) * 1.08
     ax.set_ylim(0.0, top)
     for x, model in zip(xs, models):
-        if first[model].cross_entropy_bits is not None and not math.isfinite(first[model].cross_entropy_bits):
+        if model is not None and not _finite(first[model].cross_entropy_bits):
             ax.annotate("H(p,q) = ∞", (x, top), xytext=(0, -4), textcoords="offset points",
                         ha="center", va="top", fontsize="small")
     ax.set_xticks(list(xs))
-    ax.set_xticklabels([f"{_plain(model)}\nD(p||q) = {_bits(first[model].kl_bits)}" for model in models],
-                       fontsize="small")
+    ax.set_xticklabels([LEARNERS_TICK if model is None else f"{_plain(model)}\nD(p||q) = {_bits(first[model].kl_bits)}"
+                        for model in models], fontsize="small")
     ax.set_xlabel("model q (with its divergence from the source)")
     ax.set_ylabel("bits per symbol")
     ax.set_title(_wrap(title))
