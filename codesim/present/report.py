@@ -14,6 +14,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+import numpy as np
+
 from ..simulation.simulate import Measurement
 
 if TYPE_CHECKING:
@@ -208,6 +210,8 @@ def to_csv(records: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _csv_cell(value: Any) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"  # as JSON spells them, so a CSV reader sees one spelling
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(_finite(value, "", []), separators=(",", ":"))
     return value
