@@ -84,7 +84,7 @@ def test_json_and_csv_hold_the_same_records_with_the_same_fields(command, csim):
                 low, high = row[f"{name}_low"], row[f"{name}_high"]
                 assert (value is None and low == high == "") or [float(low), float(high)] == pytest.approx(value)
             elif isinstance(value, bool):  # booleans: JSON's true/false, one spelling in every CSV
-                assert row[name] == str(value)
+                assert row[name] == json.dumps(value)
             elif isinstance(value, list) and all(isinstance(v, int) for v in value):
                 assert row[name] == " ".join(map(str, value))
             elif value is None:
