@@ -23,8 +23,9 @@ import numpy as np
 
 from . import container
 from ..coders import Coder, PrefixCode
-from ..coders.adaptive import AdaptiveArithmeticCoder, AdaptiveHuffmanCoder
-from ..coders.arithmetic import ArithmeticCoder
+from ..coders.adaptive import AdaptiveArithmeticCoder
+from ..coders.vitter import AdaptiveHuffmanCoder
+from ..coders.rangecoder import ArithmeticCoder
 from ..coders.block import BlockCode
 from ..coders.frequencies import FrequencyCoder
 from ..errors import CodesimError
