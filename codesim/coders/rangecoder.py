@@ -1,9 +1,9 @@
 """The range coder, one for every model, and arithmetic coding over quantised frequencies.
 
-:class:`RangeCoder` codes a stream with the intervals a model gives its symbols (:mod:`.models`): here
-the static model of scheme ``arithmetic``, and in :mod:`.adaptive` the learning model of scheme
-``adaptive-arithmetic``. Its loops are :mod:`.kernels.rangecoder`; this module holds what comes once per
-message (the carries, the termination, the check of a decoded stream's ending).
+:class:`RangeCoder` codes a stream with the intervals a model gives its symbols (:mod:`.models`):
+here the static model of scheme ``arithmetic``, and in :mod:`.adaptive` the learning model of scheme
+``adaptive-arithmetic``. Its loops are :mod:`.kernels.rangecoder`; this module holds what comes once
+per message (the carries, the termination, the check of a decoded stream's ending).
 
 Scheme ``arithmetic`` quantises q to integer frequencies f with sum 2^P (P = ``precision``, default 24,
 every f >= 1, see :func:`~codesim.coders.frequencies.quantise`) and codes the whole stream as one number

@@ -197,9 +197,9 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
             part = stream[first : first + SYMBOL_CHUNK].tolist()
             values, lengths = [0] * len(part), [0] * len(part)
             tree.reserve(len(part))
-            tree.zero, tree.remaining = vitter.encode(part, values, lengths, tree.zero, tree.remaining, tree.root,
-                                                      tree.key, tree.node, tree.parent, tree.leaf, tree.top,
-                                                      tree.unseen)
+            tree.zero, tree.remaining = vitter.encode(
+                part, values, lengths, tree.zero, tree.remaining, tree.root, tree.key, tree.node, tree.parent,
+                tree.leaf, tree.top, tree.unseen)
             yield values, lengths
 
     def decode(self, bits: bitarray, n: int) -> np.ndarray:
@@ -229,7 +229,8 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
                                   f"{len(bits)} bits")
             parts.append(np.array(part, dtype=dtype))
         if pos < len(bits):
-            raise DecodeError(f"trailing bits: {n} symbols end before the last of the stream's {len(bits)} bits")
+            raise DecodeError(f"trailing bits: {n} symbols end before the last of the stream's {len(bits)} "
+                              "bits")
         return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
     def __repr__(self) -> str:
