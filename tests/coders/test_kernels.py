@@ -44,13 +44,23 @@ def test_fenwick_sums_finds_and_adds_match_plain_sums(weights, data):
     assert again == tree
 
 
-@given(k=st.integers(1, 32), alpha=st.sampled_from([(1, 2), (1, 1), (1, 10), (7, 3)]),
+@given(st.integers(1, 300), st.lists(st.integers(0, 299), max_size=200))
+@settings(max_examples=100)
+def test_earlier_counts_match_counting_by_hand(k, values):
+    """For each position: how many earlier symbols are below it, and how many equal it."""
+    x = np.array([v % k for v in values], dtype=np.int64)
+    below, same = models.earlier_counts(x, k)
+    assert below.tolist() == [int(np.sum(x[:i] < x[i])) for i in range(x.size)]
+    assert same.tolist() == [int(np.sum(x[:i] == x[i])) for i in range(x.size)]
+
+
+@given(k=st.integers(1, 300), alpha=st.sampled_from([(1, 2), (1, 1), (1, 10), (7, 3)]),
        limit_bits=st.integers(6, 62), data=st.data())
 @settings(max_examples=80, deadline=None)
 def test_counted_and_stepped_intervals_agree(k, alpha, limit_bits, data):
-    """The adaptive model's intervals for a known stream, counted at once (small alphabets, no
-    halving ahead) or stepped symbol by symbol (halvings included), are the same, chunk after chunk;
-    and each is what interval() says before update() learns the symbol."""
+    """The adaptive model's intervals for a known stream, counted at once (no halving ahead) or
+    stepped symbol by symbol (halvings included), are the same, chunk after chunk; and each is what
+    interval() says before update() learns the symbol."""
     pseudo, step = alpha
     limit = max(1 << limit_bits, 2 * (k * pseudo + step))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
@@ -70,6 +80,7 @@ def test_counted_and_stepped_intervals_agree(k, alpha, limit_bits, data):
             assert by_hand.interval(x) == (s2[i], z2[i], t2[i])
             assert by_hand.find(s2[i]) == by_hand.find(s2[i] + z2[i] - 1) == x
             by_hand.update(x)
+        counted._sync()
         assert counted.sizes == stepped.sizes == by_hand.sizes and counted.tree == stepped.tree
         assert counted.total == stepped.total == by_hand.total
 
