@@ -67,7 +67,7 @@ def decode(out, count: int, take, diff: int, rng: int, state_bits: int, digit_bi
     first_probe = 1 << (span.bit_length() - 1) if span > 0 else 0
     steps = 0
     for n in range(count):
-        # One test of the model's kind per symbol (the narrowing, the search and the update differ).
+        # One test of the model's kind per symbol: the narrowing, the search and the update differ.
         if step:
             r = rng // total
             target = diff // r
@@ -81,8 +81,9 @@ def decode(out, count: int, take, diff: int, rng: int, state_bits: int, digit_bi
                     x = j
                     rest -= tree[j]
                 probe >>= 1
-            start, size = target - rest, sizes[x]
-            sizes[x] = size + step
+            diff -= r * (target - rest)
+            rng = r * sizes[x]
+            sizes[x] += step
             i = x + 1
             while i <= span:
                 tree[i] += step
@@ -96,9 +97,8 @@ def decode(out, count: int, take, diff: int, rng: int, state_bits: int, digit_bi
             if target >= total:
                 return n, diff, rng, steps, total
             x = bisect_right(starts, target) - 1
-            start, size = starts[x], sizes[x]
-        diff -= r * start
-        rng = r * size
+            diff -= r * starts[x]
+            rng = r * sizes[x]
         while rng < bottom:
             diff = (diff << digit_bits) | take()
             rng <<= digit_bits
