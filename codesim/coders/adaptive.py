@@ -50,7 +50,7 @@ from ..errors import CodesimError, SchemeError
 from ..measures import entropy
 from .base import Coder
 from .models import AdaptiveModel
-from .rangecoder import RangeCoder, symbol_count
+from .rangecoder import RangeCoder
 from .registry import Param, Scheme, get, register
 
 #: The largest alphabet: both coders keep a few Python lists of this length (a tree of 2k nodes).
