@@ -115,11 +115,12 @@ def test_the_range_coding_loop_is_written_once(monkeypatch):
 @pytest.mark.parametrize("module", KERNELS, ids=lambda m: m.__name__)
 def test_kernels_are_plain_functions(module):
     """No class, no dict or set built, no nested function in a kernel module: only functions over
-    sequences and ints (so a compiler such as numba's njit can take them)."""
+    sequences and ints (so a compiler such as numba's njit can take them; it has no int.bit_length)."""
     tree = ast.parse(inspect.getsource(module))
     banned = (ast.ClassDef, ast.Dict, ast.Set, ast.DictComp, ast.SetComp, ast.Lambda, ast.ListComp,
               ast.GeneratorExp)
     assert not [type(node).__name__ for node in ast.walk(tree) if isinstance(node, banned)]
+    assert not [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "bit_length"]
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
             assert not [n for n in ast.walk(node) if isinstance(n, ast.FunctionDef) and n is not node]
@@ -146,3 +147,38 @@ def test_fenwick_and_vitter_kernels_run_on_numpy_arrays_as_on_lists():
         results.append([list(map(int, a)) for a in (key, node, parent, leaf, top, values, lengths, fen)]
                        + [fenwick.find(fen, 9), fenwick.halve(weights, fen, 1, 1)])
     assert results[0] == results[1]
+
+
+def test_fenwick_and_vitter_kernels_compile_with_numba_unchanged(monkeypatch):
+    """Where numba is installed, its njit takes the Fenwick and Vitter kernels as written, and the
+    compiled Vitter loops code and decode as the coder does."""
+    numba = pytest.importorskip("numba")
+    rng = np.random.default_rng(3)
+    stream = rng.choice(12, 3000, p=rng.dirichlet(np.full(12, 0.4)))
+    coder = build("adaptive-huffman", np.full(12, 1 / 12))
+    bits = coder.encode(stream)
+    expected = coder.codeword_lengths(stream)
+
+    def arrays():
+        tree = _VitterTree(12)
+        tree.reserve(stream.size)
+        return tree, [np.array(a, dtype=np.int64) for a in (tree.key, tree.node, tree.parent, tree.leaf,
+                                                             tree.top, tree.unseen)]
+
+    for_encoding, for_decoding = arrays(), arrays()
+    for module in (fenwick, vitter):
+        for name, function in vars(module).copy().items():
+            if inspect.isfunction(function) and function.__module__ == module.__name__:
+                monkeypatch.setattr(module, name, numba.njit(function))
+    tree, tables = for_encoding
+    values, lengths = np.zeros(stream.size, np.int64), np.zeros(stream.size, np.int64)
+    vitter.encode(stream, values, lengths, tree.zero, tree.remaining, tree.root, *tables)
+    assert np.array_equal(lengths, expected) and int(lengths.sum()) == len(bits)
+    tree, tables = for_decoding
+    out = np.zeros(stream.size, np.int64)
+    data = np.frombuffer(bits.unpack(), dtype=np.uint8)
+    done, pos, _, _ = vitter.decode(data, 0, out, stream.size, tree.zero, tree.remaining, tree.root, *tables)
+    assert (done, pos) == (stream.size, len(bits)) and np.array_equal(out, stream)
+    weights, tree = np.array([3, 1, 4, 1, 5], dtype=np.int64), np.zeros(9, dtype=np.int64)
+    fenwick.build(weights, tree)
+    assert fenwick.find(tree, 7) == (2, 3) and fenwick.find(tree, 8) == (3, 0) and fenwick.below(tree, 4) == 9

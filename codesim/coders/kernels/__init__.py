@@ -5,8 +5,9 @@ decoder knows symbol i only after decoding it; a dynamic Huffman tree changes af
 these loops run symbol by symbol. They are plain functions over sequences of integers and Python
 ints: no objects, dicts or lists of lists inside a loop, every table preallocated by the caller and
 updated in place, errors reported by a return value, not raised. The interpreter runs them on Python
-lists (indexing a list is several times faster than indexing a numpy array from Python); a compiler
-such as numba's ``njit`` takes the same functions over numpy arrays.
+lists (indexing a list is several times faster than indexing a numpy array from Python); numba's
+``njit`` compiles the Fenwick and Vitter kernels as they are written, over int64 arrays (a test checks
+this where numba is installed).
 
 - :mod:`.rangecoder`: the range coder's encode and decode loops, the only ones in codesim, for every model;
 - :mod:`.fenwick`: cumulative weights in a Fenwick tree (build, add, find, and the adaptive model's

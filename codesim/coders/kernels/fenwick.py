@@ -13,7 +13,10 @@ from __future__ import annotations
 
 def tree_span(k: int) -> int:
     """The padded size of the tree over k symbols: the least power of two >= k."""
-    return 1 << (k - 1).bit_length()
+    span = 1
+    while span < k:
+        span <<= 1
+    return span
 
 
 def build(weights, tree) -> None:
@@ -49,8 +52,7 @@ def add(tree, x: int, step: int) -> None:
 
 def find(tree, target: int) -> tuple[int, int]:
     """(x, rest): the last symbol x whose start (weight below it) is <= target, and target - start."""
-    span = len(tree) - 1
-    x, rest, probe = 0, target, 1 << (span.bit_length() - 1)
+    x, rest, probe = 0, target, len(tree) - 1  # the span, a power of two: the descent's first step
     while probe:
         j = x + probe
         if tree[j] <= rest:

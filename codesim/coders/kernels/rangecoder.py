@@ -64,7 +64,7 @@ def decode(out, count: int, take, diff: int, rng: int, state_bits: int, digit_bi
     """
     bottom = 1 << (state_bits - digit_bits)
     span = len(tree) - 1
-    first_probe = 1 << (span.bit_length() - 1) if span > 0 else 0
+    first_probe = max(span, 0)  # a power of two (see .fenwick), or no tree for a static model
     steps = 0
     for n in range(count):
         # One test of the model's kind per symbol: the narrowing, the search and the update differ.

@@ -17,7 +17,9 @@ from . import fenwick
 def truncated_binary(count: int) -> tuple[int, int]:
     """(e, cut) of the truncated binary code for ``count`` values: value v < cut takes e bits, others
     e + 1 bits (of v + cut). Complete, and within a bit of log2(count)."""
-    e = count.bit_length() - 1
+    e = 0
+    while 2 << e <= count:
+        e += 1
     return e, (2 << e) - count
 
 
