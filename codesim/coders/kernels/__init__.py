@@ -9,10 +9,11 @@ lists (indexing a list is several times faster than indexing a numpy array from 
 ``njit`` compiles the Fenwick and Vitter kernels as they are written, over int64 arrays (a test checks
 this where numba is installed).
 
-- :mod:`.rangecoder`: the range coder's encode and decode loops, the only ones in codesim, for every model;
+- :mod:`.rangecoder`: the range coder's encode and decode loops, the only ones in codesim, for
+  every model;
 - :mod:`.fenwick`: cumulative weights in a Fenwick tree (build, add, find, and the adaptive model's
   pass over a stream);
-- :mod:`.vitter`: the update of Vitter's dynamic Huffman tree.
+- :mod:`.vitter`: the update of Vitter's dynamic Huffman tree, and its coding and decoding loops.
 
 The range coder's registers are the one exception to "integers of 64 bits": see :mod:`.rangecoder`.
 """
