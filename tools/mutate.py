@@ -45,7 +45,7 @@ COVERING = {
                                  "test_hostile_values"],
     "codesim/coders/rans.py": ["coders/test_rans", "test_guards", "files/test_container", "coders/test_schemes", "test_limits",
                                "test_readme"],
-    "codesim/coders/arithmetic.py": ["coders/test_arithmetic", "test_guards", "coders/test_adaptive", "files/test_container",
+    "codesim/coders/rangecoder.py": ["coders/test_arithmetic", "coders/test_bitstreams", "test_guards", "coders/test_adaptive", "files/test_container",
                                      "coders/test_schemes", "test_limits", "coders/test_frequencies", "test_readme"],
     "codesim/coders/frequencies.py": ["coders/test_frequencies", "coders/test_arithmetic", "coders/test_rans", "files/test_container",
                                       "coders/test_schemes", "test_hostile_values"],

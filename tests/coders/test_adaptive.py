@@ -3,15 +3,16 @@ bound against the static Huffman code, learning a skewed source, configs and dec
 
 import json
 import math
-from bisect import bisect_left
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import codesim.coders.adaptive  # noqa: F401  (registers the schemes)
+import codesim.coders.vitter  # noqa: F401
 from codesim.coders import build, from_config
-from codesim.coders.adaptive import AdaptiveArithmeticCoder, AdaptiveHuffmanCoder, _VitterTree
+from codesim.coders.adaptive import AdaptiveArithmeticCoder
+from codesim.coders.vitter import AdaptiveHuffmanCoder, _VitterTree
 from codesim.coders.prefix import huffman_lengths
 from codesim.errors import CodesimError, DecodeError
 from codesim.measures import entropy
@@ -221,7 +222,8 @@ def check_tree(tree: _VitterTree, counts: list[int]) -> None:
     assert used == list(range(used[0], root + 1))
     keys = [key[s] for s in used]
     assert keys == sorted(keys)
-    assert tree.top == {K: max(s for s in used if key[s] == K) for K in set(keys)}
+    assert {K: s for K, s in enumerate(tree.top) if s >= 0} == {K: max(s for s in used if key[s] == K)
+                                                                 for K in set(keys)}
     for s in used:
         if key[s] & 1:
             c = node[s]
@@ -232,7 +234,9 @@ def check_tree(tree: _VitterTree, counts: list[int]) -> None:
             assert s == tree.zero == used[0] and key[s] == 0
         else:
             assert tree.leaf[node[s]] == s and key[s] >> 1 == counts[node[s]]
-    assert sorted(tree.unseen) == tree.unseen == [x for x in range(len(counts)) if tree.leaf[x] < 0]
+    unseen = [x for x in range(len(counts)) if counts[x] == 0]
+    assert [x for x in range(len(counts)) if tree.leaf[x] < 0] == unseen and tree.remaining == len(unseen)
+    assert [tree.rank(x) for x in unseen] == list(range(len(unseen)))
 
 
 @given(case=skewed_streams(max_k=16, max_n=200))
@@ -242,7 +246,7 @@ def test_the_tree_keeps_lambdas_invariants_after_every_symbol(case):
     k, stream = case
     tree, counts = _VitterTree(k), [0] * k
     for x in stream.tolist():
-        tree.update(x, bisect_left(tree.unseen, x) if tree.leaf[x] < 0 else -1)
+        tree.update(x)
         counts[x] += 1
         check_tree(tree, counts)
 
@@ -267,7 +271,7 @@ def test_an_adversary_feeding_the_longest_codeword_meets_the_bound(k, t):
         seen = [x for x in range(k) if tree.leaf[x] >= 0]
         pool = seen if seen and i % 5 else range(k)
         x = max(pool, key=lambda y: tree.codeword(tree.leaf[y] if tree.leaf[y] >= 0 else tree.zero)[1])
-        tree.update(x, bisect_left(tree.unseen, x) if tree.leaf[x] < 0 else -1)
+        tree.update(x)
         stream.append(x)
     stream = np.array(stream)
     coder = AdaptiveHuffmanCoder(k)

@@ -9,8 +9,8 @@ from bitarray import bitarray, frozenbitarray
 from bitarray.util import ba2int
 from hypothesis import given, settings, strategies as st
 
-import codesim.coders.arithmetic as arithmetic_module  # registers the scheme
-from codesim.coders.arithmetic import DEFAULT_PRECISION, ArithmeticCoder
+import codesim.coders.rangecoder as rangecoder_module  # registers the scheme
+from codesim.coders.rangecoder import DEFAULT_PRECISION, ArithmeticCoder
 from codesim.coders.frequencies import quantise
 from codesim.coders.registry import build, from_config, get
 from codesim.sources.iid import index_dtype
@@ -249,8 +249,8 @@ def test_little_endian_and_frozen_input_decode_the_same():
 def test_carries_across_chunk_boundaries(monkeypatch, chunk):
     """With chunks of 1-3 symbols and 1- or 2-bit digits, carries often arrive after the digits they
     change were handed over, including through runs of all-ones digits: the round trip still holds."""
-    monkeypatch.setattr(arithmetic_module, "SYMBOL_CHUNK", chunk)
-    monkeypatch.setattr(arithmetic_module, "DIGIT_CHUNK", chunk)
+    monkeypatch.setattr(rangecoder_module, "SYMBOL_CHUNK", chunk)
+    monkeypatch.setattr(rangecoder_module, "DIGIT_CHUNK", chunk)
     narrow = [type("OneBit", (ArithmeticCoder,), {"state_bits": 10, "digit_bits": 1}),
               type("TwoBit", (ArithmeticCoder,), {"state_bits": 12, "digit_bits": 2})]
     rng = np.random.default_rng(chunk)

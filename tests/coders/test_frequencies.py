@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from codesim.coders.arithmetic import ArithmeticCoder
+from codesim.coders.rangecoder import ArithmeticCoder
 from codesim.coders.frequencies import check_frequencies, quantise
 from codesim.errors import CodesimError
 

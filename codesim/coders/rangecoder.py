@@ -1,4 +1,9 @@
-"""Arithmetic coding: the readable reference coder that spends about -log2 r(x) bits per symbol.
+"""The range coder, one for every model, and arithmetic coding over quantised frequencies.
+
+:class:`RangeCoder` codes a stream with the intervals a model gives its symbols (:mod:`.models`):
+here the static model of scheme ``arithmetic``, and in :mod:`.adaptive` the learning model of scheme
+``adaptive-arithmetic``. Its loops are :mod:`.kernels.rangecoder`; this module holds what comes once
+per message (the carries, the termination, the check of a decoded stream's ending).
 
 Scheme ``arithmetic`` quantises q to integer frequencies f with sum 2^P (P = ``precision``, default 24,
 every f >= 1, see :func:`~codesim.coders.frequencies.quantise`) and codes the whole stream as one number
@@ -46,7 +51,8 @@ from __future__ import annotations
 
 import math
 import operator
-from bisect import bisect_right
+from abc import abstractmethod
+from itertools import chain
 from typing import Any, Iterator
 
 import numpy as np
@@ -55,7 +61,10 @@ from bitarray.util import ba2int, int2ba
 
 from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError
+from .base import Coder
 from .frequencies import FrequencyCoder, check_slots, quantise
+from .kernels import rangecoder as kernel
+from .models import StaticModel
 from .registry import Param, Scheme, register
 
 DEFAULT_PRECISION = 24
@@ -70,8 +79,112 @@ SYMBOL_CHUNK = 1 << 16
 DIGIT_CHUNK = 1 << 14
 
 
-class ArithmeticCoder(FrequencyCoder):
-    """A range coder with carry over quantised frequencies (one stream, see the module notes).
+def symbol_count(bits, n) -> int:
+    """n as an int >= 0 and ``bits`` a bitarray, or a DecodeError saying which is wrong."""
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise DecodeError(f"the symbol count must be an integer, got {n!r}") from None
+    if n < 0:
+        raise DecodeError(f"cannot decode {n} symbols")
+    if not isinstance(bits, bitarray):
+        raise DecodeError(f"expected a bitarray of encoded bits, got {type(bits).__name__}")
+    return n
+
+
+class RangeCoder(Coder):
+    """A range coder with carry over the intervals of a model (see the module notes).
+
+    A subclass gives the model a message is coded with (:meth:`_model`, a fresh one per message for a
+    model that learns), the register widths ``state_bits`` (W) and ``digit_bits`` (U), and
+    :meth:`least_bits`, a lower bound on the bits of any stream of n symbols.
+    """
+
+    #: W: width of the low and range registers.
+    state_bits = 96
+    #: U: bits moved to the output per renormalisation step.
+    digit_bits = 32
+
+    @abstractmethod
+    def _model(self):
+        """The model the next message is coded with, in its initial state."""
+
+    @abstractmethod
+    def least_bits(self, n: int) -> float:
+        """A lower bound on the bits of any encoding of n symbols."""
+
+    def encode(self, stream: np.ndarray) -> bitarray:
+        stream = self._check_stream(stream)
+        if self.size == 1:  # the only symbol's interval is all of [0, 1): nothing to say
+            return bitarray(endian="big")
+        W, U = self.state_bits, self.digit_bits
+        model = self._model()
+        low, rng = 0, 1 << W
+        out = _CarryOutput(U)
+        for first in range(0, stream.size, SYMBOL_CHUNK):
+            starts, sizes, totals = model.intervals(stream[first : first + SYMBOL_CHUNK])
+            digits: list[int] = []
+            low, rng = kernel.encode(starts, sizes, totals, model.shift, low, rng, W, U, digits)
+            out.extend(digits)
+        tail, value = _termination(low, rng, W)
+        bits = out.close(value >> tail)
+        if tail:
+            bits += int2ba(value & ((1 << tail) - 1), length=tail, endian="big")
+        return bits
+
+    def decode(self, bits: bitarray, n: int) -> np.ndarray:
+        """The n symbols ``bits`` encodes; DecodeError unless the bits are exactly their encoding.
+
+        The work is bounded by n and the bits' length; a count that not even the cheapest stream of
+        n symbols fits in the bits is refused before decoding (:meth:`least_bits`).
+        """
+        n = symbol_count(bits, n)
+        if bits.endian != "big":
+            bits = bitarray(bits, endian="big")
+        size = len(bits)
+        dtype = index_dtype(self.size)
+        if self.size == 1:
+            if size:
+                raise DecodeError(f"trailing bits: a one-symbol alphabet codes in 0 bits, the stream has "
+                                  f"{size}")
+            return np.zeros(n, dtype=dtype)
+        least = self.least_bits(n)
+        if size < least * (1 - 1e-9) - 1:
+            raise DecodeError(f"the stream is too short: {n} symbols need at least {math.floor(least)} bits "
+                              f"under this model, it has {size}")
+        W, U = self.state_bits, self.digit_bits
+        model = self._model()
+        starts, sizes, tree, total = model.starts, model.sizes, model.tree, model.total
+        # A valid stream ends at or after the encoder's last digit, so reading more digits than this
+        # means the bits ran out: next() then raises StopIteration.
+        take = _read_digits(bits, U, W // U + size // U).__next__
+        diff = 0  # code - low, in the window: always in [0, range) for bits the encoder wrote
+        for _ in range(W // U):
+            diff = (diff << U) | take()
+        rng = 1 << W
+        steps = 0
+        parts: list[np.ndarray] = []  # not one array of n: n is only loosely bounded by the bits
+        try:
+            for first in range(0, n, SYMBOL_CHUNK):
+                m = min(SYMBOL_CHUNK, n - first)
+                part = [0] * m
+                done, diff, rng, read, total = kernel.decode(
+                    part, m, take, diff, rng, W, U, model.shift, starts, sizes, tree, total, model.step,
+                    model.limit, model.pseudo)
+                steps += read
+                if done < m:
+                    raise DecodeError(f"the bits do not encode a symbol at position {first + done}")
+                parts.append(np.array(part, dtype=dtype))
+        except StopIteration:
+            raise DecodeError(
+                f"the stream is too short: decoding {n} symbols needs more than its {size} bits"
+            ) from None
+        check_ending(bits, steps * U, W, diff, rng, n)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+class ArithmeticCoder(RangeCoder, FrequencyCoder):
+    """The range coder over quantised frequencies (one stream, see the module notes).
 
     >>> coder = ArithmeticCoder([1, 2, 1], 2, "arithmetic", {"precision": 2})
     >>> bits = coder.encode(np.array([1, 1, 0, 2]))
@@ -80,10 +193,6 @@ class ArithmeticCoder(FrequencyCoder):
     """
 
     max_symbols = MAX_SYMBOLS
-    #: W: width of the low and range registers.
-    state_bits = 96
-    #: U: bits moved to the output per renormalisation step.
-    digit_bits = 32
 
     def __init__(self, freqs, precision: int, scheme: str = "arithmetic",
                  params: dict[str, Any] | None = None):
@@ -96,6 +205,10 @@ class ArithmeticCoder(FrequencyCoder):
         limit = min(MAX_PRECISION, self.state_bits - self.digit_bits)
         if not 0 <= self.precision <= limit:
             raise CodesimError(f"arithmetic coder precision {self.precision} is outside 0..{limit}")
+        self._static = StaticModel(self.freqs, self.starts, self.precision)
+
+    def _model(self) -> StaticModel:
+        return self._static
 
     # -- what the code costs --------------------------------------------------------------------
     @property
@@ -119,92 +232,10 @@ class ArithmeticCoder(FrequencyCoder):
         stream = self._check_stream(stream)
         return self.ideal_bits(stream) + 2.0 + stream.size * self.rounding_loss
 
-    # -- coding ---------------------------------------------------------------------------------
-    def encode(self, stream: np.ndarray) -> bitarray:
-        stream = self._check_stream(stream)
-        if self.size == 1:  # the only symbol's interval is all of [0, 1): nothing to say
-            return bitarray(endian="big")
-        W, U, P = self.state_bits, self.digit_bits, self.precision
-        shift, bottom = W - U, 1 << (W - U)
-        low_mask = bottom - 1
-        low, rng = 0, 1 << W
-        out = _CarryOutput(U)
-        for first in range(0, stream.size, SYMBOL_CHUNK):
-            part = stream[first : first + SYMBOL_CHUNK]
-            digits: list[int] = []
-            emit = digits.append
-            for start, freq in zip(self.starts[part].tolist(), self.freqs[part].tolist()):
-                r = rng >> P
-                low += r * start
-                rng = r * freq
-                while rng < bottom:
-                    emit(low >> shift)  # 2^U or more when low overflowed: a carry into the digit before
-                    low = (low & low_mask) << U
-                    rng <<= U
-            out.extend(digits)
-        tail, value = _termination(low, rng, W)
-        bits = out.close(value >> tail)
-        if tail:
-            bits += int2ba(value & ((1 << tail) - 1), length=tail, endian="big")
-        return bits
-
-    def decode(self, bits: bitarray, n: int) -> np.ndarray:
-        n = operator.index(n)
-        if n < 0:
-            raise DecodeError(f"cannot decode {n} symbols")
-        if not isinstance(bits, bitarray):
-            raise DecodeError(f"expected a bitarray of encoded bits, got {type(bits).__name__}")
-        if bits.endian != "big":
-            bits = bitarray(bits, endian="big")
-        size = len(bits)
-        dtype = index_dtype(self.size)
-        if self.size == 1:
-            if size:
-                raise DecodeError(f"trailing bits: a one-symbol alphabet codes in 0 bits, the stream has "
-                                  f"{size}")
-            return np.zeros(n, dtype=dtype)
-        # Each symbol narrows the interval by at least f_max / 2^P, and the output's dyadic interval
-        # must fit inside it: a cheap refusal of a large n before any work.
-        least = n * (self.precision - math.log2(int(self.freqs.max())))
-        if size < least * (1 - 1e-9) - 1:
-            raise DecodeError(f"the stream is too short: {n} symbols need at least {math.floor(least)} bits "
-                              f"under this model, it has {size}")
-        W, U, P = self.state_bits, self.digit_bits, self.precision
-        bottom, total = 1 << (W - U), 1 << P
-        starts, freqs = self.starts.tolist(), self.freqs.tolist()
-        # A valid stream ends at or after the encoder's last digit, so reading more digits than this
-        # means the bits ran out: next() then raises StopIteration.
-        take = _read_digits(bits, U, W // U + size // U).__next__
-        diff = 0  # code - low, in the window: always in [0, range) for bits the encoder wrote
-        for _ in range(W // U):
-            diff = (diff << U) | take()
-        rng = 1 << W
-        steps = 0
-        out = np.empty(n, dtype=dtype)
-        try:
-            for first in range(0, n, SYMBOL_CHUNK):
-                part: list[int] = []
-                emit = part.append
-                for _ in range(min(SYMBOL_CHUNK, n - first)):
-                    r = rng >> P
-                    target = diff // r
-                    if target >= total:  # the sliver range - r * 2^P belongs to no symbol
-                        raise DecodeError(f"the bits do not encode a symbol at position {first + len(part)}")
-                    s = bisect_right(starts, target) - 1
-                    diff -= r * starts[s]
-                    rng = r * freqs[s]
-                    while rng < bottom:
-                        diff = (diff << U) | take()
-                        rng <<= U
-                        steps += 1
-                    emit(s)
-                out[first : first + len(part)] = part
-        except StopIteration:
-            raise DecodeError(
-                f"the stream is too short: decoding {n} symbols needs more than its {size} bits"
-            ) from None
-        check_ending(bits, steps * U, W, diff, rng, n)
-        return out
+    def least_bits(self, n: int) -> float:
+        """Each symbol narrows the interval by at least f_max / 2^P, and the output's dyadic interval
+        must fit inside it: n (P - log2 f_max) bits."""
+        return n * (self.precision - math.log2(int(self.freqs.max())))
 
     # -- looking inside -------------------------------------------------------------------------
     def trace(self, stream: np.ndarray, limit: int = 20) -> list[dict[str, Any]]:
@@ -219,19 +250,17 @@ class ArithmeticCoder(FrequencyCoder):
         """
         stream = self._check_stream(stream)[: max(0, int(limit))]
         W, U, P = self.state_bits, self.digit_bits, self.precision
-        shift, bottom = W - U, 1 << (W - U)
+        model = self._model()
         low, rng, prefix, pos, ideal = 0, 1 << W, 0, 0, 0.0
         steps = []
         for i, x in enumerate(stream.tolist()):
-            r = rng >> P
-            low += r * int(self.starts[x])
-            rng = r * int(self.freqs[x])
-            while rng < bottom:
-                prefix = (prefix << U) + (low >> shift)
-                low = (low & (bottom - 1)) << U
-                rng <<= U
+            start, size, total = model.interval(x)
+            digits: list[int] = []
+            low, rng = kernel.encode((start,), (size,), (total,), model.shift, low, rng, W, U, digits)
+            for digit in digits:
+                prefix = (prefix << U) + digit
                 pos += U
-            ideal += P - math.log2(int(self.freqs[x]))
+            ideal += P - math.log2(size)
             scale = 1 << (pos + W)
             steps.append({
                 "position": i,
@@ -332,10 +361,11 @@ class _CarryOutput:
             return
         width, mask = self.width, self.mask
         carry = 0
-        for i in range(len(digits) - 1, -1, -1):
-            digit = digits[i] + carry
-            digits[i] = digit & mask
-            carry = digit >> width
+        if max(digits) > mask:  # carries are rare: most chunks have none to pass on
+            for i in range(len(digits) - 1, -1, -1):
+                digit = digits[i] + carry
+                digits[i] = digit & mask
+                carry = digit >> width
         rolled = self._carry(carry)
         last = len(digits) - 1
         while last >= 0 and digits[last] == mask:
@@ -389,14 +419,21 @@ def _pack(digits: list[int], width: int) -> bitarray:
 
 
 def _read_digits(bits: bitarray, width: int, count: int) -> Iterator[int]:
-    """The first ``count`` digits of ``width`` bits in ``bits``, reading zeros past its end."""
+    """The first ``count`` digits of ``width`` bits in ``bits``, reading zeros past its end.
+
+    An iterator over lists of DIGIT_CHUNK digits, chained in C: a digit costs the decoder no
+    generator step."""
+    return chain.from_iterable(_digit_chunks(bits, width, count))
+
+
+def _digit_chunks(bits: bitarray, width: int, count: int) -> Iterator[list[int]]:
     for first in range(0, count, DIGIT_CHUNK):
         m = min(DIGIT_CHUNK, count - first)
         piece = bits[first * width : (first + m) * width]
         piece = piece + bitarray(m * width - len(piece), endian="big")  # bits may be frozen
         rows = np.zeros((m, 64), dtype=np.uint8)
         rows[:, 64 - width :] = np.frombuffer(piece.unpack(), dtype=np.uint8).reshape(m, width)
-        yield from np.packbits(rows, axis=1).view(">u8").ravel().tolist()
+        yield np.packbits(rows, axis=1).view(">u8").ravel().tolist()
 
 
 ARITHMETIC = register(

@@ -1,0 +1,104 @@
+"""Cumulative weights in a Fenwick tree (Fenwick 1994, "A new data structure for cumulative frequency
+tables"): the weight below a symbol, the symbol a cumulative target falls in, and adding to one
+weight, each in O(log k).
+
+``tree`` is 1-based with ``span + 1`` entries, span a power of two >= k: entry i holds the sum of the
+i & -i weights ending at symbol i - 1. Symbols k .. span - 1 pad it with weight 0: they never hold a
+target below the total, and the descent needs no bounds check. Every weight and sum stays below
+2^63 (the adaptive model's total is at most 2^62), so the tree fits int64 arrays.
+"""
+
+from __future__ import annotations
+
+
+def tree_span(k: int) -> int:
+    """The padded size of the tree over k symbols: the least power of two >= k."""
+    span = 1
+    while span < k:
+        span <<= 1
+    return span
+
+
+def build(weights, tree) -> None:
+    """Fill ``tree`` (span + 1 entries) with the Fenwick sums of ``weights``."""
+    span = len(tree) - 1
+    k = len(weights)
+    tree[0] = 0
+    for i in range(1, span + 1):
+        tree[i] = weights[i - 1] if i <= k else 0
+    for i in range(1, span + 1):
+        parent = i + (i & -i)
+        if parent <= span:
+            tree[parent] += tree[i]
+
+
+def below(tree, x: int) -> int:
+    """The sum of the weights of symbols 0 .. x - 1."""
+    start = 0
+    while x:
+        start += tree[x]
+        x &= x - 1
+    return start
+
+
+def add(tree, x: int, step: int) -> None:
+    """Add ``step`` to symbol x's weight."""
+    span = len(tree) - 1
+    i = x + 1
+    while i <= span:
+        tree[i] += step
+        i += i & -i
+
+
+def find(tree, target: int) -> tuple[int, int]:
+    """(x, rest): the last symbol x whose start (weight below it) is <= target, and target - start."""
+    x, rest, probe = 0, target, len(tree) - 1  # the span, a power of two: the descent's first step
+    while probe:
+        j = x + probe
+        if tree[j] <= rest:
+            x = j
+            rest -= tree[j]
+        probe >>= 1
+    return x, rest
+
+
+def halve(weights, tree, pseudo: int, step: int) -> int:
+    """Halve the counts of an add-alpha model in place (weight d c + a becomes d floor(c / 2) + a),
+    rebuild the tree, and return the new total."""
+    total = 0
+    for x in range(len(weights)):
+        w = step * ((weights[x] - pseudo) // step >> 1) + pseudo
+        weights[x] = w
+        total += w
+    build(weights, tree)
+    return total
+
+
+def adaptive_intervals(stream, weights, tree, total: int, step: int, limit: int, pseudo: int,
+                       starts, sizes, totals) -> int:
+    """The intervals an add-alpha model gives the symbols of ``stream`` in turn, learning as it goes.
+
+    Symbol i gets start ``starts[i]`` (the weight below it), size ``sizes[i]`` (its weight) and total
+    ``totals[i]``; then its weight grows by ``step`` and, when the total passes ``limit``, the counts
+    are halved (:func:`halve`). The lists are filled in place; returns the total after the last
+    symbol. The prefix sum and the update are :func:`below` and :func:`add`, written out: a call per
+    symbol would cost a tenth of the encoder's time.
+    """
+    span = len(tree) - 1
+    for n, x in enumerate(stream):
+        start, i = 0, x
+        while i:
+            start += tree[i]
+            i &= i - 1
+        starts[n] = start
+        sizes[n] = weights[x]
+        totals[n] = total
+        weights[x] += step
+        i = x + 1
+        while i <= span:
+            tree[i] += step
+            i += i & -i
+        total += step
+        if total > limit:
+            total = halve(weights, tree, pseudo, step)
+    return total

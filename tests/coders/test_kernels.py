@@ -1,0 +1,184 @@
+"""The sequential kernels and the models the range coder asks: the Fenwick tree against sums by hand,
+the adaptive model's two ways to its intervals, one range-coding loop for every model, and kernels that
+are plain functions running on numpy arrays as on lists."""
+
+import ast
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import codesim
+from codesim.coders import build
+from codesim.coders import models
+from codesim.coders.kernels import fenwick, rangecoder, vitter
+from codesim.coders.vitter import _VitterTree
+
+PACKAGE = Path(codesim.__file__).resolve().parent
+KERNELS = [fenwick, rangecoder, vitter]
+
+
+@given(st.lists(st.integers(0, 1 << 40), min_size=1, max_size=40), st.data())
+@settings(max_examples=100)
+def test_fenwick_sums_finds_and_adds_match_plain_sums(weights, data):
+    """below(x) is the sum of the weights under x; find(t) the last symbol whose start is <= t, for
+    every t below the total; add keeps both true, as does a rebuild."""
+    tree = [0] * (fenwick.tree_span(len(weights)) + 1)
+    fenwick.build(weights, tree)
+    for _ in range(3):
+        starts = np.concatenate(([0], np.cumsum(weights, dtype=object)))
+        assert [fenwick.below(tree, x) for x in range(len(weights))] == starts[:-1].tolist()
+        total = int(starts[-1])
+        for target in data.draw(st.lists(st.integers(0, max(total - 1, 0)), max_size=10)):
+            if total:
+                x, rest = fenwick.find(tree, target)
+                assert starts[x] <= target < starts[x + 1] and rest == target - starts[x]
+        x = data.draw(st.integers(0, len(weights) - 1))
+        step = data.draw(st.integers(0, 1000))
+        weights[x] += step
+        fenwick.add(tree, x, step)
+    again = [0] * len(tree)
+    fenwick.build(weights, again)
+    assert again == tree
+
+
+@given(st.integers(1, 300), st.lists(st.integers(0, 299), max_size=200))
+@settings(max_examples=100)
+def test_earlier_counts_match_counting_by_hand(k, values):
+    """For each position: how many earlier symbols are below it, and how many equal it."""
+    x = np.array([v % k for v in values], dtype=np.int64)
+    below, same = models.earlier_counts(x, k)
+    assert below.tolist() == [int(np.sum(x[:i] < x[i])) for i in range(x.size)]
+    assert same.tolist() == [int(np.sum(x[:i] == x[i])) for i in range(x.size)]
+
+
+@given(k=st.integers(1, 300), alpha=st.sampled_from([(1, 2), (1, 1), (1, 10), (7, 3)]),
+       limit_bits=st.integers(6, 62), data=st.data())
+@settings(max_examples=80, deadline=None)
+def test_counted_and_stepped_intervals_agree(k, alpha, limit_bits, data):
+    """The adaptive model's intervals for a known stream, counted at once (no halving ahead) or
+    stepped symbol by symbol (halvings included), are the same, chunk after chunk; and each is what
+    interval() says before update() learns the symbol."""
+    pseudo, step = alpha
+    limit = max(1 << limit_bits, 2 * (k * pseudo + step))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    chunks = [rng.choice(k, data.draw(st.integers(0, 300)), p=rng.dirichlet(np.full(k, 0.3)))
+              for _ in range(3)]
+    counted = models.AdaptiveModel(k, pseudo, step, limit)
+    stepped = models.AdaptiveModel(k, pseudo, step, limit)
+    by_hand = models.AdaptiveModel(k, pseudo, step, limit)
+    for chunk in chunks:
+        starts, sizes, totals = counted.intervals(chunk)
+        m = chunk.size
+        s2, z2, t2 = [0] * m, [0] * m, [0] * m
+        stepped.total = fenwick.adaptive_intervals(chunk.tolist(), stepped.sizes, stepped.tree, stepped.total,
+                                                   step, limit, pseudo, s2, z2, t2)
+        assert (starts, sizes, list(totals)) == (s2, z2, t2)
+        for i, x in enumerate(chunk.tolist()):
+            assert by_hand.interval(x) == (s2[i], z2[i], t2[i])
+            assert by_hand.find(s2[i]) == by_hand.find(s2[i] + z2[i] - 1) == x
+            by_hand.update(x)
+        counted._sync()
+        assert counted.sizes == stepped.sizes == by_hand.sizes and counted.tree == stepped.tree
+        assert counted.total == stepped.total == by_hand.total
+
+
+def test_the_static_model_gives_each_symbol_its_quantised_frequency():
+    coder = build("arithmetic", [0.5, 0.3, 0.2], precision=10)
+    model = coder._model()
+    for x in range(3):
+        start, size, total = model.interval(x)
+        assert (size, total) == (int(coder.freqs[x]), 1 << 10) and start == int(coder.starts[x])
+        assert model.find(start) == model.find(start + size - 1) == x
+
+
+def test_the_range_coding_loop_is_written_once(monkeypatch):
+    """Renormalisation (`while rng < bottom`) appears in one file of the package, once in its encoder
+    and once in its decoder; both arithmetic schemes encode and decode through those two functions."""
+    found = {path.relative_to(PACKAGE).as_posix(): path.read_text().count("while rng < bottom")
+             for path in PACKAGE.rglob("*.py")}
+    assert {path: count for path, count in found.items() if count} == {"coders/kernels/rangecoder.py": 2}
+    calls = []
+    for name in ("encode", "decode"):
+        original = getattr(rangecoder, name)
+        monkeypatch.setattr(rangecoder, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
+    stream = np.array([0, 1, 2, 1, 0, 0])
+    for scheme in ("arithmetic", "adaptive-arithmetic"):
+        coder = build(scheme, [0.5, 0.3, 0.2])
+        calls.clear()
+        assert coder.decode(coder.encode(stream), stream.size).tolist() == stream.tolist()
+        assert calls == ["encode", "decode"], scheme
+
+
+@pytest.mark.parametrize("module", KERNELS, ids=lambda m: m.__name__)
+def test_kernels_are_plain_functions(module):
+    """No class, no dict or set built, no nested function in a kernel module: only functions over
+    sequences and ints (so a compiler such as numba's njit can take them; it has no int.bit_length)."""
+    tree = ast.parse(inspect.getsource(module))
+    banned = (ast.ClassDef, ast.Dict, ast.Set, ast.DictComp, ast.SetComp, ast.Lambda, ast.ListComp,
+              ast.GeneratorExp)
+    assert not [type(node).__name__ for node in ast.walk(tree) if isinstance(node, banned)]
+    assert not [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "bit_length"]
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            assert not [n for n in ast.walk(node) if isinstance(n, ast.FunctionDef) and n is not node]
+
+
+def test_fenwick_and_vitter_kernels_run_on_numpy_arrays_as_on_lists():
+    """The same kernels over int64 arrays give the same tables and codewords as over lists."""
+    rng = np.random.default_rng(3)
+    stream = rng.choice(12, 3000, p=rng.dirichlet(np.full(12, 0.4))).tolist()
+    results = []
+    for as_array in (False, True):
+        tree = _VitterTree(12)
+        tree.reserve(len(stream))
+        conv = (lambda v: np.array(v, dtype=np.int64)) if as_array else list
+        key, node, parent, leaf, top, unseen = map(conv, (tree.key, tree.node, tree.parent, tree.leaf,
+                                                          tree.top, tree.unseen))
+        values, lengths = conv([0] * len(stream)), conv([0] * len(stream))
+        vitter.encode(stream, values, lengths, tree.zero, tree.remaining, tree.root, key, node, parent, leaf,
+                      top, unseen)
+        weights = conv([3, 1, 4, 1, 5])
+        fen = conv([0] * 9)
+        fenwick.build(weights, fen)
+        fenwick.add(fen, 2, 7)
+        results.append([list(map(int, a)) for a in (key, node, parent, leaf, top, values, lengths, fen)]
+                       + [fenwick.find(fen, 9), fenwick.halve(weights, fen, 1, 1)])
+    assert results[0] == results[1]
+
+
+def test_fenwick_and_vitter_kernels_compile_with_numba_unchanged(monkeypatch):
+    """Where numba is installed, its njit takes the Fenwick and Vitter kernels as written, and the
+    compiled Vitter loops code and decode as the coder does."""
+    numba = pytest.importorskip("numba")
+    rng = np.random.default_rng(3)
+    stream = rng.choice(12, 3000, p=rng.dirichlet(np.full(12, 0.4)))
+    coder = build("adaptive-huffman", np.full(12, 1 / 12))
+    bits = coder.encode(stream)
+    expected = coder.codeword_lengths(stream)
+
+    def arrays():
+        tree = _VitterTree(12)
+        tree.reserve(stream.size)
+        return tree, [np.array(a, dtype=np.int64) for a in (tree.key, tree.node, tree.parent, tree.leaf,
+                                                             tree.top, tree.unseen)]
+
+    for_encoding, for_decoding = arrays(), arrays()
+    for module in (fenwick, vitter):
+        for name, function in vars(module).copy().items():
+            if inspect.isfunction(function) and function.__module__ == module.__name__:
+                monkeypatch.setattr(module, name, numba.njit(function))
+    tree, tables = for_encoding
+    values, lengths = np.zeros(stream.size, np.int64), np.zeros(stream.size, np.int64)
+    vitter.encode(stream, values, lengths, tree.zero, tree.remaining, tree.root, *tables)
+    assert np.array_equal(lengths, expected) and int(lengths.sum()) == len(bits)
+    tree, tables = for_decoding
+    out = np.zeros(stream.size, np.int64)
+    data = np.frombuffer(bits.unpack(), dtype=np.uint8)
+    done, pos, _, _ = vitter.decode(data, 0, out, stream.size, tree.zero, tree.remaining, tree.root, *tables)
+    assert (done, pos) == (stream.size, len(bits)) and np.array_equal(out, stream)
+    weights, tree = np.array([3, 1, 4, 1, 5], dtype=np.int64), np.zeros(9, dtype=np.int64)
+    fenwick.build(weights, tree)
+    assert fenwick.find(tree, 7) == (2, 3) and fenwick.find(tree, 8) == (3, 0) and fenwick.below(tree, 4) == 9
