@@ -406,11 +406,12 @@ def schemes(out):
 
 
 @main.command()
-@click.option("--length", "-n", "lengths", type=WholeStream(), multiple=True,
+@click.option("--length", "-n", "lengths", type=WholeStream(), multiple=True, default=(10**6,),
               help="Stream length; repeatable (default 1e6).")
-@click.option("--scheme", "schemes", type=Scheme(), multiple=True,
+@click.option("--scheme", "schemes", type=Scheme(), multiple=True, default=(registry.ALL,),
               help="Scheme or group of schemes to time; repeatable (default: all, every registered scheme).")
 @click.option("--source", "sources", type=click.Choice(list(benchmarks.SOURCES)), multiple=True,
+              default=tuple(benchmarks.SOURCES),
               help="Source distribution; repeatable (default: all).")
 @click.option("--repeats", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Timings per measurement; the best is kept.")
@@ -432,8 +433,7 @@ def bench(lengths, schemes, sources, repeats, seed, out, peers):
     hint = benchmarks.missing_peers_hint() if peers else None
     if hint:
         click.echo(hint, err=True)  # stderr, so that --format json stays valid JSON on stdout
-    rows = benchmarks.benchmark(registry.select(schemes or (registry.ALL,))[0], sources or tuple(benchmarks.SOURCES),
-                                lengths or (10**6,), repeats, seed, peers=peers)
+    rows = benchmarks.benchmark(schemes, sources, lengths, repeats, seed, peers=peers)
     out(report.bench_table(rows, out.fmt))
     _require_verified(rows)
 
