@@ -195,6 +195,19 @@ class Vector(click.ParamType):
         return numbers
 
 
+class Lengths(Vector):
+    """Stream lengths: whole numbers >= 1, at most the library's number of them; sorted, each once."""
+
+    def convert(self, value, param, ctx):
+        numbers = super().convert(value, param, ctx)
+        if len(numbers) > experiments.MAX_LENGTHS:
+            self.fail(f"{len(numbers)} lengths, over the limit of {experiments.MAX_LENGTHS}", param, ctx)
+        bad = next((v for v in numbers if v != int(v) or v < 1), None)
+        if bad is not None:
+            self.fail(f"lengths are whole numbers >= 1, got {bad:g}", param, ctx)
+        return sorted({int(v) for v in numbers})
+
+
 def _label(text: str):
     for kind in (int, float):
         try:
@@ -572,7 +585,7 @@ def _progress(quiet: bool):
 
 @main.command()
 @click.argument("scenario", type=InputFile())
-@click.option("--lengths", type=Vector(), help="Stream lengths, e.g. 10,100,1000 (default: 10, 100, ... up "
+@click.option("--lengths", type=Lengths(), help="Stream lengths, e.g. 10,100,1000 (default: 10, 100, ... up "
                                               "to the scenario's length).")
 @run_options
 @SCHEDULER
@@ -593,14 +606,6 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     """
     plots.check_targets(plot_path, out.force)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
-    if lengths is not None:
-        if len(lengths) > experiments.MAX_LENGTHS:
-            raise click.BadParameter(f"{len(lengths)} lengths, over the limit of {experiments.MAX_LENGTHS}",
-                                     param_hint="'--lengths'")
-        bad = next((v for v in lengths if not math.isfinite(v) or v != int(v) or v < 1), None)
-        if bad is not None:
-            raise click.BadParameter(f"lengths are whole numbers >= 1, got {bad:g}", param_hint="'--lengths'")
-        lengths = sorted({int(v) for v in lengths})
     found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler, block=block,
                                  progress=_progress(quiet))
     note = ("Bits per symbol settle at each code's expected length (H(p,q) for arithmetic and rans); the "
