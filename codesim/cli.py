@@ -15,22 +15,33 @@ import sys
 import click
 
 from .simulation import bench as benchmarks
-from .files import container, streamio
+from .files import coding, streamio
 from .simulation import experiments
 from .present import page, plots, report
 from .files.inspection import MAX_TRACE_SYMBOLS, inspect_file
 from .coders import SchemeSpec, registry
-from .errors import CodesimError, SchemeError, StandardOutputError
-from .coders import available
+from .errors import ArgumentError, CodesimError, SchemeError, StandardOutputError
 from .scenario import Scenario, for_command, from_vectors, load
-from .measures import entropy, kl_divergence
 from .simulation.parallel import check_jobs
 from .present.progress import Progress
-from .simulation.simulate import BLOCK, check_stream_length, simulate_many, trial_streams
+from .simulation.simulate import BLOCK, check_stream_length, simulate_many
+
+
+class Command(click.Command):
+    """A command that reports a value the library refuses as given by the caller
+    (:class:`~codesim.errors.ArgumentError`) as a misused command line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ArgumentError as exc:
+            raise click.UsageError(str(exc), ctx) from None
 
 
 class OneLineErrors(click.Group):
     """A click group whose errors, usage errors included, are one line on stderr."""
+
+    command_class = Command
 
     def main(self, args=None, *rest, **kwargs):
         kwargs["standalone_mode"] = False
@@ -182,6 +193,19 @@ class Vector(click.ParamType):
         if not all(math.isfinite(v) for v in numbers):
             self.fail(f"{value!r} holds a number that is not finite", param, ctx)
         return numbers
+
+
+class Lengths(Vector):
+    """Stream lengths: whole numbers >= 1, at most the library's number of them; sorted, each once."""
+
+    def convert(self, value, param, ctx):
+        numbers = super().convert(value, param, ctx)
+        if len(numbers) > experiments.MAX_LENGTHS:
+            self.fail(f"{len(numbers)} lengths, over the limit of {experiments.MAX_LENGTHS}", param, ctx)
+        bad = next((v for v in numbers if v != int(v) or v < 1), None)
+        if bad is not None:
+            self.fail(f"lengths are whole numbers >= 1, got {bad:g}", param, ctx)
+        return sorted({int(v) for v in numbers})
 
 
 def _label(text: str):
@@ -391,15 +415,16 @@ def schemes(out):
     Example:
         codesim schemes
     """
-    out(report.schemes_listing(available(), out.fmt))
+    out(report.schemes_listing(registry.available(), out.fmt))
 
 
 @main.command()
-@click.option("--length", "-n", "lengths", type=WholeStream(), multiple=True,
+@click.option("--length", "-n", "lengths", type=WholeStream(), multiple=True, default=(10**6,),
               help="Stream length; repeatable (default 1e6).")
-@click.option("--scheme", "schemes", type=Scheme(), multiple=True,
+@click.option("--scheme", "schemes", type=Scheme(), multiple=True, default=(registry.ALL,),
               help="Scheme or group of schemes to time; repeatable (default: all, every registered scheme).")
 @click.option("--source", "sources", type=click.Choice(list(benchmarks.SOURCES)), multiple=True,
+              default=tuple(benchmarks.SOURCES),
               help="Source distribution; repeatable (default: all).")
 @click.option("--repeats", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Timings per measurement; the best is kept.")
@@ -421,35 +446,13 @@ def bench(lengths, schemes, sources, repeats, seed, out, peers):
     hint = benchmarks.missing_peers_hint() if peers else None
     if hint:
         click.echo(hint, err=True)  # stderr, so that --format json stays valid JSON on stdout
-    rows = benchmarks.benchmark(registry.select(schemes or (registry.ALL,))[0], sources or tuple(benchmarks.SOURCES),
-                                lengths or (10**6,), repeats, seed, peers=peers)
+    rows = benchmarks.benchmark(schemes, sources, lengths, repeats, seed, peers=peers)
     out(report.bench_table(rows, out.fmt))
     _require_verified(rows)
 
 
 OUTPUT = click.option("-o", "--output", required=True, help="Output file ('-' for standard output).")
 FORCE = click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-
-
-def _check_whole_stream(sc: Scenario, length, path: str, coder=None) -> None:
-    """Refuse a stream to draw whole (and, with ``coder``, to write as one .csim message) that is over
-    its limit, naming where its length came from, before anything is drawn."""
-    n = sc.run.length
-    where = "--length" if length is not None else f"{path}: [run] length"
-    try:
-        check_stream_length(n, where)
-        problem = coder.check_message_size(n) if coder is not None else None
-        if problem:
-            raise CodesimError(f"{where} {n}: a .csim file cannot hold it: {problem}")
-    except CodesimError as exc:
-        if length is not None:  # given on the command line: a usage error
-            raise click.UsageError(str(exc)) from None
-        raise
-
-
-def _stream(sc: Scenario):
-    """The scenario's message stream: the first trial's stream of a run with the same settings."""
-    return next(trial_streams(sc.source, sc.run.length, 1, sc.run.seed))
 
 
 @main.command()
@@ -469,14 +472,8 @@ def sample(scenario, length, seed, fmt, output, force):
     Example:
         codesim sample scenarios/nasa-temperature.toml -n 1000 -o symbols.txt
     """
-    streamio.check_target(output, force)
-    sc = _scenario(scenario, (), length, None, seed, None)
-    layout = {"format": streamio.guess_format(output, fmt)}
-    streamio.check_writable(output, sc.alphabet, layout)
-    _check_whole_stream(sc, length, scenario)
-    stream = _stream(sc)
-    streamio.write_symbols(output, stream, sc.alphabet, layout, force)
-    click.echo(f"sampled {stream.size} symbols from {sc.path} (seed {sc.run.seed}) -> {output}", err=True)
+    done = coding.sample(scenario, output, length=length, seed=seed, fmt=fmt, force=force)
+    click.echo(f"sampled {done.symbols} symbols from {done.scenario} (seed {done.seed}) -> {done.output}", err=True)
 
 
 @main.command()
@@ -500,34 +497,11 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
     Example:
         codesim encode scenarios/nasa-temperature.toml --model uniform --scheme huffman -o stream.csim
     """
-    if input_path is not None and (length is not None or seed is not None):
-        raise click.UsageError("--length and --seed draw a stream; --input reads one: give one or the other")
-    streamio.check_target(output, force)
-    sc = load(scenario)
-    if model is None:
-        if len(sc.models) != 1:
-            raise click.UsageError(f"--model is needed: {scenario} has models {', '.join(sc.models)}")
-        model = next(iter(sc.models))
-    sc = _scenario(sc, (model,), length, None, seed, None)
-    q = sc.models[model]
-    coder = scheme.build(q)
-    if input_path is not None:
-        stream, layout = streamio.read_symbols(input_path, sc.alphabet, max_symbols=container.MAX_SYMBOLS)
-        problem = coder.check_message_size(stream.size)
-        if problem:
-            raise CodesimError(f"{input_path}: a .csim file cannot hold its symbols: {problem}")
-        origin = {"input": input_path, "layout": layout}
-    else:
-        _check_whole_stream(sc, length, scenario, coder)
-        stream, origin = _stream(sc), {"seed": sc.run.seed}
-    bits = coder.encode(stream)
-    meta = {"scenario": sc.title, "model": model, **origin}
-    data = container.dumps(coder, bits, stream.size, sc.alphabet, model=q.probs, source=sc.source.probs, meta=meta)
-    streamio.write_output(output, data, force)
-    per = len(bits) / stream.size if stream.size else 0.0
-    click.echo(f"{stream.size} symbols -> {len(bits)} bits ({per:.4f} bits/symbol) with {scheme.label} "
-               f"from model '{model}'; H(p) = {entropy(sc.source):.4f}, "
-               f"D(p||q) = {kl_divergence(sc.source, q):.4f} bits/symbol -> {output}")
+    done = coding.encode(scenario, output, scheme, model=model, length=length, seed=seed, input_path=input_path,
+                         force=force)
+    click.echo(f"{done.symbols} symbols -> {done.bits} bits ({done.bits_per_symbol:.4f} bits/symbol) with "
+               f"{done.scheme} from model '{done.model}'; H(p) = {done.entropy:.4f}, "
+               f"D(p||q) = {done.divergence:.4f} bits/symbol -> {done.output}")
 
 
 @main.command()
@@ -546,14 +520,8 @@ def decode(stream_file, fmt, output, force):
     Example:
         codesim decode stream.csim -o decoded.txt
     """
-    streamio.check_target(output, force)
-    header, stream = container.decode_file(stream_file)
-    layout = dict(header.meta.get("layout") or {})
-    wanted = fmt or (layout.get("format") if output == "-" else streamio.guess_format(output, layout.get("format")))
-    if wanted != layout.get("format"):
-        layout = {"format": wanted}
-    streamio.write_symbols(output, stream, header.alphabet, layout, force)
-    click.echo(f"decoded {stream.size} symbols from {stream_file} -> {output}", err=True)
+    done = coding.decode(stream_file, output, fmt=fmt, force=force)
+    click.echo(f"decoded {done.symbols} symbols from {done.source} -> {done.output}", err=True)
 
 
 @main.command()
@@ -617,7 +585,7 @@ def _progress(quiet: bool):
 
 @main.command()
 @click.argument("scenario", type=InputFile())
-@click.option("--lengths", type=Vector(), help="Stream lengths, e.g. 10,100,1000 (default: 10, 100, ... up "
+@click.option("--lengths", type=Lengths(), help="Stream lengths, e.g. 10,100,1000 (default: 10, 100, ... up "
                                               "to the scenario's length).")
 @run_options
 @SCHEDULER
@@ -638,14 +606,6 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     """
     plots.check_targets(plot_path, out.force)
     sc = _scenario(scenario, models, length, trials, seed, schemes)
-    if lengths is not None:
-        if len(lengths) > experiments.MAX_LENGTHS:
-            raise click.BadParameter(f"{len(lengths)} lengths, over the limit of {experiments.MAX_LENGTHS}",
-                                     param_hint="'--lengths'")
-        bad = next((v for v in lengths if not math.isfinite(v) or v != int(v) or v < 1), None)
-        if bad is not None:
-            raise click.BadParameter(f"lengths are whole numbers >= 1, got {bad:g}", param_hint="'--lengths'")
-        lengths = sorted({int(v) for v in lengths})
     found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler, block=block,
                                  progress=_progress(quiet))
     note = ("Bits per symbol settle at each code's expected length (H(p,q) for arithmetic and rans); the "

@@ -10,6 +10,11 @@ class CodesimError(ValueError):
     """Base class: bad input, named with where it came from and how to fix it."""
 
 
+class ArgumentError(CodesimError):
+    """A value the caller gave (on the command line: an option) that is refused, as against one read from
+    a file; the CLI reports it as a misused command line (exit 2)."""
+
+
 class DistributionError(CodesimError):
     """A probability vector, count vector or alphabet that cannot define a distribution."""
 

@@ -206,3 +206,87 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(command):
     result = invoke(command, "--help")
     assert result.exit_code == 0 and "Example" in result.stdout
     assert f"codesim {command}" in README
+
+
+@pytest.mark.parametrize("lengths, shown", [("10,1.5", "1.5"), ("0,10", "0"), ("10,-3", "-3")])
+def test_converge_lengths_that_are_not_whole_and_positive_are_a_usage_error(lengths, shown):
+    assert_one_line_error(invoke("converge", NASA, "--lengths", lengths), 2,
+                          f"Invalid value for '--lengths': lengths are whole numbers >= 1, got {shown}")
+
+
+def test_converge_codes_each_length_once_in_increasing_order():
+    result = invoke("converge", NASA, "--lengths", "100,10,10", "-n", "200", "--trials", "2", "--scheme", "huffman",
+                    "--model", "uniform", "-q", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [p["length"] for p in json.loads(result.stdout)["points"]] == [10, 100]
+
+
+# -- cli.py is click only ----------------------------------------------------------------------------------
+
+#: The functions cli.py may define besides click commands, by what they do for the command line.
+CLI_HELPERS = {
+    "output_options", "run_options", "_label",  # option handling
+    "_error", "_abandon_stdout", "_require_verified",  # error printing
+    "_scenario", "_simulate", "_plot_results", "_progress",  # remarks, progress and figures on stderr
+}
+
+
+def _cli_tree():
+    import ast
+    from pathlib import Path
+
+    import codesim.cli
+
+    return ast.parse(Path(codesim.cli.__file__).read_text(encoding="utf-8"))
+
+
+def _dotted(node) -> str:
+    import ast
+
+    if isinstance(node, ast.Call):
+        return _dotted(node.func)
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def test_cli_imports_no_coder_class_no_measure_and_no_numpy():
+    """From codesim.coders only the registry and SchemeSpec (what --scheme parses to); nothing from a
+    coders submodule, from codesim.measures, numpy or bitarray."""
+    import ast
+
+    for node in ast.walk(_cli_tree()):
+        if isinstance(node, ast.Import):
+            modules = [(alias.name, ()) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            modules = [("." * node.level + (node.module or ""), tuple(a.name for a in node.names))]
+        else:
+            continue
+        for module, names in modules:
+            top = module.lstrip(".").split(".")[0]
+            assert top not in ("numpy", "bitarray", "measures"), module
+            if module in (".coders", "codesim.coders"):
+                assert set(names) <= {"registry", "SchemeSpec"}, names
+            else:
+                assert not module.lstrip(".").startswith(("coders.", "codesim.coders.")), module
+
+
+def test_cli_defines_only_commands_option_types_and_helpers():
+    """Every top-level class is a click class (or one of cli.py's own that is), or the Printer of -o and
+    --format; every top-level function is a click command or group, or one of CLI_HELPERS; and no
+    command's body loops (a for, a while or a comprehension is work for the library)."""
+    import ast
+
+    clicks = {"Printer"}
+    for node in _cli_tree().body:
+        if isinstance(node, ast.ClassDef) and node.name != "Printer":
+            bases = {_dotted(b) for b in node.bases}
+            assert all(b.startswith("click.") or b in clicks for b in bases), (node.name, bases)
+            clicks.add(node.name)
+        elif isinstance(node, ast.FunctionDef):
+            decorators = {_dotted(d) for d in node.decorator_list}
+            if not decorators & {"main.command", "click.group"}:
+                assert node.name in CLI_HELPERS, node.name
+                continue
+            loops = [n for n in ast.walk(node) if isinstance(n, (ast.For, ast.While, ast.comprehension))]
+            assert not loops, (node.name, loops[0].lineno)

@@ -1,1 +1,2 @@
-"""Files: the .csim container, symbol files, and inspecting an encoded stream."""
+"""Files: the .csim container, symbol files, a scenario's message written to them and read back
+(sample, encode, decode), and inspecting an encoded stream."""

@@ -41,6 +41,7 @@ import numpy as np
 from bitarray import bitarray, decodetree
 
 from ..coders import Coder, SchemeSpec
+from ..coders.registry import ALL, select
 from ..sources.iid import Distribution
 from ..errors import CodesimError
 from ..measures import ideal_length
@@ -219,7 +220,7 @@ def run_peers(coder: Coder, q, stream: np.ndarray, ours: bitarray, repeats: int 
 
 
 def benchmark(
-    schemes: Sequence[SchemeSpec],
+    schemes: Sequence[SchemeSpec | str] = (ALL,),
     sources: Sequence[str] = tuple(SOURCES),
     lengths: Sequence[int] = (10**6,),
     repeats: int = 1,
@@ -229,8 +230,9 @@ def benchmark(
     """Time every scheme on every source and length; streams are drawn once per (source, length).
 
     With ``peers``, each of our rows is followed by a row per available peer doing the same job (see
-    the module's notes), with the throughput ratios.
+    the module's notes), with the throughput ratios. ``schemes`` are specs, names or groups' names.
     """
+    schemes = select(schemes)[0]
     for length in lengths:
         check_run_size(length, 1)
         check_stream_length(length)  # each stream is drawn and coded whole

@@ -470,12 +470,13 @@ def test_an_output_in_a_missing_directory(tmp_path):
 def test_existing_outputs_are_refused_before_any_work(tmp_path, monkeypatch):
     """Nothing is drawn, read or decoded for an output that could not be written."""
     from codesim import cli
+    from codesim.files import coding
 
     def no_work(*args, **kwargs):
         raise AssertionError("work was done before the output was checked")
 
-    monkeypatch.setattr(cli, "_stream", no_work)
-    monkeypatch.setattr(cli, "load", no_work)
+    monkeypatch.setattr(coding, "_stream", no_work)
+    monkeypatch.setattr(coding, "load", no_work)
     monkeypatch.setattr(container, "decode_file", no_work)
     monkeypatch.setattr(cli, "_simulate", no_work)
     out = tmp_path / "exists"

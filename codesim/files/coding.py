@@ -1,0 +1,145 @@
+"""A scenario's message as files: draw it to a symbol file, encode it into a .csim file, decode a
+.csim file back to symbols (what ``codesim sample``, ``encode`` and ``decode`` do).
+
+Each function checks its output target and every size before any work, writes its file whole or not
+at all (:mod:`.streamio`), and returns a small record of what it did. A length over a limit is named
+where it came from: ``--length`` when the caller gave it (an :class:`~codesim.errors.ArgumentError`),
+the scenario file's ``[run] length`` otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import container, streamio
+from ..coders import Coder, SchemeSpec
+from ..errors import ArgumentError, CodesimError
+from ..measures import entropy, kl_divergence
+from ..scenario import Scenario, for_command, load
+from ..simulation.simulate import check_stream_length, trial_streams
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """A stream drawn from a scenario's source and written to ``output``."""
+
+    symbols: int
+    scenario: str | None  # the scenario's path
+    seed: int
+    output: str
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A stream encoded into the .csim file ``output``; entropy and divergence in bits per symbol."""
+
+    symbols: int
+    bits: int
+    scheme: str  # the scheme's label, parameters included
+    model: str
+    entropy: float  # H(p) of the scenario's source
+    divergence: float  # D(p||q) of the source from the model
+    output: str
+
+    @property
+    def bits_per_symbol(self) -> float:
+        return self.bits / self.symbols if self.symbols else 0.0
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A .csim file decoded and its labels written to ``output``."""
+
+    symbols: int
+    source: str
+    output: str
+
+
+def sample(scenario: str | Path, output: str, *, length: int | None = None, seed: int | None = None,
+           fmt: str | None = None, force: bool = False) -> Sampled:
+    """Draw the scenario's message stream and write its labels to ``output`` (``-``: standard output) as
+    ``fmt`` (text or npy; None: from the name). The stream is the first trial's of a run with the same
+    length and seed; ``length`` and ``seed`` override the scenario's."""
+    streamio.check_target(output, force)
+    sc, _ = for_command(scenario, length=length, seed=seed)
+    layout = {"format": streamio.guess_format(output, fmt)}
+    streamio.check_writable(output, sc.alphabet, layout)
+    _check_whole_stream(sc, length, scenario)
+    stream = _stream(sc)
+    streamio.write_symbols(output, stream, sc.alphabet, layout, force)
+    return Sampled(int(stream.size), sc.path, sc.run.seed, output)
+
+
+def encode(scenario: str | Path, output: str, scheme: SchemeSpec, *, model: str | None = None,
+           length: int | None = None, seed: int | None = None, input_path: str | None = None,
+           force: bool = False) -> Encoded:
+    """Encode a stream with ``scheme`` built from the scenario's ``model`` (None: its only one) into the
+    .csim file ``output``: the stream drawn as :func:`sample` draws it, or read from the symbol file
+    ``input_path`` (whose layout is recorded, so that :func:`decode` writes it back byte for byte)."""
+    if input_path is not None and (length is not None or seed is not None):
+        raise ArgumentError("--length and --seed draw a stream; --input reads one: give one or the other")
+    streamio.check_target(output, force)
+    sc = load(scenario)
+    if model is None:
+        if len(sc.models) != 1:
+            raise ArgumentError(f"--model is needed: {scenario} has models {', '.join(sc.models)}")
+        model = next(iter(sc.models))
+    sc, _ = for_command(sc, (model,), length=length, seed=seed)
+    q = sc.models[model]
+    coder = scheme.build(q)
+    if input_path is not None:
+        stream, layout = streamio.read_symbols(input_path, sc.alphabet, max_symbols=container.MAX_SYMBOLS)
+        problem = coder.check_message_size(stream.size)
+        if problem:
+            raise CodesimError(f"{input_path}: a .csim file cannot hold its symbols: {problem}")
+        origin = {"input": input_path, "layout": layout}
+    else:
+        _check_whole_stream(sc, length, scenario, coder)
+        stream, origin = _stream(sc), {"seed": sc.run.seed}
+    bits = coder.encode(stream)
+    meta = {"scenario": sc.title, "model": model, **origin}
+    data = container.dumps(coder, bits, stream.size, sc.alphabet, model=q.probs, source=sc.source.probs, meta=meta)
+    streamio.write_output(output, data, force)
+    return Encoded(int(stream.size), len(bits), scheme.label, model, entropy(sc.source), kl_divergence(sc.source, q),
+                   output)
+
+
+def decode(path: str, output: str, *, fmt: str | None = None, force: bool = False) -> Decoded:
+    """Decode the .csim file ``path`` and write its labels to ``output`` (``-``: standard output).
+
+    The format is ``fmt`` if given, else the one the encoded input file had (its layout, kept byte
+    for byte), else from the output's name. On standard output the stored layout decides, whatever
+    the name."""
+    streamio.check_target(output, force)
+    header, stream = container.decode_file(path)
+    layout = dict(header.meta.get("layout") or {})
+    stored = layout.get("format")
+    wanted = fmt or (stored if output == "-" else streamio.guess_format(output, stored))
+    if wanted != stored:
+        layout = {"format": wanted}
+    streamio.write_symbols(output, stream, header.alphabet, layout, force)
+    return Decoded(int(stream.size), path, output)
+
+
+def _check_whole_stream(sc: Scenario, length: int | None, path: str | Path, coder: Coder | None = None) -> None:
+    """Refuse a stream to draw whole (and, with ``coder``, to write as one .csim message) that is over
+    its limit, naming where its length came from, before anything is drawn."""
+    n = sc.run.length
+    where = "--length" if length is not None else f"{path}: [run] length"
+    try:
+        check_stream_length(n, where)
+        problem = coder.check_message_size(n) if coder is not None else None
+        if problem:
+            raise CodesimError(f"{where} {n}: a .csim file cannot hold it: {problem}")
+    except CodesimError as exc:
+        if length is not None:
+            raise ArgumentError(str(exc)) from None
+        raise
+
+
+def _stream(sc: Scenario) -> np.ndarray:
+    """The scenario's message stream: the first trial's stream of a run with the same settings."""
+    return next(trial_streams(sc.source, sc.run.length, 1, sc.run.seed))
