@@ -598,7 +598,8 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     For each model and scheme, the first L symbols of each trial's stream are coded for every length
     L: measured bits per symbol converge to the code's expected length (H(p,q) for coders that
     spend -log2 q(x)), and the average log-likelihood ratio to D(p||q), with 95% confidence bands
-    across trials.
+    across trials. A scheme that learns takes no model: it is coded once per length, and its rows
+    have no model figures.
 
     \b
     Example:
