@@ -365,6 +365,19 @@ def _band(ax: "Axes", xs, values, cis, marker: str = "o", **style) -> str:
     return line.get_color()
 
 
+#: Legend suffix and panel title of the schemes that learn as they code, which take no model.
+LEARNS = "(learns, no model)"
+LEARNERS_TITLE = "schemes that learn (no model)"
+#: The running log2 p/q is a property of the stream, not of a scheme: drawn in a grey no scheme has.
+LLR_COLOUR = "0.35"
+
+
+def _scheme_styles(names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """A colour and a marker per scheme, the same in every panel of a figure."""
+    colours = _distinct_colours(len(names))
+    return {name: {"color": colours[j], "marker": MARKERS[j % len(MARKERS)]} for j, name in enumerate(names)}
+
+
 def converge_figure(points: Sequence[Any], title: str) -> "Figure":
     """Per model: bits per symbol against stream length, and the running mean of log2 p/q.
 
@@ -373,56 +386,54 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
     ``expected_bits_per_symbol`` and it differs from H(p,q) (a prefix code's whole-bit lengths), that
     is drawn dash-dotted in the scheme's colour, since it is what the code tends to. Right panel: the
     prefix's average log2 p(x)/q(x) with its band, converging to D(p||q) (dashed). ``points`` are
-    ConvergencePoints; those without a model (schemes that learn) are left out.
+    ConvergencePoints. Those without a model (schemes that learn) get a row of their own, last: their
+    bits per symbol against H(p), with nothing in the right panel's place, as they have no q. A scheme
+    keeps its colour and marker in every row.
     """
-    points = [p for p in points if p.model is not None]
     if not points:
-        raise CodesimError("no convergence points of a model to plot")
-    models = _ordered(p.model for p in points)
-    fig, axes = _figure(title, rows=len(models), cols=2, size=(11.0, 0.9 + 3.3 * len(models)), sharex=True)
+        raise CodesimError("no convergence points to plot")
+    groups: list[str | None] = _ordered(p.model for p in points if p.model is not None)
+    if any(p.model is None for p in points):
+        groups.append(None)
+    styles = _scheme_styles(_ordered(p.scheme for p in points))
+    fig, axes = _figure(title, rows=len(groups), cols=2, size=(11.0, 0.9 + 3.3 * len(groups)), sharex=True)
     fig.suptitle(_wrap(title, 110))
-    for row, model in enumerate(models):
+    for row, model in enumerate(groups):
         mine = sorted((p for p in points if p.model == model), key=lambda p: p.length)
         left, right = axes[row]
         first = mine[0]
         expected_shown = False
-        for j, scheme in enumerate(_ordered(p.scheme for p in mine)):
+        for scheme in _ordered(p.scheme for p in mine):
             pts = [p for p in mine if p.scheme == scheme]
             colour = _band(left, [p.length for p in pts], [p.bits_per_symbol for p in pts],
-                           [p.bits_ci95 for p in pts], marker=MARKERS[j % len(MARKERS)], label=_plain(scheme))
+                           [p.bits_ci95 for p in pts], label=_plain(scheme), **styles[scheme])
             # A prefix code tends to its own expected length, not to H(p,q): drawn where they differ.
             expected = getattr(pts[-1], "expected_bits_per_symbol", None)
-            if _finite(expected) and not (math.isfinite(first.cross_entropy_bits)
+            if _finite(expected) and not (_finite(first.cross_entropy_bits)
                                           and abs(expected - first.cross_entropy_bits) < 2e-3):
                 left.axhline(expected, color=colour, linestyle="-.", linewidth=1.0)
                 expected_shown = True
         if expected_shown:  # one grey legend entry for the expected lines of every colour
             left.plot([], [], color="0.4", linestyle="-.", linewidth=1.0, label="code's expected bits/sym")
-        if math.isfinite(first.cross_entropy_bits):
+        if model is not None and math.isfinite(first.cross_entropy_bits):
             left.axhline(first.cross_entropy_bits, color=REFERENCE, linestyle="--", linewidth=1.2,
                          label=f"H(p,q) = {first.cross_entropy_bits:.3f}")
-        else:
+        elif model is not None:
             left.text(0.02, 0.95, "H(p,q) = ∞", transform=left.transAxes, va="top", fontsize="small")
         left.axhline(first.entropy_bits, color=REFERENCE, linestyle=":", linewidth=1.2,
                      label=f"H(p) = {first.entropy_bits:.3f}")
-        left.set_title(f"model '{_plain(model)}': measured bits per symbol", fontsize="medium")
+        group = LEARNERS_TITLE if model is None else f"model '{_plain(model)}'"
+        left.set_title(f"{group}: measured bits per symbol", fontsize="medium")
         left.set_ylabel("bits per symbol")
-        # log2 p/q depends on the stream, not on the scheme: one line per length.
-        by_length = {}
-        for p in mine:
-            by_length.setdefault(p.length, p)
-        llr = [p for p in by_length.values() if _finite(p.llr_bits)]
-        if llr:
-            _band(right, [p.length for p in llr], [p.llr_bits for p in llr], [p.llr_ci95 for p in llr],
-                  color="tab:purple", label="mean log2 p(x)/q(x)")
-        if math.isfinite(first.kl_bits):
-            right.axhline(first.kl_bits, color=REFERENCE, linestyle="--", linewidth=1.2,
-                          label=f"D(p||q) = {first.kl_bits:.3f}")
+        if model is None:
+            right.axis("off")
+            right.text(0.5, 0.5, "A scheme that learns takes no model q:\nthere is no log2 p(x)/q(x) to follow.",
+                       transform=right.transAxes, ha="center", va="center", fontsize="small", color="0.3")
+            if row > 0:  # the panel above now ends the column: it shows the lengths
+                axes[row - 1, 1].tick_params(axis="x", labelbottom=True)
+                axes[row - 1, 1].set_xlabel("stream length (symbols, log scale)")
         else:
-            right.text(0.02, 0.95, "D(p||q) = ∞: q rules out a symbol p emits", transform=right.transAxes,
-                       va="top", fontsize="small")
-        right.set_title(f"model '{_plain(model)}': sample divergence", fontsize="medium")
-        right.set_ylabel("bits per symbol")
+            _divergence_panel(right, model, mine)
         for ax in (left, right):
             ax.set_xscale("log")
             ax.grid(alpha=0.3)
@@ -431,6 +442,27 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
     for ax in axes[-1]:
         ax.set_xlabel("stream length (symbols, log scale)")
     return fig
+
+
+def _divergence_panel(ax: "Axes", model: str, mine: Sequence[Any]) -> None:
+    """The running mean of log2 p(x)/q(x) of one model's streams, against D(p||q)."""
+    first = mine[0]
+    # log2 p/q depends on the stream, not on the scheme: one line per length.
+    by_length = {}
+    for p in mine:
+        by_length.setdefault(p.length, p)
+    llr = [p for p in by_length.values() if _finite(p.llr_bits)]
+    if llr:
+        _band(ax, [p.length for p in llr], [p.llr_bits for p in llr], [p.llr_ci95 for p in llr],
+              color=LLR_COLOUR, label="mean log2 p(x)/q(x)")
+    if math.isfinite(first.kl_bits):
+        ax.axhline(first.kl_bits, color=REFERENCE, linestyle="--", linewidth=1.2,
+                   label=f"D(p||q) = {first.kl_bits:.3f}")
+    else:
+        ax.text(0.02, 0.95, "D(p||q) = ∞: q rules out a symbol p emits", transform=ax.transAxes, va="top",
+                fontsize="small")
+    ax.set_title(f"model '{_plain(model)}': sample divergence", fontsize="medium")
+    ax.set_ylabel("bits per symbol")
 
 
 def _below(p: Any, margin: float = 1e-3) -> bool:
@@ -450,6 +482,19 @@ SWEEP_XLABEL = "t: weight of p in q_t = (1-t) q + t p"
 DIP_LABEL = "code below D(p||q_t)"
 
 
+def _excess_ci(p: Any) -> tuple[float, float] | None:
+    return (p.ci95[0] - p.entropy_bits, p.ci95[1] - p.entropy_bits) if p.ci95 else None
+
+
+def _side_by_side(ax: "Axes", pts: Sequence[Any], where, **style) -> None:
+    """Points at the places ``where`` gives, with their 95% error bars."""
+    cis = [_excess_ci(p) for p in pts]
+    ax.errorbar([where(p) for p in pts], [p.excess_bits_per_symbol for p in pts],
+                yerr=[[p.excess_bits_per_symbol - ci[0] if ci else 0.0 for p, ci in zip(pts, cis)],
+                      [ci[1] - p.excess_bits_per_symbol if ci else 0.0 for p, ci in zip(pts, cis)]],
+                markersize=6, linestyle="none", capsize=3, **style)
+
+
 def sweep_figure(points: Sequence[Any], title: str, xlabel: str = SWEEP_XLABEL) -> "Figure":
     """Per model: each scheme's excess bits per symbol over H(p) against t, and D(p||q_t).
 
@@ -459,39 +504,52 @@ def sweep_figure(points: Sequence[Any], title: str, xlabel: str = SWEEP_XLABEL) 
     ringed (see :func:`_below`). ``points`` are SweepPoints; ``xlabel`` says what t is.
 
     A sweep of scheme parameters at one t has nothing to draw against t: then each model's panel shows
-    the scheme variants side by side, with D(p||q) as a horizontal line. Points without a model
-    (schemes that learn) are left out.
+    the scheme variants side by side, with D(p||q) as a horizontal line.
+
+    Points without a model (schemes that learn) have no t: against t, each is a horizontal line at
+    its excess, with its 95% band, in every model's panel (the same streams, so the same value against
+    any q), showing how close to p a model must come for its code to beat learning. Side by side, they
+    take places of their own after the models' variants, in every panel; without any model's points,
+    one panel shows them alone. A scheme keeps its colour in every panel.
     """
-    points = [p for p in points if p.model is not None]
     if not points:
-        raise CodesimError("no sweep points of a model to plot")
-    models = _ordered(p.model for p in points)
-    single_t = all(len({p.t for p in points if p.model == model}) == 1 for model in models)
-    variants = _ordered(p.scheme for p in points)
+        raise CodesimError("no sweep points to plot")
+    modelled = [p for p in points if p.model is not None]
+    learning = [p for p in points if p.model is None]
+    models = _ordered(p.model for p in modelled) or [None]
+    single_t = not modelled or all(len({p.t for p in modelled if p.model == model}) == 1 for model in models)
+    variants = _ordered(p.scheme for p in [*modelled, *learning])
+    # Side by side, a scheme's variants ("rans:precision=8", ...) are one series: the ticks name them.
+    series = (lambda p: p.scheme.split(":")[0]) if single_t else (lambda p: p.scheme)
+    styles = _scheme_styles(_ordered(series(p) for p in [*modelled, *learning]))
+    learned = (lambda name: f"{_plain(name)} {LEARNS}") if modelled else _plain
     width = max(9.0, 3.0 + 0.7 * len(variants)) if single_t else 9.0
     fig, axes = _figure(title, rows=len(models), cols=1, size=(width, 0.9 + 3.4 * len(models)), sharex=True)
     fig.suptitle(_wrap(title, 100))
+    # x of a point: t, or the place of its scheme variant when t does not vary.
+    where = (lambda p: variants.index(p.scheme)) if single_t else (lambda p: p.t)
     for row, model in enumerate(models):
         ax = axes[row, 0]
-        mine = sorted((p for p in points if p.model == model), key=lambda p: p.t)
-        # x of a point: t, or the place of its scheme variant when t does not vary.
-        where = (lambda p: variants.index(p.scheme)) if single_t else (lambda p: p.t)
-        # Side by side, a scheme's variants ("rans:precision=8", ...) are one series: the ticks name them.
-        series = (lambda p: p.scheme.split(":")[0]) if single_t else (lambda p: p.scheme)
-        for j, scheme in enumerate(_ordered(series(p) for p in mine)):
-            pts = [p for p in mine if series(p) == scheme and _finite(p.excess_bits_per_symbol)]
-            cis = [(p.ci95[0] - p.entropy_bits, p.ci95[1] - p.entropy_bits) if p.ci95 else None for p in pts]
+        mine = sorted((p for p in modelled if p.model == model), key=lambda p: p.t) if modelled else learning
+        for name in _ordered(series(p) for p in mine):
+            pts = [p for p in mine if series(p) == name and _finite(p.excess_bits_per_symbol)]
             if single_t:
-                ax.errorbar([where(p) for p in pts], [p.excess_bits_per_symbol for p in pts],
-                            yerr=[[p.excess_bits_per_symbol - ci[0] if ci else 0.0 for p, ci in zip(pts, cis)],
-                                  [ci[1] - p.excess_bits_per_symbol if ci else 0.0 for p, ci in zip(pts, cis)]],
-                            marker=MARKERS[j % len(MARKERS)], markersize=6, linestyle="none", capsize=3,
-                            label=_plain(scheme))
+                _side_by_side(ax, pts, where, label=_plain(name), **styles[name])
             else:
-                _band(ax, [p.t for p in pts], [p.excess_bits_per_symbol for p in pts], cis,
-                      marker=MARKERS[j % len(MARKERS)], label=_plain(scheme))
-        by_t = {}
-        for p in mine:
+                _band(ax, [p.t for p in pts], [p.excess_bits_per_symbol for p in pts], [_excess_ci(p) for p in pts],
+                      label=_plain(name), **styles[name])
+        for name in _ordered(series(p) for p in learning) if modelled else ():  # else they are `mine`
+            pts = [p for p in learning if series(p) == name and _finite(p.excess_bits_per_symbol)]
+            if single_t:
+                _side_by_side(ax, pts, where, label=learned(name), **styles[name])
+                continue
+            for p in pts:
+                ax.axhline(p.excess_bits_per_symbol, color=styles[name]["color"], linewidth=1.4, label=learned(name))
+                ci = _excess_ci(p)
+                if ci and all(map(_finite, ci)):
+                    ax.axhspan(ci[0], ci[1], color=styles[name]["color"], alpha=0.12, linewidth=0)
+        by_t = {}  # D(p||q_t) per t, for a model's panel
+        for p in (mine if model is not None else ()):
             by_t.setdefault(p.t, p)
         kl = [p for p in by_t.values() if _finite(p.kl_bits)]
         if single_t and kl:
@@ -505,14 +563,19 @@ def sweep_figure(points: Sequence[Any], title: str, xlabel: str = SWEEP_XLABEL) 
                     va="top", fontsize="small")
         dips = [p for p in mine if _below(p)]
         if dips:
-            ax.scatter([where(p) for p in dips], [p.excess_bits_per_symbol for p in dips], s=90,
-                       facecolors="none", edgecolors="red", linewidths=1.3, zorder=5, label=DIP_LABEL)
-        ax.set_title(f"model '{_plain(model)}'" + (f" at t = {mine[0].t:g}" if single_t and mine[0].t else ""),
-                     fontsize="medium")
+            # Black, as the D(p||q_t) it is measured against: every colour of the palette may be a scheme's.
+            ax.scatter([where(p) for p in dips], [p.excess_bits_per_symbol for p in dips], s=110,
+                       facecolors="none", edgecolors=REFERENCE, linewidths=1.4, zorder=5, label=DIP_LABEL)
+        if model is None:
+            ax.set_title(LEARNERS_TITLE, fontsize="medium")
+        else:
+            ax.set_title(f"model '{_plain(model)}'" + (f" at t = {mine[0].t:g}" if single_t and mine[0].t else ""),
+                         fontsize="medium")
         ax.set_ylabel("excess bits per symbol\n(measured - H(p))")
         ax.grid(alpha=0.3)
-        references = [h for h in ax.get_legend_handles_labels()[1] if h.startswith("D(p||q")]
-        _legend_outside(ax, last=references + [DIP_LABEL])
+        names = ax.get_legend_handles_labels()[1]
+        _legend_outside(ax, last=[h for h in names if h.endswith(LEARNS)]
+                        + [h for h in names if h.startswith("D(p||q")] + [DIP_LABEL])
     bottom = axes[-1, 0]
     if single_t:
         bottom.set_xticks(range(len(variants)))

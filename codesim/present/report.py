@@ -364,20 +364,28 @@ CONVERGE_COLUMNS = (
     Column("verified", "verified"),
 )
 SWEEP_COLUMNS = (
-    Column("model", "model"), Column("t", "t", lambda t: f"{t:.3f}"), Column("scheme", "scheme"),
+    Column("model", "model"), Column("t", "t", lambda t: show(t) if t is None else f"{t:.3f}"),
+    Column("scheme", "scheme"),
     Column("bits/sym", "bits_per_symbol"), Column("95% CI", "ci95"), Column("excess", "excess_bits_per_symbol"),
     Column("D(p||q_t)", "kl_bits"), Column("H(p,q_t)", "cross_entropy_bits"), Column("D(p||r)", "code_kl_bits"),
     Column("verified", "verified"),
 )
 
 
+#: Said under a `converge` or `sweep` table that has rows of schemes that learn.
+LEARNERS_NOTE = ("Rows without a model are schemes that learn as they code: each runs once on the same streams, "
+                 "and has no figure of a model (n/a).")
+
+
 def points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], columns: Sequence[Column], title: str = "",
            note: str = "") -> str:
-    """`converge` and `sweep` results: every field of each point, the columns in a table."""
+    """`converge` and `sweep` results: every field of each point, the columns in a table; rows of schemes
+    that learn (model None) are said to be such under the table."""
     words = sum(1 for c in columns[:3] if c.head in ("model", "scheme", "t"))  # left-aligned leading columns
     records = [r.to_dict() for r in rows]
+    notes = [note] + ([LEARNERS_NOTE] if any(r["model"] is None for r in records) else [])
     return write(fmt, Output(records, [Section(records, columns, left=words)], header=head, key="points",
-                             title=title, setting=f"{head['trials']} trials, seed {head['seed']}", notes=[note]))
+                             title=title, setting=f"{head['trials']} trials, seed {head['seed']}", notes=notes))
 
 
 # -- schemes, bench, inspect ----------------------------------------------------------------------------

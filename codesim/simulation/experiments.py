@@ -20,10 +20,16 @@ where the tasks run or in which order they finish. Streams are drawn and coded i
 bounded, and a sweep point at t = 0 with a scheme's default parameters is bit for bit the measurement
 ``simulate_many`` makes).
 
+Schemes that learn (``Scheme.learns``) take no model, so they run once per stream, as in
+``simulate_many``: a convergence run gives them one point per length, a sweep one point per parameter
+value, after the models' points, with ``model`` None (and t None in a sweep) and None for every figure
+of a model. Their bits are those ``simulate_many`` measures on the same streams.
+
 Tasks. A convergence task is one (model, trial): it draws the stream once and codes its prefixes with
-every scheme. A sweep task is one (model, t, trial): it draws the stream once and codes it with every
-scheme and parameter value. Drawing a symbol costs about as much as coding it with a prefix code, so a
-task per scheme would spend as long drawing as coding. Equal models (every model at t = 1 is p) are
+every scheme that takes a model. A sweep task is one (model, t, trial): it draws the stream once and
+codes it with every such scheme and parameter value. The schemes that learn have a task per trial of
+their own, which draws the same stream. Drawing a symbol costs about as much as coding it with a
+prefix code, so a task per scheme would spend as long drawing as coding. Equal models (every model at t = 1 is p) are
 coded once and their points share the results. The running log-likelihood ratio is computed from the
 prefix's cumulative symbol counts (a bincount per block and per prefix tail), exact and vectorised,
 with +inf where q rules out a symbol that occurred. Tasks run where :mod:`codesim.simulation.parallel` sends
@@ -48,7 +54,8 @@ from ..errors import CodesimError, did_you_mean
 from ..measures import cross_entropy, kl_divergence, log_likelihood_ratio_of_counts
 from .parallel import ProgressFactory, Task, check_jobs, check_scheduler, run_tasks
 from ..scenario import Scenario, default_schemes
-from .simulate import BLOCK, block_for, check_block, check_codes, check_models, check_run_size, code_message, plain_dict, stream_source, trial_seeds
+from .simulate import (BLOCK, block_for, build_coder, check_block, check_codes, check_models, check_run_size,
+                       code_message, learns, plain_dict, stream_source, trial_seeds)
 from .stats import confidence_interval
 
 #: Most points a mix may have: a finer grid than this shows nothing a plot could.
@@ -59,7 +66,8 @@ MAX_PER_DECADE = 100
 #: trial (the prefix's last, partial block), and 1000 points are more than a plot can show.
 MAX_LENGTHS = 1000
 #: Most values one swept parameter may take, and most points a sweep may have (mix values times scheme
-#: variants, per model): each point codes every trial's stream once more.
+#: variants, per model): each point codes every trial's stream once more. Schemes that learn add one
+#: point per variant, not per model and t.
 MAX_PARAM_VALUES = 100
 MAX_POINTS = 10_000
 #: Most points over all models (a point took about 1.8 ms and 2 KB here with 100-symbol streams: 5005
@@ -78,22 +86,23 @@ class ConvergencePoint:
     over trials of the prefix's average log2 p(x)/q(x), which tends to ``kl_bits`` = D(p||q); its
     interval is None for one trial or when q rules out a symbol that occurred (the ratio is infinite).
     Bits per symbol tend to ``cross_entropy_bits`` = H(p,q) for coders that spend -log2 q(x) on x, and
-    to ``expected_bits_per_symbol`` (the code's E_p[length]) for any code.
+    to ``expected_bits_per_symbol`` (the code's E_p[length]) for any code. A scheme that learns has no
+    model: ``model`` and the figures of q (``llr_bits``, H(p,q), D(p||q), expected length) are None.
     """
 
-    model: str
+    model: str | None
     scheme: str
     length: int
     trials: int
     bits: tuple[int, ...]
     bits_per_symbol: float
     bits_ci95: tuple[float, float] | None
-    llr_bits: float
+    llr_bits: float | None
     llr_ci95: tuple[float, float] | None
     entropy_bits: float
-    cross_entropy_bits: float
-    kl_bits: float
-    expected_bits_per_symbol: float
+    cross_entropy_bits: float | None
+    kl_bits: float | None
+    expected_bits_per_symbol: float | None
     verified: bool
 
     def to_dict(self) -> dict:
@@ -108,11 +117,12 @@ class SweepPoint:
     the scheme as it ran. ``kl_bits`` and ``cross_entropy_bits`` are D(p||q_t) and H(p,q_t);
     ``code_kl_bits`` is D(p||r) for the implied distribution r of the code built from q_t, and
     ``expected_bits_per_symbol`` that code's E_p[length]. ``excess_bits_per_symbol`` is the measured
-    bits per symbol minus H(p).
+    bits per symbol minus H(p). A scheme that learns has no model to mix: ``model`` and ``t`` are None,
+    and so are the four figures of q_t.
     """
 
-    model: str
-    t: float
+    model: str | None
+    t: float | None
     scheme: str
     params: dict = field(hash=False)
     length: int
@@ -122,10 +132,10 @@ class SweepPoint:
     ci95: tuple[float, float] | None
     excess_bits_per_symbol: float
     entropy_bits: float
-    cross_entropy_bits: float
-    kl_bits: float
-    code_kl_bits: float
-    expected_bits_per_symbol: float
+    cross_entropy_bits: float | None
+    kl_bits: float | None
+    code_kl_bits: float | None
+    expected_bits_per_symbol: float | None
     verified: bool
 
     def to_dict(self) -> dict:
@@ -275,11 +285,12 @@ def converge(
 ) -> list[ConvergencePoint]:
     """Bits per symbol and the average log-likelihood ratio on growing prefixes of each trial's stream.
 
-    Points come model-major, then scheme, then length. ``lengths`` (sorted; duplicates dropped)
-    default to :func:`log_lengths` of the scenario's length. ``schemes``, ``trials`` and ``seed``
-    default to the scenario's run settings. A scenario with a fixed message (a file source) has one
-    trial, whose stream is the message: lengths are prefixes of it. ``jobs`` and ``scheduler`` say
-    where the tasks run (:func:`codesim.simulation.parallel.run_tasks`); the results are the same everywhere.
+    Points come model-major, then scheme, then length; then each scheme that learns, once (``model``
+    None), by length. ``lengths`` (sorted; duplicates dropped) default to :func:`log_lengths` of the
+    scenario's length. ``schemes``, ``trials`` and ``seed`` default to the scenario's run settings. A
+    scenario with a fixed message (a file source) has one trial, whose stream is the message: lengths
+    are prefixes of it. ``jobs`` and ``scheduler`` say where the tasks run
+    (:func:`codesim.simulation.parallel.run_tasks`); the results are the same everywhere.
     """
     specs, trials, seed, block = _run_settings(scenario, schemes, trials, seed, block, jobs, scheduler)
     lengths = _check_lengths(scenario, lengths)
@@ -289,16 +300,20 @@ def converge(
     if message is not None:
         message = np.asarray(message)[: lengths[-1]]
     seeds = _seeds(scenario, trials, seed)
-    distinct, which = _distinct(list(scenario.models.values()))
-    tasks = [Task(_convergence_task, (p, q, specs, lengths, block, s, message)) for q in distinct for s in seeds]
+    modelled, learning = _split(specs)
+    distinct, which = _distinct(list(scenario.models.values())) if modelled else ([], [])
+    groups = [(q, modelled) for q in distinct] + ([(None, learning)] if learning else [])
+    tasks = [Task(_convergence_task, (p, q, group, lengths, block, s, message)) for q, group in groups for s in seeds]
     results = run_tasks(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
     h = p.entropy_rate()
     p = p.marginal()
+    rows = [(name, q, modelled, which[m]) for m, (name, q) in enumerate(scenario.models.items())] if modelled else []
+    rows += [(None, None, learning, len(distinct))] if learning else []
     points = []
-    for m, (name, q) in enumerate(scenario.models.items()):
-        per_trial = results[which[m] * trials : (which[m] + 1) * trials]
-        hpq, kl = cross_entropy(p, q), kl_divergence(p, q)
-        for c, spec in enumerate(specs):
+    for name, q, group, g in rows:
+        per_trial = results[g * trials : (g + 1) * trials]
+        hpq, kl = (None, None) if q is None else (cross_entropy(p, q), kl_divergence(p, q))
+        for c, spec in enumerate(group):
             for i, length in enumerate(lengths):
                 bits = tuple(r.bits[c][i] for r in per_trial)
                 per_symbol = [b / length for b in bits]
@@ -306,8 +321,8 @@ def converge(
                 points.append(ConvergencePoint(
                     model=name, scheme=spec.label, length=length, trials=trials, bits=bits,
                     bits_per_symbol=float(np.mean(per_symbol)), bits_ci95=confidence_interval(per_symbol),
-                    llr_bits=float(np.mean(llr)),
-                    llr_ci95=confidence_interval(llr) if all(map(math.isfinite, llr)) else None,
+                    llr_bits=None if q is None else float(np.mean(llr)),
+                    llr_ci95=confidence_interval(llr) if q is not None and all(map(math.isfinite, llr)) else None,
                     entropy_bits=h, cross_entropy_bits=hpq, kl_bits=kl,
                     expected_bits_per_symbol=per_trial[0].expected[c],
                     verified=all(r.verified[c][i] for r in per_trial)))
@@ -317,27 +332,28 @@ def converge(
 @dataclass(frozen=True)
 class _Prefixes:
     """What a convergence task returns: per coder and length, bits and whether every block decoded;
-    per length, the prefix's average log2 p/q; per coder, its expected length under p."""
+    per length, the prefix's average log2 p/q; per coder, its expected length under p (None without
+    a model)."""
 
     bits: list[list[int]]
     verified: list[list[bool]]
-    llr: list[float]
-    expected: list[float]
+    llr: list[float | None]
+    expected: list[float | None]
 
 
-def _convergence_task(p: Source, q: Model, specs: Sequence[SchemeSpec], lengths: Sequence[int],
+def _convergence_task(p: Source, q: Model | None, specs: Sequence[SchemeSpec], lengths: Sequence[int],
                       block: int, seed: np.random.SeedSequence | None, message: np.ndarray | None) -> _Prefixes:
-    """Code every prefix of one trial's stream with every scheme built from q.
+    """Code every prefix of one trial's stream with every scheme built from q (q None: schemes that learn).
 
     The stream is walked block by block. A prefix that ends inside a block is its whole blocks so
     far (coded once, and shared by every longer prefix) plus the part of this block it covers, coded
     as the prefix's last message; so a prefix of length L is coded exactly as ``simulate_many`` codes
     a stream of length L, and only the tails cost extra work.
     """
-    coders = [spec.build(q) for spec in specs]
+    coders = [build_coder(spec, q, p.alphabet) for spec in specs]
     bits = [[0] * len(lengths) for _ in coders]
     verified = [[True] * len(lengths) for _ in coders]
-    llr = [math.nan] * len(lengths)
+    llr: list[float | None] = [None if q is None else math.nan] * len(lengths)
     whole_bits, whole_ok = [0] * len(coders), [True] * len(coders)
     pieces = stream_source(p, message).blocks(lengths[-1], seed, block)
     p = p.marginal()  # the i.i.d. model's figures are functions of counts under the marginal
@@ -350,7 +366,8 @@ def _convergence_task(p: Source, q: Model, specs: Sequence[SchemeSpec], lengths:
             for c, coder in enumerate(coders):
                 n, ok = code_message(coder, tail)[:2]
                 bits[c][i], verified[c][i] = whole_bits[c] + n, whole_ok[c] and ok
-            llr[i] = log_likelihood_ratio_of_counts(whole_counts + np.bincount(tail, minlength=p.size), p, q)
+            if q is not None:
+                llr[i] = log_likelihood_ratio_of_counts(whole_counts + np.bincount(tail, minlength=p.size), p, q)
             i += 1
         for c, coder in enumerate(coders):
             n, ok = code_message(coder, piece)[:2]
@@ -361,9 +378,10 @@ def _convergence_task(p: Source, q: Model, specs: Sequence[SchemeSpec], lengths:
         while i < len(lengths) and lengths[i] == end:  # prefixes ending with this block
             for c in range(len(coders)):
                 bits[c][i], verified[c][i] = whole_bits[c], whole_ok[c]
-            llr[i] = log_likelihood_ratio_of_counts(whole_counts, p, q)
+            if q is not None:
+                llr[i] = log_likelihood_ratio_of_counts(whole_counts, p, q)
             i += 1
-    return _Prefixes(bits, verified, llr, [coder.expected_length(p) for coder in coders])
+    return _Prefixes(bits, verified, llr, [None if q is None else coder.expected_length(p) for coder in coders])
 
 
 # -- sweeps --------------------------------------------------------------------------------------
@@ -389,19 +407,21 @@ def sweep(
     the parameter runs once per value (a grid over several parameters), schemes that have none of them
     are left out, and a parameter no selected scheme has is an error naming the schemes that have it.
     ``schemes``, ``length``, ``trials`` and ``seed`` default to the scenario's run settings. Points come
-    model-major, then t, then scheme (in the order given, its parameter values in theirs).
+    model-major, then t, then scheme (in the order given, its parameter values in theirs); then each
+    variant of a scheme that learns, once, with ``model`` and ``t`` None (it takes no q to mix).
     """
     specs, trials, seed, block = _run_settings(scenario, schemes, trials, seed, block, jobs, scheduler)
     ts = [0.0] if mix is None else check_mix(mix)
     variants = _variants(specs, params)
     check_codes([spec for spec, _ in variants], len(scenario.alphabet))
-    if len(ts) * len(variants) > MAX_POINTS:
-        raise CodesimError(f"{len(ts)} mix values x {len(variants)} scheme variants = {len(ts) * len(variants)} "
+    modelled, learning = _split(variants, lambda variant: variant[0])
+    if len(ts) * len(modelled) > MAX_POINTS:
+        raise CodesimError(f"{len(ts)} mix values x {len(modelled)} scheme variants = {len(ts) * len(modelled)} "
                            f"points per model, over the limit of {MAX_POINTS}: sweep fewer values")
-    models, size = len(scenario.models), len(scenario.alphabet)
-    if models * len(ts) * len(variants) > MAX_SWEEP_POINTS:
-        raise CodesimError(f"{models} models x {len(ts)} mix values x {len(variants)} scheme variants = "
-                           f"{models * len(ts) * len(variants)} points, over the limit of {MAX_SWEEP_POINTS}: "
+    models, size = (len(scenario.models) if modelled else 0), len(scenario.alphabet)
+    if models * len(ts) * len(modelled) > MAX_SWEEP_POINTS:
+        raise CodesimError(f"{models} models x {len(ts)} mix values x {len(modelled)} scheme variants = "
+                           f"{models * len(ts) * len(modelled)} points, over the limit of {MAX_SWEEP_POINTS}: "
                            "sweep fewer values or models (--model)")
     if models * len(ts) * size > MAX_MIXTURE_VALUES:
         raise CodesimError(f"{models} models x {len(ts)} mix values are {models * len(ts)} distributions over "
@@ -417,19 +437,24 @@ def sweep(
     check_run_size(length, trials)
     check_block(block, length)
     seeds = _seeds(scenario, trials, seed)
-    run_specs = [spec for spec, _ in variants]
-    block = block_for(block, run_specs)
-    mixtures = [(name, t, mixture(q, p, t)) for name, q in scenario.models.items() for t in ts]
+    # Every variant's unit, as simulate_many rounds the block over all its schemes: so the learners'
+    # blocks, and bits, are the ones it measures.
+    block = block_for(block, [spec for spec, _ in variants])
+    mixtures = [(name, t, mixture(q, p, t)) for name, q in scenario.models.items() for t in ts] if modelled else []
     distinct, which = _distinct([q_t for _, _, q_t in mixtures])
-    tasks = [Task(_sweep_task, (p, q_t, run_specs, length, block, s, message)) for q_t in distinct for s in seeds]
+    groups = [(q_t, modelled) for q_t in distinct] + ([(None, learning)] if learning else [])
+    tasks = [Task(_sweep_task, (p, q_t, [spec for spec, _ in group], length, block, s, message))
+             for q_t, group in groups for s in seeds]
     results = run_tasks(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
     h = p.entropy_rate()
     p = p.marginal()
+    rows = [(name, t, q_t, modelled, which[g]) for g, (name, t, q_t) in enumerate(mixtures)]
+    rows += [(None, None, None, learning, len(distinct))] if learning else []
     points = []
-    for g, (name, t, q_t) in enumerate(mixtures):
-        per_trial = results[which[g] * trials : (which[g] + 1) * trials]
-        hpq, kl = cross_entropy(p, q_t), kl_divergence(p, q_t)
-        for c, (spec, label) in enumerate(variants):
+    for name, t, q_t, group, g in rows:
+        per_trial = results[g * trials : (g + 1) * trials]
+        hpq, kl = (None, None) if q_t is None else (cross_entropy(p, q_t), kl_divergence(p, q_t))
+        for c, (spec, label) in enumerate(group):
             bits = tuple(r[c].bits for r in per_trial)
             per_symbol = [b / length for b in bits]
             mean = float(np.mean(per_symbol))
@@ -458,18 +483,18 @@ def mixture(q: Distribution, p: Source, t: float) -> Distribution:
 @dataclass(frozen=True)
 class _Coded:
     """What a sweep task returns per scheme: the trial's bits, whether every block decoded, and the
-    code's D(p||r) and expected length under p."""
+    code's D(p||r) and expected length under p (None without a model)."""
 
     bits: int
     verified: bool
-    code_kl: float
-    expected: float
+    code_kl: float | None
+    expected: float | None
 
 
-def _sweep_task(p: Source, q: Model, specs: Sequence[SchemeSpec], length: int, block: int,
+def _sweep_task(p: Source, q: Model | None, specs: Sequence[SchemeSpec], length: int, block: int,
                 seed: np.random.SeedSequence | None, message: np.ndarray | None) -> list[_Coded]:
-    """Code one trial's stream with every scheme built from q, block by block."""
-    coders = [spec.build(q) for spec in specs]
+    """Code one trial's stream with every scheme built from q (q None: schemes that learn), block by block."""
+    coders = [build_coder(spec, q, p.alphabet) for spec in specs]
     bits, verified = [0] * len(coders), [True] * len(coders)
     for piece in stream_source(p, message).blocks(length, seed, block):
         for c, coder in enumerate(coders):
@@ -477,6 +502,8 @@ def _sweep_task(p: Source, q: Model, specs: Sequence[SchemeSpec], length: int, b
             bits[c] += n
             verified[c] = verified[c] and ok
     p = p.marginal()
+    if q is None:
+        return [_Coded(b, v, None, None) for b, v in zip(bits, verified)]
     return [_Coded(b, v, coder.code_divergence(p), coder.expected_length(p))
             for b, v, coder in zip(bits, verified, coders)]
 
@@ -578,6 +605,11 @@ def _check_lengths(scenario: Scenario, lengths: Sequence[int] | None) -> list[in
 def _seeds(scenario: Scenario, trials: int, seed: int | None) -> list[np.random.SeedSequence | None]:
     """Each trial's seed; a fixed message is its own single trial and needs none."""
     return [None] if scenario.message is not None else trial_seeds(seed, trials)
+
+
+def _split(items: Sequence, spec_of=lambda spec: spec) -> tuple[list, list]:
+    """The items whose scheme takes a model, and those whose scheme learns, each in the order given."""
+    return ([x for x in items if not learns(spec_of(x))], [x for x in items if learns(spec_of(x))])
 
 
 def _distinct(models: list[Model]) -> tuple[list[Model], list[int]]:

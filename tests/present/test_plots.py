@@ -36,32 +36,32 @@ SVG = "{http://www.w3.org/2000/svg}"
 # -- stand-ins for codesim.simulation.experiments' points: the figures only read these attributes -------------------
 @dataclass
 class ConvergencePoint:
-    model: str
+    model: str | None
     scheme: str
     length: int
     trials: int
     bits_per_symbol: float
     bits_ci95: tuple[float, float] | None
-    llr_bits: float
+    llr_bits: float | None
     llr_ci95: tuple[float, float] | None
     entropy_bits: float
-    cross_entropy_bits: float
-    kl_bits: float
+    cross_entropy_bits: float | None
+    kl_bits: float | None
     verified: bool = True
 
 
 @dataclass
 class SweepPoint:
-    model: str
-    t: float
+    model: str | None
+    t: float | None
     scheme: str
     params: dict
     bits_per_symbol: float
     ci95: tuple[float, float] | None
     excess_bits_per_symbol: float
-    kl_bits: float
-    cross_entropy_bits: float
-    code_kl_bits: float
+    kl_bits: float | None
+    cross_entropy_bits: float | None
+    code_kl_bits: float | None
     entropy_bits: float
     verified: bool = True
 
@@ -309,6 +309,107 @@ def test_figures_of_the_experiments_module(mpl):
                                trials=2, seed=1)
     fig = plots.sweep_figure(points, "sweep")
     assert fig.axes[0].get_xlabel() == plots.SWEEP_XLABEL
+
+
+def learner_convergence_points() -> list[ConvergencePoint]:
+    """Two schemes that learn, lengths 10^2..10^4: no model, so no log2 p/q, H(p,q) or D(p||q)."""
+    h = 2.3231
+    return [ConvergencePoint(None, scheme, n, 5, h + (k + 1) * 3 / math.sqrt(n), (h, h + 6 / math.sqrt(n)),
+                             None, None, h, None, None)
+            for k, scheme in enumerate(("adaptive-arithmetic", "adaptive-huffman")) for n in (100, 1000, 10000)]
+
+
+def line_colours(ax) -> dict[str, tuple]:
+    """The colour of each labelled line of a panel, by its label."""
+    return {line.get_label(): mpl_colour(line.get_color()) for line in ax.get_lines()
+            if not line.get_label().startswith("_")}
+
+
+def mpl_colour(colour) -> tuple:
+    from matplotlib.colors import to_rgba
+
+    return to_rgba(colour)
+
+
+def test_converge_figure_gives_learners_a_row_of_their_own(mpl, tmp_path):
+    """Points without a model are drawn once, in a last row of their own, against H(p) only; the right
+    panel's place says why it is empty; each scheme keeps one colour, and no learner shares a model
+    scheme's."""
+    fig = plots.converge_figure(convergence_points() + learner_convergence_points(), "Convergence")
+    visible = [ax for ax in fig.axes if ax.axison]
+    assert len(fig.axes) == 6 and len(visible) == 5  # two models x two panels, the learners' bits panel
+    learners, empty = fig.axes[4], fig.axes[5]
+    assert learners.get_title() == f"{plots.LEARNERS_TITLE}: measured bits per symbol"
+    assert legend_texts(learners) == ["adaptive-arithmetic", "adaptive-huffman", "H(p) = 2.323"]
+    assert not any("H(p,q)" in t or "expected" in t for t in legend_texts(learners))
+    assert "no model" in " ".join(t.get_text() for t in empty.texts)
+    assert learners.get_xlabel() == fig.axes[3].get_xlabel() == "stream length (symbols, log scale)"
+    assert [t.get_text() for t in fig.axes[3].get_xticklabels() if t.get_text()]  # the right column ends here
+    swapped, ruled_out = line_colours(fig.axes[0]), line_colours(fig.axes[2])
+    assert swapped["huffman"] == ruled_out["huffman"] and swapped["arithmetic"] == ruled_out["arithmetic"]
+    taken = {swapped["huffman"], swapped["arithmetic"], *line_colours(fig.axes[1]).values()}
+    learned = line_colours(learners)
+    assert len({learned["adaptive-arithmetic"], learned["adaptive-huffman"]} - taken) == 2
+    check_files(fig, "Convergence", tmp_path)
+    alone = plots.converge_figure(learner_convergence_points(), "learners")
+    assert [ax.get_title() for ax in alone.axes if ax.axison] == [f"{plots.LEARNERS_TITLE}: measured bits per symbol"]
+
+
+def learner_sweep_points(names=("adaptive-arithmetic", "adaptive-huffman")) -> list[SweepPoint]:
+    h = 2.3231
+    return [SweepPoint(None, None, name, {}, h + 0.01 * (k + 1), (h + 0.01 * k, h + 0.01 * (k + 2)), 0.01 * (k + 1),
+                       None, None, None, h) for k, name in enumerate(names)]
+
+
+def test_sweep_figure_draws_learners_as_flat_lines_in_every_panel(mpl, tmp_path):
+    """Against t, a point without a model is a horizontal line at its excess, with its band, in each
+    model's panel, listed after the schemes of the model and before the references."""
+    points = sweep_points() + [replace(p, model="swapped") for p in sweep_points()] + learner_sweep_points()
+    fig = plots.sweep_figure(points, "Sweep")
+    assert [ax.get_title() for ax in fig.axes] == ["model 'uniform'", "model 'swapped'"]
+    for ax in fig.axes:
+        learned = [f"adaptive-arithmetic {plots.LEARNS}", f"adaptive-huffman {plots.LEARNS}"]
+        assert legend_texts(ax)[:5] == ["huffman", "arithmetic", *learned, "D(p||q_t) = H(p,q_t) - H(p)"]
+        flat = {line.get_label(): line.get_ydata() for line in ax.get_lines() if line.get_label() in learned}
+        assert {k: tuple(v) for k, v in flat.items()} == {learned[0]: (0.01, 0.01), learned[1]: (0.02, 0.02)}
+        colours = {line_colours(ax)[name] for name in ("huffman", "arithmetic", *learned)}
+        assert len(colours) == 4
+        ringed = next(c for c in ax.collections if c.get_label() == plots.DIP_LABEL)
+        assert mpl_colour(ringed.get_edgecolor()[0]) not in colours  # a ring is no scheme's
+    check_files(fig, "Sweep", tmp_path)
+
+
+def test_sweep_figure_at_one_t_puts_learners_after_the_models_variants(mpl):
+    h = 2.3231
+    points = [SweepPoint("swapped", 0.0, f"block-huffman:k={k}", {"k": k}, h + 0.05, None, 0.05, 0.0834, h + 0.0834,
+                         0.05, h) for k in (1, 2)]
+    learners = learner_sweep_points(("adaptive-arithmetic:alpha=0.5", "adaptive-arithmetic:alpha=1"))
+    ax = plots.sweep_figure(points + learners, "k and alpha").axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "block-huffman:k=1", "block-huffman:k=2", "adaptive-arithmetic:alpha=0.5", "adaptive-arithmetic:alpha=1"]
+    assert legend_texts(ax)[:3] == ["block-huffman", f"adaptive-arithmetic {plots.LEARNS}", "D(p||q) = 0.083"]
+    # Learners alone: one panel of their own, side by side.
+    fig = plots.sweep_figure(learners, "alpha")
+    assert [a.get_title() for a in fig.axes] == [plots.LEARNERS_TITLE]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [p.scheme for p in learners]
+    assert legend_texts(fig.axes[0]) == ["adaptive-arithmetic"]
+
+
+def test_figures_of_experiments_with_learners(mpl, tmp_path):
+    """The real points of converge and sweep with schemes that learn draw and save."""
+    experiments = pytest.importorskip("codesim.simulation.experiments")
+    scenario = codesim.load(SCENARIOS / "nasa-temperature.toml").select_models(["uniform", "swapped"])
+    schemes = ["huffman", "adaptive-arithmetic", "adaptive-huffman"]
+    points = experiments.converge(scenario, [10, 100, 1000], schemes=schemes, trials=2, seed=1)
+    fig = plots.converge_figure(points, "converge")
+    assert fig.axes[4].get_title().startswith(plots.LEARNERS_TITLE)
+    (tmp_path / "converge").mkdir()
+    check_files(fig, "converge", tmp_path / "converge")
+    points = experiments.sweep(scenario, mix=[0.0, 0.5, 1.0], schemes=schemes, length=1000, trials=2, seed=1)
+    fig = plots.sweep_figure(points, "sweep")
+    assert f"adaptive-huffman {plots.LEARNS}" in legend_texts(fig.axes[1])
+    (tmp_path / "sweep").mkdir()
+    check_files(fig, "sweep", tmp_path / "sweep")
 
 
 @pytest.mark.parametrize("scheme", ["huffman", "rans"])

@@ -265,6 +265,125 @@ def test_to_dict_is_plain_data(nasa_scenario, convergence):
     json.dumps(d)
 
 
+# -- schemes that learn -------------------------------------------------------------------------
+
+LEARNERS = ["adaptive-arithmetic", "adaptive-huffman"]
+#: The figures of a model, None on a learner's point.
+CONVERGE_MODEL_FIGURES = ("llr_bits", "llr_ci95", "cross_entropy_bits", "kl_bits", "expected_bits_per_symbol")
+SWEEP_MODEL_FIGURES = ("cross_entropy_bits", "kl_bits", "code_kl_bits", "expected_bits_per_symbol")
+
+
+def test_a_learner_converges_once_per_stream_as_simulate_many_measures_it(nasa_scenario):
+    """A scheme that learns gives one point per length, after the models' points, with no model and no
+    figure of one; at length L its bits are those simulate_many measures at L with the same seed and
+    block (whole blocks, then the tail), and it is coded once per trial, not once per model."""
+    sc = nasa_scenario.select_models(["uniform", "swapped"])
+    lengths = [400, 1000, 2500]
+    tally = Tally()
+    points = converge(sc, lengths, schemes=["huffman", *LEARNERS], trials=3, seed=11, block=1000, progress=tally)
+    assert tally.totals == [(2 + 1) * 3]  # a task per (model, trial), and one per trial for the learners
+    assert [(p.model, p.scheme, p.length) for p in points] == (
+        [(m, "huffman", n) for m in sc.models for n in lengths] + [(None, s, n) for s in LEARNERS for n in lengths])
+    h = sc.source.entropy_rate()
+    for length in lengths:
+        measured = simulate_many(sc.source, sc.models, ["huffman", *LEARNERS], length=length, trials=3, seed=11,
+                                 block=1000)
+        for m in measured:
+            point = next(x for x in points if (x.model, x.scheme, x.length) == (m.model, m.scheme, length))
+            assert point.bits == m.bits and point.verified
+    for point in (p for p in points if p.model is None):
+        assert all(getattr(point, name) is None for name in CONVERGE_MODEL_FIGURES), point
+        assert point.entropy_bits == h and point.bits_ci95 is not None and point.trials == 3
+    # Learners alone: no model is coded at all.
+    tally = Tally()
+    alone = converge(sc, lengths, schemes=LEARNERS, trials=3, seed=11, block=1000, progress=tally)
+    assert tally.totals == [3] and alone == [p for p in points if p.model is None]
+
+
+def test_a_learner_sweeps_once_whatever_the_mix(nasa_scenario):
+    """A scheme that learns takes no q to mix: one point per parameter value (t and model None, no figure
+    of q_t), after the models' points, coded once per trial; without a mix it is simulate_many's
+    measurement bit for bit."""
+    sc = nasa_scenario.select_models(["uniform", "swapped"])
+    tally = Tally()
+    points = sweep(sc, mix=[0.0, 0.5, 1.0], schemes=["huffman", *LEARNERS], length=3000, trials=3, seed=5,
+                   block=1000, progress=tally)
+    assert tally.totals == [(2 * 2 + 1 + 1) * 3]  # q_0 and q_0.5 per model, p once, and the learners once
+    assert [(p.model, p.t, p.scheme) for p in points] == (
+        [(m, t, "huffman") for m in sc.models for t in (0.0, 0.5, 1.0)] + [(None, None, s) for s in LEARNERS])
+    measured = simulate_many(sc.source, sc.models, ["huffman", *LEARNERS], length=3000, trials=3, seed=5,
+                             block=1000)
+    for m in (m for m in measured if m.model is None):
+        point = next(x for x in points if x.scheme == m.scheme)
+        assert point.bits == m.bits and point.ci95 == m.ci95 and point.verified
+        assert point.excess_bits_per_symbol == m.excess_bits_per_symbol
+        assert all(getattr(point, name) is None for name in SWEEP_MODEL_FIGURES), point
+    # A swept parameter: one point per value, still once.
+    alphas = sweep(sc, mix=[0.0, 1.0], params={"alpha": [0.5, 1.0]}, schemes=["adaptive-arithmetic"], length=3000,
+                   trials=3, seed=5, block=1000)
+    assert [(p.model, p.t, p.scheme, p.params) for p in alphas] == [
+        (None, None, "adaptive-arithmetic:alpha=0.5", {"alpha": 0.5}),
+        (None, None, "adaptive-arithmetic:alpha=1", {"alpha": 1.0})]
+    assert alphas[0].bits == points[-2].bits  # alpha = 0.5 is the default: the same measurement
+    assert alphas[1].bits != alphas[0].bits
+
+
+def test_learners_on_a_file_code_its_prefixes():
+    """A file's message is the one stream: a learner's point at length L codes its first L symbols."""
+    sc = load(SCENARIOS / "readme-vs-source.toml")
+    n = sc.message.size
+    points = converge(sc, [100, n], schemes=["huffman", "adaptive-arithmetic"])
+    learner = [p for p in points if p.model is None]
+    code = build("adaptive-arithmetic", sc.models[next(iter(sc.models))])
+    assert [(p.length, p.bits) for p in learner] == [(L, (len(code.encode(sc.message[:L])),)) for L in (100, n)]
+    [point] = [p for p in sweep(sc, schemes=["huffman", "adaptive-arithmetic"]) if p.model is None]
+    assert point.bits == learner[-1].bits and point.t is None
+
+
+def test_learners_on_two_processes_give_the_results_of_one(nasa_scenario):
+    sc = nasa_scenario.select_models(["uniform", "swapped"])
+    args = dict(schemes=["huffman", *LEARNERS], trials=3, seed=9)
+    assert converge(sc, [10, 300, 2000], jobs=2, **args) == converge(sc, [10, 300, 2000], **args)
+    assert (sweep(sc, mix=[0, 0.5], length=2000, jobs=2, **args)
+            == sweep(sc, mix=[0, 0.5], length=2000, **args))
+
+
+def test_learner_points_in_every_format(nasa_scenario):
+    """A learner's point has its model (and t) null in JSON, empty in CSV, n/a in a table and in Markdown,
+    and a line under the table says what such rows are; a point of a model keeps its figures."""
+    import csv
+    import io
+    import json
+
+    from codesim.present import report
+
+    sc = nasa_scenario.select_models(["uniform"])
+    head = report.header(sc)
+    runs = [(converge(sc, [10, 100], schemes=["huffman", "adaptive-huffman"], trials=2, seed=1),
+             report.CONVERGE_COLUMNS, CONVERGE_MODEL_FIGURES),
+            (sweep(sc, mix=[0, 1], schemes=["huffman", "adaptive-huffman"], length=100, trials=2, seed=1),
+             report.SWEEP_COLUMNS, SWEEP_MODEL_FIGURES + ("t",))]
+    for points, columns, absent in runs:
+        figures = [name for name in absent if not name.endswith("ci95")]
+        doc = json.loads(report.points("json", head, points, columns, "t"))
+        learners = [r for r in doc["points"] if r["scheme"] == "adaptive-huffman"]
+        assert learners and all(r["model"] is None and all(r[k] is None for k in absent) for r in learners)
+        modelled = [r for r in doc["points"] if r["scheme"] == "huffman"]
+        assert modelled and all(r["model"] == "uniform" and r["kl_bits"] is not None for r in modelled)
+        assert doc["notes"] == []  # null for what is absent, not for a value that is not finite
+        rows = list(csv.DictReader(io.StringIO(report.points("csv", head, points, columns, "t"))))
+        learners = [r for r in rows if r["scheme"] == "adaptive-huffman"]
+        assert learners and all(r["model"] == "" and all(r[k] == "" for k in figures) for r in learners)
+        assert all(r["bits_per_symbol"] and r["verified"] == "true" for r in learners)
+        for fmt in ("table", "markdown"):
+            text = report.points(fmt, head, points, columns, "t")
+            lines = [x for x in text.splitlines() if "adaptive-huffman" in x]
+            assert lines and all(x.split("|")[1 if fmt == "markdown" else 0].strip().startswith("n/a") for x in lines)
+            assert "None" not in text and report.LEARNERS_NOTE in text
+        plain = converge(sc, [10], schemes=["huffman"], trials=2, seed=1)
+        assert report.LEARNERS_NOTE not in report.points("table", head, plain, report.CONVERGE_COLUMNS, "t")
+
+
 # -- where tasks run -----------------------------------------------------------------------------
 
 def _after(delay: float, value):
