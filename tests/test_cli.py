@@ -198,6 +198,20 @@ def test_schemes_lists_every_registered_scheme_with_parameters():
     assert [s["name"] for s in listing] == [s.name for s in available()]
 
 
+def test_schemes_lists_every_group_with_its_members():
+    from codesim.coders import registry
+
+    lines = invoke("schemes").stdout.splitlines()
+    listed = {}
+    for line in lines[lines.index("Groups (--scheme GROUP runs each of its schemes):") + 1:]:
+        name, _, members = line.strip().partition(" ")
+        listed[name] = members.strip()
+    declared = registry.groups()
+    assert listed.keys() == declared.keys()
+    for name, members in declared.items():
+        assert listed[name] == ("every scheme above" if name == registry.ALL else ", ".join(members))
+
+
 @pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_command_has_help_with_an_example_and_is_in_the_readme(command):
     """Every registered command, so a new one cannot ship without an example or documentation."""

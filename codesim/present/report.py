@@ -400,6 +400,13 @@ def schemes_listing(schemes, fmt: str = "table") -> str:
         for p in s.params:
             bounds = f"{p.minimum:g}..{p.maximum:g}" if p.maximum is not None else f">= {p.minimum:g}"
             lines.append(f"{'':<20}   {p.name}={p.default} ({p.kind.__name__}, {bounds}): {p.help}")
+    members: dict[str, list[str]] = {}
+    for s in schemes:
+        for g in s.groups:
+            members.setdefault(g, []).append(s.name)
+    lines += ["", "Groups (--scheme GROUP runs each of its schemes):"]
+    lines += [f"  {g:<18} {', '.join(names)}" for g, names in members.items()]
+    lines.append(f"  {'all':<18} every scheme above")
     columns = (Column("scheme", "name"), Column("groups", "groups", ", ".join),
                Column("parameters", "params", lambda ps: ", ".join(f"{p['name']}={p['default']}" for p in ps)),
                Column("what it does", "summary"))
