@@ -148,17 +148,24 @@ class Jobs(Count):
 
 
 class Scheme(click.ParamType):
-    """A scheme name with optional parameters (huffman, block-huffman:k=3), or a group's name (prefix)."""
+    """A scheme name with optional parameters (huffman, block-huffman:k=3), or (``groups``) a group's
+    name (prefix)."""
 
     name = "SCHEME"
+
+    def __init__(self, groups: bool = True):
+        self.groups = groups
 
     def convert(self, value, param, ctx):
         if isinstance(value, SchemeSpec):
             return value
         try:
-            return registry.choice(value)
+            chosen = registry.choice(value)
         except CodesimError as exc:
             self.fail(str(exc), param, ctx)
+        if isinstance(chosen, str) and not self.groups:
+            self.fail(f"{chosen!r} is a group of schemes; this command takes one scheme", param, ctx)
+        return chosen
 
 
 class InputFile(click.Path):
@@ -473,13 +480,13 @@ def sample(scenario, length, seed, fmt, output, force):
         codesim sample scenarios/nasa-temperature.toml -n 1000 -o symbols.txt
     """
     done = coding.sample(scenario, output, length=length, seed=seed, fmt=fmt, force=force)
-    click.echo(f"sampled {done.symbols} symbols from {done.scenario} (seed {done.seed}) -> {done.output}", err=True)
+    click.echo(done.summary, err=True)
 
 
 @main.command()
 @click.argument("scenario", type=InputFile())
 @click.option("--model", help="The model q to build the code from (needed when the scenario has several).")
-@click.option("--scheme", "scheme", type=Scheme(), default="huffman", show_default=True,
+@click.option("--scheme", "scheme", type=Scheme(groups=False), default="huffman", show_default=True,
               help="Scheme, with parameters as name:k=v,...")
 @click.option("--length", "-n", type=Count(), help="Symbols to draw (default: the scenario's length).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the drawn stream.")
@@ -499,9 +506,7 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
     """
     done = coding.encode(scenario, output, scheme, model=model, length=length, seed=seed, input_path=input_path,
                          force=force)
-    click.echo(f"{done.symbols} symbols -> {done.bits} bits ({done.bits_per_symbol:.4f} bits/symbol) with "
-               f"{done.scheme} from model '{done.model}'; H(p) = {done.entropy:.4f}, "
-               f"D(p||q) = {done.divergence:.4f} bits/symbol -> {done.output}")
+    click.echo(done.summary)
 
 
 @main.command()

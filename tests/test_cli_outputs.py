@@ -179,6 +179,14 @@ def test_scheme_groups_on_the_command_line():
     assert "prefix" in invoke("run", "--help").stdout
 
 
+@pytest.mark.parametrize("group", ["prefix", "learners", "all"])
+def test_encode_takes_one_scheme_not_a_group(tmp_path, group):
+    out = tmp_path / "g.csim"
+    result = invoke("encode", NASA, "--model", "uniform", "--scheme", group, "-o", out)
+    assert_one_line_error(result, 2, f"'{group}' is a group of schemes; this command takes one scheme")
+    assert not out.exists()
+
+
 def test_a_run_without_schemes_anywhere_uses_the_default_set(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text('alphabet = ["a", "b", "c"]\n[source]\nprobs = [0.5, 0.25, 0.25]\n[models.q]\nuniform = true\n')

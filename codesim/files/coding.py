@@ -19,17 +19,22 @@ from ..coders import Coder, SchemeSpec
 from ..errors import ArgumentError, CodesimError
 from ..measures import entropy, kl_divergence
 from ..scenario import Scenario, for_command, load
-from ..simulation.simulate import check_stream_length, trial_streams
+from ..simulation.simulate import build_coder, check_stream_length, learns, stream_source, trial_streams
 
 
 @dataclass(frozen=True)
 class Sampled:
-    """A stream drawn from a scenario's source and written to ``output``."""
+    """A stream drawn from a scenario's source (or its fixed message) and written to ``output``."""
 
     symbols: int
     scenario: str | None  # the scenario's path
-    seed: int
+    seed: int | None  # None: the scenario's message, drawn from no seed
     output: str
+
+    @property
+    def summary(self) -> str:
+        origin = f"(seed {self.seed})" if self.seed is not None else "(its message)"
+        return f"sampled {self.symbols} symbols from {self.scenario} {origin} -> {self.output}"
 
 
 @dataclass(frozen=True)
@@ -39,14 +44,21 @@ class Encoded:
     symbols: int
     bits: int
     scheme: str  # the scheme's label, parameters included
-    model: str
+    model: str | None  # None: a scheme that learns, which takes no model
     entropy: float  # H(p) of the scenario's source
-    divergence: float  # D(p||q) of the source from the model
+    divergence: float | None  # D(p||q) of the source from the model
     output: str
 
     @property
     def bits_per_symbol(self) -> float:
         return self.bits / self.symbols if self.symbols else 0.0
+
+    @property
+    def summary(self) -> str:
+        built = (f"from model '{self.model}'" if self.model is not None else "learning as it codes (no model)")
+        divergence = f", D(p||q) = {self.divergence:.4f}" if self.divergence is not None else ""
+        return (f"{self.symbols} symbols -> {self.bits} bits ({self.bits_per_symbol:.4f} bits/symbol) with "
+                f"{self.scheme} {built}; H(p) = {self.entropy:.4f}{divergence} bits/symbol -> {self.output}")
 
 
 @dataclass(frozen=True)
@@ -70,26 +82,35 @@ def sample(scenario: str | Path, output: str, *, length: int | None = None, seed
     _check_whole_stream(sc, length, scenario)
     stream = _stream(sc)
     streamio.write_symbols(output, stream, sc.alphabet, layout, force)
-    return Sampled(int(stream.size), sc.path, sc.run.seed, output)
+    return Sampled(int(stream.size), sc.path, None if sc.message is not None else sc.run.seed, output)
 
 
 def encode(scenario: str | Path, output: str, scheme: SchemeSpec, *, model: str | None = None,
            length: int | None = None, seed: int | None = None, input_path: str | None = None,
            force: bool = False) -> Encoded:
-    """Encode a stream with ``scheme`` built from the scenario's ``model`` (None: its only one) into the
-    .csim file ``output``: the stream drawn as :func:`sample` draws it, or read from the symbol file
-    ``input_path`` (whose layout is recorded, so that :func:`decode` writes it back byte for byte)."""
+    """Encode a stream with ``scheme`` built from the scenario's ``model`` (None: its only one; a scheme
+    that learns takes none) into the .csim file ``output``: the stream drawn as :func:`sample` draws
+    it, or read from the symbol file ``input_path`` (whose layout is recorded, so that :func:`decode`
+    writes it back byte for byte)."""
+    if not isinstance(scheme, SchemeSpec):
+        raise ArgumentError(f"encode takes one scheme, got {scheme!r}")
     if input_path is not None and (length is not None or seed is not None):
         raise ArgumentError("--length and --seed draw a stream; --input reads one: give one or the other")
     streamio.check_target(output, force)
     sc = load(scenario)
-    if model is None:
-        if len(sc.models) != 1:
-            raise ArgumentError(f"--model is needed: {scenario} has models {', '.join(sc.models)}")
-        model = next(iter(sc.models))
-    sc, _ = for_command(sc, (model,), length=length, seed=seed)
-    q = sc.models[model]
-    coder = scheme.build(q)
+    if learns(scheme):
+        if model is not None:
+            raise ArgumentError(f"scheme {scheme.label!r} learns as it codes and takes no model: leave out --model")
+        sc, _ = for_command(sc, length=length, seed=seed)
+        q = None
+    else:
+        if model is None:
+            if len(sc.models) != 1:
+                raise ArgumentError(f"--model is needed: {scenario} has models {', '.join(sc.models)}")
+            model = next(iter(sc.models))
+        sc, _ = for_command(sc, (model,), length=length, seed=seed)
+        q = sc.models[model]
+    coder = build_coder(scheme, q, sc.alphabet)
     if input_path is not None:
         stream, layout = streamio.read_symbols(input_path, sc.alphabet, max_symbols=container.MAX_SYMBOLS)
         problem = coder.check_message_size(stream.size)
@@ -98,13 +119,15 @@ def encode(scenario: str | Path, output: str, scheme: SchemeSpec, *, model: str 
         origin = {"input": input_path, "layout": layout}
     else:
         _check_whole_stream(sc, length, scenario, coder)
-        stream, origin = _stream(sc), {"seed": sc.run.seed}
+        stream = _stream(sc)
+        origin = {"message": True} if sc.message is not None else {"seed": sc.run.seed}
     bits = coder.encode(stream)
-    meta = {"scenario": sc.title, "model": model, **origin}
-    data = container.dumps(coder, bits, stream.size, sc.alphabet, model=q.probs, source=sc.source.probs, meta=meta)
+    meta = {"scenario": sc.title, **({"model": model} if model is not None else {}), **origin}
+    data = container.dumps(coder, bits, stream.size, sc.alphabet, model=None if q is None else q.probs,
+                           source=sc.source.probs, meta=meta)
     streamio.write_output(output, data, force)
-    return Encoded(int(stream.size), len(bits), scheme.label, model, entropy(sc.source), kl_divergence(sc.source, q),
-                   output)
+    return Encoded(int(stream.size), len(bits), scheme.label, model, entropy(sc.source),
+                   None if q is None else kl_divergence(sc.source, q), output)
 
 
 def decode(path: str, output: str, *, fmt: str | None = None, force: bool = False) -> Decoded:
@@ -141,5 +164,6 @@ def _check_whole_stream(sc: Scenario, length: int | None, path: str | Path, code
 
 
 def _stream(sc: Scenario) -> np.ndarray:
-    """The scenario's message stream: the first trial's stream of a run with the same settings."""
-    return next(trial_streams(sc.source, sc.run.length, 1, sc.run.seed))
+    """The scenario's message stream: the first trial's stream of a run with the same settings (a file
+    source's own message, whole)."""
+    return next(trial_streams(stream_source(sc.source, sc.message), sc.run.length, 1, sc.run.seed))

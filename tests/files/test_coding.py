@@ -110,3 +110,33 @@ def test_an_existing_output_is_refused_before_any_work_unless_forced(tmp_path):
     assert out.read_text() == "keep"
     assert coding.sample(NASA, str(out), length=10, force=True).symbols == 10
     assert len(out.read_text().split()) == 10
+
+
+def test_a_file_source_samples_and_encodes_its_own_message_not_draws_from_its_frequencies(tmp_path):
+    text = "abracadabra, a cadabra\n" * 5
+    (tmp_path / "message.txt").write_text(text)
+    (tmp_path / "model.txt").write_text("the quick brown fox jumps over the lazy dog, abracadabra")
+    scenario = tmp_path / "file.toml"
+    scenario.write_text('title = "own message"\n[source]\nfile = "message.txt"\nunit = "char"\n'
+                        '[models.other]\nfile = "model.txt"\n')
+    sampled = coding.sample(str(scenario), str(tmp_path / "m.npy"))
+    assert sampled.seed is None and "(its message)" in sampled.summary
+    assert "".join(np.load(tmp_path / "m.npy")) == text  # the file's characters, in order
+    coding.encode(str(scenario), str(tmp_path / "m.csim"), HUFFMAN)
+    header, stream = container.decode_file(str(tmp_path / "m.csim"))
+    assert "".join(header.alphabet[i] for i in stream) == text
+    assert header.meta["message"] is True and "seed" not in header.meta
+
+
+def test_a_scheme_that_learns_is_encoded_without_a_model(tmp_path):
+    learner = SchemeSpec.parse("adaptive-arithmetic")
+    encoded = coding.encode(NASA, str(tmp_path / "l.csim"), learner, length=500, seed=2)
+    assert encoded.model is None and encoded.divergence is None
+    assert "no model" in encoded.summary and "D(p||q)" not in encoded.summary
+    header, stream = container.decode_file(str(tmp_path / "l.csim"))
+    assert header.model is None and "model" not in header.meta and stream.size == 500
+    with pytest.raises(ArgumentError, match="takes no model: leave out --model"):
+        coding.encode(NASA, str(tmp_path / "m.csim"), learner, model="uniform")
+    with pytest.raises(ArgumentError, match="one scheme"):
+        coding.encode(NASA, str(tmp_path / "g.csim"), "prefix", model="uniform")
+    assert not (tmp_path / "m.csim").exists() and not (tmp_path / "g.csim").exists()
