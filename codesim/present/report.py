@@ -193,8 +193,9 @@ def to_csv(records: Sequence[Mapping[str, Any]]) -> str:
     if not records:
         return ""
     names = list(records[0])
-    lists = [n for n in names if isinstance(records[0][n], (list, tuple)) and not _is_interval(n)
-             and all(isinstance(v, (int, float)) for v in records[0][n])]
+    # A column of numbers lists in every record (not only the first, whose list may be empty).
+    lists = [n for n in names if not _is_interval(n) and any(r[n] for r in records)
+             and all(isinstance(r[n], (list, tuple)) and all(_is_number(v) for v in r[n]) for r in records)]
     intervals = [n for n in names if _is_interval(n)]
     plain = [n for n in names if n not in lists and n not in intervals]
     buf = io.StringIO()
@@ -207,6 +208,10 @@ def to_csv(records: Sequence[Mapping[str, Any]]) -> str:
         cells += [" ".join(map(str, r[n])) for n in lists]
         writer.writerow(cells)
     return buf.getvalue().rstrip("\n")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 def _csv_cell(value: Any) -> Any:
