@@ -78,10 +78,8 @@ def figures_for(scenario: "Scenario", measurements: Sequence["Measurement"]) -> 
     plots.require()
     measured = list(dict.fromkeys(m.model for m in measurements))
     models = {name: scenario.models[name] for name in measured if name in scenario.models} or dict(scenario.models)
-    out = []
-    if any(m.model is not None for m in measurements):  # the figure leaves out rows without a model
-        title = f"{scenario.title}: measured bits per symbol"
-        out.append((title, plots.run_figure(measurements, title)))
+    title = f"{scenario.title}: measured bits per symbol"
+    out = [(title, plots.run_figure(measurements, title))]
     title = f"{scenario.title}: source p and models q"
     out.append((title, plots.distributions_figure(scenario.source, models, title)))
     return out

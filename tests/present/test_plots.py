@@ -591,3 +591,11 @@ def test_every_scheme_of_a_run_figure_has_a_colour_of_its_own_and_bars_stand_on_
                if hasattr(container, "patches")}
     assert len(colours) == len(available()) > 10
     assert ax.get_ylim()[0] == 0.0
+
+
+def test_a_page_of_schemes_that_learn_alone_still_shows_their_bits(mpl):
+    scenario = codesim.load(SCENARIOS / "nasa-temperature.toml")
+    ms = codesim.simulate_many(scenario.source, scenario.models, ["adaptive-huffman"], length=300, trials=2, seed=1)
+    assert [m.model for m in ms] == [None]
+    titles = [title for title, _ in page.figures_for(scenario, ms)]
+    assert titles == [f"{scenario.title}: measured bits per symbol", f"{scenario.title}: source p and models q"]
