@@ -521,6 +521,8 @@ def _variants(specs: Sequence[SchemeSpec], params: Mapping[str, Sequence] | None
     for name, values in params.items():
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
             raise CodesimError(f"parameter sweep {name}: give a list of values, e.g. {name}=1,2,3")
+        if len(values) > MAX_PARAM_VALUES:
+            raise CodesimError(f"parameter sweep {name}: {len(values)} values, over the limit of {MAX_PARAM_VALUES}")
         if any(name in registered[spec.name] for spec in specs):
             continue
         owners = [scheme for scheme, names in registered.items() if name in names]
@@ -531,8 +533,6 @@ def _variants(specs: Sequence[SchemeSpec], params: Mapping[str, Sequence] | None
         listing = ", ".join(f"{n} ({', '.join(s for s, ns in registered.items() if n in ns)})" for n in every)
         raise CodesimError(f"no scheme has a parameter {name!r}{did_you_mean(name, every)}; "
                            f"parameters: {listing}")
-        if len(values) > MAX_PARAM_VALUES:
-            raise CodesimError(f"parameter sweep {name}: {len(values)} values, over the limit of {MAX_PARAM_VALUES}")
     variants = []
     for spec in specs:
         swept = [name for name in params if name in registered[spec.name]]

@@ -459,3 +459,11 @@ def test_dask_gives_the_results_of_one_process(nasa_scenario, monkeypatch):
     monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", "1s")  # the cluster is gone: fail fast
     with pytest.raises(CodesimError, match="cannot reach the Dask scheduler"):
         run_tasks([Task(abs, (1,))], scheduler=address)
+
+
+def test_a_library_sweep_of_too_many_parameter_values_is_refused_before_any_work(nasa_scenario):
+    from codesim.simulation.experiments import MAX_PARAM_VALUES
+
+    many = list(range(1, MAX_PARAM_VALUES + 2))
+    with pytest.raises(CodesimError, match=f"parameter sweep k: {MAX_PARAM_VALUES + 1} values, over the limit"):
+        sweep(nasa_scenario, params={"k": many}, schemes=["block-huffman"], length=100, trials=1, seed=1)
