@@ -112,11 +112,18 @@ class Scheme:
     #: not what this scheme always builds, beyond what its coder class checks in any config (a Huffman
     #: code is complete, a fixed-length code has one length). None: nothing more to check.
     check: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
+    #: Whether the scheme learns as it codes instead of taking a model: a simulation then runs it once
+    #: per stream rather than once per model (its build still gets a q, for the alphabet's size).
+    learns: bool = False
+    #: The named groups the scheme belongs to ("prefix", "stream", "learners", and DEFAULT for the set
+    #: run when none is named), so that ``--scheme prefix`` selects it; every scheme is in ALL.
+    groups: tuple[str, ...] = ()
 
     @property
     def coder(self) -> type[Coder] | None:
         """The Coder class whose ``from_config`` restores this scheme's configs (and whose
-        ``check_config`` checks them); None when ``restore`` is another function."""
+        ``check_config`` checks them); None when ``restore`` is another function, which
+        :func:`register` refuses."""
         owner = getattr(self.restore, "__self__", None)
         return owner if isinstance(owner, type) and issubclass(owner, Coder) else None
 
@@ -140,12 +147,6 @@ class Scheme:
         except CodesimError as exc:
             raise ConfigError(f"field 'coder.params': {one_line(exc)}", corrupt=True) from None
         return params
-    #: Whether the scheme learns as it codes instead of taking a model: a simulation then runs it once
-    #: per stream rather than once per model (its build still gets a q, for the alphabet's size).
-    learns: bool = False
-    #: The named groups the scheme belongs to ("prefix", "stream", "learners", and DEFAULT for the set
-    #: run when none is named), so that ``--scheme prefix`` selects it; every scheme is in ALL.
-    groups: tuple[str, ...] = ()
 
     def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
         """Defaults filled in, values converted (see :meth:`Param.convert`); unknown names are errors."""
@@ -236,8 +237,13 @@ DEFAULT = "default"
 
 
 def register(scheme: Scheme) -> Scheme:
+    """Make ``scheme`` known by its name. Its ``restore`` is its Coder class's ``from_config``, so that a
+    config read from a file is checked (:func:`check_config`) by the class that will rebuild it."""
     if scheme.name in _REGISTRY:
         raise ValueError(f"scheme {scheme.name!r} is registered twice")
+    if scheme.coder is None:
+        raise ValueError(f"scheme {scheme.name!r}: restore must be a Coder class's from_config, whose "
+                         "check_config checks the configs it restores")
     clash = ({scheme.name} & set(groups())) | (set(scheme.groups) & set(_REGISTRY)) | ({ALL} & set(scheme.groups))
     if clash:
         raise ValueError(f"scheme {scheme.name!r}: {clash.pop()!r} names both a scheme and a group")
@@ -360,5 +366,4 @@ def check_config(config: dict[str, Any], size: int) -> None:
         coder = get(name).coder
     except SchemeError as exc:  # "unknown scheme 'x' (did you mean ...) (schemes: ...)"
         raise ConfigError(f"field 'coder.scheme': {one_line(exc)}") from None
-    if coder is not None:
-        coder.check_config(config, size)
+    coder.check_config(config, size)

@@ -200,3 +200,14 @@ def test_inspect_rows_of_a_huffman_code():
     trace = code.trace_rows(stream, NASA_LEVELS, np.array(NASA_P), 5, code.encode(stream))
     assert [(row["position"], row["codeword"]) for row in trace] == [(0, "0"), (1, "10"), (3, "0")]
     assert trace[-1]["total_bits"] == 4.0 and trace[-1]["excess"] == pytest.approx(4 - trace[-1]["total_ideal"])
+
+
+def test_a_scheme_whose_configs_no_coder_class_would_check_is_refused_at_registration():
+    from codesim.coders.registry import Scheme, register
+
+    huffman = get("huffman")
+    loose = Scheme(name="loose-huffman", summary="restored by a plain function", build=huffman.build,
+                   restore=lambda config: huffman.restore(config))
+    with pytest.raises(ValueError, match="restore must be a Coder class's from_config"):
+        register(loose)
+    assert "loose-huffman" not in [s.name for s in available()]
