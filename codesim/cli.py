@@ -614,9 +614,7 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     sc = _scenario(scenario, models, length, trials, seed, schemes)
     found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler, block=block,
                                  progress=_progress(quiet))
-    note = ("Bits per symbol settle at each code's expected length (H(p,q) for arithmetic and rans); the "
-            "mean of log2 p(x)/q(x) settles at D(p||q).")
-    out(report.points(out.fmt, report.header(sc), found, report.CONVERGE_COLUMNS, sc.title, note))
+    out(report.converge_points(out.fmt, report.header(sc), found, sc.title))
     if plot_path:
         plots.save(plots.converge_figure(found, sc.title), plot_path, out.force)
         click.echo(f"figure: {plot_path}", err=True)
@@ -654,9 +652,7 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
     swept = experiments.parse_params(params) or None
     found = experiments.sweep(sc, mix=ts, params=swept, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler,
                               block=block, progress=_progress(quiet))
-    note = ("excess = measured bits/sym - H(p); D(p||q_t) is what a coder spending -log2 q_t(x) would show, "
-            "and a prefix code's expected excess is D(p||r) plus its Kraft slack.")
-    out(report.points(out.fmt, report.header(sc), found, report.SWEEP_COLUMNS, sc.title, note))
+    out(report.sweep_points(out.fmt, report.header(sc), found, sc.title))
     if plot_path:
         plots.save(plots.sweep_figure(found, sc.title), plot_path, out.force)
         click.echo(f"figure: {plot_path}", err=True)

@@ -281,3 +281,13 @@ def test_inspect_json_keeps_the_whole_document(csim):
     doc = json.loads(invoke("inspect", csim, "--format", "json").stdout)
     assert doc["scheme"] == "huffman" and doc["table"] and doc["trace"] and doc["notes"] == []
     assert container.decode_file(str(csim))[1].size == doc["symbols"]
+
+
+@pytest.mark.parametrize("command, extra", [("converge", ["--lengths", "50,100"]), ("sweep", ["--mix", "0,1"])])
+def test_the_models_note_appears_only_when_a_row_has_a_model(command, extra):
+    base = [command, NASA, "--model", "uniform", "-n", "100", "--trials", "2", "-q", *extra]
+    alone = invoke(*base, "--scheme", "learners").stdout
+    both = invoke(*base, "--scheme", "learners", "--scheme", "huffman").stdout
+    note = report.CONVERGE_NOTE if command == "converge" else report.SWEEP_NOTE
+    assert note not in alone and report.LEARNERS_NOTE in alone
+    assert note in both and report.LEARNERS_NOTE in both

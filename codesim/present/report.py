@@ -388,9 +388,32 @@ def points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], columns: Sequ
     that learn (model None) are said to be such under the table."""
     words = sum(1 for c in columns[:3] if c.head in ("model", "scheme", "t"))  # left-aligned leading columns
     records = [r.to_dict() for r in rows]
-    notes = [note] + ([LEARNERS_NOTE] if any(r["model"] is None for r in records) else [])
+    notes = ([note] if note else []) + ([LEARNERS_NOTE] if any(r["model"] is None for r in records) else [])
     return write(fmt, Output(records, [Section(records, columns, left=words)], header=head, key="points",
                              title=title, setting=f"{head['trials']} trials, seed {head['seed']}", notes=notes))
+
+
+#: Under converge's table: where its figures settle (for rows with a model).
+CONVERGE_NOTE = ("Bits per symbol settle at each code's expected length (H(p,q) for coders that spend -log2 q(x), "
+                 "such as arithmetic and rans); the mean of log2 p(x)/q(x) settles at D(p||q).")
+#: Under sweep's table: what its columns compare (for rows with a model).
+SWEEP_NOTE = ("excess = measured bits/sym - H(p); D(p||q_t) is what a coder spending -log2 q_t(x) would show, "
+              "and a prefix code's expected excess is D(p||r) plus its Kraft slack.")
+
+
+def converge_points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], title: str = "") -> str:
+    """``codesim converge``: its points, with what they settle at said under the table."""
+    return points(fmt, head, rows, CONVERGE_COLUMNS, title, _model_note(rows, CONVERGE_NOTE))
+
+
+def sweep_points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], title: str = "") -> str:
+    """``codesim sweep``: its points, with what the columns compare said under the table."""
+    return points(fmt, head, rows, SWEEP_COLUMNS, title, _model_note(rows, SWEEP_NOTE))
+
+
+def _model_note(rows: Sequence[Any], note: str) -> str:
+    """The note about models' figures, when some row has a model (the learners' rows get their own)."""
+    return note if any(r.model is not None for r in rows) else ""
 
 
 # -- schemes, bench, inspect ----------------------------------------------------------------------------
