@@ -7,6 +7,7 @@ import io
 import json
 import os
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -291,3 +292,13 @@ def test_the_models_note_appears_only_when_a_row_has_a_model(command, extra):
     note = report.CONVERGE_NOTE if command == "converge" else report.SWEEP_NOTE
     assert note not in alone and report.LEARNERS_NOTE in alone
     assert note in both and report.LEARNERS_NOTE in both
+
+
+def test_inspect_json_notes_each_value_written_as_null_once_by_its_place(tmp_path):
+    code = build("huffman", [0.5, 0.25, 0.25])
+    path = tmp_path / "z.csim"
+    path.write_bytes(container.dumps(code, code.encode(np.array([0, 1, 0, 1])), 4, ["a", "b", "c"],
+                                     model=[0.5, 0.5, 0.0]))
+    doc = json.loads(invoke("inspect", path, "--format", "json").stdout)
+    assert doc["table"][2]["ideal_bits"] is None
+    assert doc["notes"] == ["table[2].ideal_bits is inf (written as null: JSON has no infinity or NaN)"]

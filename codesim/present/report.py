@@ -230,7 +230,7 @@ def _finite(value: Any, path: str, notes: list[str]) -> Any:
     if isinstance(value, (list, tuple)):
         return [_finite(v, f"{path}[{i}]", notes) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: _finite(v, f"{path}.{k}", notes) for k, v in value.items()}
+        return {k: _finite(v, f"{path}.{k}" if path else k, notes) for k, v in value.items()}
     return value
 
 
@@ -241,7 +241,9 @@ def to_json(out: Output) -> str:
     records = [_finite(dict(r), f"{out.key}[{i}]", notes) for i, r in enumerate(out.records)]
     if out.header is None:
         return json.dumps(records, indent=2, allow_nan=False)
-    doc = {**_finite(dict(out.header), "header", notes), out.key: records, "notes": notes}
+    # The header's fields sit at the top level, beside the records (which it may hold too: inspect's).
+    header = {k: v for k, v in out.header.items() if k != out.key}
+    doc = {**_finite(header, "", notes), out.key: records, "notes": notes}
     return json.dumps(doc, indent=2, allow_nan=False)
 
 
