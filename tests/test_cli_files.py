@@ -2,6 +2,7 @@
 files or outputs give one line and leave nothing behind."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -123,6 +124,15 @@ def test_inspect_shows_what_makes_sense_for_each_coder(tmp_path, scheme, key):
     doc = json.loads(invoke("inspect", packed, "--format", "json").stdout)
     assert doc["trace"] and key in doc["trace"][0]
     assert doc["trace"][-1]["total_ideal"] > 0
+    # The table view shows the columns the coder declares, under its headings, in its order.
+    lines = invoke("inspect", packed).stdout.splitlines()
+    for title, declared in (("Code table:", doc["table_columns"]), ("First 20 symbols", doc["trace_columns"])):
+        heading = lines[next(i for i, line in enumerate(lines) if line.startswith(title)) + 1]
+        assert re.split(r" {2,}", heading.strip()) == [name for _, name, *_ in declared]
+    # A column declared with its decimals is shown to them: the arithmetic coder's interval to 10.
+    decimals = {key: digits[0] for key, _, *digits in doc["trace_columns"] if digits}
+    assert decimals == ({"low": 10, "high": 10} if key == "low" else {})
+    assert bool(re.search(r" 0\.\d{10} ", "\n".join(lines))) == (key == "low")
 
 
 def test_inspect_reports_a_checksum_mismatch_and_exits_1(tmp_path):

@@ -49,7 +49,7 @@ from bitarray import bitarray
 
 from ..errors import CodesimError, ConfigError, SchemeError
 from ..measures import entropy
-from .base import Coder, running_totals
+from .base import Coder, running_totals, trace_columns_with
 from .config import strict_int
 from .models import AdaptiveModel
 from .rangecoder import RangeCoder
@@ -308,6 +308,7 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
     # -- the coder contract: inspect --------------------------------------------------------------
     trace_note = ("the probability (c(x) + alpha) / (t + k alpha) the learning model gave each symbol "
                   "when it was coded, and its cost -log2 of that")
+    trace_columns = trace_columns_with(("model_prob", "model P(x)"), ("cost_bits", "cost"))
 
     def probabilities(self, stream: np.ndarray) -> np.ndarray:
         """The probability (c(x) + alpha) / (t + k alpha) the model gives each symbol of ``stream`` when

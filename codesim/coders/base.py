@@ -14,8 +14,10 @@ A coder also answers everything else about itself, so that the file container, `
 - :meth:`Coder.bit_bounds` gives the fewest and the most bits n symbols can take, where the code has
   such bounds, so that a file's symbol count is checked against its payload before decoding;
 - :meth:`Coder.table_rows` and :meth:`Coder.trace_rows` are the code table and the annotated symbols
-  that ``codesim inspect`` shows, and :attr:`Coder.trace_note` says what the annotation means;
-- :attr:`Coder.bench_peers` names the other libraries' coders that ``codesim bench`` sets beside it.
+  that ``codesim inspect`` shows, :attr:`Coder.table_columns` and :attr:`Coder.trace_columns` which of
+  their columns it shows and under what headings, and :attr:`Coder.trace_note` what the annotation means;
+- :attr:`Coder.bench_peers` names the other libraries' coders that ``codesim bench`` sets beside it, and
+  :meth:`Coder.codeword` and :meth:`Coder.jump_table_bits` give a prefix code's peer what it needs.
 
 A new coder family is one module: its Coder subclass and the :class:`~codesim.coders.registry.Scheme`
 entries that register it.
@@ -51,6 +53,24 @@ from .config import check_version, field
 #: can claim this many: 2^24 symbols decode and write in about 5 seconds (10^8 would take half a
 #: minute). Schemes whose decoders are slower declare lower limits (:meth:`Coder.symbol_limit`).
 MAX_SYMBOLS = 1 << 24
+
+
+#: Columns of an inspect view, in the order shown: (key of a row, heading), or (key, heading, decimals)
+#: for a number shown to other than four decimals.
+Columns = tuple[tuple[str, str] | tuple[str, str, int], ...]
+
+
+def table_columns_with(*own: tuple) -> Columns:
+    """The code table's columns: the symbol, p and q, the code's ``own`` columns, the ideal length."""
+    return ("symbol", "symbol"), ("p", "p"), ("q", "q"), *own, ("ideal_bits", "-log2 q")
+
+
+def trace_columns_with(*own: tuple, symbol: str = "symbol",
+                       total: tuple[str, str] = ("total_cost", "cost so far")) -> Columns:
+    """The annotated view's columns: the index, the ``symbol`` column, the code's ``own`` columns, the
+    ideal length, the running ``total`` (see :func:`running_totals`), the running ideal and the excess."""
+    return (("index", "index"), (symbol, symbol), *own, ("ideal_bits", "-log2 q"), total,
+            ("total_ideal", "ideal so far"), ("excess", "excess"))
 
 
 class Coder(ABC):
@@ -176,6 +196,11 @@ class Coder(ABC):
     # -- looking inside (codesim inspect) --------------------------------------------------------
     #: What :meth:`trace_rows` shows, as a phrase.
     trace_note: ClassVar[str] = "each symbol's cost under the code's implied distribution"
+    #: The columns of the code table (:meth:`table_rows`) that ``codesim inspect`` shows, in order
+    #: (:data:`Columns`); a row without p or q (not recorded in the file) leaves that column out.
+    table_columns: ClassVar[Columns] = table_columns_with()
+    #: The columns of the annotated view (:meth:`trace_rows`) that ``codesim inspect`` shows, in order.
+    trace_columns: ClassVar[Columns] = trace_columns_with(("cost_bits", "cost"))
 
     def table_entry(self, i: int) -> dict[str, Any]:
         """The code's own columns for symbol i in the code table (a codeword, a frequency): none here."""
@@ -221,10 +246,20 @@ class Coder(ABC):
 
     # -- benchmarks (codesim bench) --------------------------------------------------------------
     #: The peers of :mod:`codesim.simulation.bench` that do this coder's job, by name: ``"bitarray"``
-    #: (its C prefix coder, given this code's ``codeword(i)``; a code with a jump table in front says
-    #: how long it is, ``jump_table_bits(bits, n)``), ``"constriction ans"`` and
-    #: ``"constriction range"`` (constriction's stack and queue coders over a categorical model of q).
+    #: (its C prefix coder, given this code's :meth:`codeword` for every symbol, its output compared
+    #: with ours after :meth:`jump_table_bits`), ``"constriction ans"`` and ``"constriction range"``
+    #: (constriction's stack and queue coders over a categorical model of q).
     bench_peers: ClassVar[tuple[str, ...]] = ()
+
+    def codeword(self, i: int) -> str:
+        """Symbol i's codeword as a string of 0s and 1s, for a code that gives every symbol one
+        (the ``"bitarray"`` peer needs it); NotImplementedError for a code that has none."""
+        raise NotImplementedError(f"scheme {self.scheme!r} gives no symbol a codeword of its own")
+
+    def jump_table_bits(self, bits: bitarray, n: int) -> int:
+        """How many leading bits of the encoding ``bits`` of n symbols come before the symbols'
+        codewords, one after another (a table for decoding in lanes): none here."""
+        return 0
 
 
 def running_totals(steps: Iterable[tuple[dict[str, Any], float, float]], total: str) -> list[dict[str, Any]]:

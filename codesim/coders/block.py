@@ -22,7 +22,7 @@ from bitarray import bitarray, decodetree
 from ..sources.iid import index_dtype
 from ..errors import CodesimError, ConfigError, DecodeError, SchemeError
 from ..measures import kl_divergence
-from .base import Coder, running_totals
+from .base import Coder, running_totals, trace_columns_with
 from .prefix import huffman_lengths
 from .prefix_code import PrefixCode, check_kraft, check_lengths
 from .registry import Param, Scheme, register
@@ -212,6 +212,9 @@ class BlockCode(Coder):
 
     # -- looking inside ---------------------------------------------------------------------------
     trace_note: ClassVar[str] = "each k-tuple's codeword; the n mod k leftover symbols are coded first"
+    table_columns = PrefixCode.table_columns  # the leftover code's entries
+    trace_columns = trace_columns_with(("position", "bit pos"), ("codeword", "codeword"), ("bits", "bits"),
+                                       symbol="symbols", total=("total_bits", "bits so far"))
 
     def table_entry(self, i: int) -> dict[str, Any]:
         """Symbol i's codeword when it comes alone, among the leftover symbols."""

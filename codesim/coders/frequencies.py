@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import CodesimError, ConfigError, SchemeError
-from .base import Coder
+from .base import Coder, table_columns_with
 from .config import check_count, field, int_list, strict_int
 
 
@@ -189,6 +189,8 @@ class FrequencyCoder(Coder):
         total = sum(freqs)
         if total != 1 << precision:
             raise ConfigError(f"{field('freqs')} adds up to {total}, not 2^{precision} = {1 << precision}")
+
+    table_columns = table_columns_with(("frequency", "frequency"), ("cost_bits", "-log2 f/2^P"))
 
     def table_entry(self, i: int) -> dict[str, Any]:
         """Symbol i's frequency and the exact cost -log2(f / 2^P) it has in the code."""

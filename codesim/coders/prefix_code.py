@@ -27,7 +27,7 @@ from bitarray import bitarray, decodetree
 
 from ..errors import CodesimError, ConfigError, DecodeError
 from ..sources.iid import index_dtype
-from .base import Coder, running_totals
+from .base import Coder, running_totals, table_columns_with, trace_columns_with
 from .config import check_count, field, int_list
 from .lanes import (
     JUMP_FIELD_BITS, LANE_CODEWORD_BITS, MAX_LANES, MIN_LANES, PACKED_CODEWORD_BITS, SYMBOLS_PER_LANE,
@@ -265,6 +265,9 @@ class PrefixCode(Coder):
 
     # -- looking inside ---------------------------------------------------------------------------
     trace_note: ClassVar[str] = "each symbol's codeword, at the bit position where it starts"
+    table_columns = table_columns_with(("codeword", "codeword"), ("length", "length"))
+    trace_columns = trace_columns_with(("position", "bit pos"), ("codeword", "codeword"), ("bits", "bits"),
+                                       total=("total_bits", "bits so far"))
 
     def table_entry(self, i: int) -> dict[str, Any]:
         return {"codeword": self.codeword(i), "length": int(self.lengths[i])}

@@ -61,7 +61,7 @@ from bitarray.util import ba2int, int2ba
 
 from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError
-from .base import Coder
+from .base import Coder, trace_columns_with
 from .frequencies import FrequencyCoder, check_slots, quantise
 from .kernels import rangecoder as kernel
 from .models import StaticModel
@@ -282,6 +282,9 @@ class ArithmeticCoder(RangeCoder, FrequencyCoder):
     # -- the coder contract: inspect and bench ----------------------------------------------------
     trace_note = ("the interval [low, high) after each symbol, and the bits emitted so far "
                   "(a later carry can still change their trailing ones)")
+    # The width of the interval stands for the bits spent: the emitted bits lag behind it.
+    trace_columns = trace_columns_with(("bits", "bits out"), ("low", "low", 10), ("high", "high", 10),
+                                       ("emitted", "emitted"), total=("interval_bits", "-log2 width"))
     bench_peers = ("constriction range",)
 
     def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:

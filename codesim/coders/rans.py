@@ -44,7 +44,7 @@ from bitarray import bitarray
 
 from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError
-from .base import running_totals
+from .base import running_totals, trace_columns_with
 from .frequencies import FrequencyCoder, check_slots, quantise
 from .registry import Param, Scheme, register
 
@@ -132,6 +132,7 @@ class RansCoder(FrequencyCoder):
     # -- looking inside ---------------------------------------------------------------------------
     trace_note: ClassVar[str] = ("each symbol's lane and the exact information -log2(f/2^P) it adds to that "
                                  "lane's state; rANS interleaves its lanes' words, so a symbol has no bits of its own")
+    trace_columns = trace_columns_with(("lane", "lane"), ("cost_bits", "cost"))
     bench_peers: ClassVar[tuple[str, ...]] = ("constriction ans",)
 
     def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from bitarray.util import int2ba
 from ..sources.iid import index_dtype
 from ..errors import DecodeError
 from .adaptive import AdaptiveCoder, check_size
-from .base import running_totals
+from .base import running_totals, trace_columns_with
 from .kernels import fenwick, vitter
 from .prefix import huffman_lengths
 from .rangecoder import symbol_count
@@ -240,6 +240,7 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
     # -- the coder contract: inspect --------------------------------------------------------------
     trace_note = ("the bits each symbol's codeword took in the code as it stood when the symbol came "
                   "(the tree changes after every symbol)")
+    trace_columns = trace_columns_with(("position", "bit pos"), ("bits", "bits"), total=("total_bits", "bits so far"))
 
     def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:
         """The bits each symbol's codeword took, at the bit position where it starts."""

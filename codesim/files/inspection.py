@@ -3,7 +3,8 @@
 :func:`inspect_file` returns a JSON-able dict: the header (scheme, parameters, alphabet, model, sizes,
 checksums and whether they match), the code table, and an annotated view of the first symbols. The
 coder itself gives both (``Coder.table_rows`` and ``Coder.trace_rows``) and says what its view shows
-(``trace_note``): a prefix code each symbol's codeword and where it starts, an arithmetic coder the
+(``trace_note``) and which of their columns to show under what headings (``table_columns`` and
+``trace_columns``): a prefix code each symbol's codeword and where it starts, an arithmetic coder the
 interval after each symbol, a learning coder the probability its model gave each symbol.
 
 Every row of the view carries the running total of bits spent against the running ideal length
@@ -63,4 +64,6 @@ def inspect_file(path: str, limit: int = 20) -> tuple[dict[str, Any], str | None
     doc["table"] = coder.table_rows(h.alphabet, model, h.source)
     doc["trace"] = coder.trace_rows(stream, h.alphabet, model, limit, bits)
     doc["trace_note"] = coder.trace_note
+    doc["table_columns"] = [list(c) for c in coder.table_columns]
+    doc["trace_columns"] = [list(c) for c in coder.trace_columns]
     return doc, None

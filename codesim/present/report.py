@@ -493,22 +493,14 @@ def inspection(doc: dict[str, Any], fmt: str = "table") -> str:
                for k, v in doc["meta"].items() if not isinstance(v, dict)]
     sections = []
     table = doc.get("table") or []
+    # The coder names its columns and their headings (the document's table_columns and trace_columns);
+    # a column its rows lack (p or q where the file records none) is left out.
     if table:
-        names = {"ideal_bits": "-log2 q", "cost_bits": "-log2 f/2^P"}
-        cols = [Column(names.get(c, c), c, _show_value) for c in
-                ("symbol", "p", "q", "codeword", "length", "frequency", "cost_bits", "ideal_bits") if c in table[0]]
-        sections.append(Section(table, cols, "Code table:", left=1))
+        sections.append(Section(table, _declared(doc["table_columns"], table[0]), "Code table:", left=1))
     steps = doc.get("trace") or []
     if steps:
-        names = {"ideal_bits": "-log2 q", "total_ideal": "ideal so far", "total_bits": "bits so far",
-                 "total_cost": "cost so far", "interval_bits": "-log2 width", "cost_bits": "cost",
-                 "position": "bit pos", "bits": "bits out" if "low" in steps[0] else "bits",
-                 "model_prob": "model P(x)"}
-        cols = [Column(names.get(c, c), c, lambda v, c=c: _show_value(v, c)) for c in
-                ("index", "symbol", "symbols", "lane", "position", "codeword", "bits", "low", "high", "model_prob",
-                 "emitted", "cost_bits", "ideal_bits", "total_bits", "total_cost", "interval_bits", "total_ideal",
-                 "excess") if c in steps[0]]
-        sections.append(Section(steps, cols, f"First {len(steps)} symbols: {doc.get('trace_note', '')}."))
+        sections.append(Section(steps, _declared(doc["trace_columns"], steps[0]),
+                                f"First {len(steps)} symbols: {doc.get('trace_note', '')}."))
     text = [f"{name:<15} {value}" for name, value in fields]
     for s in sections:
         text += ["", s.intro, *grid(s)]
@@ -526,17 +518,19 @@ def _short(text: str, width: int = 200) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _show_value(value: Any, column: str = "") -> str:
+def _declared(columns: list[list], row: Mapping[str, Any]) -> list[Column]:
+    """The columns a coder declares, [key, heading] or [key, heading, decimals], that its rows have."""
+    return [Column(heading, key, lambda v, d=(digits or [4])[0]: _show_value(v, d))
+            for key, heading, *digits in columns if key in row]
+
+
+def _show_value(value: Any, digits: int = 4) -> str:
     if isinstance(value, str):
         return _printable(value)
     if isinstance(value, float):
-        if column in ("low", "high"):
-            return f"{value:.10f}"
-        return _number(value)
+        return _number(value, digits)
     if isinstance(value, list):
         return " ".join(_show_value(v) for v in value)
-    if column == "emitted" and len(str(value)) > 32:
-        return "..." + str(value)[-29:]
     return str(value)
 
 

@@ -157,9 +157,7 @@ def _bitarray_peer(coder: Coder, q: np.ndarray, stream: np.ndarray, ours: bitarr
         lambda: np.fromiter(bits.decode(tree), dtype=stream.dtype, count=stream.size), repeats)
     # A long stream of ours may open with a jump table for decoding in lanes; the codewords follow it
     # one after another, which is what bitarray writes. (A code without lanes has no such table.)
-    jump_table_bits = getattr(coder, "jump_table_bits", None)
-    skip = jump_table_bits(ours, stream.size) if jump_table_bits else 0
-    same = ours[skip:] == bits
+    same = ours[coder.jump_table_bits(ours, stream.size):] == bits
     return PeerRun("bitarray", t_enc, t_dec, len(bits),
                    verified=bool(same and np.array_equal(decoded, stream)), same_bits=bool(same))
 

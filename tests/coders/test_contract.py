@@ -27,7 +27,7 @@ from .test_schemes import params_for
 NAMES = [s.name for s in available()]
 PACKAGE = Path(codesim.__file__).resolve().parent
 #: The modules that must ask coders instead of knowing them.
-GENERIC = ["files/container.py", "files/inspection.py", "simulation/bench.py"]
+GENERIC = ["files/container.py", "files/inspection.py", "simulation/bench.py", "present/report.py"]
 
 
 def _strings(tree: ast.AST) -> list[str]:
@@ -90,7 +90,8 @@ def test_every_scheme_names_the_coder_class_that_checks_its_configs(name):
 def test_every_coder_accepts_its_own_config_and_its_stream_keeps_to_its_bounds(name, q, data):
     """check_config passes what get_config writes; a stream's bits lie within bit_bounds, where a code has
     them; the table has a row per symbol, and the trace a row per unit up to the limit, its running ideal
-    adding up the ideal lengths of the symbols it shows."""
+    adding up the ideal lengths of the symbols it shows; the coder declares exactly the columns of its rows
+    (inspect shows the declared ones: a column left out would be lost)."""
     coder = build(name, q, **params_for(name, data))
     check_config(coder.get_config(), q.size)
     n = data.draw(st.integers(0, 200), label="n")
@@ -100,6 +101,7 @@ def test_every_coder_accepts_its_own_config_and_its_stream_keeps_to_its_bounds(n
     assert bounds is None or bounds[0] <= len(bits) <= bounds[1]
     labels = [f"s{i}" for i in range(q.size)]
     rows = coder.table_rows(labels, q, None)
+    assert all(row.keys() == {key for key, *_ in coder.table_columns} - {"p"} for row in rows)
     assert [row["symbol"] for row in rows] == labels
     assert all(row["ideal_bits"] == (-math.log2(p) if p > 0 else math.inf) for row, p in zip(rows, q.tolist()))
     limit = data.draw(st.integers(0, 30), label="limit")
@@ -110,6 +112,7 @@ def test_every_coder_accepts_its_own_config_and_its_stream_keeps_to_its_bounds(n
         order = np.concatenate([stream[whole:], stream[:whole]])
     units = n // coder.k + n % coder.k if isinstance(coder, BlockCode) else n
     assert len(trace) == min(limit, units)
+    assert all(row.keys() == {key for key, *_ in coder.trace_columns} for row in trace)
     if trace:
         shown = sum(len(row.get("symbols", [None])) for row in trace)
         with np.errstate(divide="ignore"):
@@ -164,6 +167,21 @@ def test_prefix_stream_and_block_coders_keep_their_peers():
     assert peers["huffman"] == peers["fixed"] == peers["huffman-limited"] == ("bitarray",)
     assert peers["rans"] == ("constriction ans",) and peers["arithmetic"] == ("constriction range",)
     assert peers["block-huffman"] == ()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_coder_with_the_bitarray_peer_gives_it_codewords_and_others_refuse(name):
+    """The bitarray peer asks the contract for each symbol's codeword and for the bits before them: a code
+    whose short stream is its codewords one after another gives both, a code without codewords says so."""
+    coder = build(name, NASA_P)
+    stream = np.random.default_rng(0).choice(8, size=40, p=NASA_P)
+    bits = coder.encode(stream)
+    if "bitarray" in coder.bench_peers:
+        assert coder.jump_table_bits(bits, stream.size) == 0
+        assert bits.to01() == "".join(coder.codeword(s) for s in stream.tolist())
+    else:
+        with pytest.raises(NotImplementedError, match=f"scheme '{name}' gives no symbol a codeword"):
+            coder.codeword(0)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from codesim.cli import main
 from codesim.coders import Coder, Param, Scheme, available, register, unregister
+from codesim.coders.base import table_columns_with
 from codesim.coders.config import strict_int, versioned
 from codesim.errors import ConfigError, DecodeError
 from codesim.files import container
@@ -36,6 +37,7 @@ class RepeatCode(Coder):
     config_fields: ClassVar[tuple[str, ...]] = ("size",)
     versions: ClassVar[tuple[int, ...]] = (1, 2)
     trace_note: ClassVar[str] = "each symbol's copies of its index"
+    table_columns = table_columns_with(("codeword", "codeword"), ("index_bits", "index bits"))
 
     def __init__(self, size: int, copies: int, version: int = 2):
         self._size, self.copies, self.version = size, copies, version
@@ -90,7 +92,7 @@ class RepeatCode(Coder):
         return n * self.width * self.copies, n * self.width * self.copies
 
     def table_entry(self, i: int) -> dict[str, Any]:
-        return {"codeword": format(i, f"0{self.width}b") * self.copies}
+        return {"codeword": format(i, f"0{self.width}b") * self.copies, "index_bits": self.width}
 
 
 TOY = Scheme(
@@ -145,7 +147,12 @@ def test_a_toy_scheme_runs_through_encode_decode_inspect_and_compare(toy, tmp_pa
     assert doc["table"][1]["codeword"] == "001001001"
     assert len(doc["trace"]) == 5 and doc["trace_note"] == RepeatCode.trace_note
     assert doc["trace"][-1]["total_cost"] == pytest.approx(5 * 3.0)
-    assert "each symbol's copies of its index" in cli("inspect", csim)
+    assert doc["table_columns"][3:5] == [["codeword", "codeword"], ["index_bits", "index bits"]]
+    view = cli("inspect", csim)
+    assert "each symbol's copies of its index" in view
+    # The toy's own column is shown under its own heading, in the place it declares.
+    assert re.search(r"^symbol +p +q +codeword +index bits +-log2 q$", view, re.M)
+    assert re.search(r"^105 +0\.4000 +0\.4000 +001001001 +3 +1\.3219$", view, re.M)
 
     table = cli("compare", nasa, "--scheme", NAME, "--scheme", "huffman", "-n", 200, "--trials", 2, "--quiet")
     assert re.search(rf"{NAME} +6\.0000 ", table) and re.search(r"huffman +2\.\d{4} ", table)
