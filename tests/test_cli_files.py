@@ -124,11 +124,14 @@ def test_inspect_shows_what_makes_sense_for_each_coder(tmp_path, scheme, key):
     doc = json.loads(invoke("inspect", packed, "--format", "json").stdout)
     assert doc["trace"] and key in doc["trace"][0]
     assert doc["trace"][-1]["total_ideal"] > 0
-    # The table view shows the columns the coder declares, under its headings, in its order.
+    # The table view shows the columns the coder declares that its rows have (no q where the file
+    # stores no model), under its headings, in its order.
     lines = invoke("inspect", packed).stdout.splitlines()
-    for title, declared in (("Code table:", doc["table_columns"]), ("First 20 symbols", doc["trace_columns"])):
+    for title, declared, rows in (("Code table:", doc["table_columns"], doc["table"]),
+                                  ("First 20 symbols", doc["trace_columns"], doc["trace"])):
         heading = lines[next(i for i, line in enumerate(lines) if line.startswith(title)) + 1]
-        assert re.split(r" {2,}", heading.strip()) == [name for _, name, *_ in declared]
+        assert re.split(r" {2,}", heading.strip()) == [name for key, name, *_ in declared if key in rows[0]]
+    assert ("q" in doc["table"][0]) == (not scheme.startswith("adaptive"))
     # A column declared with its decimals is shown to them: the arithmetic coder's interval to 10.
     decimals = {key: digits[0] for key, _, *digits in doc["trace_columns"] if digits}
     assert decimals == ({"low": 10, "high": 10} if key == "low" else {})
