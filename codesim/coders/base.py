@@ -43,7 +43,7 @@ from typing import Any, ClassVar, Iterable
 import numpy as np
 from bitarray import bitarray
 
-from ..errors import CodesimError, ConfigError, json_key
+from ..errors import CodesimError, ConfigError, SchemeError, json_key
 from ..measures import cross_entropy, kl_divergence
 from .config import check_version, field
 
@@ -253,8 +253,8 @@ class Coder(ABC):
 
     def codeword(self, i: int) -> str:
         """Symbol i's codeword as a string of 0s and 1s, for a code that gives every symbol one
-        (the ``"bitarray"`` peer needs it); NotImplementedError for a code that has none."""
-        raise NotImplementedError(f"scheme {self.scheme!r} gives no symbol a codeword of its own")
+        (the ``"bitarray"`` peer needs it); a SchemeError for a code that has none (a stream coder)."""
+        raise SchemeError(f"scheme {self.scheme!r} gives no symbol a codeword of its own")
 
     def jump_table_bits(self, bits: bitarray, n: int) -> int:
         """How many leading bits of the encoding ``bits`` of n symbols come before the symbols'
