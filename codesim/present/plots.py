@@ -598,7 +598,7 @@ INFINITE_Q = "-log2 q(x) = ∞ (q = 0)"
 # -- a code ---------------------------------------------------------------------------------------------
 def code_figure(table_rows: Sequence[Mapping[str, Any]], title: str) -> "Figure":
     """A code's cost per symbol (codeword length, or -log2 f/2^P for a stream coder) as bars, against
-    the model's -log2 q(x) and, where recorded, the source's -log2 p(x) as points.
+    the model's -log2 q(x) and the source's -log2 p(x), each where the file records it, as points.
 
     ``table_rows`` are the ``table`` of :func:`codesim.files.inspection.inspect_file`. A symbol with q = 0
     (infinite -log2 q) is marked by an arrow at the top of the panel.
@@ -617,11 +617,13 @@ def code_figure(table_rows: Sequence[Mapping[str, Any]], title: str) -> "Figure"
             else:
                 ax.fill_between(xs, heights, step="mid", color="tab:blue", alpha=0.5, linewidth=0, label=name)
             break
-    ideal = [r["ideal_bits"] for r in table_rows]
-    finite = [(x, v) for x, v in zip(xs, ideal) if _finite(v)]
     size = 5 if len(labels) <= 40 else 3  # smaller marks where many symbols share the width
-    ax.plot([x for x, _ in finite], [v for _, v in finite], linestyle="none", marker="D", markersize=size,
-            color=REFERENCE, label=IDEAL_Q)
+    # Only a file that records its model has a -log2 q(x) to show (a scheme that learns takes none).
+    ideal = [r["ideal_bits"] if "q" in r else None for r in table_rows]
+    finite = [(x, v) for x, v in zip(xs, ideal) if _finite(v)]
+    if finite:
+        ax.plot([x for x, _ in finite], [v for _, v in finite], linestyle="none", marker="D", markersize=size,
+                color=REFERENCE, label=IDEAL_Q)
     if all(r.get("p") is not None for r in table_rows):
         with_p = [(x, -math.log2(r["p"])) for x, r in zip(xs, table_rows) if r["p"] > 0]
         ax.plot([x for x, _ in with_p], [v for _, v in with_p], linestyle="none", marker="o", markersize=size + 1,

@@ -442,6 +442,15 @@ def test_code_figure_of_an_inspected_file(mpl, tmp_path):
     assert [t.get_text() for t in ax.get_xticklabels()] == [str(x) for x in NASA_LEVELS]
 
 
+def test_code_figure_of_a_file_without_a_model_shows_no_model(mpl):
+    """A scheme that learns stores no q: its table's ideal length is no model's, and is not drawn as one."""
+    code = build("adaptive-huffman", NASA_P)
+    rows = code.table_rows(NASA_LEVELS, None, NASA_P)
+    assert all("q" not in r for r in rows)
+    names = legend_texts(plots.code_figure(rows, "learned").axes[0])
+    assert names == ["-log2 p(x): ideal for the source"]
+
+
 def test_code_figure_marks_symbols_the_model_rules_out(mpl):
     q = codesim.Distribution.from_probs([0.5, 0.5, 0.0], alphabet=["a", "b", "c"])
     rows = build("huffman", q).table_rows(["a", "b", "c"], q.probs, None)
