@@ -1,0 +1,54 @@
+"""codesim.jit: one source per kernel, compiled with the ``fast`` extra, plain Python without."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from codesim import jit
+
+
+def _sum_below(values, limit):
+    total = 0
+    for i in range(len(values)):
+        if values[i] < limit:
+            total += values[i]
+    return total
+
+
+def test_a_kernel_keeps_its_plain_function_and_both_paths_agree():
+    compiled = jit.kernel(_sum_below)
+    values = np.array([5, 1, 7, 2**40, 3], dtype=np.int64)
+    assert compiled.py_func is _sum_below
+    assert compiled(jit.plain(values), 2**41) == compiled.py_func(values.tolist(), 2**41) == 2**40 + 16
+
+
+def test_the_interpreted_path_takes_lists_and_the_compiled_path_arrays():
+    buffer, given = jit.scratch(3), jit.plain(np.arange(3))
+    if jit.ENABLED:
+        assert isinstance(buffer, np.ndarray) and buffer.dtype == np.int64 and isinstance(given, np.ndarray)
+    else:
+        assert buffer == [0, 0, 0] and given == [0, 1, 2] and type(given[0]) is int
+
+
+def test_the_fast_extra_compiles():
+    """CI installs the test extra, which installs numba: the suite then runs the compiled path."""
+    pytest.importorskip("numba")
+    import numba
+    assert jit.ENABLED == (not numba.config.DISABLE_JIT)
+
+
+@pytest.mark.skipif(not jit.ENABLED, reason="numba is not installed (or NUMBA_DISABLE_JIT is set)")
+@pytest.mark.parametrize("after, said", [(0.0, True), (60.0, False)])
+def test_a_slow_compilation_says_so_once_and_a_quick_one_says_nothing(monkeypatch, capsys, after, said):
+    import numba
+    monkeypatch.setattr(jit, "NOTICE_AFTER", after)
+    monkeypatch.setattr(jit._notice, "said", False)
+    for offset in (1, 2):  # a new function each time: numba compiles it afresh, nothing is cached
+        function = numba.njit(lambda values, offset=offset: len(values) + offset)
+        assert function(np.arange(4)) == 4 + offset
+        time.sleep(0.05)  # the notice comes from a timer thread
+    err = capsys.readouterr().err
+    assert err.count(jit.NOTICE) == (1 if said else 0)
