@@ -52,3 +52,14 @@ def test_a_slow_compilation_says_so_once_and_a_quick_one_says_nothing(monkeypatc
         time.sleep(0.05)  # the notice comes from a timer thread
     err = capsys.readouterr().err
     assert err.count(jit.NOTICE) == (1 if said else 0)
+
+
+def test_the_test_extra_installs_the_fast_extra():
+    """So CI, which installs the test extra, runs the compiled path; and the README's first command
+    installs it too."""
+    import tomllib
+    from .conftest import ROOT
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(requirement.startswith("numba") for requirement in extras["fast"])
+    assert any("fast" in requirement and requirement.startswith("codesim[") for requirement in extras["test"])
+    assert "pip install '.[fast]'" in (ROOT / "README.md").read_text().split("```")[1]

@@ -12,7 +12,7 @@ from codesim.simulation.simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, MAX_LENG
 from .conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-INSTALL_AND_RUN = "pip install . && codesim run scenarios/nasa-temperature.toml"
+INSTALL_AND_RUN = "pip install '.[fast]' && codesim run scenarios/nasa-temperature.toml"
 INSTALL_AND_TEST = "pip install '.[test]' && pytest"
 
 
