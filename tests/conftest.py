@@ -6,7 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import strategies as st
+from hypothesis import settings, strategies as st
+
+# No per-example deadline: the first example that reaches a compiled kernel waits for numba to compile it
+# (seconds, once per process), which is not the test's slowness.
+settings.register_profile("codesim", deadline=None)
+settings.load_profile("codesim")
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
