@@ -162,6 +162,26 @@ def test_compiled_kernels_give_the_plain_pythons_bits_and_symbols(case):
     assert decoded[0] == decoded[1] == (count, [STATE_LOW] * lanes, stream.tolist())
 
 
+@pytest.mark.skipif(not jit.ENABLED, reason="compares the compiled kernels with their plain Python")
+@given(cases(max_len=300), st.integers(0, 2**32 - 1), st.integers(0, 400))
+@settings(max_examples=60, deadline=None)
+def test_compiled_and_plain_decoders_agree_on_garbage(case, seed, count):
+    """Random first states in [2^31, 2^63) and random words: the same symbols, states and words read
+    (or the same symbol where the words ran out) on both paths, and every state still in range."""
+    _, stream, c = case
+    rng = np.random.default_rng(seed)
+    lanes = c.lanes_for(len(stream))
+    first = rng.integers(STATE_LOW, 1 << 63, lanes, dtype=np.int64)
+    words = np.append(rng.integers(0, 1 << 32, count, dtype=np.uint64).astype(np.uint32), np.uint32(0))
+    results = []
+    for run in (kernel.decode, kernel.decode.py_func):
+        states, out = first.copy(), np.zeros(len(stream), c.symbol_dtype)
+        read = run(words, count, states, out, c.precision, *[np.asarray(t) for t in c._decode_tables])
+        results.append((read, states.tolist(), out.tolist()))
+    assert results[0] == results[1]
+    assert all(STATE_LOW <= x < 1 << 63 for x in results[0][1])
+
+
 @pytest.mark.parametrize("name, q", [("nasa", NASA_P), ("zipf", ZIPF_256)])
 def test_overhead_at_2_to_the_20_symbols_is_under_a_thousandth_of_a_bit(name, q):
     """Default parameters, 2^20 symbols from q (seed 20): the encoded bits exceed the stream's ideal
