@@ -11,7 +11,8 @@ from codesim import Distribution, load
 from codesim.simulation import experiments
 from codesim.coders import build
 from codesim.coders.frequencies import quantise
-from codesim.coders.rans import CHUNK_SYMBOLS, MAX_LANES, RansCoder
+from codesim.coders.rans import MAX_LANES, RansCoder
+from codesim.coders.rans_legacy import CHUNK_SYMBOLS
 from codesim.files.container import dumps, loads
 from codesim.errors import CodesimError, ContainerError
 from codesim.simulation.simulate import simulate_many
@@ -89,10 +90,10 @@ def test_arithmetic_at_its_maximum_precision_32_round_trips_within_its_bound():
 
 
 def test_rans_with_more_lanes_than_a_step_block_has_rows_round_trips():
-    """More lanes than CHUNK_SYMBOLS: each block of steps is then a single row of the lanes."""
+    """Version 1, more lanes than CHUNK_SYMBOLS: each block of steps is then a single row of the lanes."""
     lanes = CHUNK_SYMBOLS * 2
     assert lanes <= MAX_LANES
-    coder = RansCoder(quantise(np.array(NASA_P), 12), 12, params={"lanes": lanes})
+    coder = RansCoder(quantise(np.array(NASA_P), 12), 12, params={"lanes": lanes}, version=1)
     coder.symbols_per_lane = 1  # so that a short stream uses them all
     n = lanes * 3 + 17  # three full rows and a partial one
     stream = np.random.default_rng(9).choice(8, size=n, p=NASA_P)

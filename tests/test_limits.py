@@ -99,8 +99,7 @@ def test_the_limits_are_the_documented_ones():
     limit = lambda name, k=8, **params: build(name, np.full(k, 1.0 / k), **params).symbol_limit()
     assert limit("huffman") == limit("block-huffman", k=3) == MAX_SYMBOLS == 1 << 24
     assert limit("arithmetic", precision=32) == 1 << 21
-    assert limit("rans", lanes=1) == 1 << 18 and limit("rans", lanes=63) == 63 << 18
-    assert limit("rans") == limit("rans", lanes=64) == MAX_SYMBOLS  # the default is 4096 lanes
+    assert limit("rans", lanes=1) == limit("rans") == limit("rans", lanes=65536) == 1 << 22
     assert limit("adaptive-arithmetic", k=256) == 1 << 20 and limit("adaptive-arithmetic", k=257) == 1 << 19
     assert limit("adaptive-huffman", k=64) == 1 << 20 and limit("adaptive-huffman", k=1024) == 1 << 16
     assert limit("adaptive-huffman", k=65536) == 1 << 13
@@ -118,9 +117,9 @@ def test_every_scheme_takes_a_default_block_over_small_alphabets(scheme):
 
 def test_the_writer_refuses_what_the_reader_would():
     coder = build("rans", [0.5, 0.5], lanes=1)
-    with pytest.raises(ContainerError, match=r"cannot write a \.csim file: 262145 symbols are over scheme "
-                                             r"'rans''s limit of 262144 symbols per message with lanes=1"):
-        dumps(coder, bitarray(64), (1 << 18) + 1, ["a", "b"])
+    with pytest.raises(ContainerError, match=r"cannot write a \.csim file: 4194305 symbols are over scheme "
+                                             r"'rans''s limit of 4194304 symbols per message"):
+        dumps(coder, bitarray(64), (1 << 22) + 1, ["a", "b"])
 
 
 def test_a_file_at_the_limit_decodes_and_one_over_is_refused_by_decode_and_inspect(tmp_path):

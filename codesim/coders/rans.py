@@ -1,37 +1,53 @@
 """Interleaved range asymmetric numeral systems (rANS): about -log2(f(x) / 2^precision) bits per symbol.
 
 rANS (Duda 2013, "Asymmetric numeral systems") keeps the message in one integer state x. Coding symbol s
-with frequency f and cumulative start c maps x to (x // f) * M + x % f + c, M = 2^precision, which grows
-x by a factor of about M / f; decoding reads s back from the slot x % M. Here x is a 32-bit state kept in
-[2^16, 2^32) by moving 16-bit words between state and stream, and because M <= 2^16 at most one word
-moves per symbol, so a step is the same few vector operations for every lane.
+with frequency f and cumulative start c maps x to C(s, x) = (x // f) * M + x % f + c, M = 2^precision,
+which grows x by a factor of about M / f; decoding reads s back from the slot x % M and undoes the step.
+The encoder runs backwards over the stream, so that the decoder, reading forwards, gets symbols in order.
 
-Lanes (Giesen 2014, "Interleaved entropy coders"): symbol i goes to lane i mod L, and the L lanes are
-independent rANS coders run in lock-step with numpy, one vector step per L symbols. Each lane ends with
-a state that has to be written out, so a short stream uses fewer lanes: ``L = min(lanes, ceil(n / 4096))``
-(:data:`SYMBOLS_PER_LANE`), which the decoder derives from n and the ``lanes`` parameter.
+Version 2 (configs with ``"version": 2``; every coder built now): 64-bit states and 32-bit words, as in
+Giesen's rans64 (ryg_rans). A lane's state stays in [2^31, 2^63), so it fits int64 (see
+:mod:`codesim.jit`): before coding s the encoder moves the state's low 32 bits out when
+x >= (2^31 / M) * f * 2^32, and the decoder moves a word in when the state falls below 2^31. As
+M <= 2^16 <= 2^32, at most one word moves per symbol. Symbol i goes to lane i mod L (Giesen 2014,
+"Interleaved entropy coders"); the lanes are independent chains in one compiled loop
+(:mod:`.kernels.rans`), so the processor overlaps their work.
 
-Bitstream (big-endian throughout, nothing else: no header, no length)::
+Bitstream, version 2 (big-endian throughout; no header, no length)::
 
-    state of lane 0, 1, ..., L-1      32 bits each (the encoder's final states, the decoder's first)
-    word, word, ...                   16 bits each, in the order the decoder reads them: symbol by
-                                      symbol (lane order within a step), each symbol's word after it
-                                      is decoded, when its lane's state fell below 2^16
+    state of lane 0, 1, ..., L-1      64 bits each (the encoder's final states, the decoder's first)
+    word, word, ...                   32 bits each, in the order the decoder reads them: symbol by
+                                      symbol, each symbol's word after it is decoded, when its lane's
+                                      state fell below 2^31
 
-The encoder starts every lane at state 2^16 and the decoder must end there; any other final state, a
-state below 2^16 at the start, too few or too many bits raise :class:`~codesim.errors.DecodeError`.
+Every lane starts encoding at 2^31 and the decoder must end there; a first state outside
+[2^31, 2^63), another final state, too few or too many bits raise :class:`~codesim.errors.DecodeError`.
 
-Length bound: with I = sum over the stream of log2(M / f(x)) (the ideal length under the quantised
-model), the encoded length is less than ``I + n * log2(1 + 2^(precision-16)) + 32 * L`` bits, and
-``32 * L <= 32 + n / 128``. The middle term is a worst case (the rounding in x // f when a renormalised
-state sits at its lowest, which grows the state by up to (1 + f/x) more than M/f). On average that
-rounding costs far less: measured about 3e-4 bits per symbol at precision 14, about four times less per
-bit of precision below that and four times more above. So the final states dominate the overhead: at
-most 0.008 bits per symbol plus 32 bits, and about 0.006 in practice as a lane's final state holds
-some of its information.
+Lanes: ``L = min(lanes, ceil(n / 8192))`` (:data:`SYMBOLS_PER_LANE`), derived by the decoder from n and
+the ``lanes`` parameter (default 4). A lane's final state costs 64 bits, less the 0 to 32 bits of the
+message it holds (about 48 on average), so one lane per 8192 symbols keeps that under 0.008 bits per
+symbol on the shortest streams and four lanes cost 2.4e-4 at 2^20 symbols. Four because more add little
+speed: measured here at 10^7 symbols and precision 14, 1, 2, 4 and 8 lanes encode 140, 270, 340 and 370
+million symbols/s and decode 110, 175, 275 and 300.
 
-Precision is at most 16: a slot must fit the 16 bits a word brings in, and the decoder's slot table
-(2^precision entries of symbol, frequency and offset, 0.6 MB at 16) should stay cache-sized.
+Length bound. Let I = sum over the stream of log2(M / f(x)) (the ideal length under the quantised model).
+Before coding s a lane's state x is in [(2^31 / M) f, (2^31 / M) f 2^32) (renormalised), and
+C(s, x) <= (M / f) x + c < (M / f)(x + f), so a step grows log2 x by less than
+log2(M / f) + eps with eps = log2(1 + f / x) <= log2(1 + 2^(precision - 31)); a word moved out lowers it by
+at least 32. A lane starts at 2^31 and ends at least there, so its words hold at most its share of
+I + n eps, and the stream is shorter than ``I + n * log2(1 + 2^(precision-31)) + 64 * L`` bits. At
+precision 16 eps is below 4.5e-5 bits (a worst case; the rounding averages far less), so the final
+states are nearly all the overhead: with the default four lanes, under 0.001 bits per symbol from 2^19
+symbols on (measured at 2^20: 1.7e-4 to 2.4e-4 on the NASA and Zipf-256 sources).
+
+Precision (version 2): 1 to 16, as in version 1. The state interval would allow 31, but the decoder
+looks a slot's symbol, frequency and offset up in a table of 2^precision entries (640 KB at 16, within
+this machine's 1 MB of L2 per core), and at 16 the quantisation of a Zipf-256 model costs under 3e-6
+bits per symbol, far below the final states.
+
+Version 1 (configs without ``version``, written before version 2): 32-bit states, 16-bit words, one lane
+per 4096 symbols up to ``lanes``, run in lock-step by numpy; :mod:`.rans_legacy` keeps its format and
+code, so such files decode and re-encode to the same bytes.
 """
 
 from __future__ import annotations
@@ -42,61 +58,54 @@ from typing import Any, ClassVar
 import numpy as np
 from bitarray import bitarray
 
+from .. import jit
 from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError
 from .base import running_totals, trace_columns_with
+from .config import versioned
+from . import rans_legacy
 from .frequencies import FrequencyCoder, check_slots, quantise
+from .kernels import rans as kernel
+from .kernels.rans import STATE_LOW, WORD_BITS
 from .registry import Param, Scheme, register
 
-STATE_BITS = 32
-WORD_BITS = 16
-#: Lower end of a lane's state interval, and every lane's state before encoding / after decoding.
-STATE_LOW = 1 << 16
+STATE_BITS = 64
 MAX_PRECISION = 16
 DEFAULT_PRECISION = 14
-DEFAULT_LANES = 4096
+DEFAULT_LANES = 4
 MAX_LANES = 1 << 16
-#: A stream gets one lane per this many symbols (at most ``lanes``): the 32-bit final state of a lane
-#: then costs at most 32 / 4096 < 0.008 bits per symbol. Part of the format.
-SYMBOLS_PER_LANE = 4096
-#: The most decoding steps (rows of one symbol per lane) one message may take: a step is a dozen numpy
-#: calls, 8 to 15 microseconds here with 1 to 64 lanes, so 2^18 steps take about 4 seconds. A stream
-#: uses a lane per SYMBOLS_PER_LANE symbols up to ``lanes``, so only a small ``lanes`` brings a message
-#: near this: from 64 lanes (the default is 4096) a message reaches the 2^24 symbols of any file.
-MAX_ROWS = 1 << 18
-#: Symbols per block of precomputed tables: keeps the scratch arrays in cache and memory bounded.
-CHUNK_SYMBOLS = 1 << 15
-
-
-def floor_reciprocals(freqs) -> np.ndarray:
-    """Float64 r(f) with floor(x * r(f)) == x // f for every 0 <= x < 2^32 and 1 <= f <= 2^16.
-
-    r is 1/f nudged up by 2^-50: the computed product then lies between x/f * (1 + 5 * 2^-53) and
-    x/f * (1 + 11 * 2^-53), so never below x/f and, as x/f < 2^32, less than 2^-16 <= 1/f above it,
-    which is closer than x/f ever gets to the next integer. A multiply is much cheaper than numpy's
-    integer division.
-    """
-    return (1.0 / np.asarray(freqs, dtype=np.float64)) * (1.0 + 2.0**-50)
+#: A version-2 stream gets one lane per this many symbols (at most ``lanes``). Part of the format.
+SYMBOLS_PER_LANE = 1 << 13
+#: The most symbols one version-2 message may hold. The limit must hold for a plain install, where the
+#: decoder's loop runs as Python: 0.65 microseconds a symbol here alone, so the worst 2^22 symbols
+#: found take 2.6 to 2.8 s, 4.4 to 6.1 s on the shared machine (compiled: 0.03 to 0.12 s).
+MAX_MESSAGE_SYMBOLS = 1 << 22
+#: The config versions (bitstream formats) rans reads; it writes the last. A config without ``version``
+#: is version 1.
+VERSIONS = (1, 2)
 
 
 class RansCoder(FrequencyCoder):
-    """Interleaved rANS over quantised frequencies ``freqs`` (summing to 2^precision).
+    """Interleaved rANS over quantised frequencies ``freqs`` (summing to 2^precision); ``version`` is the
+    bitstream's (2 for every coder built now, 1 for a config read without one).
 
     >>> coder = RansCoder(quantise(np.array([0.5, 0.3, 0.2]), 8), 8)
     >>> coder.decode(coder.encode(np.array([0, 2, 1, 0])), 4).tolist()
     [0, 2, 1, 0]
     """
 
-    #: How many symbols earn a lane (see :data:`SYMBOLS_PER_LANE`); both sides must agree on it.
-    symbols_per_lane: ClassVar[int] = SYMBOLS_PER_LANE
+    versions: ClassVar[tuple[int, ...]] = VERSIONS
 
-    def __init__(self, freqs, precision: int, scheme: str = "rans", params: dict[str, Any] | None = None):
+    def __init__(self, freqs, precision: int, scheme: str = "rans", params: dict[str, Any] | None = None,
+                 version: int = VERSIONS[-1]):
         if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or not (
             1 <= precision <= MAX_PRECISION
         ):
             raise CodesimError(f"rans precision is {precision!r}: it must be an integer from 1 to {MAX_PRECISION}")
         if params is not None and not isinstance(params, dict):
             raise CodesimError(f"a coder's params are a table of name = value, got {params!r}")
+        if version not in VERSIONS:
+            raise CodesimError(f"rans version is {version!r}: it must be one of {', '.join(map(str, VERSIONS))}")
         precision = int(precision)
         params = dict(params or {})
         lanes = params.get("lanes", DEFAULT_LANES)
@@ -105,25 +114,44 @@ class RansCoder(FrequencyCoder):
         params.update(lanes=int(lanes), precision=precision)
         super().__init__(freqs, precision, scheme, params)
         self.lanes = int(lanes)
-        f = self.freqs.astype(np.uint64)
-        # Encoder tables, by symbol. A state at or above the bound f * 2^(32-precision) is renormalised
-        # first. One symbol alone (f = 2^precision) would need 2^32; 2^32 - 1 does as well, as its
-        # state never leaves 2^16.
-        bound = np.minimum(f << np.uint64(STATE_BITS - precision), (1 << STATE_BITS) - 1)
-        self._enc_bound = bound.astype(np.uint32)
-        self._enc_rcp = floor_reciprocals(self.freqs)
-        self._enc_grow = ((1 << precision) - f).astype(np.uint32)
-        self._enc_start = self.starts.astype(np.uint32)
-        # Decoder tables, by slot: the symbol, its frequency, and the slot's offset in the symbol's range.
-        self._dec_symbol = np.repeat(np.arange(self.size), self.freqs).astype(index_dtype(self.size))
-        self._dec_freq = self.freqs[self._dec_symbol].astype(np.uint32)
-        self._dec_offset = (np.arange(1 << precision) - self.starts[self._dec_symbol]).astype(np.uint32)
+        self.version = version
+        self.symbol_dtype = index_dtype(self.size)
+        #: How many symbols earn a lane (see :data:`SYMBOLS_PER_LANE`); both sides must agree on it.
+        self.symbols_per_lane = SYMBOLS_PER_LANE if version == 2 else rans_legacy.SYMBOLS_PER_LANE
+        if version == 1:
+            self._legacy = rans_legacy.LegacyLanes(self.freqs, self.starts, precision, self.symbol_dtype)
+            return
+        f = self.freqs
+        # By symbol. A state at or above the bound moves a word out first; one symbol alone
+        # (f = 2^precision) would have 2^63, and 2^63 - 1 does as well: its state never leaves 2^31.
+        bound = np.minimum(f.astype(np.uint64) * np.uint64(STATE_LOW >> precision << WORD_BITS),
+                           np.uint64((1 << 63) - 1)).astype(np.int64)
+        self._encode_tables = tuple(map(jit.plain, (f, self.starts, bound, 1.0 / f)))
+        # By slot: the symbol, its frequency, and the slot's offset within the symbol's range.
+        symbol = np.repeat(np.arange(self.size), f)
+        self._decode_tables = (jit.plain(symbol.astype(self.symbol_dtype)), jit.plain(f[symbol].astype(np.int32)),
+                               jit.plain((np.arange(1 << precision) - self.starts[symbol]).astype(np.int32)))
+
+    def get_config(self) -> dict[str, Any]:
+        return versioned(super().get_config(), self.version)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "RansCoder":
+        try:
+            freqs, precision, scheme = config["freqs"], config["precision"], config["scheme"]
+        except (KeyError, TypeError):
+            raise CodesimError(f"a {cls.__name__} config needs scheme, precision and freqs") from None
+        return cls(np.asarray(freqs), precision, scheme, config.get("params", {}), config.get("version", 1))
 
     def symbol_limit(self) -> int:
-        return min(self.max_symbols, self.lanes * MAX_ROWS)
+        if self.version == 1:
+            return min(self.max_symbols, self.lanes * rans_legacy.MAX_ROWS)
+        return min(self.max_symbols, MAX_MESSAGE_SYMBOLS)
 
     def _limit_reason(self) -> str:
-        return f" with lanes={self.lanes} ({MAX_ROWS} decoding steps of one symbol per lane)"
+        if self.version == 1:
+            return f" with lanes={self.lanes} ({rans_legacy.MAX_ROWS} decoding steps of one symbol per lane)"
+        return ""
 
     def lanes_for(self, n: int) -> int:
         """Lanes used for a stream of n symbols: one per ``symbols_per_lane``, at least 1, at most ``lanes``."""
@@ -147,61 +175,25 @@ class RansCoder(FrequencyCoder):
                           float(costs[s])))
         return running_totals(steps, "total_cost")
 
-    # -- encoding -------------------------------------------------------------------------------
+    # -- encoding and decoding ----------------------------------------------------------------------
     def encode(self, stream: np.ndarray) -> bitarray:
         stream = self._check_stream(stream)
-        out = bitarray(endian="big")
         n = int(stream.size)
         if n == 0:
-            return out
+            return bitarray(endian="big")
         lanes = self.lanes_for(n)
-        state = np.full(lanes, STATE_LOW, dtype=np.uint32)
-        words = np.empty(n, dtype=np.uint16)  # at most one word per symbol
-        free = n
-        scratch = (np.empty(lanes, dtype=bool), np.empty(lanes), np.empty(lanes, dtype=np.uint32))
-        if self.size > 1:
-            rows, tail = divmod(n, lanes)
-            if tail:  # the last, partial step is encoded first (rANS encodes backwards)
-                free = self._encode_rows(state[:tail], stream[rows * lanes :], words, free,
-                                         [s[:tail] for s in scratch])
-            step_rows = max(1, CHUNK_SYMBOLS // lanes)
-            for hi in range(rows, 0, -step_rows):
-                lo = max(0, hi - step_rows)
-                free = self._encode_rows(state, stream[lo * lanes : hi * lanes], words, free, scratch)
-        out.frombytes(memoryview(state.astype(">u4")).cast("B"))
-        out.frombytes(memoryview(words[free:].astype(">u2")).cast("B"))
+        if self.version == 1:
+            return self._legacy.encode(stream, lanes)
+        states, words = jit.scratch(lanes), jit.scratch(n + 1, np.uint32)
+        # The kernel takes the stream in its own integer type (converting 10^7 symbols would cost a
+        # quarter of the encoding), except uint64, which numba would mix with int64 into floats.
+        symbols = stream.astype(np.int64) if stream.dtype == np.uint64 else stream
+        first = kernel.encode(jit.plain(symbols), lanes, self.precision, *self._encode_tables, states, words)
+        out = bitarray(endian="big")
+        out.frombytes(np.asarray(states, dtype=np.int64).astype(">u8").tobytes())
+        out.frombytes(np.asarray(words[first:], dtype=np.uint32).astype(">u4").tobytes())
         return out
 
-    def _encode_rows(self, x: np.ndarray, symbols: np.ndarray, words: np.ndarray, free: int, scratch) -> int:
-        """Encode ``symbols`` (whole steps of len(x) lanes) into the states x, last step first.
-
-        Words fill ``words[:free]`` from the back, each step's block in lane order, so that reading the
-        buffer forward gives the decoder's order. Returns the new start of the written words.
-        """
-        renorm, scaled, grow = scratch
-        sym = symbols.astype(np.intp).reshape(-1, x.size)
-        bound, rcp = self._enc_bound.take(sym), self._enc_rcp.take(sym)
-        grows, starts = self._enc_grow.take(sym), self._enc_start.take(sym)
-        for r in range(sym.shape[0] - 1, -1, -1):
-            np.greater_equal(x, bound[r], out=renorm)
-            # nonzero + fancy indexing rather than boolean masks: numpy compacts masks with a branch
-            # per element, which mispredicts on random data and costs several times more.
-            idx = renorm.nonzero()[0]
-            if idx.size:
-                low = x[idx]
-                words[free - idx.size : free] = low  # the cast to uint16 keeps the low 16 bits
-                free -= idx.size
-                low >>= WORD_BITS
-                x[idx] = low
-            # x + (x // f) * (M - f) + c is (x // f) * M + x % f + c, with one multiply fewer.
-            np.multiply(x, rcp[r], out=scaled)
-            grow[...] = scaled
-            grow *= grows[r]
-            x += grow
-            x += starts[r]
-        return free
-
-    # -- decoding -------------------------------------------------------------------------------
     def decode(self, bits: bitarray, n: int) -> np.ndarray:
         n = int(n)
         if n < 0:
@@ -210,91 +202,47 @@ class RansCoder(FrequencyCoder):
         if n == 0:
             if have:
                 raise DecodeError(f"0 symbols use 0 bits, but the stream has {have} (trailing bits)")
-            return np.empty(0, dtype=self._dec_symbol.dtype)
+            return np.empty(0, dtype=self.symbol_dtype)
         lanes = self.lanes_for(n)
+        if self.version == 1:
+            return self._legacy.decode(bits, n, lanes)
         head = lanes * STATE_BITS
         if have < head:
-            raise DecodeError(
-                f"truncated rans stream: {n} symbols in {lanes} lane(s) need at least {head} bits "
-                f"for the final states, has {have}"
-            )
+            raise DecodeError(f"truncated rans stream: {n} symbols in {lanes} lane(s) need at least {head} bits "
+                              f"for the final states, has {have}")
         if have % WORD_BITS:
-            raise DecodeError(
-                f"the rans stream has {have} bits, not a whole number of {WORD_BITS}-bit words (trailing bits)"
-            )
-        if bits.endian != "big":
-            bits = bitarray(bits, endian="big")
-        raw = bits.tobytes()
-        state = np.frombuffer(raw, dtype=">u4", count=lanes).astype(np.uint32)
-        words = np.frombuffer(raw, dtype=">u2", offset=head // 8).astype(np.uint32)
-        low = np.flatnonzero(state < STATE_LOW)
-        if low.size:
-            raise DecodeError(
-                f"lane {low[0]} starts in state {state[low[0]]}, below 2^16: not a rans stream of this code"
-            )
-        try:
-            out = np.empty(n, dtype=self._dec_symbol.dtype)
-        except (MemoryError, ValueError):  # numpy's two ways of refusing an absurd size
-            raise DecodeError(f"cannot hold {n} decoded symbols in memory") from None
-        read = 0
-        if self.size == 1:
-            out.fill(0)  # nothing to read: every slot is symbol 0 and the state never changes
-        else:
-            rows, tail = divmod(n, lanes)
-            step_rows = max(1, CHUNK_SYMBOLS // lanes)
-            slots = np.empty((step_rows, lanes), dtype=np.intp)
-            scratch = (np.empty(lanes, dtype=np.uint32), np.empty(lanes, dtype=np.uint32),
-                       np.empty(lanes, dtype=bool))
-            for lo in range(0, rows, step_rows):
-                hi = min(rows, lo + step_rows)
-                read = self._decode_rows(state, slots[: hi - lo], words, read, lo * lanes, have, n, scratch)
-                self._dec_symbol.take(slots[: hi - lo].reshape(-1), out=out[lo * lanes : hi * lanes])
-            if tail:
-                part = slots[:1, :tail]
-                read = self._decode_rows(state[:tail], part, words, read, rows * lanes, have, n,
-                                         [s[:tail] for s in scratch])
-                self._dec_symbol.take(part.reshape(-1), out=out[rows * lanes :])
-        if read != words.size:
-            used = head + read * WORD_BITS
-            raise DecodeError(
-                f"{n} symbols use {used} bits, but the rans stream has {have} (trailing bits, or corrupt)"
-            )
-        wrong = np.flatnonzero(state != STATE_LOW)
+            raise DecodeError(f"the rans stream has {have} bits, not a whole number of {WORD_BITS}-bit words "
+                              "(trailing bits)")
+        raw = bitarray(bits, endian="big").tobytes() if bits.endian != "big" else bits.tobytes()
+        first = np.frombuffer(raw, dtype=">u8", count=lanes)
+        wrong = np.flatnonzero((first < STATE_LOW) | (first >= 1 << 63))
         if wrong.size:
-            raise DecodeError(
-                f"corrupt rans stream: lane {wrong[0]} ends in state {state[wrong[0]]}, not the initial "
-                f"state {STATE_LOW} ({wrong.size} of {lanes} lanes wrong)"
-            )
-        return out
-
-    def _decode_rows(self, x, slots, words, read, first, have, n, scratch) -> int:
-        """Decode one row of slots per step into ``slots``, updating the states x; returns words read."""
-        freq, offset, renorm = scratch
-        mask = np.uint32((1 << self.precision) - 1)
-        shift = np.uint32(self.precision)
-        for r in range(slots.shape[0]):
-            slot = slots[r]
-            np.bitwise_and(x, mask, out=slot)
-            self._dec_freq.take(slot, out=freq)
-            np.right_shift(x, shift, out=x)
-            x *= freq
-            self._dec_offset.take(slot, out=offset)
-            x += offset
-            np.less(x, STATE_LOW, out=renorm)
-            idx = renorm.nonzero()[0]
-            if idx.size:
-                if read + idx.size > words.size:
-                    raise DecodeError(
-                        f"rans stream too short (truncated or corrupt): decoding {n} symbols needs at least "
-                        f"{have + (read + idx.size - words.size) * WORD_BITS} bits, has {have} "
-                        f"(ran out at symbol {first + r * x.size + int(idx[0])})"
-                    )
-                low = x[idx]
-                low <<= WORD_BITS
-                low |= words[read : read + idx.size]
-                x[idx] = low
-                read += idx.size
-        return read
+            raise DecodeError(f"lane {wrong[0]} starts in state {first[wrong[0]]}, outside [2^31, 2^63): not a "
+                              "rans stream of this code")
+        count = (have - head) // WORD_BITS
+        if count > n:  # refused before any work: a symbol moves at most one word
+            raise DecodeError(f"{n} symbols use at most {head + n * WORD_BITS} bits, but the rans stream has "
+                              f"{have} (trailing bits, or corrupt)")
+        words = np.zeros(count + 1, dtype=np.uint32)  # the kernel's last slot, a 0 (see .kernels.rans)
+        words[:count] = np.frombuffer(raw, dtype=">u4", offset=head // 8)
+        states = jit.plain(first.astype(np.int64))
+        try:
+            out = jit.scratch(n, self.symbol_dtype)
+        except (MemoryError, ValueError, OverflowError):  # an absurd size, refused by numpy or by Python
+            raise DecodeError(f"cannot hold {n} decoded symbols in memory") from None
+        read = kernel.decode(jit.plain(words), count, states, out, self.precision, *self._decode_tables)
+        if read < 0:
+            raise DecodeError(f"rans stream too short (truncated or corrupt): decoding {n} symbols needs at least "
+                              f"{have + WORD_BITS} bits, has {have} (ran out at symbol {-1 - read})")
+        if read != count:
+            raise DecodeError(f"{n} symbols use {head + read * WORD_BITS} bits, but the rans stream has {have} "
+                              "(trailing bits, or corrupt)")
+        ended = np.asarray(states, dtype=np.int64)
+        wrong = np.flatnonzero(ended != STATE_LOW)
+        if wrong.size:
+            raise DecodeError(f"corrupt rans stream: lane {wrong[0]} ends in state {ended[wrong[0]]}, not the "
+                              f"initial state {STATE_LOW} ({wrong.size} of {lanes} lanes wrong)")
+        return np.asarray(out, dtype=self.symbol_dtype)
 
 
 def rans_coder(q: np.ndarray, lanes: int = DEFAULT_LANES, precision: int = DEFAULT_PRECISION) -> RansCoder:
@@ -306,7 +254,7 @@ def rans_coder(q: np.ndarray, lanes: int = DEFAULT_LANES, precision: int = DEFAU
 RANS = register(
     Scheme(
         name="rans",
-        summary="interleaved rANS over quantised q: within about 0.01 bit per symbol of -log2 q(x)",
+        summary="interleaved rANS over quantised q: -log2 q(x) a symbol, plus 64 bits a lane per message",
         build=rans_coder,
         restore=RansCoder.from_config,
         serves=lambda size, lanes, precision: check_slots("rans", size, precision, MAX_PRECISION),

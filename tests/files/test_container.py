@@ -442,7 +442,7 @@ def test_a_payload_that_does_not_decode_is_a_decode_error():
     assert full_decode(data)[1].tolist() == [1] * 16
     rans = build("rans", np.array([0.5, 0.5]), lanes=1)
     data = assemble(split(dumps(rans, rans.encode(np.zeros(8, dtype=np.uint8)), 8, [0, 1]))[0],
-                    b"\x00\x00\x00\x01", 8, 32)
+                    b"\x00" * 7 + b"\x01", 8, 64)
     refused(data, "x.csim: the payload does not decode: lane 0 starts in state 1", DecodeError)
 
 

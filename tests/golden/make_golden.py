@@ -36,6 +36,11 @@ CASES = {
     # binary source keeps the payload to a few hundred bytes.
     "rans-4-lanes": ("rans", {"lanes": 4, "precision": 12}, [0, 1], [0.97, 0.03], [0.95, 0.05],
                      12289, 11, {"note": "four lanes in use"}),
+    # rans version 2 (64-bit states, 32-bit words) takes one lane per 8192 symbols: 24577 are the fewest
+    # that run 4 lanes; precision 12 divides by a float reciprocal, precision 8 by integer division.
+    "rans-v2-4-lanes": ("rans", {"lanes": 4, "precision": 12}, [0, 1], [0.97, 0.03], [0.95, 0.05],
+                        24577, 12, {"note": "version 2, four lanes in use"}),
+    "rans-v2-nasa-precision-8": ("rans", {"lanes": 4, "precision": 8}, NASA_LEVELS, NASA_P, NASA_P, 300, 27, {}),
     "block-huffman-k2": ("block-huffman", {"k": 2}, ["a", "b", "c"], [0.7, 0.2, 0.1], [0.6, 0.3, 0.1],
                          151, 3, {}),
     # Float labels stay floats (1.0 is not 1); the model rules out 2.5, which still gets a codeword.
