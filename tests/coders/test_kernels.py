@@ -13,10 +13,10 @@ from hypothesis import given, settings, strategies as st
 import codesim
 from codesim.coders import build
 from codesim.coders import models
-from codesim.coders.kernels import fenwick, rangecoder, vitter
+from codesim.coders.kernels import fenwick, prefix, rangecoder, vitter
 
 PACKAGE = Path(codesim.__file__).resolve().parent
-KERNELS = [fenwick, rangecoder, vitter]
+KERNELS = [fenwick, prefix, rangecoder, vitter]
 
 
 @given(st.lists(st.integers(0, 1 << 40), min_size=1, max_size=40), st.data())

@@ -13,7 +13,8 @@ this where numba is installed).
   every model;
 - :mod:`.fenwick`: cumulative weights in a Fenwick tree (build, add, find, and the adaptive model's
   pass over a stream);
-- :mod:`.vitter`: the update of Vitter's dynamic Huffman tree, and its coding and decoding loops.
+- :mod:`.vitter`: the update of Vitter's dynamic Huffman tree, and its coding and decoding loops;
+- :mod:`.prefix`: a single prefix-code stream decoded with a lookup table (compiled only).
 
 The range coder's registers are the one exception to "integers of 64 bits": see :mod:`.rangecoder`.
 """
