@@ -299,6 +299,30 @@ def first_codewords(codes: np.ndarray, lengths: np.ndarray, order: np.ndarray, b
     return symbol, length
 
 
+def whole_codewords(symbol: np.ndarray, length: np.ndarray, bits: int, most: int, dtype
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every ``bits``-bit pattern, the up to ``most`` codewords that fit whole in it, one after
+    another, from the first codeword of every pattern (:func:`first_codewords`): their symbols (a row
+    per pattern), how many they are, and the bits the first 1, 2, .. ``most`` of them take (a row per
+    count, repeating the last where fewer fit)."""
+    pattern = np.arange(1 << bits, dtype=np.int64)
+    symbols = np.zeros((1 << bits, most), dtype=dtype)
+    used = np.zeros((most, 1 << bits), dtype=np.int64)
+    count = np.zeros(1 << bits, dtype=np.int64)
+    alive = np.ones(1 << bits, dtype=bool)
+    taken = np.zeros(1 << bits, dtype=np.int64)
+    mask = (1 << bits) - 1
+    for k in range(most):
+        rest = (pattern << taken) & mask
+        size = length[rest]
+        alive &= (size > 0) & (taken + size <= bits)
+        symbols[alive, k] = symbol[rest][alive]
+        taken[alive] += size[alive]
+        count += alive
+        used[k] = taken
+    return symbols, count, used
+
+
 def canonical_search(codes: np.ndarray, lengths: np.ndarray, order: np.ndarray, width: int) -> tuple:
     """(lengths, first, limit, start) per distinct codeword length, increasing: the first codeword of
     that length, the bound below which every codeword of at most that length lies when left-aligned
@@ -336,24 +360,12 @@ class LaneDecoder:
         codes = np.array(codes, dtype=np.int64)
         order = np.lexsort((np.arange(size), lengths))
 
-        one_symbol, one_length = first_codewords(codes, lengths, order, bits)
-        pattern = np.arange(1 << bits, dtype=np.int64)
-
-        # Then as many more as fit whole, up to per_word.
-        symbols = np.zeros((1 << bits, self.per_word), dtype=self.dtype)
-        used = np.zeros(1 << bits, dtype=np.int64)
-        count = np.zeros(1 << bits, dtype=np.int64)
-        alive = np.ones(1 << bits, dtype=bool)
+        symbols, count, used = whole_codewords(*first_codewords(codes, lengths, order, bits), bits,
+                                               self.per_word, self.dtype)
         steps = np.zeros(1 << bits, dtype=_U64)
-        mask = (1 << bits) - 1
-        for k in range(self.per_word):
-            rest = (pattern << used) & mask
-            length = one_length[rest]
-            alive &= (length > 0) & (used + length <= bits)
-            symbols[alive, k] = one_symbol[rest][alive]
-            used[alive] += length[alive]
-            count += alive
-            steps |= used.astype(_U64) << _U64(_FIELD_BITS * (k + 2))
+        for k in range(self.per_word):  # field k + 2: the bits of the first k + 1 codewords
+            steps |= used[k].astype(_U64) << _U64(_FIELD_BITS * (k + 2))
+        used = used[-1]
         self.symbols = symbols.view(_U64)[:, 0]
         self.steps = steps | used.astype(_U64) | (count.astype(_U64) << _U64(_COUNT_SHIFT))
         self.has_gaps = bool((count == 0).any())

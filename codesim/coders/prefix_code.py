@@ -34,15 +34,15 @@ from .kernels import prefix as stream_kernel
 from .lanes import (
     JUMP_FIELD_BITS, LANE_CODEWORD_BITS, MAX_LANES, MIN_LANES, PACKED_CODEWORD_BITS, SYMBOLS_PER_LANE,
     LaneDecoder, WordPacker, canonical_search, first_codewords, jump_table_fields, lane_sizes,
-    write_jump_table,
+    whole_codewords, write_jump_table,
 )
 
 #: bitarray's C decoder walks a tree of at most this depth.
 MAX_CODEWORD_BITS = 256
-#: The compiled single-stream decoder's table is indexed by this many bits (fewer for a code with no
-#: longer codeword): 2^12 entries stay in the CPU's first cache, and the Zipf source's Huffman code
-#: finds more than 99.9% of its codewords there.
-STREAM_LOOKUP_BITS = 12
+#: The compiled single-stream decoder's table is indexed by this many bits, a row of up to 4 codewords
+#: each: 2^10 rows stay in the CPU's first cache and hold 4 codewords of the NASA code (2.4 bits on
+#: average); 12 or 14 bits were slower for both bench sources, and so were rows of 8.
+STREAM_LOOKUP_BITS = 10
 
 
 def kraft_sum(lengths) -> Fraction:
@@ -264,15 +264,17 @@ class PrefixCode(Coder):
 
     @cached_property
     def _stream_tables(self) -> tuple:
-        """The arguments of :func:`.kernels.prefix.decode` after ``out``: the lookup table's width and
-        columns, and the canonical search over the longer codewords."""
+        """The arguments of :func:`.kernels.prefix.decode` after ``out``: the lookup table's width, its
+        rows of whole codewords, and the canonical search over the longer codewords."""
         codes = np.array(self._codes, dtype=np.int64)
         order = np.lexsort((np.arange(self.size), self.lengths))
-        bits = min(self._longest, STREAM_LOOKUP_BITS)
+        bits = STREAM_LOOKUP_BITS
         symbol, length = first_codewords(codes, self.lengths, order, bits)
+        symbols, count, used = whole_codewords(symbol, length, bits, stream_kernel.ROW, np.int64)
         lengths, first, limit, start = canonical_search(codes, self.lengths, order, stream_kernel.WINDOW)
         longer = lengths > bits
-        return bits, symbol, length, lengths[longer], first[longer], limit[longer], start[longer], order
+        return (bits, symbols.ravel(), count, used[-1], length, lengths[longer], first[longer], limit[longer],
+                start[longer], order)
 
     @cached_property
     def _packer(self) -> WordPacker:
