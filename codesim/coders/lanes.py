@@ -279,6 +279,60 @@ def _read_jump_table(bits: bitarray, n: int, lanes: int) -> tuple[int, np.ndarra
 _FIELD_BITS, _COUNT_SHIFT = 5, 60
 
 
+def first_codewords(codes: np.ndarray, lengths: np.ndarray, order: np.ndarray, bits: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """For every ``bits``-bit pattern, the symbol and length of the codeword it starts with, when that
+    codeword has at most ``bits`` bits (length 0 otherwise).
+
+    ``codes`` are the canonical codewords, ``order`` the canonical order (by length, then symbol).
+    Left-aligned, canonical codewords start at 0 and increase along the canonical order, so a
+    pattern's candidate is the last one starting at or below it.
+    """
+    pattern = np.arange(1 << bits, dtype=np.int64)
+    symbol, length = np.zeros_like(pattern), np.zeros_like(pattern)
+    short = order[lengths[order] <= bits]
+    if short.size:
+        first = codes[short] << (bits - lengths[short])
+        which = short[np.searchsorted(first, pattern, side="right") - 1]
+        inside = pattern < (codes[which] + 1) << (bits - lengths[which])
+        symbol[inside], length[inside] = which[inside], lengths[which[inside]]
+    return symbol, length
+
+
+def whole_codewords(symbol: np.ndarray, length: np.ndarray, bits: int, most: int, dtype
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every ``bits``-bit pattern, the up to ``most`` codewords that fit whole in it, one after
+    another, from the first codeword of every pattern (:func:`first_codewords`): their symbols (a row
+    per pattern), how many they are, and the bits the first 1, 2, .. ``most`` of them take (a row per
+    count, repeating the last where fewer fit)."""
+    pattern = np.arange(1 << bits, dtype=np.int64)
+    symbols = np.zeros((1 << bits, most), dtype=dtype)
+    used = np.zeros((most, 1 << bits), dtype=np.int64)
+    count = np.zeros(1 << bits, dtype=np.int64)
+    alive = np.ones(1 << bits, dtype=bool)
+    taken = np.zeros(1 << bits, dtype=np.int64)
+    mask = (1 << bits) - 1
+    for k in range(most):
+        rest = (pattern << taken) & mask
+        size = length[rest]
+        alive &= (size > 0) & (taken + size <= bits)
+        symbols[alive, k] = symbol[rest][alive]
+        taken[alive] += size[alive]
+        count += alive
+        used[k] = taken
+    return symbols, count, used
+
+
+def canonical_search(codes: np.ndarray, lengths: np.ndarray, order: np.ndarray, width: int) -> tuple:
+    """(lengths, first, limit, start) per distinct codeword length, increasing: the first codeword of
+    that length, the bound below which every codeword of at most that length lies when left-aligned
+    to ``width`` bits, and its first position in the canonical ``order``."""
+    distinct, start = np.unique(lengths[order], return_index=True)
+    counts = np.diff(np.append(start, lengths.size))
+    first = codes[order[start]]
+    return distinct, first, (first + counts) << (width - distinct), start
+
+
 class LaneDecoder:
     """Decodes the lanes of a stream in numpy lock-step, several codewords per lookup.
 
@@ -306,45 +360,20 @@ class LaneDecoder:
         codes = np.array(codes, dtype=np.int64)
         order = np.lexsort((np.arange(size), lengths))
 
-        # The first codeword of every bits-bit pattern, when it has at most that many bits (else length
-        # 0). Left-aligned, canonical codewords start at 0 and increase along the canonical order, so a
-        # pattern's candidate is the last one starting at or below it.
-        pattern = np.arange(1 << bits, dtype=np.int64)
-        one_symbol, one_length = np.zeros_like(pattern), np.zeros_like(pattern)
-        short = order[lengths[order] <= bits]
-        if short.size:
-            first = codes[short] << (bits - lengths[short])
-            which = short[np.searchsorted(first, pattern, side="right") - 1]
-            inside = pattern < (codes[which] + 1) << (bits - lengths[which])
-            one_symbol[inside], one_length[inside] = which[inside], lengths[which[inside]]
-
-        # Then as many more as fit whole, up to per_word.
-        symbols = np.zeros((1 << bits, self.per_word), dtype=self.dtype)
-        used = np.zeros(1 << bits, dtype=np.int64)
-        count = np.zeros(1 << bits, dtype=np.int64)
-        alive = np.ones(1 << bits, dtype=bool)
+        symbols, count, used = whole_codewords(*first_codewords(codes, lengths, order, bits), bits,
+                                               self.per_word, self.dtype)
         steps = np.zeros(1 << bits, dtype=_U64)
-        mask = (1 << bits) - 1
-        for k in range(self.per_word):
-            rest = (pattern << used) & mask
-            length = one_length[rest]
-            alive &= (length > 0) & (used + length <= bits)
-            symbols[alive, k] = one_symbol[rest][alive]
-            used[alive] += length[alive]
-            count += alive
-            steps |= used.astype(_U64) << _U64(_FIELD_BITS * (k + 2))
+        for k in range(self.per_word):  # field k + 2: the bits of the first k + 1 codewords
+            steps |= used[k].astype(_U64) << _U64(_FIELD_BITS * (k + 2))
+        used = used[-1]
         self.symbols = symbols.view(_U64)[:, 0]
         self.steps = steps | used.astype(_U64) | (count.astype(_U64) << _U64(_COUNT_SHIFT))
         self.has_gaps = bool((count == 0).any())
 
-        # Canonical search for the rest: all codewords of at most l bits, left-aligned to 33 bits, are
-        # exactly the values below limit[l].
-        sorted_lengths = lengths[order]
-        self.search_lengths, starts = np.unique(sorted_lengths, return_index=True)
-        counts = np.diff(np.append(starts, size))
-        self.search_first = codes[order[starts]]
-        self.search_limit = ((self.search_first + counts) << (33 - self.search_lengths)).astype(_U64)
-        self.search_start = starts
+        # Canonical search for the rest, over codewords left-aligned to the 33 bits a window always has.
+        self.search_lengths, self.search_first, limit, self.search_start = canonical_search(codes, lengths,
+                                                                                            order, 33)
+        self.search_limit = limit.astype(_U64)
         self.order = order
 
     def decode(self, bits: bitarray, n: int, lanes: int) -> np.ndarray:

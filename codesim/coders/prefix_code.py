@@ -25,17 +25,24 @@ from typing import Any, ClassVar
 import numpy as np
 from bitarray import bitarray, decodetree
 
+from .. import jit
 from ..errors import CodesimError, ConfigError, DecodeError
 from ..sources.iid import index_dtype
 from .base import Coder, running_totals, table_columns_with, trace_columns_with
 from .config import check_count, field, int_list
+from .kernels import prefix as stream_kernel
 from .lanes import (
     JUMP_FIELD_BITS, LANE_CODEWORD_BITS, MAX_LANES, MIN_LANES, PACKED_CODEWORD_BITS, SYMBOLS_PER_LANE,
-    LaneDecoder, WordPacker, jump_table_fields, lane_sizes, write_jump_table,
+    LaneDecoder, WordPacker, canonical_search, first_codewords, jump_table_fields, lane_sizes,
+    whole_codewords, write_jump_table,
 )
 
 #: bitarray's C decoder walks a tree of at most this depth.
 MAX_CODEWORD_BITS = 256
+#: The compiled single-stream decoder's table is indexed by this many bits, a row of up to 4 codewords
+#: each: 2^10 rows stay in the CPU's first cache and hold 4 codewords of the NASA code (2.4 bits on
+#: average); 12 or 14 bits were slower for both bench sources, and so were rows of 8.
+STREAM_LOOKUP_BITS = 10
 
 
 def kraft_sum(lengths) -> Fraction:
@@ -227,6 +234,9 @@ class PrefixCode(Coder):
             if bits.endian != "big":  # the jump table's fields are read as big-endian integers
                 bits = bitarray(bits, endian="big")
             return self._lane_decoder.decode(bits, n, lanes)
+        if jit.ENABLED and self._longest <= stream_kernel.WINDOW:
+            return self._decode_stream(bits, n)
+        # Without the fast extra, bitarray's C decoder (the kernel as Python would be far slower).
         try:
             out = np.fromiter(bits.decode(self._tree), dtype=index_dtype(self.size), count=n)
         except ValueError as exc:  # bitarray: no codeword matches, or the bits ran out
@@ -235,6 +245,36 @@ class PrefixCode(Coder):
         if used != len(bits):
             raise DecodeError(f"{n} symbols use {used} bits, but the stream has {len(bits)}")
         return out
+
+    def _decode_stream(self, bits: bitarray, n: int) -> np.ndarray:
+        """A single stream decoded by the compiled table decoder (:mod:`.kernels.prefix`)."""
+        big = bits if bits.endian == "big" else bitarray(bits, endian="big")
+        data = np.frombuffer(big.tobytes() + bytes(stream_kernel.WINDOW // 8), dtype=np.uint8)
+        out = np.empty(n, dtype=index_dtype(self.size))
+        done, pos, status = stream_kernel.decode(data, len(bits), out, *self._stream_tables)
+        if status == stream_kernel.NO_CODEWORD:
+            raise DecodeError(f"the bits do not decode to {n} symbols of this code (symbol {done}: the bits "
+                              f"at position {pos} start no codeword)")
+        if status == stream_kernel.PAST_END:
+            raise DecodeError(f"the bits do not decode to {n} symbols of this code (symbol {done} ends at bit "
+                              f"{pos}, past the stream's {len(bits)})")
+        if pos != len(bits):
+            raise DecodeError(f"{n} symbols use {pos} bits, but the stream has {len(bits)}")
+        return out
+
+    @cached_property
+    def _stream_tables(self) -> tuple:
+        """The arguments of :func:`.kernels.prefix.decode` after ``out``: the lookup table's width, its
+        rows of whole codewords, and the canonical search over the longer codewords."""
+        codes = np.array(self._codes, dtype=np.int64)
+        order = np.lexsort((np.arange(self.size), self.lengths))
+        bits = STREAM_LOOKUP_BITS
+        symbol, length = first_codewords(codes, self.lengths, order, bits)
+        symbols, count, used = whole_codewords(symbol, length, bits, stream_kernel.ROW, np.int64)
+        lengths, first, limit, start = canonical_search(codes, self.lengths, order, stream_kernel.WINDOW)
+        longer = lengths > bits
+        return (bits, symbols.ravel(), count, used[-1], length, lengths[longer], first[longer], limit[longer],
+                start[longer], order)
 
     @cached_property
     def _packer(self) -> WordPacker:
@@ -245,9 +285,11 @@ class PrefixCode(Coder):
         return LaneDecoder(self._codes, self.lengths)
 
     def prepare(self, n: int) -> None:
-        self.encode(np.zeros(1, dtype=np.uint8))  # the encoder's lookup tables
+        one = self.encode(np.zeros(1, dtype=np.uint8))  # the encoder's lookup tables
         if self.lanes_for(n) > 1:
             self._lane_decoder  # built here, so that it is not built while a decode is timed
+        else:
+            self.decode(one, 1)  # the decoder's tables, and its kernel loaded or compiled
 
     # -- serialisation --------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 Scheme ``adaptive-huffman`` needs no model q (see :mod:`.adaptive` for what the Coder contract means
 for a coder that learns): encoder and decoder start from the same empty tree and update it after
-every symbol in the same way. The tree's update is :mod:`.kernels.vitter`.
+every symbol in the same way. Encoding and decoding are one loop over the tree's arrays,
+:func:`.kernels.vitter.code`, which the ``fast`` extra compiles: 15 to 40 million symbols a second
+where plain Python codes under one million.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from typing import Any
 
 import numpy as np
 from bitarray import bitarray
-from bitarray.util import int2ba
 
+from .. import jit
 from ..sources.iid import index_dtype
 from ..errors import DecodeError
 from .adaptive import AdaptiveCoder, check_size
@@ -24,15 +26,17 @@ from .rangecoder import symbol_count
 from .registry import Scheme, register
 
 #: adaptive-huffman's limits: its tree update slides a node past a block of nodes of equal weight, which
-#: can hold nearly every symbol seen, so a step costs about 1 microsecond plus 20 to 70 ns per distinct
-#: symbol seen. So at most MAX_HUFFMAN_SYMBOLS for alphabets up to SMALL_ALPHABET symbols, and beyond
+#: can hold nearly every symbol seen, so a step costs about 1 microsecond plus 10 to 70 ns per distinct
+#: symbol seen in plain Python (a few ns compiled: the limits hold for a plain install). So at most MAX_HUFFMAN_SYMBOLS for alphabets up to SMALL_ALPHABET symbols, and beyond
 #: that HUFFMAN_WORK / k, but never fewer than MIN_HUFFMAN_SYMBOLS (n symbols see at most n distinct).
 MAX_HUFFMAN_SYMBOLS = 1 << 20
 SMALL_ALPHABET = 64
 HUFFMAN_WORK = 1 << 26
 MIN_HUFFMAN_SYMBOLS = 1 << 13
-#: Symbols per step of the loops: bounds the scratch lists whatever the stream length.
+#: Symbols per call of the coding kernels: bounds the scratch lists whatever the stream length.
 SYMBOL_CHUNK = 1 << 16
+#: Bytes of the encoder's output buffer, beyond the longest codeword it must always take.
+OUT_BYTES = 1 << 15
 
 
 class _VitterTree:
@@ -57,48 +61,61 @@ class _VitterTree:
 
     Per slot: ``key``; ``node``, a leaf's symbol (-1 for the 0-node) or an internal node's right child
     slot (its left child is the slot below); ``parent``, the slot of the node whose children the slot's
-    pair is. Per symbol: ``leaf`` slot (-1 while unseen). Per key: ``top``, the highest slot of its
-    block (Vitter's block leader), -1 for a key no node has; ``unseen``, the symbols not yet seen, as a
-    Fenwick tree of 0/1 weights, and ``remaining``, how many they are. The update of these arrays is
-    :mod:`.kernels.vitter`; this class holds them for one message.
+    pair is; ``block``, the id of its block, whose highest slot (Vitter's block leader) is
+    ``lead[id]``. Per symbol: ``leaf`` slot (-1 while unseen). ``unseen``, the symbols not yet seen, as
+    a Fenwick tree of 0/1 weights; ``state``, the 0-node's slot, how many symbols are unseen and how
+    many block ids are ``spare``. The arrays are what :mod:`.kernels.vitter` updates (as lists on the
+    interpreted path); this class holds them for one message. Every table has about 2k entries,
+    whatever the message's length.
     """
 
-    __slots__ = ("root", "key", "node", "parent", "leaf", "top", "zero", "remaining", "unseen")
+    __slots__ = ("root", "state", "key", "node", "parent", "leaf", "block", "lead", "spare", "unseen")
 
     def __init__(self, k: int):
         self.root = root = 2 * k - 2
-        self.key = [-1] * (root + 1)  # -1: slot not in use (below the lowest slot)
-        self.node = [-1] * (root + 1)
-        self.parent = [-1] * (root + 1)
-        self.leaf = [-1] * k
-        self.key[root] = 0
-        self.top = [root, -1, -1]
-        self.unseen = [0] * (fenwick.tree_span(k) + 1)
+        key, node, parent = (np.full(root + 1, -1, dtype=np.int64) for _ in range(3))
+        leaf = np.full(k, -1, dtype=np.int64)
+        key[root] = 0
+        block = np.zeros(root + 1, dtype=np.int64)  # the root's block has id 0
+        lead = np.zeros(root + 1, dtype=np.int64)
+        lead[0] = root
+        spare = np.arange(root + 1, dtype=np.int64)  # ids 1 .. root are spare
         if k == 1:  # one symbol, known before any is sent: the root is its leaf
-            self.node[root], self.leaf[0] = 0, root
-            self.zero, self.remaining = -1, 0
+            node[root], leaf[0] = 0, root
+            state = [-1, 0, root]
         else:
-            self.zero, self.remaining = root, k
-            fenwick.build([1] * k, self.unseen)
+            state = [root, k, root]
+        # A Fenwick tree of weight 1 on symbols 0 .. k - 1: entry i sums those in (i - (i & -i), i].
+        at = np.arange(fenwick.tree_span(k) + 1, dtype=np.int64)
+        unseen = np.clip(np.minimum(at, k) - (at - (at & -at)), 0, None)
+        self.state = jit.plain(np.array(state, dtype=np.int64))
+        self.key, self.node, self.parent, self.leaf, self.block, self.lead, self.spare, self.unseen = map(
+            jit.plain, (key, node, parent, leaf, block, lead, spare, unseen))
 
-    def reserve(self, n: int) -> None:
-        """Make room in ``top`` for the keys of n more symbols (a key is at most 2 weight + 1)."""
-        need = self.key[self.root] + 2 * n + 3
-        if need > len(self.top):
-            self.top += [-1] * (need - len(self.top))
+    @property
+    def zero(self) -> int:
+        """The 0-node's slot, -1 once every symbol has been seen."""
+        return int(self.state[vitter.ZERO])
+
+    @property
+    def remaining(self) -> int:
+        """How many symbols are still unseen."""
+        return int(self.state[vitter.REMAINING])
+
+    def tables(self) -> tuple:
+        """The arrays the coding kernels take, in their order."""
+        return (self.state, self.key, self.node, self.parent, self.leaf, self.block, self.lead, self.spare,
+                self.unseen)
 
     def rank(self, x: int) -> int:
         """x's index among the symbols not yet seen, in order (for an unseen x)."""
-        return fenwick.below(self.unseen, x)
+        return int(fenwick.below(self.unseen, x))
 
     def update(self, x: int) -> None:
-        """Count one more x (see :func:`.kernels.vitter.update`)."""
-        if self.leaf[x] < 0:
-            fenwick.add(self.unseen, x, -1)
-            self.remaining -= 1
-        self.reserve(1)
-        self.zero = vitter.update(x, self.remaining, self.zero, self.root, self.key, self.node, self.parent,
-                                  self.leaf, self.top)
+        """Count one more x: code it (:func:`.kernels.vitter.code`), the bits left unread."""
+        bits = jit.scratch(self.root // 8 + 4, np.uint8)
+        vitter.code(False, jit.plain(np.array([x], dtype=np.int64)), bits, 8 * len(bits), 0, jit.scratch(0),
+                    *self.tables())
 
     def codeword(self, slot: int) -> tuple[int, int]:
         """(value, length) of the path from the root to ``slot``, the first step the top bit."""
@@ -107,7 +124,7 @@ class _VitterTree:
         while slot != root:
             value |= ((root - slot) & 1) << length
             length += 1
-            slot = parent[slot]
+            slot = int(parent[slot])
         return value, length
 
 
@@ -178,30 +195,34 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
         return total
 
     def encode(self, stream: np.ndarray) -> bitarray:
-        out = bitarray(endian="big")
-        for values, lengths in self._codewords(stream):
-            out += _pack_bits(values, lengths)
-        return out
+        return self._encode(stream, False)[0]
 
     def codeword_lengths(self, stream: np.ndarray) -> np.ndarray:
         """The bits each symbol's codeword takes, in the tree as it stands when the symbol comes."""
-        chunks = [np.array(lengths, dtype=np.int64) for _, lengths in self._codewords(stream)]
-        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+        return self._encode(stream, True)[1]
 
-    def _codewords(self, stream: np.ndarray):
-        """The codewords (values read MSB first, and lengths) of the stream, a chunk at a time."""
+    def _encode(self, stream: np.ndarray, record: bool) -> tuple[bitarray, np.ndarray]:
+        """The bits of the stream, and the length of each codeword if ``record`` (else no lengths)."""
         stream = self._check_stream(stream)
-        if self._size == 1:
-            return
+        out = bitarray(endian="big")
+        recorded = []
+        if self._size == 1 or stream.size == 0:
+            return out, np.zeros(stream.size if record else 0, dtype=np.int64)
         tree = _VitterTree(self._size)
-        for first in range(0, stream.size, SYMBOL_CHUNK):
-            part = stream[first : first + SYMBOL_CHUNK].tolist()
-            values, lengths = [0] * len(part), [0] * len(part)
-            tree.reserve(len(part))
-            tree.zero, tree.remaining = vitter.encode(
-                part, values, lengths, tree.zero, tree.remaining, tree.root, tree.key, tree.node, tree.parent,
-                tree.leaf, tree.top, tree.unseen)
-            yield values, lengths
+        # Past OUT_BYTES, room for the longest codeword: depth below 2k, and at most 21 bits of rank.
+        buffer = jit.scratch(OUT_BYTES + tree.root // 8 + 4, np.uint8)
+        first = 0
+        while first < stream.size:
+            part = jit.plain(stream[first : first + SYMBOL_CHUNK].astype(np.int64))
+            lengths = jit.scratch(len(part) if record else 0)
+            done, nbits = vitter.code(False, part, buffer, 8 * len(buffer), 0, lengths, *tree.tables())
+            used = (nbits + 7) >> 3
+            out.frombytes(bytes(buffer[:used]))
+            del out[len(out) - (8 * used - nbits):]
+            buffer[:used] = jit.scratch(used, np.uint8)
+            recorded.append(np.asarray(lengths, dtype=np.int64)[:done])
+            first += done
+        return out, np.concatenate(recorded)
 
     def decode(self, bits: bitarray, n: int) -> np.ndarray:
         n = symbol_count(bits, n)
@@ -215,20 +236,19 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
             raise DecodeError(f"the stream is too short: {n} symbols need at least {n} bits, it has "
                               f"{len(bits)}")
         tree = _VitterTree(self._size)
-        data = bitarray(bits, endian="big").unpack()  # one byte, 0 or 1, per bit
+        raw = (bits if bits.endian == "big" else bitarray(bits, endian="big")).tobytes()
+        # Writable like the encoder's buffer, so both directions run one compiled loop; a plain bytes
+        # object indexes as ints, as the interpreted loop wants.
+        data = np.frombuffer(raw, dtype=np.uint8).copy() if jit.ENABLED else raw
         pos = 0
         parts: list[np.ndarray] = []
         for first in range(0, n, SYMBOL_CHUNK):
-            m = min(SYMBOL_CHUNK, n - first)
-            part = [0] * m
-            tree.reserve(m)
-            done, pos, tree.zero, tree.remaining = vitter.decode(
-                data, pos, part, m, tree.zero, tree.remaining, tree.root, tree.key, tree.node, tree.parent,
-                tree.leaf, tree.top, tree.unseen)
-            if done < m:
+            part = jit.scratch(min(SYMBOL_CHUNK, n - first))
+            done, pos = vitter.code(True, part, data, len(bits), pos, jit.scratch(0), *tree.tables())
+            if done < len(part):
                 raise DecodeError(f"the stream is too short: decoding {n} symbols needs more than its "
                                   f"{len(bits)} bits")
-            parts.append(np.array(part, dtype=dtype))
+            parts.append(np.asarray(part, dtype=dtype))
         if pos < len(bits):
             raise DecodeError(f"trailing bits: {n} symbols end before the last of the stream's {len(bits)} "
                               "bits")
@@ -254,29 +274,6 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
                           float(costs[s])))
             position += taken
         return running_totals(steps, "total_bits")
-
-
-def _pack_bits(values: list[int], lengths: list[int]) -> bitarray:
-    """Codewords given as (value, length), most significant bit first, concatenated.
-
-    Vectorised for codewords of up to 63 bits (every bit of every codeword computed at once); a longer
-    one, which only a tree deeper than any stream codesim codes can have, goes through Python ints.
-    """
-    out = bitarray(endian="big")
-    if not values:
-        return out
-    if max(lengths) > 63:
-        for value, length in zip(values, lengths):
-            if length:
-                out += int2ba(value, length=length, endian="big")
-        return out
-    size = np.array(lengths, dtype=np.int64)
-    owner = np.repeat(np.arange(size.size), size)  # the codeword each output bit belongs to
-    ends = np.cumsum(size)
-    shift = ends[owner] - 1 - np.arange(int(ends[-1]))  # how far the bit sits from its codeword's end
-    word = np.array(values, dtype=np.uint64)[owner]
-    out.pack(((word >> shift.astype(np.uint64)) & np.uint64(1)).astype(np.uint8).tobytes())
-    return out
 
 
 ADAPTIVE_HUFFMAN = register(

@@ -12,6 +12,7 @@ import codesim.coders.adaptive  # noqa: F401  (registers the schemes)
 import codesim.coders.vitter  # noqa: F401
 from codesim.coders import build, from_config
 from codesim.coders.adaptive import AdaptiveArithmeticCoder
+from codesim.coders.kernels.vitter import SPARES
 from codesim.coders.vitter import AdaptiveHuffmanCoder, _VitterTree
 from codesim.coders.prefix import huffman_lengths
 from codesim.errors import CodesimError, DecodeError
@@ -222,8 +223,15 @@ def check_tree(tree: _VitterTree, counts: list[int]) -> None:
     assert used == list(range(used[0], root + 1))
     keys = [key[s] for s in used]
     assert keys == sorted(keys)
-    assert {K: s for K, s in enumerate(tree.top) if s >= 0} == {K: max(s for s in used if key[s] == K)
-                                                                 for K in set(keys)}
+    # A key's slots share one block id, other keys have other ids, and an id's leader is its key's
+    # highest slot; the ids no block has are the spare ones.
+    blocks = {K: {int(tree.block[s]) for s in used if key[s] == K} for K in set(keys)}
+    assert all(len(ids) == 1 for ids in blocks.values())
+    keys_of = {ids.pop(): K for K, ids in blocks.items()}
+    assert len(keys_of) == len(blocks)
+    assert {K: tree.lead[b] for b, K in keys_of.items()} == {K: max(s for s in used if key[s] == K)
+                                                              for K in set(keys)}
+    assert sorted([*keys_of, *tree.spare[1 : tree.state[SPARES] + 1]]) == list(range(root + 1))
     for s in used:
         if key[s] & 1:
             c = node[s]

@@ -13,11 +13,10 @@ from hypothesis import given, settings, strategies as st
 import codesim
 from codesim.coders import build
 from codesim.coders import models
-from codesim.coders.kernels import fenwick, rangecoder, vitter
-from codesim.coders.vitter import _VitterTree
+from codesim.coders.kernels import fenwick, prefix, rangecoder, vitter
 
 PACKAGE = Path(codesim.__file__).resolve().parent
-KERNELS = [fenwick, rangecoder, vitter]
+KERNELS = [fenwick, prefix, rangecoder, vitter]
 
 
 @given(st.lists(st.integers(0, 1 << 40), min_size=1, max_size=40), st.data())
@@ -126,59 +125,25 @@ def test_kernels_are_plain_functions(module):
             assert not [n for n in ast.walk(node) if isinstance(n, ast.FunctionDef) and n is not node]
 
 
-def test_fenwick_and_vitter_kernels_run_on_numpy_arrays_as_on_lists():
-    """The same kernels over int64 arrays give the same tables and codewords as over lists."""
-    rng = np.random.default_rng(3)
-    stream = rng.choice(12, 3000, p=rng.dirichlet(np.full(12, 0.4))).tolist()
+def test_fenwick_kernels_run_on_numpy_arrays_as_on_lists():
+    """The same kernels over int64 arrays give the same tables as over lists."""
     results = []
     for as_array in (False, True):
-        tree = _VitterTree(12)
-        tree.reserve(len(stream))
         conv = (lambda v: np.array(v, dtype=np.int64)) if as_array else list
-        key, node, parent, leaf, top, unseen = map(conv, (tree.key, tree.node, tree.parent, tree.leaf,
-                                                          tree.top, tree.unseen))
-        values, lengths = conv([0] * len(stream)), conv([0] * len(stream))
-        vitter.encode(stream, values, lengths, tree.zero, tree.remaining, tree.root, key, node, parent, leaf,
-                      top, unseen)
         weights = conv([3, 1, 4, 1, 5])
         fen = conv([0] * 9)
         fenwick.build(weights, fen)
         fenwick.add(fen, 2, 7)
-        results.append([list(map(int, a)) for a in (key, node, parent, leaf, top, values, lengths, fen)]
-                       + [fenwick.find(fen, 9), fenwick.halve(weights, fen, 1, 1)])
+        results.append([list(map(int, fen)), fenwick.find(fen, 9), fenwick.halve(weights, fen, 1, 1)])
     assert results[0] == results[1]
 
 
-def test_fenwick_and_vitter_kernels_compile_with_numba_unchanged(monkeypatch):
-    """Where numba is installed, its njit takes the Fenwick and Vitter kernels as written, and the
-    compiled Vitter loops code and decode as the coder does."""
+def test_fenwick_kernels_compile_with_numba_unchanged(monkeypatch):
+    """Where numba is installed, its njit takes the Fenwick kernels as written."""
     numba = pytest.importorskip("numba")
-    rng = np.random.default_rng(3)
-    stream = rng.choice(12, 3000, p=rng.dirichlet(np.full(12, 0.4)))
-    coder = build("adaptive-huffman", np.full(12, 1 / 12))
-    bits = coder.encode(stream)
-    expected = coder.codeword_lengths(stream)
-
-    def arrays():
-        tree = _VitterTree(12)
-        tree.reserve(stream.size)
-        return tree, [np.array(a, dtype=np.int64) for a in (tree.key, tree.node, tree.parent, tree.leaf,
-                                                             tree.top, tree.unseen)]
-
-    for_encoding, for_decoding = arrays(), arrays()
-    for module in (fenwick, vitter):
-        for name, function in vars(module).copy().items():
-            if inspect.isfunction(function) and function.__module__ == module.__name__:
-                monkeypatch.setattr(module, name, numba.njit(function))
-    tree, tables = for_encoding
-    values, lengths = np.zeros(stream.size, np.int64), np.zeros(stream.size, np.int64)
-    vitter.encode(stream, values, lengths, tree.zero, tree.remaining, tree.root, *tables)
-    assert np.array_equal(lengths, expected) and int(lengths.sum()) == len(bits)
-    tree, tables = for_decoding
-    out = np.zeros(stream.size, np.int64)
-    data = np.frombuffer(bits.unpack(), dtype=np.uint8)
-    done, pos, _, _ = vitter.decode(data, 0, out, stream.size, tree.zero, tree.remaining, tree.root, *tables)
-    assert (done, pos) == (stream.size, len(bits)) and np.array_equal(out, stream)
+    for name, function in vars(fenwick).copy().items():
+        if inspect.isfunction(function) and function.__module__ == fenwick.__name__:
+            monkeypatch.setattr(fenwick, name, numba.njit(function))
     weights, tree = np.array([3, 1, 4, 1, 5], dtype=np.int64), np.zeros(9, dtype=np.int64)
     fenwick.build(weights, tree)
     assert fenwick.find(tree, 7) == (2, 3) and fenwick.find(tree, 8) == (3, 0) and fenwick.below(tree, 4) == 9

@@ -14,7 +14,8 @@ this where numba is installed).
 - :mod:`.fenwick`: cumulative weights in a Fenwick tree (build, add, find, and the adaptive model's
   pass over a stream);
 - :mod:`.vitter`: the update of Vitter's dynamic Huffman tree, and its coding and decoding loops;
-- :mod:`.rans`: the version-2 rANS encoder and decoder over interleaved lanes.
+- :mod:`.rans`: the version-2 rANS encoder and decoder over interleaved lanes;
+- :mod:`.prefix`: a single prefix-code stream decoded with a lookup table (compiled only).
 
 The range coder's registers are the one exception to "integers of 64 bits": see :mod:`.rangecoder`.
 """
