@@ -425,6 +425,12 @@ class BenchLength(Count):
         return n
 
 
+#: ``bench --pipeline``: the schemes the issue of a fast pipeline set targets for, and the code of the
+#: numpy+bitarray pipeline they are compared with.
+PIPELINE_SCHEMES = ("huffman", "arithmetic", "rans")
+PIPELINE_PEER_CODE = "huffman"
+
+
 @main.command()
 @click.option("--length", "-n", "lengths", type=BenchLength(), multiple=True,
               help="Stream length; repeatable (default 1e6; with --sweep 1e3 to 1e8, with --pipeline 3e7).")
@@ -434,7 +440,7 @@ class BenchLength(Count):
 @click.option("--pipeline", is_flag=True,
               help="Time codesim run's work (draw, encode, decode, compare) end to end against numpy's "
                    "Generator.choice with bitarray's Huffman encode and decode (default schemes: "
-                   f"{', '.join(benchmarks.PIPELINE_SCHEMES)}).")
+                   f"{', '.join(PIPELINE_SCHEMES)}).")
 @click.option("--scheme", "schemes", type=Scheme(), multiple=True,
               help="Scheme or group of schemes to time; repeatable (default: all, every registered scheme).")
 @click.option("--source", "sources", type=click.Choice(list(benchmarks.SOURCES)), multiple=True,
@@ -472,7 +478,7 @@ def bench(lengths, sweep, pipeline, schemes, sources, repeats, seed, out, peers,
         raise click.UsageError("--pipeline times one length: give -n once")
     plots.check_targets(plot_path, out.force)
     if pipeline:
-        rows = benchmarks.pipeline(schemes or benchmarks.PIPELINE_SCHEMES, sources,
+        rows = benchmarks.pipeline(schemes or PIPELINE_SCHEMES, PIPELINE_PEER_CODE, sources,
                                    lengths[0] if lengths else benchmarks.PIPELINE_LENGTH, seed)
         out(report.pipeline_table(rows, out.fmt))
         _require_verified(rows)

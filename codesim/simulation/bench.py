@@ -28,6 +28,17 @@ ratio of our throughput to theirs (above 1: codesim is faster). A coder names it
 
 On both sides the code or model is built outside the timed region, and the work timed is the whole
 stream in, the whole encoding out (and back).
+
+Throughput against length (``codesim bench --sweep``): each source's stream is drawn once at the
+longest length and each length times its first symbols, which are exactly the stream that length
+draws alone. A scheme is timed at a length only when its time there, predicted from a shorter
+stream, fits in :data:`ROW_SECONDS`, so a sweep to 10^8 symbols stops each slow coder at the length
+it codes in seconds, and says so.
+
+The pipeline (``codesim bench --pipeline``, :func:`pipeline`): the whole work of ``codesim run``
+(draw from p, encode, decode, compare, block by block) with a scheme, against numpy and bitarray doing
+the same with p's Huffman code: ``Generator.choice`` draws, bitarray's C ``encode`` and ``decode``
+code, ``np.array_equal`` compares, in the same blocks.
 """
 
 from __future__ import annotations
@@ -40,7 +51,7 @@ from typing import Callable, Sequence
 import numpy as np
 from bitarray import bitarray, decodetree
 
-from ..coders import Coder, PrefixCode, SchemeSpec
+from ..coders import Coder, SchemeSpec
 from ..coders.registry import ALL, select
 from ..sources.iid import Distribution
 from ..errors import CodesimError
@@ -73,9 +84,8 @@ SWEEP_LENGTHS = tuple(10**k for k in range(3, 9))
 #: slow coder thus stops at the length it codes in seconds; the table says which lengths it left out.
 ROW_SECONDS = 10.0
 PROBE_LENGTH = 10**5
-#: ``codesim bench --pipeline``: the stream length of the end-to-end comparison, and its schemes.
+#: ``codesim bench --pipeline``: the stream length of the end-to-end comparison.
 PIPELINE_LENGTH = 3 * 10**7
-PIPELINE_SCHEMES = ("huffman", "arithmetic", "rans")
 
 SOURCES = {
     "nasa": lambda: Distribution.from_probs(NASA_PROBS, [100, 105, 110, 145, 160, 162, 174, 180]),
@@ -312,12 +322,15 @@ def benchmark(
             f"{len(sources)} sources x {repeats} repeats), over the limit of 2^32 = {MAX_BENCH_SYMBOLS}: "
             "time fewer lengths, schemes or repeats")
     lengths = sorted(set(lengths))
-    rows, skipped, lanes = [], [], set()
+    rows, skipped, lanes, threshold = [], [], set(), None
     for source in sources:
         p = SOURCES[source]()
         whole = p.sample(lengths[-1], seed)
         coders = [spec.build(p) for spec in schemes]
-        lanes |= {coder.lanes_for(n) > 1 for coder in coders for n in lengths if isinstance(coder, PrefixCode)}
+        # A code bitarray can stand beside has codewords: a prefix code, which may split into lanes.
+        prefix = [coder for coder in coders if "bitarray" in coder.bench_peers]
+        lanes |= {coder.lanes_for(n) > 1 for coder in prefix for n in lengths}
+        threshold = next((coder.symbols_per_lane * coder.min_lanes for coder in prefix), threshold)
         timed: list[dict[int, float]] = [{} for _ in schemes]
         for length in lengths:
             stream = whole[:length]
@@ -347,7 +360,6 @@ def benchmark(
                         encode_ratio=run.encode_seconds / t_enc, decode_ratio=run.decode_seconds / t_dec,
                         same_bits=run.same_bits,
                     ))
-    threshold = PrefixCode.symbols_per_lane * PrefixCode.min_lanes
     return BenchRun(rows, skipped, repeats, seed, lane_threshold=threshold if lanes == {False, True} else None)
 
 
@@ -381,11 +393,10 @@ class PipelineRow:
         return self.length / self.peer_seconds
 
 
-def _numpy_bitarray_run(p: Distribution, length: int, seed: int) -> tuple[float, bool]:
+def _numpy_bitarray_run(p: Distribution, code: Coder, length: int, seed: int) -> tuple[float, bool]:
     """numpy's ``Generator.choice`` draws the stream and bitarray's C ``encode`` and ``decode`` code
-    it with p's Huffman codewords, in the blocks a run uses, each block compared with
+    it with the prefix code's codewords, in the blocks a run uses, each block compared with
     ``np.array_equal``: (seconds, every block decoded)."""
-    code = SchemeSpec.of("huffman").build(p)
     table = {i: bitarray(code.codeword(i), endian="big") for i in range(p.size)}
     tree = decodetree(table)
     t0 = time.perf_counter()
@@ -400,14 +411,17 @@ def _numpy_bitarray_run(p: Distribution, length: int, seed: int) -> tuple[float,
 
 
 def pipeline(
-    schemes: Sequence[SchemeSpec | str] = PIPELINE_SCHEMES,
+    schemes: Sequence[SchemeSpec | str],
+    peer_code: SchemeSpec | str,
     sources: Sequence[str] = tuple(SOURCES),
     length: int = PIPELINE_LENGTH,
     seed: int = 0,
 ) -> list[PipelineRow]:
     """``codesim run``'s work with each scheme (code built from the source, one trial of ``length``
-    symbols) timed against the numpy+bitarray pipeline on the same source, once per source."""
+    symbols) timed against the numpy+bitarray pipeline on the same source, once per source, which
+    codes with ``peer_code`` (a prefix code's scheme, such as Huffman's) built from the source."""
     schemes = select(schemes)[0]
+    peer_spec = select([peer_code])[0][0]
     check_run_size(length, 1)
     if length * (len(schemes) + 1) * len(sources) > MAX_BENCH_SYMBOLS:
         raise CodesimError(f"a pipeline of {length} symbols for {len(schemes)} schemes and the peer on "
@@ -415,7 +429,11 @@ def pipeline(
     rows = []
     for source in sources:
         p = SOURCES[source]()
-        peer_seconds, peer_ok = _numpy_bitarray_run(p, length, seed)
+        code = peer_spec.build(p)
+        if "bitarray" not in code.bench_peers:
+            raise CodesimError(f"the numpy+bitarray pipeline codes with codewords: scheme {peer_spec.label!r} "
+                               "has none bitarray can use (give a prefix code)")
+        peer_seconds, peer_ok = _numpy_bitarray_run(p, code, length, seed)
         for spec in schemes:
             t0 = time.perf_counter()
             (m,) = simulate_many(p, {"p": p}, [spec], length=length, trials=1, seed=seed)

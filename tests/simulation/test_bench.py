@@ -13,6 +13,7 @@ from codesim.present import report
 from codesim.simulation import bench
 from codesim.simulation.bench import SOURCES, BenchRow, benchmark, run_peers
 from codesim.cli import main
+from codesim.errors import CodesimError
 from codesim.coders import PrefixCode, SchemeSpec, available
 from codesim.sources.iid import Distribution
 from codesim.coders.registry import ALL, select
@@ -288,8 +289,9 @@ def test_cli_bench_refuses_conflicting_or_oversized_requests_in_one_line(args, m
 
 # -- the pipeline of a run ----------------------------------------------------------------------------
 def test_the_pipeline_times_each_scheme_against_one_peer_run_per_source():
-    rows = bench.pipeline(length=30_000)
-    assert [(r.source, r.scheme) for r in rows] == [(s, x) for s in SOURCES for x in bench.PIPELINE_SCHEMES]
+    schemes = ("huffman", "arithmetic", "rans")
+    rows = bench.pipeline(schemes, "huffman", length=30_000)
+    assert [(r.source, r.scheme) for r in rows] == [(s, x) for s in SOURCES for x in schemes]
     for r in rows:
         assert r.verified and r.peer_verified and r.length == 30_000
         assert r.ratio == pytest.approx(r.peer_seconds / r.seconds)
@@ -299,8 +301,14 @@ def test_the_pipeline_times_each_scheme_against_one_peer_run_per_source():
 
 def test_the_peer_pipeline_draws_with_choice_and_decodes_its_blocks(monkeypatch):
     monkeypatch.setattr(bench, "BLOCK", 1000)
-    seconds, ok = bench._numpy_bitarray_run(SOURCES["zipf256"](), 2500, seed=3)
+    p = SOURCES["zipf256"]()
+    seconds, ok = bench._numpy_bitarray_run(p, SchemeSpec.of("huffman").build(p), 2500, seed=3)
     assert ok and seconds > 0
+
+
+def test_the_peer_pipeline_needs_a_code_with_codewords():
+    with pytest.raises(CodesimError, match="scheme 'rans' has none bitarray can use"):
+        bench.pipeline(["huffman"], "rans", length=1000)
 
 
 def test_cli_pipeline_prints_the_comparison():
