@@ -436,7 +436,7 @@ PIPELINE_PEER_CODE = "huffman"
               help="Stream length; repeatable (default 1e6; with --sweep 1e3 to 1e8, with --pipeline 3e7).")
 @click.option("--sweep", is_flag=True,
               help="Show throughput against length: every power of ten from 1e3 to 1e8 (or the -n lengths), "
-                   "each scheme up to the lengths it codes within seconds.")
+                   "each scheme up to the lengths it codes within half a minute.")
 @click.option("--pipeline", is_flag=True,
               help="Time codesim run's work (draw, encode, decode, compare) end to end against numpy's "
                    "Generator.choice with bitarray's Huffman encode and decode (default schemes: "

@@ -33,7 +33,7 @@ Throughput against length (``codesim bench --sweep``): each source's stream is d
 longest length and each length times its first symbols, which are exactly the stream that length
 draws alone. A scheme is timed at a length only when its time there, predicted from a shorter
 stream, fits in :data:`ROW_SECONDS`, so a sweep to 10^8 symbols stops each slow coder at the length
-it codes in seconds, and says so.
+it codes within half a minute, and says so.
 
 The pipeline (``codesim bench --pipeline``, :func:`pipeline`): the whole work of ``codesim run``
 (draw from p, encode, decode, compare, block by block) with a scheme, against numpy and bitarray doing
@@ -81,8 +81,8 @@ SWEEP_LENGTHS = tuple(10**k for k in range(3, 9))
 #: take at most this many seconds: from the scheme's time on the longest shorter stream of the source
 #: timed before, or else on a probe of :data:`PROBE_LENGTH` symbols, scaled in proportion to the
 #: length (coders do not get slower per symbol on longer streams, so the prediction errs long). A
-#: slow coder thus stops at the length it codes in seconds; the table says which lengths it left out.
-ROW_SECONDS = 10.0
+#: slow coder thus stops at the length it codes within half a minute; the table says which lengths it left out.
+ROW_SECONDS = 30.0
 PROBE_LENGTH = 10**5
 #: ``codesim bench --pipeline``: the stream length of the end-to-end comparison.
 PIPELINE_LENGTH = 3 * 10**7
