@@ -81,7 +81,7 @@ SWEEP_LENGTHS = tuple(10**k for k in range(3, 9))
 #: take at most this many seconds: from the scheme's time on the longest shorter stream of the source
 #: timed before, or else on a probe of :data:`PROBE_LENGTH` symbols, scaled in proportion to the
 #: length (coders do not get slower per symbol on longer streams, so the prediction errs long). A
-#: slow coder thus stops at the length it codes within half a minute; the table says which lengths it left out.
+#: slow coder thus stops at the length it codes within half a minute; the table names what it left out.
 ROW_SECONDS = 30.0
 PROBE_LENGTH = 10**5
 #: ``codesim bench --pipeline``: the stream length of the end-to-end comparison.

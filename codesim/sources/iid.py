@@ -318,8 +318,9 @@ def _weights_of(probs: np.ndarray) -> list[int]:
     # are exact integers, and so is their sum.
     ratios = [v.as_integer_ratio() for v in probs.tolist()]
     top = max(den.bit_length() for _, den in ratios)
-    scaled = [num << (top - den.bit_length() + 64) for num, den in ratios]
-    total = sum(scaled) >> 64
+    numerators = [num << (top - den.bit_length()) for num, den in ratios]
+    total = sum(numerators)
+    scaled = [num << 64 for num in numerators]
     weights = [s // total for s in scaled]
     # Each floor lost less than a unit, so fewer units are missing than symbols lost a fraction; the
     # symbols with the largest fractions get one more. A symbol of probability zero lost nothing.
