@@ -479,7 +479,7 @@ def bench(lengths, sweep, pipeline, schemes, sources, repeats, seed, out, peers,
     plots.check_targets(plot_path, out.force)
     if pipeline:
         rows = benchmarks.pipeline(schemes or PIPELINE_SCHEMES, PIPELINE_PEER_CODE, sources,
-                                   lengths[0] if lengths else benchmarks.PIPELINE_LENGTH, seed)
+                                   lengths[0] if lengths else benchmarks.PIPELINE_LENGTH, seed, repeats)
         out(report.pipeline_table(rows, out.fmt))
         _require_verified(rows)
         return
