@@ -24,7 +24,7 @@ from .errors import ArgumentError, CodesimError, SchemeError, StandardOutputErro
 from .scenario import Scenario, for_command, from_vectors, load
 from .simulation.parallel import check_jobs
 from .present.progress import Progress
-from .simulation.simulate import BLOCK, check_stream_length, simulate_many
+from .simulation.simulate import BLOCK, simulate_many
 
 
 class Command(click.Command):
@@ -123,18 +123,6 @@ class Count(click.ParamType):
         if number < 1:
             self.fail(f"{value!r} must be at least 1", param, ctx)
         return int(number)
-
-
-class WholeStream(Count):
-    """A length of a stream drawn and held whole, within the library's limit."""
-
-    def convert(self, value, param, ctx):
-        try:
-            n = super().convert(value, param, ctx)
-            check_stream_length(n, "--length")
-        except CodesimError as exc:
-            self.fail(str(exc), param, ctx)
-        return n
 
 
 class Jobs(Count):
@@ -425,10 +413,35 @@ def schemes(out):
     out(report.schemes_listing(registry.available(), out.fmt))
 
 
+class BenchLength(Count):
+    """A bench stream's length, within the bench's limit."""
+
+    def convert(self, value, param, ctx):
+        try:
+            n = super().convert(value, param, ctx)
+            benchmarks.check_bench_length(n, "--length")
+        except CodesimError as exc:
+            self.fail(str(exc), param, ctx)
+        return n
+
+
+#: ``bench --pipeline``: the schemes the issue of a fast pipeline set targets for, and the code of the
+#: numpy+bitarray pipeline they are compared with.
+PIPELINE_SCHEMES = ("huffman", "arithmetic", "rans")
+PIPELINE_PEER_CODE = "huffman"
+
+
 @main.command()
-@click.option("--length", "-n", "lengths", type=WholeStream(), multiple=True, default=(10**6,),
-              help="Stream length; repeatable (default 1e6).")
-@click.option("--scheme", "schemes", type=Scheme(), multiple=True, default=(registry.ALL,),
+@click.option("--length", "-n", "lengths", type=BenchLength(), multiple=True,
+              help="Stream length; repeatable (default 1e6; with --sweep 1e3 to 1e8, with --pipeline 3e7).")
+@click.option("--sweep", is_flag=True,
+              help="Show throughput against length: every power of ten from 1e3 to 1e8 (or the -n lengths), "
+                   "each scheme up to the lengths it codes within half a minute.")
+@click.option("--pipeline", is_flag=True,
+              help="Time codesim run's work (draw, encode, decode, compare) end to end against numpy's "
+                   "Generator.choice with bitarray's Huffman encode and decode (default schemes: "
+                   f"{', '.join(PIPELINE_SCHEMES)}).")
+@click.option("--scheme", "schemes", type=Scheme(), multiple=True,
               help="Scheme or group of schemes to time; repeatable (default: all, every registered scheme).")
 @click.option("--source", "sources", type=click.Choice(list(benchmarks.SOURCES)), multiple=True,
               default=tuple(benchmarks.SOURCES),
@@ -440,22 +453,46 @@ def schemes(out):
 @click.option("--peers/--no-peers", default=True, show_default=True,
               help="Also time bitarray's Huffman coder on the prefix codes, and constriction's ANS and "
                    "range coders beside rans and arithmetic where it is installed (pip install 'codesim[bench]').")
-def bench(lengths, schemes, sources, repeats, seed, out, peers):
+@PLOT
+def bench(lengths, sweep, pipeline, schemes, sources, repeats, seed, out, peers, plot_path):
     """Measure encode and decode throughput (symbols per second) and bits per symbol against the
     stream's ideal length, for each scheme on the NASA source and a 256-symbol Zipf-like source,
     with each code built from the source itself; with peers, other libraries doing the same job on
     the same stream follow each scheme, with our throughput divided by theirs.
 
+    With --sweep, a table of throughput against length shows where each coder reaches its speed, and
+    --plot draws it. With --pipeline, the whole work of a run (draw, encode, decode, compare) is timed
+    against a numpy+bitarray pipeline doing the same.
+
     \b
     Example:
         codesim bench -n 1e6 -n 1e7 --scheme huffman --scheme rans
+        codesim bench --sweep --scheme prefix --scheme stream --plot bench.png
+        codesim bench --pipeline
     """
+    if sweep and pipeline:
+        raise click.UsageError("--sweep and --pipeline are two different measurements: give one")
+    if pipeline and plot_path:
+        raise click.UsageError("--plot draws throughput against length: it goes with --sweep or -n, not --pipeline")
+    if pipeline and len(lengths) > 1:
+        raise click.UsageError("--pipeline times one length: give -n once")
+    plots.check_targets(plot_path, out.force)
+    if pipeline:
+        rows = benchmarks.pipeline(schemes or PIPELINE_SCHEMES, PIPELINE_PEER_CODE, sources,
+                                   lengths[0] if lengths else benchmarks.PIPELINE_LENGTH, seed, repeats)
+        out(report.pipeline_table(rows, out.fmt))
+        _require_verified(rows)
+        return
     hint = benchmarks.missing_peers_hint() if peers else None
     if hint:
         click.echo(hint, err=True)  # stderr, so that --format json stays valid JSON on stdout
-    rows = benchmarks.benchmark(schemes, sources, lengths, repeats, seed, peers=peers)
-    out(report.bench_table(rows, out.fmt))
-    _require_verified(rows)
+    lengths = lengths or (benchmarks.SWEEP_LENGTHS if sweep else (10**6,))
+    run = benchmarks.benchmark(schemes or (registry.ALL,), sources, lengths, repeats, seed, peers=peers)
+    out(report.bench_table(run, out.fmt, by_length=sweep))
+    if plot_path:
+        plots.save(plots.bench_figure(run.rows, run.lane_threshold), plot_path, out.force)
+        click.echo(f"figure: {plot_path}", err=True)
+    _require_verified(run.rows)
 
 
 OUTPUT = click.option("-o", "--output", required=True, help="Output file ('-' for standard output).")

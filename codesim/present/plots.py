@@ -641,3 +641,42 @@ def code_figure(table_rows: Sequence[Mapping[str, Any]], title: str) -> "Figure"
     ax.set_axisbelow(True)
     _legend_outside(ax, last=[IDEAL_Q, IDEAL_P, INFINITE_Q])  # the code's bars first
     return fig
+
+
+# -- bench ------------------------------------------------------------------------------------------------
+def bench_figure(rows: Sequence[Any], lane_threshold: int | None = None,
+                 title: str = "codesim bench: throughput against stream length") -> "Figure":
+    """Throughput against stream length (both axes log): a row of panels per source, encoding on the
+    left and decoding on the right; a line per scheme, and per peer dashed in its scheme's colour.
+    ``rows`` are :class:`~codesim.simulation.bench.BenchRow`s; a ``lane_threshold`` (the length from
+    which prefix codes decode in lanes) is drawn as a dotted line on the decoding panels."""
+    if not rows:
+        raise CodesimError("no bench rows to plot")
+    sources = _ordered(r.source for r in rows)
+    styles = _scheme_styles(_ordered(r.scheme for r in rows))
+    fig, axes = _figure(title, rows=len(sources), cols=2, size=(12.0, 0.9 + 3.6 * len(sources)), sharex=True)
+    fig.suptitle(_wrap(title, 110))
+    for row, source in enumerate(sources):
+        mine = [r for r in rows if r.source == source]
+        for col, (what, speed) in enumerate((("encoding", "encode_symbols_per_second"),
+                                             ("decoding", "decode_symbols_per_second"))):
+            ax = axes[row, col]
+            for scheme, peer in _ordered((r.scheme, r.peer) for r in mine):
+                pts = sorted((r for r in mine if (r.scheme, r.peer) == (scheme, peer)), key=lambda r: r.length)
+                style = dict(styles[scheme])
+                if peer is not None:  # a peer's line: dashed, hollow marks, in the colour of our scheme
+                    style.update(linestyle="--", markerfacecolor="none", linewidth=1.0)
+                ax.plot([r.length for r in pts], [getattr(r, speed) / 1e6 for r in pts],
+                        label=_plain(scheme if peer is None else f"{peer} ({scheme})"), markersize=4, **style)
+            if lane_threshold is not None and col == 1:
+                ax.axvline(lane_threshold, color=REFERENCE, linestyle=":", linewidth=1.2,
+                           label=f"prefix codes in lanes from 2^{lane_threshold.bit_length() - 1}")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.grid(alpha=0.3, which="both")
+            ax.set_title(f"{_plain(source)}: {what}", fontsize="medium")
+            ax.set_ylabel("million symbols per second")
+        _legend_outside(axes[row, 1])
+    for ax in axes[-1]:
+        ax.set_xlabel("stream length (symbols, log scale)")
+    return fig

@@ -447,13 +447,23 @@ def _bench_verified(row: Mapping[str, Any]) -> str:
     return ("yes" if row["verified"] else "NO") + (", same bits" if row["same_bits"] else "")
 
 
-def bench_table(rows, fmt: str = "table") -> str:
+def bench_table(run, fmt: str = "table", by_length: bool = False) -> str:
     """``codesim bench``: throughput in millions of symbols per second, bits against the ideal.
 
-    When peer rows are present, a column says whose coder a row timed, and peer rows carry our
-    throughput divided by theirs ("ours/peer": above 1, codesim is faster).
+    ``run`` is a :class:`~codesim.simulation.bench.BenchRun`. When peer rows are present, a column says
+    whose coder a row timed, and peer rows carry our throughput divided by theirs ("ours/peer": above
+    1, codesim is faster). ``by_length`` shows, in a table or Markdown, throughput against length
+    instead (JSON and CSV give the same records either way). Under the table, notes name the lengths
+    a scheme was not timed at, and the length from which prefix codes decode in lanes.
     """
+    rows = run.rows
     records = [{**asdict(r), "overhead_bits_per_symbol": r.overhead_bits_per_symbol} for r in rows]
+    with_peers = any(r.peer is not None for r in rows)
+    notes = _bench_notes(run)
+    if by_length and fmt in ("table", "markdown"):
+        return write(fmt, Output(records, _by_length_sections(rows, with_peers), notes=notes,
+                                 title="codesim bench: throughput against stream length",
+                                 setting=f"best of {run.repeats}, seed {run.seed}"))
     ratio = lambda x: "" if x is None else f"{x:.2f}"
     columns = [Column("scheme", "scheme"), Column("source", "source"), Column("length", "length", lambda n: f"{n:.0e}"),
                Column("enc Msym/s", "encode_symbols_per_second", _millions),
@@ -462,12 +472,82 @@ def bench_table(rows, fmt: str = "table") -> str:
                Column("ideal", "ideal_bits_per_symbol", lambda x: f"{x:.5f}"),
                Column("overhead", "overhead_bits_per_symbol", lambda x: f"{x:+.5f}"),
                Column("verified", "verified", _bench_verified, whole=True)]
-    with_peers = any(r.peer is not None for r in rows)
     if with_peers:
         columns[1:1] = [Column("coder", "peer", lambda p: p or "codesim")]
         columns[-1:-1] = [Column("enc ours/peer", "encode_ratio", ratio),
                           Column("dec ours/peer", "decode_ratio", ratio)]
-    return write(fmt, Output(records, [Section(records, columns, left=3 if with_peers else 2)]))
+    return write(fmt, Output(records, [Section(records, columns, left=3 if with_peers else 2)], notes=notes))
+
+
+#: A throughput under this fraction of the best in its row is marked: the length is too short for the
+#: coder's speed (its fast path, or its fixed costs per message dominate).
+SLOW_FRACTION = 0.5
+
+
+def _by_length_sections(rows, with_peers: bool) -> list[Section]:
+    """Per source, a row per coder: encoding / decoding Msym/s at each length, under half the row's
+    best marked with *."""
+    lengths = sorted({r.length for r in rows})
+    sections = []
+    for source in dict.fromkeys(r.source for r in rows):
+        lines: dict[tuple[str, str | None], dict[int, Any]] = {}
+        for r in rows:
+            if r.source == source:
+                lines.setdefault((r.scheme, r.peer), {})[r.length] = r
+        records = []
+        for (scheme, peer), at in lines.items():
+            best_enc = max(r.encode_symbols_per_second for r in at.values())
+            best_dec = max(r.decode_symbols_per_second for r in at.values())
+            mark = lambda x, best: _millions(x) + ("*" if x < SLOW_FRACTION * best else "")
+            record = {"scheme": scheme, "peer": peer or "codesim",
+                      "verified": all(r.verified for r in at.values())}
+            for n in lengths:
+                r = at.get(n)
+                record[f"{n:.0e}"] = ("not timed" if r is None else
+                                      f"{mark(r.encode_symbols_per_second, best_enc)} / "
+                                      f"{mark(r.decode_symbols_per_second, best_dec)}")
+            records.append(record)
+        columns = [Column("scheme", "scheme"), *([Column("coder", "peer")] if with_peers else []),
+                   *(Column(f"{n:.0e}", f"{n:.0e}") for n in lengths), Column("verified", "verified")]
+        sections.append(Section(records, columns, left=2 if with_peers else 1,
+                                intro=f"{source}: encoding / decoding, million symbols per second, "
+                                      f"against stream length (* under half the row's best)"))
+    return sections
+
+
+def _bench_notes(run) -> list[str]:
+    notes = []
+    left_out: dict[tuple[str, str], list[Any]] = {}
+    for s in run.skipped:
+        left_out.setdefault((s.scheme, s.source), []).append(s)
+    for (scheme, source), skipped in left_out.items():
+        shown = ", ".join(f"{s.length:.0e} ({s.seconds:.0f} s)" for s in skipped)
+        notes.append(f"{scheme} on {source}: not timed at {shown}: predicted from its shorter streams, "
+                     f"over {run.row_seconds:.0f} s a row")
+    if run.lane_threshold is not None:
+        notes.append(f"Prefix codes decode a stream of {run.lane_threshold} symbols (2^"
+                     f"{run.lane_threshold.bit_length() - 1}) or more in lanes; a shorter one is a single stream "
+                     "decoded one codeword after another, several times slower.")
+    return notes
+
+
+def pipeline_table(rows, fmt: str = "table") -> str:
+    """``codesim bench --pipeline``: a run's whole work against numpy+bitarray's, seconds and ratio."""
+    records = [{**asdict(r), "symbols_per_second": r.symbols_per_second,
+                "peer_symbols_per_second": r.peer_symbols_per_second} for r in rows]
+    columns = [Column("scheme", "scheme"), Column("source", "source"),
+               Column("length", "length", lambda n: f"{n:.0e}"),
+               Column("codesim run s", "seconds", lambda x: f"{x:.2f}"),
+               Column("Msym/s", "symbols_per_second", _millions),
+               Column("numpy+bitarray s", "peer_seconds", lambda x: f"{x:.2f}"),
+               Column("peer Msym/s", "peer_symbols_per_second", _millions),
+               Column("ours/peer", "ratio", lambda x: f"{x:.2f}"),
+               Column("verified", "verified"), Column("peer verified", "peer_verified")]
+    words = ["codesim run: draw from p, encode, decode and compare in blocks, one trial, the code built from p.",
+             "numpy+bitarray: Generator.choice draws, bitarray's encode and decode code with p's Huffman "
+             "codewords (the same code for every row), np.array_equal compares, in the same blocks.",
+             "ours/peer: the peer's time over ours (above 1, codesim run is faster)."]
+    return write(fmt, Output(records, [Section(records, columns, left=2)], words=words))
 
 
 def inspection(doc: dict[str, Any], fmt: str = "table") -> str:

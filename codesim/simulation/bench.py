@@ -28,6 +28,17 @@ ratio of our throughput to theirs (above 1: codesim is faster). A coder names it
 
 On both sides the code or model is built outside the timed region, and the work timed is the whole
 stream in, the whole encoding out (and back).
+
+Throughput against length (``codesim bench --sweep``): each source's stream is drawn once at the
+longest length and each length times its first symbols, which are exactly the stream that length
+draws alone. A scheme is timed at a length only when its time there, predicted from a shorter
+stream, fits in :data:`ROW_SECONDS`, so a sweep to 10^8 symbols stops each slow coder at the length
+it codes within half a minute, and says so.
+
+The pipeline (``codesim bench --pipeline``, :func:`pipeline`): the whole work of ``codesim run``
+(draw from p, encode, decode, compare, block by block) with a scheme, against numpy and bitarray doing
+the same with p's Huffman code: ``Generator.choice`` draws, bitarray's C ``encode`` and ``decode``
+code, ``np.array_equal`` compares, in the same blocks.
 """
 
 from __future__ import annotations
@@ -45,7 +56,7 @@ from ..coders.registry import ALL, select
 from ..sources.iid import Distribution
 from ..errors import CodesimError
 from ..measures import ideal_length
-from .simulate import check_run_size, check_stream_length
+from .simulate import BLOCK, check_run_size, simulate_many
 
 NASA_PROBS = (0.30, 0.40, 0.05, 0.06, 0.07, 0.02, 0.05, 0.05)
 
@@ -56,9 +67,25 @@ def zipf(k: int = 256, s: float = 1.0) -> Distribution:
     return Distribution.from_probs(w / w.sum())
 
 
-#: The most symbols one ``bench`` times in all (each encoded and decoded, peers aside): seconds for the
-#: prefix codes, and about ten minutes at the slowest coder's half a million symbols a second.
-MAX_BENCH_SYMBOLS = 1 << 28
+#: The most symbols one ``bench`` may ask for in all (the lengths summed, times schemes, sources and
+#: repeats; each encoded and decoded, peers aside): a sweep of every scheme from 10^3 to 10^8 on both
+#: sources asks for 3.1*10^9. What a slow coder really times is bounded by :data:`ROW_SECONDS`.
+MAX_BENCH_SYMBOLS = 1 << 32
+#: The longest stream ``bench`` draws and codes whole, as one message whatever the scheme's limit on a
+#: file: 100 MB of byte symbols and as much again decoded (bitarray's peer takes a Python list, 8 bytes
+#: a symbol more).
+MAX_BENCH_LENGTH = 10**8
+#: The lengths of a throughput-against-length table (``codesim bench --sweep``): 10^3 to 10^8.
+SWEEP_LENGTHS = tuple(10**k for k in range(3, 9))
+#: A length is timed for a scheme only when its encoding and decoding (all repeats) are predicted to
+#: take at most this many seconds: from the scheme's time on the longest shorter stream of the source
+#: timed before, or else on a probe of :data:`PROBE_LENGTH` symbols, scaled in proportion to the
+#: length (coders do not get slower per symbol on longer streams, so the prediction errs long). A
+#: slow coder thus stops at the length it codes within half a minute; the table names what it left out.
+ROW_SECONDS = 30.0
+PROBE_LENGTH = 10**5
+#: ``codesim bench --pipeline``: the stream length of the end-to-end comparison.
+PIPELINE_LENGTH = 3 * 10**7
 
 SOURCES = {
     "nasa": lambda: Distribution.from_probs(NASA_PROBS, [100, 105, 110, 145, 160, 162, 174, 180]),
@@ -217,6 +244,59 @@ def run_peers(coder: Coder, q, stream: np.ndarray, ours: bitarray, repeats: int 
     return [run for run in runs if run is not None]
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A length a scheme was not timed at: ``seconds`` is its predicted time, over :data:`ROW_SECONDS`."""
+
+    scheme: str
+    source: str
+    length: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    """What ``benchmark`` measured: rows in order (source, length, scheme, then the scheme's peers),
+    and the lengths left out because a scheme would have taken too long on them."""
+
+    rows: list[BenchRow]
+    skipped: list[Skipped]
+    repeats: int = 1
+    seed: int = 0
+    #: The row budget the skipped lengths were over (:data:`ROW_SECONDS`).
+    row_seconds: float = ROW_SECONDS
+    #: When prefix codes were timed on both sides of the length from which they decode in lanes, that
+    #: length (the rows show the step in decoding speed); else None.
+    lane_threshold: int | None = None
+
+
+def check_bench_length(length: int, what: str = "length") -> None:
+    """Refuse a bench length over :data:`MAX_BENCH_LENGTH`; ``what`` names where it was given."""
+    check_run_size(length, 1)
+    if length > MAX_BENCH_LENGTH:
+        raise CodesimError(f"{what} {length} is over the limit of {MAX_BENCH_LENGTH:.0e} symbols for a "
+                           "bench stream (drawn, coded and decoded whole)")
+
+
+def _predicted_seconds(coder: Coder, stream: np.ndarray, timed: dict[int, float], repeats: int) -> float:
+    """Seconds that encoding and decoding ``stream`` ``repeats`` times should take, in proportion from
+    the longest shorter length timed (``timed``: length -> seconds of one encoding and decoding).
+
+    Without one, or with one ten times shorter or more, probes of its first PROBE_LENGTH symbols, then
+    ten times more while that is predicted to fit in ROW_SECONDS, come closer first (probes are timed
+    into ``timed`` too): a prefix code's speed below its lanes says little about its speed in them.
+    """
+    n = max((m for m in timed if m < stream.size), default=0)
+    while True:
+        probe = n * 10 if n else PROBE_LENGTH
+        if probe >= stream.size or (n and timed[n] * probe / n > ROW_SECONDS):
+            break
+        t0 = time.perf_counter()
+        coder.decode(coder.encode(stream[:probe]), probe)
+        timed[probe], n = time.perf_counter() - t0, probe
+    return timed[n] * stream.size / n * repeats if n else 0.0
+
+
 def benchmark(
     schemes: Sequence[SchemeSpec | str] = (ALL,),
     sources: Sequence[str] = tuple(SOURCES),
@@ -224,40 +304,52 @@ def benchmark(
     repeats: int = 1,
     seed: int = 0,
     peers: bool = False,
-) -> list[BenchRow]:
-    """Time every scheme on every source and length; streams are drawn once per (source, length).
+) -> BenchRun:
+    """Time every scheme on every source and length; each source's stream is drawn once, at the
+    longest length, and each length times its first symbols (the stream that length draws alone).
 
     With ``peers``, each of our rows is followed by a row per available peer doing the same job (see
     the module's notes), with the throughput ratios. ``schemes`` are specs, names or groups' names.
+    A length predicted to take a scheme more than :data:`ROW_SECONDS` is left out (``skipped``).
     """
     schemes = select(schemes)[0]
     for length in lengths:
-        check_run_size(length, 1)
-        check_stream_length(length)  # each stream is drawn and coded whole
+        check_bench_length(length)
     total = sum(lengths) * len(schemes) * len(sources) * repeats
     if total > MAX_BENCH_SYMBOLS:
         raise CodesimError(
             f"bench would time {total} symbols (lengths {sum(lengths)} in all x {len(schemes)} schemes x "
-            f"{len(sources)} sources x {repeats} repeats), over the limit of 2^28 = {MAX_BENCH_SYMBOLS}: "
+            f"{len(sources)} sources x {repeats} repeats), over the limit of 2^32 = {MAX_BENCH_SYMBOLS}: "
             "time fewer lengths, schemes or repeats")
-    rows = []
+    lengths = sorted(set(lengths))
+    rows, skipped, lanes, threshold = [], [], set(), None
     for source in sources:
         p = SOURCES[source]()
+        whole = p.sample(lengths[-1], seed)
+        coders = [spec.build(p) for spec in schemes]
+        # A code bitarray can stand beside has codewords: a prefix code, which may split into lanes.
+        prefix = [coder for coder in coders if "bitarray" in coder.bench_peers]
+        lanes |= {coder.lanes_for(n) > 1 for coder in prefix for n in lengths}
+        threshold = next((coder.symbols_per_lane * coder.min_lanes for coder in prefix), threshold)
+        timed: list[dict[int, float]] = [{} for _ in schemes]
         for length in lengths:
-            stream = p.sample(length, seed)
+            stream = whole[:length]
             ideal = ideal_length(stream, p) / length
-            for spec in schemes:
-                coder = spec.build(p)
+            for spec, coder, seconds in zip(schemes, coders, timed):
                 _warm_up(coder, stream)
+                predicted = _predicted_seconds(coder, stream, seconds, repeats)
+                if predicted > ROW_SECONDS:
+                    skipped.append(Skipped(spec.label, source, length, predicted))
+                    continue
                 t_enc, bits = _best_time(lambda: coder.encode(stream), repeats)
                 t_dec, decoded = _best_time(lambda: coder.decode(bits, length), repeats)
-                ours = BenchRow(
+                seconds[length] = t_enc + t_dec
+                rows.append(BenchRow(
                     scheme=spec.label, source=source, length=length,
                     encode_symbols_per_second=length / t_enc, decode_symbols_per_second=length / t_dec,
                     bits_per_symbol=len(bits) / length, ideal_bits_per_symbol=ideal,
                     verified=bool(np.array_equal(decoded, stream)),
-                )
-                rows.append(ours)
+                ))
                 for run in run_peers(coder, p, stream, bits, repeats) if peers else ():
                     rows.append(BenchRow(
                         scheme=spec.label, source=source, length=length,
@@ -268,4 +360,87 @@ def benchmark(
                         encode_ratio=run.encode_seconds / t_enc, decode_ratio=run.decode_seconds / t_dec,
                         same_bits=run.same_bits,
                     ))
+    return BenchRun(rows, skipped, repeats, seed, lane_threshold=threshold if lanes == {False, True} else None)
+
+
+# -- the pipeline of a run, end to end -------------------------------------------------------------------
+#: The pipeline ``codesim run`` is compared with: numpy draws, bitarray codes with the same Huffman code.
+PIPELINE_PEER = "numpy+bitarray"
+
+
+@dataclass(frozen=True)
+class PipelineRow:
+    """``codesim run``'s work (draw, encode, decode, compare, in blocks) with one scheme on one source,
+    against numpy+bitarray doing the same with the source's Huffman code, timed in the same process."""
+
+    scheme: str
+    source: str
+    length: int
+    seconds: float
+    peer_seconds: float
+    verified: bool
+    peer_verified: bool
+    #: The peer's time over ours: above 1, ``codesim run`` is faster.
+    ratio: float
+    peer: str = PIPELINE_PEER
+
+    @property
+    def symbols_per_second(self) -> float:
+        return self.length / self.seconds
+
+    @property
+    def peer_symbols_per_second(self) -> float:
+        return self.length / self.peer_seconds
+
+
+def _numpy_bitarray_run(p: Distribution, code: Coder, length: int, seed: int) -> tuple[float, bool]:
+    """numpy's ``Generator.choice`` draws the stream and bitarray's C ``encode`` and ``decode`` code
+    it with the prefix code's codewords, in the blocks a run uses, each block compared with
+    ``np.array_equal``: (seconds, every block decoded)."""
+    table = {i: bitarray(code.codeword(i), endian="big") for i in range(p.size)}
+    tree = decodetree(table)
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    ok = True
+    for lo in range(0, length, BLOCK):
+        stream = rng.choice(p.size, size=min(BLOCK, length - lo), p=p.probs)
+        bits = bitarray(endian="big")
+        bits.encode(table, stream.tolist())
+        ok &= bool(np.array_equal(np.fromiter(bits.decode(tree), dtype=stream.dtype, count=stream.size), stream))
+    return time.perf_counter() - t0, ok
+
+
+def pipeline(
+    schemes: Sequence[SchemeSpec | str],
+    peer_code: SchemeSpec | str,
+    sources: Sequence[str] = tuple(SOURCES),
+    length: int = PIPELINE_LENGTH,
+    seed: int = 0,
+    repeats: int = 1,
+) -> list[PipelineRow]:
+    """``codesim run``'s work with each scheme (code built from the source, one trial of ``length``
+    symbols) timed against the numpy+bitarray pipeline on the same source, once per source, which
+    codes with ``peer_code`` (a prefix code's scheme, such as Huffman's) built from the source. Each
+    side's time is the best of ``repeats``."""
+    schemes = select(schemes)[0]
+    peer_spec = select([peer_code])[0][0]
+    check_run_size(length, 1)
+    if length * (len(schemes) + 1) * len(sources) * repeats > MAX_BENCH_SYMBOLS:
+        raise CodesimError(f"a pipeline of {length} symbols for {len(schemes)} schemes and the peer on "
+                           f"{len(sources)} sources, {repeats} times, is over the limit of 2^32 = "
+                           f"{MAX_BENCH_SYMBOLS} symbols")
+    rows = []
+    for source in sources:
+        p = SOURCES[source]()
+        code = peer_spec.build(p)
+        if "bitarray" not in code.bench_peers:
+            raise CodesimError(f"the numpy+bitarray pipeline codes with codewords: scheme {peer_spec.label!r} "
+                               "has none bitarray can use (give a prefix code)")
+        runs = [_numpy_bitarray_run(p, code, length, seed) for _ in range(repeats)]
+        peer_seconds, peer_ok = min(t for t, _ in runs), all(ok for _, ok in runs)
+        for spec in schemes:
+            seconds, (m,) = _best_time(
+                lambda: simulate_many(p, {"p": p}, [spec], length=length, trials=1, seed=seed), repeats)
+            rows.append(PipelineRow(spec.label, source, length, seconds, peer_seconds, m.verified, peer_ok,
+                                    ratio=peer_seconds / seconds))
     return rows

@@ -9,7 +9,7 @@ smallest unsigned dtype that holds them, so a stream of 10^8 byte-sized symbols 
 >>> p = Distribution.from_probs([0.5, 0.25, 0.25], alphabet=["a", "b", "c"])
 >>> stream = p.sample(5, seed=1)
 >>> stream.dtype.name, stream.tolist(), p.labels_of(stream)
-('uint8', [1, 2, 0, 2, 0], ['b', 'c', 'a', 'c', 'a'])
+('uint8', [2, 0, 0, 0, 1], ['c', 'a', 'a', 'a', 'b'])
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import ClassVar, Iterator, Sequence
 
 import numpy as np
@@ -30,7 +31,7 @@ Label = int | float | str
 #: A probability vector whose sum is this close to 1 is rescaled silently (printed probabilities are
 #: often rounded: 0.99999999); further off is an error unless normalisation is asked for.
 SUM_TOLERANCE = 1e-6
-SAMPLE_CHUNK = 1 << 20
+SAMPLE_CHUNK = 1 << 16
 
 
 def index_dtype(k: int) -> np.dtype:
@@ -245,25 +246,109 @@ class Distribution:
             yield self.sample(min(block, length - lo), rng)
 
     # -- sampling -----------------------------------------------------------------------------
-    def sample(self, n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
-        """n independent symbol indices drawn from this distribution.
+    @cached_property
+    def _alias(self) -> "AliasTable":
+        return AliasTable(self.probs)
 
-        Inverse-CDF sampling on uniform doubles: one ``searchsorted`` over the cumulative sums.
-        The cumulative sum is pinned to exactly 1 from the last positive symbol on, so rounding can
-        never select a symbol of probability zero.
-        """
+    def sample(self, n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+        """n independent symbol indices drawn from this distribution, one 64-bit word of the generator
+        each (see :class:`AliasTable`: every probability is drawn within 2^-64 of p's)."""
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         if n < 0:
             raise DistributionError(f"cannot sample {n} symbols")
-        cdf = np.cumsum(self.probs)
-        cdf[np.flatnonzero(self.probs)[-1]:] = 1.0
         out = np.empty(n, dtype=index_dtype(self.size))
-        # Uniforms are drawn in chunks (the generator yields the same sequence either way) so that
-        # scratch memory stays at a few MB rather than 16 bytes a symbol.
+        # Words are drawn in chunks (the generator yields the same sequence either way) so that the
+        # scratch stays in the CPU's caches whatever n is.
         for lo in range(0, n, SAMPLE_CHUNK):
             hi = min(n, lo + SAMPLE_CHUNK)
-            out[lo:hi] = np.searchsorted(cdf, rng.random(hi - lo), side="right")
+            out[lo:hi] = self._alias.draw(rng.bit_generator.random_raw(hi - lo))
         return out
+
+
+class AliasTable:
+    """Walker's alias method on integers: 64-bit random words to symbols, each symbol exactly as often
+    as its probability rounded to a multiple of 2^-64.
+
+    p is scaled to integer weights w summing to exactly 2^64: w(x) is p(x) 2^64 / sum(p), computed
+    exactly from the doubles (no rounding before this step), rounded down, and the 2^64 - sum of
+    floors units that remain go to the symbols with the largest remainders. So |w(x) 2^-64 - p(x)| <
+    2^-64 for every x (p taken as normalised by its exact sum), and a symbol of probability zero has
+    weight zero. The alphabet is padded with weightless symbols to K = 2^b columns (b >= 1), each of
+    C = 2^(64-b) units, and Vose's pairing gives column j a threshold t_j <= C and an alias a_j: column
+    j holds t_j units of symbol j and C - t_j of a_j. A word u draws column j = u >> (64-b) and then
+    symbol j if u < j C + t_j (the column's bound), else a_j. Every word is equally likely, so x is
+    drawn with probability exactly w(x) 2^-64: the words that give it are :meth:`units` in number.
+    """
+
+    def __init__(self, probs: np.ndarray):
+        weights = _weights_of(probs)
+        b = max(1, (len(weights) - 1).bit_length())
+        self.shift = 64 - b
+        capacity = 1 << self.shift
+        weights += [0] * ((1 << b) - len(weights))
+        thresholds, alias = _vose(weights, capacity)
+        # A full column never reaches its alias: it is given itself as alias, and bound j C, so that
+        # the bound stays below 2^64 and the comparison's outcome does not matter.
+        alias = [j if t == capacity else a for j, (t, a) in enumerate(zip(thresholds, alias))]
+        bounds = [(j << self.shift) + (0 if t == capacity else t) for j, t in enumerate(thresholds)]
+        self.bound = np.array(bounds, dtype=np.uint64)
+        self.alias = np.array(alias, dtype=index_dtype(len(probs)))
+
+    def draw(self, words: np.ndarray) -> np.ndarray:
+        """The symbols that uint64 ``words`` select (uniform words give i.i.d. draws from p)."""
+        column = (words >> np.uint64(self.shift)).view(np.intp)  # below 2^63: the same value
+        # ``clip`` skips the bounds check: every column is below K.
+        return np.where(words < self.bound.take(column, mode="clip"), column.astype(self.alias.dtype),
+                        self.alias.take(column, mode="clip"))
+
+    def units(self) -> list[int]:
+        """Per symbol of the padded alphabet, how many of the 2^64 words draw it (its weight)."""
+        capacity = 1 << self.shift
+        units = [0] * len(self.bound)
+        for j, (bound, alias) in enumerate(zip(self.bound.tolist(), self.alias.tolist())):
+            own = bound - (j << self.shift)
+            units[j] += own
+            units[alias] += capacity - own
+        return units
+
+
+def _weights_of(probs: np.ndarray) -> list[int]:
+    """Integer weights summing to 2^64, each within one unit of p(x) 2^64 / sum(p) (exact arithmetic)."""
+    # Every double is an integer over a power of two: over the largest of those denominators they
+    # are exact integers, and so is their sum.
+    ratios = [v.as_integer_ratio() for v in probs.tolist()]
+    top = max(den.bit_length() for _, den in ratios)
+    numerators = [num << (top - den.bit_length()) for num, den in ratios]
+    total = sum(numerators)
+    scaled = [num << 64 for num in numerators]
+    weights = [s // total for s in scaled]
+    # Each floor lost less than a unit, so fewer units are missing than symbols lost a fraction; the
+    # symbols with the largest fractions get one more. A symbol of probability zero lost nothing.
+    short = (1 << 64) - sum(weights)
+    if short:
+        fractions = np.array([(s - w * total) / total for s, w in zip(scaled, weights)])
+        for i in np.argsort(-fractions, kind="stable")[:short].tolist():
+            weights[i] += 1
+    return weights
+
+
+def _vose(weights: list[int], capacity: int) -> tuple[list[int], list[int]]:
+    """Thresholds and aliases of the columns (Vose's pairing of a short column with a long symbol)."""
+    thresholds, alias = [capacity] * len(weights), list(range(len(weights)))
+    left = list(weights)
+    small = [j for j, w in enumerate(left) if w < capacity]
+    large = [j for j, w in enumerate(left) if w > capacity]
+    while small:
+        # Integer weights sum to exactly K columns, so a short column always has a long symbol to
+        # fill it, and both lists run out together.
+        j, k = small.pop(), large[-1]
+        thresholds[j], alias[j] = left[j], k
+        left[k] -= capacity - left[j]
+        if left[k] <= capacity:
+            large.pop()
+            if left[k] < capacity:
+                small.append(k)
+    return thresholds, alias
 
 
 # -- scenario kinds --------------------------------------------------------------------------------

@@ -9,9 +9,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from codesim.present import report
 from codesim.simulation import bench
 from codesim.simulation.bench import SOURCES, BenchRow, benchmark, run_peers
 from codesim.cli import main
+from codesim.errors import CodesimError
 from codesim.coders import PrefixCode, SchemeSpec, available
 from codesim.sources.iid import Distribution
 from codesim.coders.registry import ALL, select
@@ -25,7 +27,7 @@ PREFIX_SCHEMES = [s.name for s in available()
 
 @pytest.fixture(scope="module")
 def rows():
-    return benchmark(select([ALL])[0], lengths=(N,), peers=True)
+    return benchmark(select([ALL])[0], lengths=(N,), peers=True).rows
 
 
 def ours(rows):
@@ -51,7 +53,7 @@ def test_every_row_is_a_verified_round_trip(rows):
 
 
 def test_peers_are_off_unless_asked_for_and_old_rows_still_build():
-    plain = benchmark([SchemeSpec.of("huffman")], sources=["nasa"], lengths=(1000,))
+    plain = benchmark([SchemeSpec.of("huffman")], sources=["nasa"], lengths=(1000,)).rows
     assert len(plain) == 1 and plain[0].peer is None and plain[0].encode_ratio is None
     row = BenchRow("huffman", "nasa", 10, 1.0, 1.0, 2.5, 2.4, True)
     assert row.peer is None and row.same_bits is None
@@ -171,3 +173,147 @@ def test_cli_bench_without_peers_does_not_mention_constriction(no_constriction):
     result = invoke("--scheme", "huffman", "--no-peers")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+# -- throughput against length ------------------------------------------------------------------------
+LENGTHS = (1000, 3000, 10_000)
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    return benchmark(["huffman", "rans", "arithmetic"], lengths=LENGTHS, peers=True)
+
+
+def test_a_sweep_times_every_scheme_at_every_length_in_order_and_verifies_each_row(sweep):
+    assert sweep.skipped == [] and all(r.verified for r in sweep.rows)
+    ours_at = [(r.source, r.length, r.scheme) for r in ours(sweep.rows)]
+    assert ours_at == [(s, n, x) for s in SOURCES for n in LENGTHS for x in ("huffman", "rans", "arithmetic")]
+
+
+def test_each_length_times_the_first_symbols_of_one_stream_which_is_that_lengths_own_draw():
+    """A sweep draws the longest stream once; a shorter length's bits are those of its own draw."""
+    p = SOURCES["nasa"]()
+    run = benchmark(["huffman"], sources=["nasa"], lengths=(500, 2000))
+    coder = SchemeSpec.of("huffman").build(p)
+    for row in run.rows:
+        assert row.bits_per_symbol * row.length == len(coder.encode(p.sample(row.length, 0)))
+
+
+def test_a_length_predicted_over_the_row_budget_is_left_out_and_named(monkeypatch):
+    monkeypatch.setattr(bench, "ROW_SECONDS", 0.0)
+    run = benchmark(["huffman"], sources=["nasa"], lengths=(100, 200_000))
+    assert [r.length for r in run.rows] == [100]  # the shortest has nothing to predict from
+    (skipped,) = run.skipped
+    assert (skipped.scheme, skipped.source, skipped.length) == ("huffman", "nasa", 200_000)
+    assert skipped.seconds > 0
+    assert "huffman on nasa: not timed at 2e+05" in report.bench_table(run)
+
+
+def test_a_long_length_alone_is_predicted_from_probes_ten_times_apart(monkeypatch):
+    """With nothing shorter timed, probes from PROBE_LENGTH up (each ten times the last) predict it."""
+    seen = []
+    monkeypatch.setattr(bench, "ROW_SECONDS", 1e9)
+    monkeypatch.setattr(bench, "PROBE_LENGTH", 100)
+    coder = SchemeSpec.of("huffman").build(SOURCES["nasa"]())
+    real = coder.encode
+    monkeypatch.setattr(coder, "encode", lambda s: seen.append(s.size) or real(s))
+    timed: dict[int, float] = {}
+    stream = SOURCES["nasa"]().sample(50_000, 0)
+    assert bench._predicted_seconds(coder, stream, timed, repeats=2) > 0
+    assert seen == [100, 1000, 10_000] and sorted(timed) == [100, 1000, 10_000]
+
+
+def test_the_by_length_table_has_a_column_per_length_and_a_row_per_coder(sweep):
+    text = report.bench_table(sweep, by_length=True)
+    for source in SOURCES:
+        assert f"{source}: encoding / decoding" in text
+    heads = [line.split() for line in text.splitlines() if line.startswith("scheme")]
+    assert len(heads) == len(SOURCES)
+    for head in heads:
+        assert head == ["scheme", "coder", "1e+03", "3e+03", "1e+04", "verified"]
+    coders = len({(r.scheme, r.peer) for r in sweep.rows})
+    body = [line for line in text.splitlines() if line.split()[:1] in (["huffman"], ["rans"], ["arithmetic"])]
+    assert len(body) == coders * len(SOURCES)
+    assert all(line.rstrip().endswith("yes") for line in body)
+    assert all(line.count(" / ") == len(LENGTHS) for line in body)
+    assert json.loads(report.bench_table(sweep, "json", by_length=True)) == json.loads(report.bench_table(sweep, "json"))
+
+
+def test_a_cell_under_half_its_rows_best_is_marked():
+    row = lambda n, enc, dec: BenchRow("huffman", "nasa", n, enc, dec, 2.0, 2.0, True)
+    run = bench.BenchRun([row(10, 1e6, 9e6), row(100, 3e6, 10e6)], [])
+    (line,) = [line for line in report.bench_table(run, by_length=True).splitlines() if line.startswith("huffman")]
+    assert line.split()[1:4] == ["1.00*", "/", "9.00"] and line.split()[4:7] == ["3.00", "/", "10.00"]
+
+
+def test_the_lane_threshold_is_named_when_prefix_codes_were_timed_on_both_sides_of_it(monkeypatch):
+    monkeypatch.setattr(PrefixCode, "symbols_per_lane", 16)
+    monkeypatch.setattr(PrefixCode, "min_lanes", 128)
+    run = benchmark(["huffman", "rans"], sources=["zipf256"], lengths=(1000, 4096))
+    assert run.lane_threshold == 2048 and all(r.verified for r in run.rows)
+    assert "Prefix codes decode a stream of 2048 symbols (2^11) or more in lanes" in report.bench_table(run)
+    assert benchmark(["huffman"], sources=["nasa"], lengths=(1000,)).lane_threshold is None
+    assert benchmark(["rans"], sources=["nasa"], lengths=(1000, 4096)).lane_threshold is None
+
+
+def test_the_bench_figure_is_written(sweep, tmp_path):
+    pytest.importorskip("matplotlib")
+    from codesim.present import plots
+
+    target = tmp_path / "bench.png"
+    plots.save(plots.bench_figure(sweep.rows, lane_threshold=2**21), target)
+    assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_cli_sweep_prints_throughput_against_length_and_draws_it(tmp_path):
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "sweep.svg"
+    result = CliRunner().invoke(main, ["bench", "--sweep", "-n", "1e3", "-n", "1e4", "--scheme", "huffman",
+                                       "--source", "nasa", "--plot", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "nasa: encoding / decoding" in result.stdout and "1e+03" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == f"figure: {target}"
+    assert target.read_text().lstrip().startswith("<?xml")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sweep", "--pipeline"], "give one"),
+    (["--pipeline", "--plot", "x.png"], "not --pipeline"),
+    (["--pipeline", "-n", "1e3", "-n", "1e4"], "give -n once"),
+    (["-n", "2e8"], "over the limit of 1e+08"),
+])
+def test_cli_bench_refuses_conflicting_or_oversized_requests_in_one_line(args, message):
+    result = CliRunner().invoke(main, ["bench", *args])
+    assert result.exit_code == 2 and message in result.stderr
+
+
+# -- the pipeline of a run ----------------------------------------------------------------------------
+def test_the_pipeline_times_each_scheme_against_one_peer_run_per_source():
+    schemes = ("huffman", "arithmetic", "rans")
+    rows = bench.pipeline(schemes, "huffman", length=30_000)
+    assert [(r.source, r.scheme) for r in rows] == [(s, x) for s in SOURCES for x in schemes]
+    for r in rows:
+        assert r.verified and r.peer_verified and r.length == 30_000
+        assert r.ratio == pytest.approx(r.peer_seconds / r.seconds)
+    for source in SOURCES:  # the peer ran once per source
+        assert len({r.peer_seconds for r in rows if r.source == source}) == 1
+
+
+def test_the_peer_pipeline_draws_with_choice_and_decodes_its_blocks(monkeypatch):
+    monkeypatch.setattr(bench, "BLOCK", 1000)
+    p = SOURCES["zipf256"]()
+    seconds, ok = bench._numpy_bitarray_run(p, SchemeSpec.of("huffman").build(p), 2500, seed=3)
+    assert ok and seconds > 0
+
+
+def test_the_peer_pipeline_needs_a_code_with_codewords():
+    with pytest.raises(CodesimError, match="scheme 'rans' has none bitarray can use"):
+        bench.pipeline(["huffman"], "rans", length=1000)
+
+
+def test_cli_pipeline_prints_the_comparison():
+    result = CliRunner().invoke(main, ["bench", "--pipeline", "-n", "2e4", "--scheme", "huffman",
+                                       "--source", "nasa", "--format", "json", "--repeats", "2"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["scheme"] == "huffman" and row["peer"] == "numpy+bitarray" and row["verified"] is True

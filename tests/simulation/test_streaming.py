@@ -14,7 +14,7 @@ from codesim.cli import main
 from codesim.coders import SchemeSpec, available, get
 from codesim.measures import ideal_length, log_likelihood_ratio
 from codesim.present.progress import DELAY_SECONDS, Progress
-from codesim.simulation.simulate import block_for, trial_seeds
+from codesim.simulation.simulate import BLOCK, MAX_BLOCKS, MAX_LENGTH, block_for, trial_seeds
 
 from ..conftest import NASA_P, SCENARIOS
 from ..hostile import run_cli
@@ -104,3 +104,16 @@ def test_progress_appears_only_on_a_terminal_and_only_after_the_delay():
     with Progress(1000, stream=quiet, enabled=False, clock=lambda: now[0] + 100) as advance:
         advance(1000)
     assert quiet.getvalue() == ""
+
+
+def test_the_default_block_is_decoded_in_lanes_by_a_prefix_code_and_within_the_blocks_limit():
+    """A run's full blocks take a prefix code's lane decoder (a jump table in front of lanes), and the
+    default block still reaches the longest stream within the most blocks."""
+    coder = SchemeSpec.of("huffman").build(P)
+    assert BLOCK % (coder.symbols_per_lane * coder.min_lanes) == 0
+    assert coder.lanes_for(BLOCK) > 1 and coder.lanes_for(BLOCK - 1) > 1
+    stream = P.sample(BLOCK, 1)
+    bits = coder.encode(stream)
+    assert coder.jump_table_bits(bits, BLOCK) > 0
+    assert np.array_equal(coder.decode(bits, BLOCK), stream)
+    assert -(-MAX_LENGTH // BLOCK) <= MAX_BLOCKS
