@@ -1,9 +1,8 @@
 """Compiled kernels when numba is installed (the ``fast`` extra), the same functions as plain Python without.
 
 A per-symbol loop (a range coder, an adaptive model, Vitter's tree, a rANS lane) is written once, as a
-function decorated with :func:`kernel`. With numba, ``kernel`` is numba's ``njit`` with an on-disk
-cache, so the loop runs as machine code; without it, ``kernel`` returns the function itself and the
-interpreter runs it. Both paths run the same source, so they give the same bits: the tests call each
+function decorated with :func:`kernel`. With numba, the kernel runs as numba's ``njit`` compiles it
+(cached on disk), as machine code; without it, the interpreter runs the function itself. Both paths run the same source, so they give the same bits: the tests call each
 kernel compiled and through its ``.py_func`` and compare.
 
 What makes one source serve both:
@@ -25,55 +24,100 @@ line on stderr, once per process.
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from typing import Any, Callable
 
 import numpy as np
 
-try:
-    import numba
-    from numba.core import event as _event
-except (ImportError, OSError):  # the plain install, or a numba that cannot load LLVM: the kernels run as Python
-    numba = None
-
-#: True when the kernels run compiled.
-ENABLED = numba is not None and not numba.config.DISABLE_JIT
 #: Seconds of compiling after which a run says that it is compiling.
 NOTICE_AFTER = 1.5
 NOTICE = "codesim: compiling the fast coders' kernels (once: numba caches them for later runs) ..."
 
+_numba = None
+_enabled: bool | None = None  # decided on first need: importing numba costs 0.2 s and 100 MB
+_kernels: list[Kernel] = []
 
-def kernel(function: Callable) -> Callable:
-    """``function`` compiled by numba (cached on disk), or ``function`` itself without numba.
 
-    Either way the result has ``.py_func``, the plain function, for comparing the two paths.
+def enabled() -> bool:
+    """True when the kernels run compiled: numba imports and ``NUMBA_DISABLE_JIT`` is not set.
+
+    numba is imported here, the first time a kernel or its input is needed, so that a command that codes
+    nothing sequential (``--help``, a refused file, a prefix code's encoding) does not pay for it.
     """
-    if not ENABLED:
-        function.py_func = function
-        return function
-    return numba.njit(cache=True)(function)
+    global _numba, _enabled
+    if _enabled is None:
+        try:
+            import numba
+        except (ImportError, OSError):  # the plain install, or LLVM's library cannot be mapped
+            _enabled = False
+        else:
+            _numba, _enabled = numba, not numba.config.DISABLE_JIT
+            if _enabled:
+                _listen(numba)
+    return _enabled
+
+
+class Kernel:
+    """A kernel: calls ``py_func`` compiled by numba (cached on disk) when :func:`enabled`, else as is.
+
+    The decision, and numba's dispatcher for every kernel, are made at the first call of any kernel.
+    The dispatchers then replace the kernels in their modules' globals, so that a kernel calling
+    another calls the compiled one, as numba requires.
+    """
+
+    def __init__(self, function: Callable):
+        functools.update_wrapper(self, function)
+        self.py_func = function
+        self._run: Callable | None = None
+        _kernels.append(self)
+
+    def __call__(self, *args):
+        if self._run is None:
+            _bind()
+        return self._run(*args)
+
+
+def _bind() -> None:
+    compiled = enabled()
+    new = [k for k in _kernels if k._run is None]
+    for k in new:
+        k._run = _numba.njit(cache=True)(k.py_func) if compiled else k.py_func
+    for k in new if compiled else ():
+        names = k.py_func.__globals__
+        for name, value in list(names.items()):
+            if isinstance(value, Kernel) and value._run is not None:
+                names[name] = value._run
+
+
+def kernel(function: Callable) -> Kernel:
+    """``function`` as a :class:`Kernel`: compiled by numba when it is installed, plain Python otherwise.
+
+    Either way ``.py_func`` is the plain function, for comparing the two paths.
+    """
+    return Kernel(function)
 
 
 def plain(array: np.ndarray) -> Any:
     """An input array as the kernels want it: itself when compiled, a list of Python ints otherwise."""
-    return array if ENABLED else array.tolist()
+    return array if enabled() else array.tolist()
 
 
 def scratch(n: int, dtype=np.int64) -> Any:
     """A zeroed buffer of n entries a kernel writes into: an array when compiled, a list otherwise."""
-    return np.zeros(n, dtype=dtype) if ENABLED else [0] * n
+    return np.zeros(n, dtype=dtype) if enabled() else [0] * n
 
 
-if ENABLED:
+def _listen(numba) -> None:
+    """Say once on stderr that kernels are compiling, if a compilation runs past NOTICE_AFTER seconds.
 
-    class _CompileNotice(_event.Listener):
-        """Says once on stderr that kernels are compiling, if a compilation runs past NOTICE_AFTER seconds.
+    numba announces each compilation (not a load from its cache) as a "numba:compile" event; nested
+    compilations (a kernel calling a kernel) count as one.
+    """
+    from numba.core import event
 
-        numba announces each compilation (not a load from its cache) as a "numba:compile" event; nested
-        compilations (a kernel calling a kernel) count as one.
-        """
-
+    class CompileNotice(event.Listener):
         def __init__(self):
             self.depth = 0
             self.timer: threading.Timer | None = None
@@ -102,5 +146,6 @@ if ENABLED:
                 self.said = True
             print(NOTICE, file=sys.stderr, flush=True)
 
-    _notice = _CompileNotice()
-    _event.register("numba:compile", _notice)
+    global _notice
+    _notice = CompileNotice()
+    event.register("numba:compile", _notice)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 
 import numpy as np
@@ -27,7 +28,7 @@ def test_a_kernel_keeps_its_plain_function_and_both_paths_agree():
 
 def test_the_interpreted_path_takes_lists_and_the_compiled_path_arrays():
     buffer, given = jit.scratch(3), jit.plain(np.arange(3))
-    if jit.ENABLED:
+    if jit.enabled():
         assert isinstance(buffer, np.ndarray) and buffer.dtype == np.int64 and isinstance(given, np.ndarray)
     else:
         assert buffer == [0, 0, 0] and given == [0, 1, 2] and type(given[0]) is int
@@ -37,10 +38,20 @@ def test_the_fast_extra_compiles():
     """CI installs the test extra, which installs numba: the suite then runs the compiled path."""
     pytest.importorskip("numba")
     import numba
-    assert jit.ENABLED == (not numba.config.DISABLE_JIT)
+    assert jit.enabled() == (not numba.config.DISABLE_JIT)
 
 
-@pytest.mark.skipif(not jit.ENABLED, reason="numba is not installed (or NUMBA_DISABLE_JIT is set)")
+def test_numba_is_imported_only_when_a_kernel_is_needed():
+    """Importing numba costs 0.2 s and 100 MB: a command that codes nothing sequential does not pay it."""
+    import subprocess
+    import sys
+    code = ("import sys, codesim.cli, codesim.coders; assert 'numba' not in sys.modules; "
+            "from codesim import jit; jit.enabled(); print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(importlib.util.find_spec("numba") is not None)
+
+
+@pytest.mark.skipif(not jit.enabled(), reason="numba is not installed (or NUMBA_DISABLE_JIT is set)")
 @pytest.mark.parametrize("after, said", [(0.0, True), (60.0, False)])
 def test_a_slow_compilation_says_so_once_and_a_quick_one_says_nothing(monkeypatch, capsys, after, said):
     import numba
@@ -63,3 +74,26 @@ def test_the_test_extra_installs_the_fast_extra():
     assert any(requirement.startswith("numba") for requirement in extras["fast"])
     assert any("fast" in requirement and requirement.startswith("codesim[") for requirement in extras["test"])
     assert "pip install '.[fast]'" in (ROOT / "README.md").read_text().split("```")[1]
+
+
+def _twice(x):
+    return 2 * x
+
+
+_twice_kernel = jit.kernel(_twice)
+
+
+def _twice_plus_one(values):
+    total = 0
+    for i in range(len(values)):
+        total += _twice_kernel(values[i]) + 1
+    return total
+
+
+def test_a_kernel_calls_another_on_either_path():
+    """numba can call only compiled functions from compiled code: binding the kernels puts each one's
+    compiled form in its module's globals, where the plain functions find it too."""
+    outer = jit.kernel(_twice_plus_one)
+    values = np.array([1, 2, 3], dtype=np.int64)
+    assert outer(jit.plain(values)) == outer.py_func(values.tolist()) == 15
+    assert isinstance(globals()["_twice_kernel"], jit.Kernel) != jit.enabled()

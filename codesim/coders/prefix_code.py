@@ -234,7 +234,7 @@ class PrefixCode(Coder):
             if bits.endian != "big":  # the jump table's fields are read as big-endian integers
                 bits = bitarray(bits, endian="big")
             return self._lane_decoder.decode(bits, n, lanes)
-        if jit.ENABLED and self._longest <= stream_kernel.WINDOW:
+        if jit.enabled() and self._longest <= stream_kernel.WINDOW:
             return self._decode_stream(bits, n)
         # Without the fast extra, bitarray's C decoder (the kernel as Python would be far slower).
         try:

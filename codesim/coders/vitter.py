@@ -239,7 +239,7 @@ class AdaptiveHuffmanCoder(AdaptiveCoder):
         raw = (bits if bits.endian == "big" else bitarray(bits, endian="big")).tobytes()
         # Writable like the encoder's buffer, so both directions run one compiled loop; a plain bytes
         # object indexes as ints, as the interpreted loop wants.
-        data = np.frombuffer(raw, dtype=np.uint8).copy() if jit.ENABLED else raw
+        data = np.frombuffer(raw, dtype=np.uint8).copy() if jit.enabled() else raw
         pos = 0
         parts: list[np.ndarray] = []
         for first in range(0, n, SYMBOL_CHUNK):

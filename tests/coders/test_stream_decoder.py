@@ -118,4 +118,4 @@ def test_the_compiled_decoder_takes_the_short_streams_of_codes_it_can_hold(monke
     lanes = PrefixCode([1, 2, 2])
     lanes.symbols_per_lane, lanes.min_lanes = 4, 2
     assert lanes.decode(lanes.encode(np.arange(40) % 3), 40).tolist() == (np.arange(40) % 3).tolist()
-    assert calls == ([stream.size] if jit.ENABLED else [])
+    assert calls == ([stream.size] if jit.enabled() else [])
