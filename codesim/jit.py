@@ -34,7 +34,7 @@ import numpy as np
 try:
     import numba
     from numba.core import event as _event
-except ImportError:  # the plain install: the kernels run as Python
+except (ImportError, OSError):  # the plain install, or a numba that cannot load its compiler: Python
     numba = None
 
 #: True when the kernels run compiled.

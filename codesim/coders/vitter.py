@@ -79,7 +79,7 @@ class _VitterTree:
             self.zero, self.remaining = -1, 0
         else:
             self.zero, self.remaining = root, k
-            fenwick.build([1] * k, self.unseen)
+            fenwick.build.py_func([1] * k, self.unseen)  # lists: the plain function
 
     def reserve(self, n: int) -> None:
         """Make room in ``top`` for the keys of n more symbols (a key is at most 2 weight + 1)."""
