@@ -23,7 +23,9 @@ for adaptive-huffman, the expected length of the Huffman code of p, which is wha
 to. At a finite length n the excess of adaptive-arithmetic's bits over n H(empirical) is the
 estimator's *regret*, about (k-1)/2 log2 n bits in total (:meth:`AdaptiveArithmeticCoder.regret_bound`).
 ``code_divergence(p)`` is 0: no model is assumed that could diverge from p. ``get_config()`` is
-``{"scheme", "params", "size": k}``: there is no table, the decoder rebuilds the same initial model.
+``{"scheme", "params", "size": k}`` (and ``"version": 2`` for adaptive-arithmetic, whose bitstream
+changed, see :class:`AdaptiveArithmeticCoder`): there is no table, the decoder rebuilds the same
+initial model.
 
 A message starts from the initial model: ``codesim run`` codes a long stream in blocks (``--block``),
 each a message of its own, so each block is learnt afresh and pays its own regret.
@@ -57,9 +59,10 @@ from .registry import Param, Scheme, get, register
 
 #: The largest alphabet: both coders keep a few Python lists of this length (a tree of 2k nodes).
 MAX_ALPHABET = 1 << 20
-#: The most symbols one adaptive-arithmetic message may hold over up to LARGE_ALPHABET symbols, and
-#: half that over more (README, "Decode time"): its decoder takes a Python step per symbol, 0.6 million
-#: symbols a second here over 256 symbols and 0.18 million over 65536 (alpha = 1000, a random stream).
+#: The most symbols one adaptive-arithmetic message may hold over up to LARGE_ALPHABET symbols, and a
+#: quarter of that over more (README, "Decode time"): without the ``fast`` extra its decoder takes a
+#: Python step per symbol, about 2 microseconds here over 256 symbols and 7.7 over 65536 (alpha = 1000,
+#: a random stream: 16 bits a symbol, four 4-bit digits); compiled, 0.06 and 0.17.
 MAX_ARITHMETIC_SYMBOLS = 1 << 20
 LARGE_ALPHABET = 256
 #: alpha is used as the nearest fraction with at most this denominator (see AdaptiveArithmeticCoder).
@@ -162,16 +165,16 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
     The coder
     ---------
     :class:`.rangecoder.RangeCoder`, as for ``arithmetic`` (same kernels, carry handling and
-    termination: W = 60-bit registers, U = 4-bit digits), except that the total is not a power of two:
-    a symbol narrows [low, low + range) by r = range // T, and r * T > range - T loses less than
-    -log2(1 - T / range) bits, with range >= 2^56 before every symbol. So, exactly as there, with
-    ideal = -log2 of the model's probability of the stream::
+    termination, W = 62-bit registers), with 4-bit digits, so that range >= 2^58 before every symbol,
+    because the total is not a power of two: a symbol narrows [low, low + range) by r = range // T, and
+    r * T > range - T loses less than -log2(1 - T / range) bits. So, exactly as there, with ideal =
+    -log2 of the model's probability of the stream::
 
-        ideal  <=  bits  <  ideal + 2 + n * eps,      eps = -log2(1 - T_n / 2^56),
+        ideal  <=  bits  <  ideal + 2 + n * eps,      eps = -log2(1 - T_n / 2^58),
 
     T_n the largest total a symbol of the stream is coded with: at most k a + d (n - 1), and at most
-    ``max_total`` = 2^40, so eps < 2.2e-5 bits per symbol in every case (:attr:`rounding_loss`), and in
-    practice far less: KT over 256 symbols codes 10^7 symbols with T < 2^25, eps < 4e-10
+    ``max_total`` = 2^40, so eps < 5.6e-6 bits per symbol in every case (:attr:`rounding_loss`), and in
+    practice far less: KT over 256 symbols codes 10^7 symbols with T < 2^25, eps < 2e-10
     (:meth:`max_bits` uses T_n).
 
     Rescaling
@@ -185,9 +188,9 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
     that a halving leaves room to grow: alphas near 1000 with large denominators over more than 2^13
     symbols are refused), beyond any message of a .csim file (:data:`MAX_ARITHMETIC_SYMBOLS`).
 
-    Version 1 (configs without a version, files written before version 2) kept W = 128-bit registers,
-    32-bit digits and T <= 2^62 (eps < 1e-10, halving after at least 2^46 symbols), in plain Python
-    (:mod:`.rangecoder_v1`); such files still decode and re-encode to the same bits.
+    Version 1 (configs without a version, files written before version 2) has W = 128-bit registers,
+    32-bit digits and T <= 2^62 (eps < 1e-10, halving after at least 2^46 symbols), coded in plain
+    Python (:mod:`.rangecoder_v1`); such files still decode and re-encode to the same bits.
 
     Regret
     ------
@@ -233,7 +236,7 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
         return cls(size, **params, version=version)
 
     def symbol_limit(self) -> int:
-        return MAX_ARITHMETIC_SYMBOLS if self.size <= LARGE_ALPHABET else MAX_ARITHMETIC_SYMBOLS // 2
+        return MAX_ARITHMETIC_SYMBOLS if self.size <= LARGE_ALPHABET else MAX_ARITHMETIC_SYMBOLS // 4
 
     def _limit_reason(self) -> str:
         return f" over {self.size} symbols"

@@ -15,19 +15,19 @@ Algorithm
 A range coder with carry (Martin 1979, "Range encoding: an algorithm for removing redundancy from a
 digitised message"), the multiply-based integer arithmetic coder of Witten, Neal and Cleary (CACM 30(6),
 1987) in the form analysed by Moffat, Neal and Witten ("Arithmetic coding revisited", ACM TOIS 16(3),
-1998). The state is an interval [low, low + range) of W = 60-bit integers: a window onto the code
+1998). The state is an interval [low, low + range) of W = 62-bit integers: a window onto the code
 value just after the bits already emitted. Coding symbol x with start s(x) = sum of f below x::
 
     r = range >> P                      # range / 2^P, rounded down
     low += r * s(x);  range = r * f(x)
 
-and while range < 2^(W - 4) the top 4 bits of low move to the output (one 4-bit *digit*) and both
-registers shift left by 4. Where Witten, Neal and Cleary hold back "follow" bits until they know which
+and while range < 2^(W - 8) the top 8 bits of low move to the output (one byte-wide *digit*) and both
+registers shift left by 8. Where Witten, Neal and Cleary hold back "follow" bits until they know which
 way the interval straddling 1/2 falls, this coder lets low reach 2^W and adds the carry to the digits
 already written; no carry can reach past the last digit that is not all ones, because the code value
-stays below 1. low + range < 2^(W+1), so every register fits a signed 64-bit integer, and the loops
-compile to machine code (see :mod:`.kernels.rangecoder`). Small digits keep the range large, and so
-the rounding negligible (below); a digit costs the loop a few instructions.
+stays below 1. low + range < 2^(W+1) = 2^63, so every register fits a signed 64-bit integer, and the
+loops compile to machine code (see :mod:`.kernels.rangecoder`). The range stays at 2^54 or more, so
+the rounding is negligible (below).
 
 Termination: the coder ends with the shortest bit string b_1..b_t whose whole dyadic interval
 [0.b_1..b_t, 0.b_1..b_t + 2^-t) lies inside the final interval, the lower one when two of that length
@@ -39,18 +39,18 @@ Bound
 -----
 With ideal = sum over the stream of -log2(f(x) / 2^P) and n symbols::
 
-    ideal  <=  bits  <  ideal + 2 + n * eps,      eps = -log2(1 - 2^(P + 4 - 60)).
+    ideal  <=  bits  <  ideal + 2 + n * eps,      eps = -log2(1 - 2^(P + 8 - 62)).
 
 Why: the final interval has width w = prod_i r_i f(x_i) / range_i (in units of the whole [0, 1)), and
 the termination spends fewer than -log2 w + 2 bits, because any interval of width >= 2^-(t-1) contains
 a whole dyadic interval of width 2^-t (and never fewer than -log2 w, since that interval must fit). Each
-symbol's integer division loses the factor r * 2^P / range > 1 - 2^P / range, and range >= 2^(W - 4)
-before every symbol, which gives eps. For P = 24, eps < 3.4e-10 bits per symbol (P = 32: < 8.6e-8), so
+symbol's integer division loses the factor r * 2^P / range > 1 - 2^P / range, and range >= 2^(W - 8)
+before every symbol, which gives eps. For P = 24, eps < 1.4e-9 bits per symbol (P = 32: < 3.5e-7), so
 in practice the bound is ideal + 2 bits; an empty stream and a one-symbol alphabet cost 0 bits.
 
 Config versions
 ---------------
-Version 2 (``"version": 2`` in the config, written since the coder was compiled) is the coder above.
+Version 2 (``"version": 2`` in the config) is the coder above.
 A config without a version is version 1, the bitstream of the files written before: the same
 algorithm over W = 96-bit registers and 32-bit digits (128-bit for ``adaptive-arithmetic``), which
 fit no machine integer; :mod:`.rangecoder_v1` codes it, in plain Python, so that those files decode
@@ -81,11 +81,12 @@ from .registry import Param, Scheme, register
 
 DEFAULT_PRECISION = 24
 MAX_PRECISION = 32
-#: The most symbols one message may hold (README, "Decode time"): without the ``fast`` extra the
-#: decoder takes a Python step per symbol, 0.6 to 4 million symbols a second here (slowest at
-#: precision 32 over 65536 symbols, every symbol costing 32 bits), so 2^21 symbols decode within about
-#: 4 seconds.
-MAX_SYMBOLS = 1 << 21
+#: The most symbols one message may hold (README, "Decode time"). Without the ``fast`` extra the
+#: decoder takes a Python step per symbol and one per byte-wide digit: 0.35 to 3 microseconds a symbol
+#: here, the slowest at precision 32 over 65536 symbols on a stream of the symbols of frequency 1 (32
+#: bits each, and a binary search among 65535 symbols in one slot of the lookup table), so 2^20 symbols
+#: decode in about 3 seconds alone on a core; compiled, 2^20 such symbols take 0.15 seconds.
+MAX_SYMBOLS = 1 << 20
 #: Symbols decoded per call of the decoding kernel: bounds the output held before the symbols are
 #: known to be there (a symbol count is only loosely bounded by the bits).
 DECODE_CHUNK = 1 << 20

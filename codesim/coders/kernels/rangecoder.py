@@ -10,22 +10,24 @@ A model whose total is 2^P passes ``shift`` = P and the division is the shift ``
 
 Registers of at most 62 bits, so everything fits int64: low < 2^W and r * (start + size) <= range <=
 2^W, so low + range < 2^(W+1) <= 2^63; the decoder's ``diff`` (code value minus low) stays below
-range. When low reaches 2^W after a symbol, the carry goes at once into the digits already written
-(:func:`carry`): it runs back through trailing all-ones bytes and stops at the first that is not, so
-each byte is rolled over at most once after it was last incremented (amortised O(1) a symbol), and it
-never runs past the first digit, because the code value stays below 1.
+range. When low reaches 2^W after a symbol, the carry goes at once into the digits already written: it
+runs back through trailing all-ones bytes (:func:`carry`) and stops at the first that is not, so each
+byte rolls over at most once after it was last incremented (amortised O(1) a symbol), and it never
+runs past the first digit, because the code value stays below 1.
 
-Digits are written into, and read from, a byte buffer holding the bit string itself (most significant
-bit first; U <= 8, so a digit spans at most two bytes). The caller allocates the buffer and grows it
-when the encoder stops for room; the decoder's buffer is the encoded bits followed by zeros, which is
+The encoder keeps its newest digits in an int64 (at most 63 bits) and writes them 32 bits at a time
+into a byte buffer that the caller allocates and grows when the encoder stops for room; the buffer
+holds the bit string itself, most significant bit first. That needs U to divide 8, a symbol of a static
+model (P <= 32) to move at most 32 bits, and one of an adaptive model (T <= 2^40) at most 40. The
+decoder reads a digit from the two bytes that hold it, in the encoded bits followed by zeros, which is
 how a decoder reads bits past the end.
 
-A static model (``step`` 0) gives its intervals as ``starts`` and ``sizes`` out of 2^``shift``; its
-decoder finds a target's symbol through ``lookup``: entry s holds the symbol whose interval holds
+A static model gives its intervals as ``starts`` and ``sizes`` out of 2^``shift`` and no ``tree``;
+its decoder finds a target's symbol through ``lookup``: entry s holds the symbol whose interval holds
 target s << ``slot_shift``, so the symbol of any target in slot s lies between entries s and s + 1
-(usually they are equal; otherwise a binary search between them). An adaptive model (``step`` > 0)
-gives its weights as ``sizes`` and their Fenwick tree as ``tree`` (see :mod:`.fenwick`): after each
-symbol its weight grows by ``step``, and the counts are halved when the total passes ``limit``.
+(usually they are equal; otherwise a binary search between them). An adaptive model gives its
+weights as ``sizes`` and their Fenwick tree as ``tree`` (see :mod:`.fenwick`): after each symbol its
+weight grows by ``step``, and the counts are halved when the total passes ``limit``.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
     """Code ``stream[first:]`` in turn from registers (low, rng), writing digits into ``out`` from bit ``pos``.
 
     Stops early, before a symbol, when ``out`` may lack room for its digits (fewer than 24 bytes
-    left). Returns (i, pos, low, rng, total): the next symbol to code (``len(stream)`` when all are
+    left); ``out[pos // 8]`` holds the bits written before, and zeros after them. Returns (i, pos, low, rng, total): the next symbol to code (``len(stream)`` when all are
     coded, -1 if a carry ran past the first digit), the bits written, the registers and the model's
     total. An adaptive model's ``sizes`` and ``tree`` are updated in place.
 
