@@ -87,6 +87,8 @@ MAX_PRECISION = 32
 #: bits each, and a binary search among 65535 symbols in one slot of the lookup table), so 2^20 symbols
 #: decode in about 3 seconds alone on a core; compiled, 2^20 such symbols take 0.15 seconds.
 MAX_SYMBOLS = 1 << 20
+#: Symbols whose adaptive intervals the interpreted encoder counts at once (bounds its scratch lists).
+INTERVAL_CHUNK = 1 << 16
 #: Symbols decoded per call of the decoding kernel: bounds the output held before the symbols are
 #: known to be there (a symbol count is only loosely bounded by the bits).
 DECODE_CHUNK = 1 << 20
@@ -179,19 +181,34 @@ class RangeCoder(Coder):
 
     def _encode_digits(self, model, stream: np.ndarray):
         """(buffer, bits, low, range): the digits of ``stream`` in a byte buffer, and the registers."""
-        W, U = self.state_bits, self.digit_bits
-        n = stream.size
-        symbols = jit.plain(stream.astype(kernel_dtype(self.size), copy=False))
-        starts, sizes, _, _, tree = model.tables()
+        W = self.state_bits
         # Room for the bits the model expects, grown by doubling when a stream costs more.
-        buffer = jit.scratch(int(n * self._expected_bits(model) / 8 * 1.05) + W // 4 + 64, np.uint8)
-        first, pos, low, rng, total = 0, 0, 0, 1 << W, model.total
+        buffer = jit.scratch(int(stream.size * self._expected_bits(model) / 8 * 1.05) + W // 4 + 64, np.uint8)
+        state = (buffer, 0, 0, 1 << W, model.total)
+        if model.step and not jit.ENABLED:
+            # Interpreted, an adaptive model's intervals are counted with numpy a chunk at a time, not
+            # stepped through its tree symbol by symbol: 2 to 4 times faster, and the same intervals.
+            for first in range(0, stream.size, INTERVAL_CHUNK):
+                chunk = stream[first : first + INTERVAL_CHUNK]
+                starts, sizes, totals = model.intervals(chunk)
+                state = self._encode_with(model, chunk.tolist(), state, starts, sizes, list(totals), None)
+        else:
+            starts, sizes, _, _, tree = model.tables()
+            symbols = jit.plain(stream.astype(kernel_dtype(self.size), copy=False))
+            state = self._encode_with(model, symbols, state, starts, sizes, None, tree)
+        return state[:4]
+
+    def _encode_with(self, model, symbols, state, starts, sizes, totals, tree):
+        """Run the encoding kernel over ``symbols`` from ``state`` (buffer, bits, low, range, total),
+        growing the buffer as it asks; returns the state after them."""
+        buffer, pos, low, rng, total = state
+        first = 0
         while True:
             first, pos, low, rng, total = kernel.encode(
-                symbols, first, buffer, pos, low, rng, W, U, model.shift, starts, sizes, tree, total,
-                model.step, model.limit, model.pseudo)
-            if first == n:
-                return buffer, pos, low, rng
+                symbols, first, buffer, pos, low, rng, self.state_bits, self.digit_bits, model.shift, starts,
+                sizes, totals, tree, total, model.step, model.limit, model.pseudo)
+            if first == len(symbols):
+                return buffer, pos, low, rng, total
             if first < 0:
                 raise AssertionError("a carry ran past the first digit")
             buffer = _doubled(buffer)
@@ -369,7 +386,7 @@ class ArithmeticCoder(RangeCoder, FrequencyCoder):
                     pos += U
             else:
                 _, pos, low, rng, _ = kernel.encode(symbols[: i + 1], i, buffer, pos, low, rng, W, U, model.shift,
-                                                    starts, sizes, tree, model.total, 0, 0, 0)
+                                                    starts, sizes, None, tree, model.total, 0, 0, 0)
                 prefix = int.from_bytes(bytes(buffer[: (pos + 7) >> 3]), "big") >> (-pos % 8)
             ideal += P - math.log2(int(self.freqs[x]))
             scale = 1 << (pos + W)

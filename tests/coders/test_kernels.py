@@ -220,7 +220,7 @@ class Halving(AdaptiveArithmeticCoder):
 def interpreted(monkeypatch) -> None:
     """Run the range coder as a plain install does: kernels as Python functions over lists."""
     monkeypatch.setattr(jit, "ENABLED", False)
-    for name in ("encode", "decode", "carry", "_write", "_flush"):
+    for name in ("encode", "decode", "carry", "_flush"):
         monkeypatch.setattr(rangecoder, name, getattr(rangecoder, name).py_func)
     for module, name in ((rangecoder, "halve"), (fenwick, "halve"), (fenwick, "build")):
         plain = getattr(fenwick, name).py_func

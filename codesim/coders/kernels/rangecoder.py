@@ -56,13 +56,19 @@ def carry(out, pos: int) -> int:
 
 @jit.kernel
 def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: int, digit_bits: int,
-           shift: int, starts, sizes, tree, total: int, step: int, limit: int, pseudo: int):
+           shift: int, starts, sizes, totals, tree, total: int, step: int, limit: int, pseudo: int):
     """Code ``stream[first:]`` in turn from registers (low, rng), writing digits into ``out`` from bit ``pos``.
 
-    Stops early, before a symbol, when ``out`` may lack room for its digits (fewer than 24 bytes
-    left); ``out[pos // 8]`` holds the bits written before, and zeros after them. Returns (i, pos, low, rng, total): the next symbol to code (``len(stream)`` when all are
-    coded, -1 if a carry ran past the first digit), the bits written, the registers and the model's
-    total. An adaptive model's ``sizes`` and ``tree`` are updated in place.
+    Stops early, before a symbol, when ``out`` may lack room for its digits (fewer than 32 bytes
+    left); ``out[pos // 8]`` holds the bits written before, and zeros after them. Returns (i, pos, low,
+    rng, total): the next symbol to code (``len(stream)`` when all are coded, -1 if a carry ran past
+    the first digit), the bits written, the registers and the model's total. An adaptive model's
+    ``sizes`` and ``tree`` are updated in place.
+
+    With ``totals`` (and no tree), symbol i is coded with the interval (starts[i], sizes[i]) out of
+    totals[i] that the caller worked out: an adaptive model's intervals counted at once with numpy
+    (:meth:`codesim.coders.models.AdaptiveModel.intervals`), which the interpreted path does faster
+    than its own Fenwick tree.
 
     The newest digits wait in ``pending`` (``held`` bits, at most 63) and go to ``out`` 32 bits at a
     time: a carry into them is an addition, and one that rolls them all over goes on into ``out``.
@@ -71,73 +77,77 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
     bottom = 1 << top
     one = 1 << state_bits
     low_mask = bottom - 1
-    room = len(out) - 24
     span = 0 if tree is None else len(tree) - 1
     n = len(stream)
     at = pos >> 3
     held = pos & 7
     pending = (out[at] + 0) >> (8 - held)  # + 0: an int64 (numba shifts a uint8 to a uint64)
     out[at] = 0
-    for i in range(first, n):
-        if at > room:
+    i = first
+    while i < n:
+        # A symbol moves at most 40 bits: code as many as surely fit before looking at the room again.
+        stop = min(n, i + (len(out) - 24 - at) // 8)
+        if stop <= i:
             return i, _flush(out, at, pending, held), low, rng, total
-        x = stream[i]
-        # The model's kind: a static model gives no tree, and numba compiles its encoder without the
-        # adaptive branch (it prunes a test of an argument that is None).
-        if tree is None:
-            r = rng >> shift
-            low += r * starts[x]
-            rng = r * sizes[x]
-        else:
-            start = 0
-            j = x
-            while j:
-                start += tree[j]
-                j &= j - 1
-            size = sizes[x]
-            r = rng // total
-            low += r * start
-            rng = r * size
-            sizes[x] = size + step
-            j = x + 1
-            while j <= span:
-                tree[j] += step
-                j += j & -j
-            total += step
-            if total > limit:
-                total = halve(sizes, tree, pseudo, step)
-            if held > 23:  # room for the up to 40 bits the symbol may move (T <= 2^40)
-                pos = _flush(out, at, pending, held)
-                at = pos >> 3
-                held = pos & 7
+        for i in range(i, stop):
+            x = stream[i]
+            # The model's kind: a static model gives no tree, and numba compiles its encoder without the
+            # adaptive branch (it prunes a test of an argument that is None).
+            if tree is None:
+                if totals is None:
+                    r = rng >> shift
+                    low += r * starts[x]
+                    rng = r * sizes[x]
+                else:
+                    r = rng // totals[i]
+                    low += r * starts[i]
+                    rng = r * sizes[i]
+            else:
+                start = 0
+                j = x
+                while j:
+                    start += tree[j]
+                    j &= j - 1
+                size = sizes[x]
+                r = rng // total
+                low += r * start
+                rng = r * size
+                sizes[x] = size + step
+                j = x + 1
+                while j <= span:
+                    tree[j] += step
+                    j += j & -j
+                total += step
+                if total > limit:
+                    total = halve(sizes, tree, pseudo, step)
+                if held > 23:  # room for the up to 40 bits the symbol may move (T <= 2^40)
+                    pos = _flush(out, at, pending, held)
+                    at = pos >> 3
+                    held = pos & 7
+                    pending &= (1 << held) - 1
+            if low >= one:
+                low -= one
+                pending += 1
+                if pending >> held:
+                    pending = 0
+                    if carry(out, at << 3):
+                        return -1, _flush(out, at, pending, held), low, rng, total
+            while rng < bottom:
+                pending = (pending << digit_bits) | (low >> top)
+                held += digit_bits
+                low = (low & low_mask) << digit_bits
+                rng <<= digit_bits
+            if held >= 32:
+                held -= 32
+                word = pending >> held
+                out[at] = word >> 24
+                out[at + 1] = (word >> 16) & 255
+                out[at + 2] = (word >> 8) & 255
+                out[at + 3] = word & 255
+                at += 4
                 pending &= (1 << held) - 1
-        if low >= one:
-            low -= one
-            pending += 1
-            if pending >> held:
-                pending = 0
-                if carry(out, at << 3):
-                    return -1, _flush(out, at, pending, held), low, rng, total
-        while rng < bottom:
-            pending = (pending << digit_bits) | (low >> top)
-            held += digit_bits
-            low = (low & low_mask) << digit_bits
-            rng <<= digit_bits
-        if held >= 32:
-            held -= 32
-            at = _write(out, at, pending >> held)
-            pending &= (1 << held) - 1
+        i = stop
     return n, _flush(out, at, pending, held), low, rng, total
-
-
-@jit.kernel
-def _write(out, at: int, word: int) -> int:
-    """Write the 32 bits of ``word`` at byte ``at`` of ``out``; returns the next byte."""
-    out[at] = word >> 24
-    out[at + 1] = (word >> 16) & 255
-    out[at + 2] = (word >> 8) & 255
-    out[at + 3] = word & 255
-    return at + 4
 
 
 @jit.kernel
