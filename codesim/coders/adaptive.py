@@ -34,9 +34,10 @@ Speed
 -----
 Adaptive coding is sequential by nature (symbol i is coded with the model after symbols 0..i-1, and the
 decoder cannot know symbol i+1's model before it has decoded symbol i), so unlike the other coders these
-run a loop per symbol (:mod:`.kernels`), kept tight (lists, local names, no objects per symbol). They are
-meant for showing how learning costs bits, not for long streams: on the 8-symbol NASA source at n = 10^5 they
-code about 0.7 to 3 million symbols per second, the static coders tens of millions.
+run a loop per symbol (:mod:`.kernels`), compiled with the ``fast`` extra. adaptive-arithmetic then codes
+45 to 70 million symbols a second on the 8-symbol NASA source at n = 10^7 and decodes 25 to 50 (its
+decoder descends a Fenwick tree of log2 k levels per symbol); without the extra, as Python, about 1 to
+2 million and 0.5 to 1.
 """
 
 from __future__ import annotations

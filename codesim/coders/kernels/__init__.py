@@ -15,5 +15,6 @@ this where numba is installed).
   pass over a stream);
 - :mod:`.vitter`: the update of Vitter's dynamic Huffman tree, and its coding and decoding loops.
 
-The range coder's registers are the one exception to "integers of 64 bits": see :mod:`.rangecoder`.
+The range coder of config version 1, whose registers are wider than 64 bits, runs outside these
+kernels, in plain Python (:mod:`codesim.coders.rangecoder_v1`).
 """
