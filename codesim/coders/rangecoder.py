@@ -206,7 +206,7 @@ class RangeCoder(Coder):
         while True:
             first, pos, low, rng, total = kernel.encode(
                 symbols, first, buffer, pos, low, rng, self.state_bits, self.digit_bits, model.shift, starts,
-                sizes, totals, tree, total, model.step, model.limit, model.pseudo)
+                sizes, totals, tree, total, model.step, model.limit, model.pseudo, jit.ENABLED)
             if first == len(symbols):
                 return buffer, pos, low, rng, total
             if first < 0:
@@ -386,7 +386,8 @@ class ArithmeticCoder(RangeCoder, FrequencyCoder):
                     pos += U
             else:
                 _, pos, low, rng, _ = kernel.encode(symbols[: i + 1], i, buffer, pos, low, rng, W, U, model.shift,
-                                                    starts, sizes, None, tree, model.total, 0, 0, 0)
+                                                    starts, sizes, None, tree, model.total, 0, 0, 0,
+                                                    jit.ENABLED)
                 prefix = int.from_bytes(bytes(buffer[: (pos + 7) >> 3]), "big") >> (-pos % 8)
             ideal += P - math.log2(int(self.freqs[x]))
             scale = 1 << (pos + W)

@@ -56,7 +56,8 @@ def carry(out, pos: int) -> int:
 
 @jit.kernel
 def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: int, digit_bits: int,
-           shift: int, starts, sizes, totals, tree, total: int, step: int, limit: int, pseudo: int):
+           shift: int, starts, sizes, totals, tree, total: int, step: int, limit: int, pseudo: int,
+           branchless: bool):
     """Code ``stream[first:]`` in turn from registers (low, rng), writing digits into ``out`` from bit ``pos``.
 
     Stops early, before a symbol, when ``out`` may lack room for its digits (fewer than 32 bytes
@@ -76,6 +77,7 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
     top = state_bits - digit_bits
     bottom = 1 << top
     one = 1 << state_bits
+    full = one - 1
     low_mask = bottom - 1
     span = 0 if tree is None else len(tree) - 1
     n = len(stream)
@@ -132,6 +134,16 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
                     pending = 0
                     if carry(out, at << 3):
                         return -1, _flush(out, at, pending, held), low, rng, total
+            if branchless:
+                # Most symbols move one digit or none: compiled, the first goes without a branch (which
+                # would go either way at random), the rarer ones after it in the loop; interpreted, the
+                # loop alone is faster.
+                need = rng < bottom
+                moved = digit_bits * need
+                pending = (pending << moved) | ((low >> top) * need)
+                held += moved
+                low = (low & (full - need * (full - low_mask))) << moved
+                rng <<= moved
             while rng < bottom:
                 pending = (pending << digit_bits) | (low >> top)
                 held += digit_bits
