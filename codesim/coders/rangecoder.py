@@ -268,7 +268,7 @@ class RangeCoder(Coder):
             part = jit.scratch(m, kernel_dtype(self.size))
             done, pos, diff, rng, total = kernel.decode(
                 data, pos, end, part, m, diff, rng, W, U, model.shift, starts, sizes, lookup, slot_shift,
-                tree, total, model.step, model.limit, model.pseudo)
+                tree, total, model.step, model.limit, model.pseudo, jit.ENABLED)
             if done < m:
                 if pos > end:
                     raise DecodeError(f"the stream is too short: decoding {n} symbols needs more than its "

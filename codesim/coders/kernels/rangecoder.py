@@ -177,7 +177,7 @@ def _flush(out, at: int, pending: int, held: int) -> int:
 @jit.kernel
 def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state_bits: int, digit_bits: int,
            shift: int, starts, sizes, lookup, slot_shift: int, tree, total: int, step: int, limit: int,
-           pseudo: int):
+           pseudo: int, branchless: bool):
     """Decode up to ``count`` symbols into ``out[0 .. count - 1]``, reading digits from ``data`` at bit ``pos``.
 
     ``diff`` is the code value minus low, in [0, rng) for bits the encoder wrote. ``data`` holds the
@@ -236,6 +236,14 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
             total += step
             if total > limit:
                 total = halve(sizes, tree, pseudo, step)
+        if branchless:  # the first digit without a branch, as in encode()
+            at = pos >> 3
+            digit = ((data[at] * 256 + data[at + 1]) >> (align - (pos & 7))) & mask
+            need = rng < bottom
+            moved = digit_bits * need
+            diff = (diff << moved) | (digit * need)
+            pos += moved
+            rng <<= moved
         while rng < bottom:
             at = pos >> 3
             digit = ((data[at] * 256 + data[at + 1]) >> (align - (pos & 7))) & mask  # int64 arithmetic
