@@ -231,7 +231,7 @@ def interpreted(monkeypatch) -> None:
 @pytest.mark.skipif(not jit.ENABLED, reason="numba is not installed (or NUMBA_DISABLE_JIT is set)")
 @given(data=st.data(), make=st.sampled_from([
     lambda q: build("arithmetic", q), lambda q: build("arithmetic", q, precision=32),
-    lambda q: Narrow(quantise(q, 8), 8), lambda q: TwoBit(quantise(q, 10), 10),
+    lambda q: Narrow(quantise(q, 9), 9), lambda q: TwoBit(quantise(q, 10), 10),
     lambda q: build("adaptive-arithmetic", q), lambda q: build("adaptive-arithmetic", q, alpha=0.01),
     lambda q: Halving(q.size, 0.5)]))
 @settings(max_examples=60, deadline=None)
