@@ -52,3 +52,14 @@ def normalise(weights) -> np.ndarray:
     """Weights scaled to sum to 1."""
     w = np.asarray(weights, dtype=np.float64)
     return w / w.sum()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def range_coder_kernels():
+    """Load the range coder's compiled kernels (compile them, on a fresh checkout) before any test whose
+    deadline would otherwise time a first call."""
+    from codesim.coders import build
+
+    for scheme in ("arithmetic", "adaptive-arithmetic"):
+        for k in (2, 257):
+            build(scheme, np.full(k, 1.0 / k)).prepare(1)

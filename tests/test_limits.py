@@ -98,9 +98,9 @@ def test_the_limits_are_the_documented_ones():
     """The README's table: symbols per message by scheme and parameters (checked against the coders)."""
     limit = lambda name, k=8, **params: build(name, np.full(k, 1.0 / k), **params).symbol_limit()
     assert limit("huffman") == limit("block-huffman", k=3) == MAX_SYMBOLS == 1 << 24
-    assert limit("arithmetic", precision=32) == 1 << 21
+    assert limit("arithmetic", precision=32) == 1 << 20
     assert limit("rans", lanes=1) == limit("rans") == limit("rans", lanes=65536) == 1 << 22
-    assert limit("adaptive-arithmetic", k=256) == 1 << 20 and limit("adaptive-arithmetic", k=257) == 1 << 19
+    assert limit("adaptive-arithmetic", k=256) == 1 << 20 and limit("adaptive-arithmetic", k=257) == 1 << 18
     assert limit("adaptive-huffman", k=64) == 1 << 20 and limit("adaptive-huffman", k=1024) == 1 << 16
     assert limit("adaptive-huffman", k=65536) == 1 << 13
 
@@ -290,8 +290,8 @@ def test_the_annotated_view_is_bounded_and_its_worst_case_is_quick(tmp_path):
     (["bench", "-n", "1e10", "--scheme", "huffman"], 2, "--length 10000000000 is over the limit of 1e+08"),
     (["encode", NASA, "--model", "uniform", "-n", str(MAX_SYMBOLS + 1), "-o", "{out}"], 2,
      f"--length {MAX_SYMBOLS + 1} is over"),
-    (["encode", NASA, "--model", "uniform", "--scheme", "arithmetic", "-n", str((1 << 21) + 1), "-o", "{out}"], 2,
-     "--length 2097153: a .csim file cannot hold it: 2097153 symbols are over scheme 'arithmetic''s limit"),
+    (["encode", NASA, "--model", "uniform", "--scheme", "arithmetic", "-n", str((1 << 20) + 1), "-o", "{out}"], 2,
+     "--length 1048577: a .csim file cannot hold it: 1048577 symbols are over scheme 'arithmetic''s limit"),
     (["converge", NASA, "--lengths", ",".join(map(str, range(1, MAX_LENGTHS + 2)))], 2,
      f"{MAX_LENGTHS + 1} lengths, over the limit of {MAX_LENGTHS}"),
     (["converge", NASA, "--lengths", "10,1e12"], 1, "length 1000000000000 is over the limit of 1e+11"),

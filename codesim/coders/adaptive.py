@@ -23,7 +23,9 @@ for adaptive-huffman, the expected length of the Huffman code of p, which is wha
 to. At a finite length n the excess of adaptive-arithmetic's bits over n H(empirical) is the
 estimator's *regret*, about (k-1)/2 log2 n bits in total (:meth:`AdaptiveArithmeticCoder.regret_bound`).
 ``code_divergence(p)`` is 0: no model is assumed that could diverge from p. ``get_config()`` is
-``{"scheme", "params", "size": k}``: there is no table, the decoder rebuilds the same initial model.
+``{"scheme", "params", "size": k}`` (and ``"version": 2`` for adaptive-arithmetic, whose bitstream
+changed, see :class:`AdaptiveArithmeticCoder`): there is no table, the decoder rebuilds the same
+initial model.
 
 A message starts from the initial model: ``codesim run`` codes a long stream in blocks (``--block``),
 each a message of its own, so each block is learnt afresh and pays its own regret.
@@ -32,9 +34,10 @@ Speed
 -----
 Adaptive coding is sequential by nature (symbol i is coded with the model after symbols 0..i-1, and the
 decoder cannot know symbol i+1's model before it has decoded symbol i), so unlike the other coders these
-run a loop per symbol (:mod:`.kernels`), kept tight (lists, local names, no objects per symbol). They are
-meant for showing how learning costs bits, not for long streams: on the 8-symbol NASA source at n = 10^5 they
-code about 0.7 to 3 million symbols per second, the static coders tens of millions.
+run a loop per symbol (:mod:`.kernels`), compiled with the ``fast`` extra. adaptive-arithmetic then codes
+45 to 70 million symbols a second on the 8-symbol NASA source at n = 10^7 and decodes 25 to 50 (its
+decoder descends a Fenwick tree of log2 k levels per symbol); without the extra, as Python, about 1 to
+2 million and 0.5 to 1.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from __future__ import annotations
 import math
 import operator
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from bitarray import bitarray
@@ -50,16 +53,17 @@ from bitarray import bitarray
 from ..errors import CodesimError, ConfigError, SchemeError
 from ..measures import entropy
 from .base import Coder, running_totals, trace_columns_with
-from .config import strict_int
+from .config import check_version, strict_int
 from .models import AdaptiveModel
 from .rangecoder import RangeCoder
 from .registry import Param, Scheme, get, register
 
 #: The largest alphabet: both coders keep a few Python lists of this length (a tree of 2k nodes).
 MAX_ALPHABET = 1 << 20
-#: The most symbols one adaptive-arithmetic message may hold over up to LARGE_ALPHABET symbols, and
-#: half that over more (README, "Decode time"): its decoder takes a Python step per symbol, 0.6 million
-#: symbols a second here over 256 symbols and 0.18 million over 65536 (alpha = 1000, a random stream).
+#: The most symbols one adaptive-arithmetic message may hold over up to LARGE_ALPHABET symbols, and a
+#: quarter of that over more (README, "Decode time"): without the ``fast`` extra its decoder takes a
+#: Python step per symbol, about 2 microseconds here over 256 symbols and 7.7 over 65536 (alpha = 1000,
+#: a random stream: 16 bits a symbol, four 4-bit digits); compiled, 0.06 and 0.17.
 MAX_ARITHMETIC_SYMBOLS = 1 << 20
 LARGE_ALPHABET = 256
 #: alpha is used as the nearest fraction with at most this denominator (see AdaptiveArithmeticCoder).
@@ -110,7 +114,7 @@ class AdaptiveCoder(Coder):
     def from_config(cls, config: dict[str, Any]) -> "AdaptiveCoder":
         if not isinstance(config, dict):
             raise CodesimError(f"a {cls.__name__} config is a dict, got {type(config).__name__}")
-        extra = set(config) - {"scheme", "params", "size"}
+        extra = set(config) - {"scheme", "params", "size", "version"}
         if extra:
             raise CodesimError(f"a {cls.__name__} config has no field {sorted(extra)[0]!r} "
                                "(fields: scheme, params, size)")
@@ -125,7 +129,12 @@ class AdaptiveCoder(Coder):
         scheme = get(name)
         if scheme.restore != cls.from_config:
             raise CodesimError(f"scheme {scheme.name!r} is not restored by {cls.__name__}")
-        return cls(config["size"], **scheme.resolve(params))
+        return cls._restore(config["size"], scheme.resolve(params), check_version(config, cls.versions, name))
+
+    @classmethod
+    def _restore(cls, size: int, params: dict[str, Any], version: int) -> "AdaptiveCoder":
+        """The coder of a config: alphabet size, parameters and config version (one of ``versions``)."""
+        return cls(size, **params)
 
     # -- the coder contract: a config read from a file --------------------------------------------
     config_fields = ("size",)
@@ -156,23 +165,33 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
 
     The coder
     ---------
-    :class:`.rangecoder.RangeCoder`, as for ``arithmetic`` (same loops, carry handling, termination and
-    digit reader), with W = 128-bit registers instead of 96 because the total is not a power of two: a
-    symbol narrows [low, low + range) by r = range // T, and r * T > range - T loses at most
-    -log2(1 - T / range) bits; range >= 2^96 before every symbol and T <= 2^62 make that under 1e-10
-    bits per symbol. So, exactly as there, with ideal = -log2 of the model's probability of the stream::
+    :class:`.rangecoder.RangeCoder`, as for ``arithmetic`` (same kernels, carry handling and
+    termination, W = 62-bit registers), with 4-bit digits, so that range >= 2^58 before every symbol,
+    because the total is not a power of two: a symbol narrows [low, low + range) by r = range // T, and
+    r * T > range - T loses less than -log2(1 - T / range) bits. So, exactly as there, with ideal =
+    -log2 of the model's probability of the stream::
 
-        ideal  <=  bits  <  ideal + 2 + n * eps,      eps = -log2(1 - 2^(62 - 96)) < 1e-10.
+        ideal  <=  bits  <  ideal + 2 + n * eps,      eps = -log2(1 - T_n / 2^58),
+
+    T_n the largest total a symbol of the stream is coded with: at most k a + d (n - 1), and at most
+    ``max_total`` = 2^40, so eps < 5.6e-6 bits per symbol in every case (:attr:`rounding_loss`), and in
+    practice far less: KT over 256 symbols codes 10^7 symbols with T < 2^25, eps < 2e-10
+    (:meth:`max_bits` uses T_n).
 
     Rescaling
     ---------
-    T must stay <= 2^62 (``max_total``): when a symbol's update takes it past that, every count is
+    T must stay <= 2^40 (``max_total``): when a symbol's update takes it past that, every count is
     halved (rounded down, c -> floor(c / 2); the pseudo-counts stay) before the next symbol, as the
     adaptive model of Witten, Neal and Cleary (CACM 30(6), 1987) halves its counts. That makes the
     model forget old symbols, so it is no longer the add-alpha estimator and the regret bound no longer
-    holds; but it first happens after (2^62 - k a) / d symbols (:attr:`exact_symbols`): about 2.3 *
-    10^18 for KT, and at least 2^46 = 7 * 10^13 for any allowed alpha and k, far beyond any message
-    codesim codes (the container's limit is 2^24 symbols).
+    holds; but it first happens after (2^40 - k a) / d symbols (:attr:`exact_symbols`): about 5.5 *
+    10^11 for KT, and at least 2^23 for any allowed alpha and k (d <= 2^16, and k a <= 2^39 - d, so
+    that a halving leaves room to grow: alphas near 1000 with large denominators over more than 2^13
+    symbols are refused), beyond any message of a .csim file (:data:`MAX_ARITHMETIC_SYMBOLS`).
+
+    Version 1 (configs without a version, files written before version 2) has W = 128-bit registers,
+    32-bit digits and T <= 2^62 (eps < 1e-10, halving after at least 2^46 symbols), coded in plain
+    Python (:mod:`.rangecoder_v1`); such files still decode and re-encode to the same bits.
 
     Regret
     ------
@@ -186,29 +205,39 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
     [0, 0, 1, 0, 2, 0, 0]
     """
 
-    #: W: width of the low and range registers (U, the digit, is 32 bits as for ``arithmetic``).
-    state_bits = 128
-    #: The largest total weight T a symbol is coded with; counts are halved beyond it.
-    max_total = 1 << 62
+    #: (W, U) of each config version: 128-bit registers in version 1, where ``arithmetic`` had 96.
+    registers: ClassVar[dict[int, tuple[int, int]]] = {1: (128, 32), 2: (62, 4)}
+    #: The largest total weight T a symbol is coded with, by config version; counts are halved beyond it.
+    max_totals: ClassVar[dict[int, int]] = {1: 1 << 62, 2: 1 << 40}
 
     def __init__(self, size: int, alpha: float = 0.5, scheme: str = "adaptive-arithmetic",
-                 params: dict[str, Any] | None = None):
+                 params: dict[str, Any] | None = None, version: int = 2):
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not (
             MIN_ALPHA <= alpha <= MAX_ALPHA
         ):
             raise CodesimError(f"alpha must be a number from {MIN_ALPHA:g} to {MAX_ALPHA:g}, got {alpha!r}")
         super().__init__(size, scheme, {"alpha": float(alpha)} if params is None else params)
+        self._use_version(version)
         self.alpha = float(alpha)
         fraction = Fraction(self.alpha).limit_denominator(MAX_ALPHA_DENOMINATOR)
         #: a and d: alpha = a / d exactly, the pseudo-count and the step of a symbol's weight.
         self.pseudo, self.step = fraction.numerator, fraction.denominator
+        self.max_total = self.max_totals[self.version]
+        # r = range // T >= 1 needs T <= 2^(W - U), the least range a symbol is coded with.
+        if self.max_total > 1 << (self.state_bits - self.digit_bits):
+            raise CodesimError(f"a total of up to {self.max_total} does not fit {self.state_bits}-bit registers "
+                               f"with {self.digit_bits}-bit digits")
         # Halving must leave room to grow: after it T <= max_total / 2 + k a / 2 (+ d), below the limit.
         if 2 * (self._size * self.pseudo + self.step) > self.max_total:
             raise CodesimError(f"alpha = {self.alpha:g} over {self._size} symbols needs a total weight "
                                f"above the coder's limit of 2^{self.max_total.bit_length() - 1}")
 
+    @classmethod
+    def _restore(cls, size: int, params: dict[str, Any], version: int) -> "AdaptiveArithmeticCoder":
+        return cls(size, **params, version=version)
+
     def symbol_limit(self) -> int:
-        return MAX_ARITHMETIC_SYMBOLS if self.size <= LARGE_ALPHABET else MAX_ARITHMETIC_SYMBOLS // 2
+        return MAX_ARITHMETIC_SYMBOLS if self.size <= LARGE_ALPHABET else MAX_ARITHMETIC_SYMBOLS // 4
 
     def _limit_reason(self) -> str:
         return f" over {self.size} symbols"
@@ -223,7 +252,11 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
     @property
     def rounding_loss(self) -> float:
         """eps: the most bits per symbol that r = range // T can lose (T <= max_total, range >= 2^(W-U))."""
-        return -math.log2(1.0 - self.max_total / 2.0 ** (self.state_bits - self.digit_bits))
+        return self._rounding_loss(self.max_total)
+
+    def _rounding_loss(self, total: int) -> float:
+        """What r = range // T can lose on a symbol coded with a total of at most ``total``."""
+        return -math.log2(1.0 - total / 2.0 ** (self.state_bits - self.digit_bits))
 
     def ideal_bits(self, stream: np.ndarray) -> float:
         """-log2 of the probability the model gives the stream: what exact arithmetic would spend.
@@ -245,9 +278,11 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
         return float(np.sum(np.log2(np.array(totals, dtype=np.float64) / np.array(sizes, dtype=np.float64))))
 
     def max_bits(self, stream: np.ndarray) -> float:
-        """The coder's bound on ``len(encode(stream))``: ideal + 2 + n * eps."""
+        """The coder's bound on ``len(encode(stream))``: ideal + 2 + n * eps, eps for the largest total
+        T_n = min(max_total, k a + d (n - 1)) a symbol of the stream is coded with."""
         stream = self._check_stream(stream)
-        return self.ideal_bits(stream) + 2.0 + stream.size * self.rounding_loss
+        largest = min(self.max_total, self._size * self.pseudo + self.step * max(stream.size - 1, 0))
+        return self.ideal_bits(stream) + 2.0 + stream.size * self._rounding_loss(largest)
 
     def regret_bound(self, n: int) -> float:
         """An upper bound, in bits, on ideal_bits(s) - n H(empirical distribution of s) over all streams s
@@ -301,6 +336,10 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
     def _model(self) -> AdaptiveModel:
         """The estimator before any symbol: every weight a, total k a."""
         return AdaptiveModel(self._size, self.pseudo, self.step, self.max_total)
+
+    def _expected_bits(self, model) -> float:
+        """log2 k, plus a bit: a uniform stream's cost, and more than a skewed one's."""
+        return math.log2(self._size) + 1.0
 
     def __repr__(self) -> str:
         return f"AdaptiveArithmeticCoder(size={self._size}, alpha={self.alpha:g})"

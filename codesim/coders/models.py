@@ -3,16 +3,18 @@
 A model gives symbol x an interval [start(x), start(x) + size(x)) out of a total: the coder spends
 log2(total / size(x)) bits on it. The coder asks three things (as constriction's coders ask their
 models for ``left_cumulative_and_probability`` and ``quantile_function``): the interval of a symbol
-(:meth:`interval`, and :meth:`intervals` for a whole stream, as the encoder asks), the symbol whose
-interval holds a cumulative target (:meth:`find`, as the decoder asks), and to learn from a symbol
-(:meth:`update`). A model is all integers, so encoder and decoder agree on every interval exactly.
+(:meth:`interval`), the symbol whose interval holds a cumulative target (:meth:`find`, as the decoder
+asks), and to learn from a symbol (:meth:`update`). A model is all integers, so encoder and decoder
+agree on every interval exactly.
 
-The encoder asks :meth:`intervals` once per chunk. The decoding loop does not call :meth:`find` and
-:meth:`update` per symbol (a call per symbol cost about 12% of its time): it reads the model's tables
-directly (:mod:`codesim.coders.kernels.rangecoder`): ``shift`` (P when the total is always 2^P, else
-0), ``starts`` and ``sizes``, the Fenwick ``tree`` of a model that learns, and ``total``, ``step``,
-``limit`` and ``pseudo``. :meth:`interval`, :meth:`find` and :meth:`update` state the model one
-symbol at a time; tests/coders/test_kernels.py holds the kernel and :meth:`intervals` to them.
+The coding loops (:mod:`codesim.coders.kernels.rangecoder`) do not call these per symbol: they read
+the model's tables, which :meth:`tables` gives in the form the kernels take (:mod:`codesim.jit`):
+``shift`` (P when the total is always 2^P, else 0), ``starts`` and ``sizes``, a static model's
+``lookup`` table and ``slot_shift``, an adaptive model's Fenwick ``tree``, and ``total``, ``step``,
+``limit`` and ``pseudo``. The range coder of config version 1 (:mod:`codesim.coders.rangecoder_v1`)
+reads the same tables as lists, and asks :meth:`intervals` for a chunk of a stream at a time.
+:meth:`interval`, :meth:`find` and :meth:`update` state the model one symbol at a time;
+tests/coders/test_kernels.py holds the kernels and :meth:`intervals` to them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from itertools import repeat
 
 import numpy as np
 
+from .. import jit
 from .kernels import fenwick
+
+#: The static model's lookup table has at most 2^SLOT_BITS slots (4097 int32 entries, 16 KB): with
+#: the 24-bit default precision a slot spans 2^12 of the total, so every symbol of probability 2^-12
+#: or more starts at most one symbol boundary inside a slot.
+SLOT_BITS = 12
+#: An adaptive model's starts and lookup table: none, as arrays of the types a static model's have.
+_NO_STARTS = jit.plain(np.zeros(0, dtype=np.int64))
+_NO_LOOKUP = jit.plain(np.zeros(0, dtype=np.int32))
 
 
 class StaticModel:
@@ -38,6 +49,21 @@ class StaticModel:
         self.total = 1 << precision
         self.freq_array, self.start_array = freqs, starts
         self.starts, self.sizes = starts.tolist(), freqs.tolist()
+        self._lookup = None
+
+    def tables(self):
+        """(starts, sizes, lookup, slot_shift, tree) as the kernels take them.
+
+        ``lookup[s]`` is the symbol whose interval holds target s << slot_shift, for the 2^L slots of
+        the total (L = min(P, SLOT_BITS)), and ``lookup[2^L]`` the last symbol.
+        """
+        if self._lookup is None:
+            slot_shift = max(self.shift - SLOT_BITS, 0)
+            firsts = np.arange((self.total >> slot_shift) + 1, dtype=np.int64) << slot_shift
+            lookup = np.searchsorted(self.start_array, firsts, side="right").astype(np.int32) - 1
+            self._lookup = (jit.plain(self.start_array.astype(np.int64)), jit.plain(self.freq_array.astype(np.int64)),
+                            jit.plain(lookup), slot_shift, None)
+        return self._lookup
 
     def interval(self, x: int) -> tuple[int, int, int]:
         """(start, size, total) of symbol x."""
@@ -70,9 +96,16 @@ class AdaptiveModel:
         self.pseudo, self.step, self.limit = pseudo, step, limit
         self.sizes = [pseudo] * size
         self.tree = [0] * (fenwick.tree_span(size) + 1)
-        fenwick.build(self.sizes, self.tree)
+        fenwick.build.py_func(self.sizes, self.tree)
         self.total = pseudo * size
         self._stale = False  # the tree lags behind the weights (after counted intervals)
+
+    def tables(self):
+        """(starts, sizes, lookup, slot_shift, tree) as the kernels take them: the weights and their
+        tree (copies, which a message's coding then updates), and no starts or lookup table."""
+        self._sync()
+        return (_NO_STARTS, jit.plain(np.array(self.sizes, dtype=np.int64)), _NO_LOOKUP, 0,
+                jit.plain(np.array(self.tree, dtype=np.int64)))
 
     def interval(self, x: int) -> tuple[int, int, int]:
         self._sync()
@@ -125,12 +158,12 @@ class AdaptiveModel:
         fenwick.add(self.tree, x, self.step)
         self.total += self.step
         if self.total > self.limit:
-            self.total = fenwick.halve(self.sizes, self.tree, self.pseudo, self.step)
+            self.total = fenwick.halve.py_func(self.sizes, self.tree, self.pseudo, self.step)
 
     def _sync(self) -> None:
         """Bring the tree up to the weights (counting the intervals of a stream updates only those)."""
         if self._stale:
-            fenwick.build(self.sizes, self.tree)
+            fenwick.build.py_func(self.sizes, self.tree)
             self._stale = False
 
 

@@ -2,8 +2,9 @@
 
 :class:`RangeCoder` codes a stream with the intervals a model gives its symbols (:mod:`.models`):
 here the static model of scheme ``arithmetic``, and in :mod:`.adaptive` the learning model of scheme
-``adaptive-arithmetic``. Its loops are :mod:`.kernels.rangecoder`; this module holds what comes once
-per message (the carries, the termination, the check of a decoded stream's ending).
+``adaptive-arithmetic``. Its loops are the kernels of :mod:`.kernels.rangecoder`, compiled with the
+``fast`` extra (:mod:`codesim.jit`); this module holds what comes once per message (the buffers, the
+termination, the check of a decoded stream's ending).
 
 Scheme ``arithmetic`` quantises q to integer frequencies f with sum 2^P (P = ``precision``, default 24,
 every f >= 1, see :func:`~codesim.coders.frequencies.quantise`) and codes the whole stream as one number
@@ -14,18 +15,19 @@ Algorithm
 A range coder with carry (Martin 1979, "Range encoding: an algorithm for removing redundancy from a
 digitised message"), the multiply-based integer arithmetic coder of Witten, Neal and Cleary (CACM 30(6),
 1987) in the form analysed by Moffat, Neal and Witten ("Arithmetic coding revisited", ACM TOIS 16(3),
-1998). The state is an interval [low, low + range) of W = 96-bit integers: a window onto the code
+1998). The state is an interval [low, low + range) of W = 62-bit integers: a window onto the code
 value just after the bits already emitted. Coding symbol x with start s(x) = sum of f below x::
 
     r = range >> P                      # range / 2^P, rounded down
     low += r * s(x);  range = r * f(x)
 
-and while range < 2^(W - 32) the top 32 bits of low move to the output (one 32-bit *digit*) and both
-registers shift left by 32. Where Witten, Neal and Cleary hold back "follow" bits until they know which
-way the interval straddling 1/2 falls, this coder lets low overflow 2^W and adds the carry to the digits
-already written; no carry can reach past the last digit that is not all ones, so everything before it is
-final, and the all-ones digits after it are only counted. Python integers have no fixed width, so the
-96-bit state costs nothing extra and makes the rounding loss negligible.
+and while range < 2^(W - 8) the top 8 bits of low move to the output (one byte-wide *digit*) and both
+registers shift left by 8. Where Witten, Neal and Cleary hold back "follow" bits until they know which
+way the interval straddling 1/2 falls, this coder lets low reach 2^W and adds the carry to the digits
+already written; no carry can reach past the last digit that is not all ones, because the code value
+stays below 1. low + range < 2^(W+1) = 2^63, so every register fits a signed 64-bit integer, and the
+loops compile to machine code (see :mod:`.kernels.rangecoder`). The range stays at 2^54 or more, so
+the rounding is negligible (below).
 
 Termination: the coder ends with the shortest bit string b_1..b_t whose whole dyadic interval
 [0.b_1..b_t, 0.b_1..b_t + 2^-t) lies inside the final interval, the lower one when two of that length
@@ -37,14 +39,22 @@ Bound
 -----
 With ideal = sum over the stream of -log2(f(x) / 2^P) and n symbols::
 
-    ideal  <=  bits  <  ideal + 2 + n * eps,      eps = -log2(1 - 2^(P + 32 - 96)).
+    ideal  <=  bits  <  ideal + 2 + n * eps,      eps = -log2(1 - 2^(P + 8 - 62)).
 
 Why: the final interval has width w = prod_i r_i f(x_i) / range_i (in units of the whole [0, 1)), and
 the termination spends fewer than -log2 w + 2 bits, because any interval of width >= 2^-(t-1) contains
 a whole dyadic interval of width 2^-t (and never fewer than -log2 w, since that interval must fit). Each
-symbol's integer division loses the factor r * 2^P / range > 1 - 2^P / range, and range >= 2^(W - 32)
-before every symbol, which gives eps. For P = 24, eps < 1.4e-12 bits per symbol (P = 32: < 3.4e-10), so
+symbol's integer division loses the factor r * 2^P / range > 1 - 2^P / range, and range >= 2^(W - 8)
+before every symbol, which gives eps. For P = 24, eps < 1.4e-9 bits per symbol (P = 32: < 3.5e-7), so
 in practice the bound is ideal + 2 bits; an empty stream and a one-symbol alphabet cost 0 bits.
+
+Config versions
+---------------
+Version 2 (``"version": 2`` in the config) is the coder above.
+A config without a version is version 1, the bitstream of the files written before: the same
+algorithm over W = 96-bit registers and 32-bit digits (128-bit for ``adaptive-arithmetic``), which
+fit no machine integer; :mod:`.rangecoder_v1` codes it, in plain Python, so that those files decode
+and re-encode to the same bits.
 """
 
 from __future__ import annotations
@@ -52,16 +62,18 @@ from __future__ import annotations
 import math
 import operator
 from abc import abstractmethod
-from itertools import chain
-from typing import Any, Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 from bitarray import bitarray
 from bitarray.util import ba2int, int2ba
 
+from .. import jit
 from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError
+from . import rangecoder_v1
 from .base import Coder, trace_columns_with
+from .config import check_version, versioned
 from .frequencies import FrequencyCoder, check_slots, quantise
 from .kernels import rangecoder as kernel
 from .models import StaticModel
@@ -69,14 +81,17 @@ from .registry import Param, Scheme, register
 
 DEFAULT_PRECISION = 24
 MAX_PRECISION = 32
-#: The most symbols one message may hold (README, "Decode time"): the decoder takes a Python step per
-#: symbol, 0.6 to 4 million symbols a second here (slowest at precision 32 over 65536 symbols, every
-#: symbol costing 32 bits), so 2^21 symbols decode within about 4 seconds.
-MAX_SYMBOLS = 1 << 21
-#: Symbols per step of the encoder and decoder: bounds the scratch lists whatever the stream length.
-SYMBOL_CHUNK = 1 << 16
-#: Digits unpacked per step when the decoder reads its input.
-DIGIT_CHUNK = 1 << 14
+#: The most symbols one message may hold (README, "Decode time"). Without the ``fast`` extra the
+#: decoder takes a Python step per symbol and one per byte-wide digit: 0.35 to 3 microseconds a symbol
+#: here, the slowest at precision 32 over 65536 symbols on a stream of the symbols of frequency 1 (32
+#: bits each, and a binary search among 65535 symbols in one slot of the lookup table), so 2^20 symbols
+#: decode in about 3 seconds alone on a core; compiled, 2^20 such symbols take 0.15 seconds.
+MAX_SYMBOLS = 1 << 20
+#: Symbols whose adaptive intervals the interpreted encoder counts at once (bounds its scratch lists).
+INTERVAL_CHUNK = 1 << 16
+#: Symbols decoded per call of the decoding kernel: bounds the output held before the symbols are
+#: known to be there (a symbol count is only loosely bounded by the bits).
+DECODE_CHUNK = 1 << 20
 
 
 def symbol_count(bits, n) -> int:
@@ -96,14 +111,33 @@ class RangeCoder(Coder):
     """A range coder with carry over the intervals of a model (see the module notes).
 
     A subclass gives the model a message is coded with (:meth:`_model`, a fresh one per message for a
-    model that learns), the register widths ``state_bits`` (W) and ``digit_bits`` (U), and
-    :meth:`least_bits`, a lower bound on the bits of any stream of n symbols.
+    model that learns), the register widths of each config version (:attr:`registers`), and
+    :meth:`least_bits`, a lower bound on the bits of any stream of n symbols. It calls
+    :meth:`_use_version` when it is built.
     """
 
-    #: W: width of the low and range registers.
-    state_bits = 96
-    #: U: bits moved to the output per renormalisation step.
-    digit_bits = 32
+    versions: ClassVar[tuple[int, ...]] = (1, 2)
+    #: (W, U) of each config version: the width of the low and range registers, and the bits moved to
+    #: the output per renormalisation step. Version 2's must have W <= 62 and U <= 8 (the kernels'
+    #: int64 registers and digits within two bytes).
+    registers: ClassVar[dict[int, tuple[int, int]]] = {1: (96, 32), 2: (62, 8)}
+
+    version: int
+    state_bits: int
+    digit_bits: int
+
+    def _use_version(self, version: int) -> None:
+        """Code with the bitstream of config version ``version`` (one of :attr:`versions`)."""
+        if version not in self.versions or version not in self.registers:
+            raise CodesimError(f"scheme {self.scheme!r} has no config version {version!r} "
+                               f"(versions: {', '.join(map(str, self.versions))})")
+        W, U = self.registers[version]
+        # Version 1's decoder fills its window with whole digits; version 2's kernels hold the registers
+        # in int64 (low + range < 2^(W+1)) and read a digit from two bytes.
+        fits = 1 <= U <= 64 and W % U == 0 if version == 1 else U in (1, 2, 4, 8) and U < W <= 62
+        if not fits:
+            raise CodesimError(f"{W}-bit registers with {U}-bit digits do not fit config version {version}")
+        self.version, self.state_bits, self.digit_bits = version, W, U
 
     @abstractmethod
     def _model(self):
@@ -113,24 +147,75 @@ class RangeCoder(Coder):
     def least_bits(self, n: int) -> float:
         """A lower bound on the bits of any encoding of n symbols."""
 
+    def get_config(self) -> dict[str, Any]:
+        return versioned(super().get_config(), self.version)
+
+    def prepare(self, n: int) -> None:
+        """Load the kernels for this alphabet's streams (compiled, or from numba's cache) and build the
+        model's tables, by coding two symbols: what a first message would do before its first symbol."""
+        if self.version > 1 and self.size > 1 and n:
+            stream = np.array([0, self.size - 1], dtype=index_dtype(self.size))
+            self.decode(self.encode(stream), stream.size)
+
     def encode(self, stream: np.ndarray) -> bitarray:
         stream = self._check_stream(stream)
         if self.size == 1:  # the only symbol's interval is all of [0, 1): nothing to say
             return bitarray(endian="big")
-        W, U = self.state_bits, self.digit_bits
+        W = self.state_bits
         model = self._model()
-        low, rng = 0, 1 << W
-        out = _CarryOutput(U)
-        for first in range(0, stream.size, SYMBOL_CHUNK):
-            starts, sizes, totals = model.intervals(stream[first : first + SYMBOL_CHUNK])
-            digits: list[int] = []
-            low, rng = kernel.encode(starts, sizes, totals, model.shift, low, rng, W, U, digits)
-            out.extend(digits)
-        tail, value = _termination(low, rng, W)
-        bits = out.close(value >> tail)
+        if self.version == 1:
+            out, low, rng = rangecoder_v1.encode(model, stream, W, self.digit_bits)
+            tail, value = termination(low, rng, W)
+            bits = out.close(value >> tail)
+        else:
+            buffer, pos, low, rng = self._encode_digits(model, stream)
+            tail, value = termination(low, rng, W)
+            if value >> tail and kernel.carry(buffer, pos):
+                raise AssertionError("a carry ran past the first digit")
+            bits = bitarray(endian="big")
+            bits.frombytes(bytes(buffer[: (pos + 7) >> 3]))
+            del bits[pos:]
         if tail:
             bits += int2ba(value & ((1 << tail) - 1), length=tail, endian="big")
         return bits
+
+    def _encode_digits(self, model, stream: np.ndarray):
+        """(buffer, bits, low, range): the digits of ``stream`` in a byte buffer, and the registers."""
+        W = self.state_bits
+        # Room for the bits the model expects, grown by doubling when a stream costs more.
+        buffer = jit.scratch(int(stream.size * self._expected_bits(model) / 8 * 1.05) + W // 4 + 64, np.uint8)
+        state = (buffer, 0, 0, 1 << W, model.total)
+        if model.step and not jit.ENABLED:
+            # Interpreted, an adaptive model's intervals are counted with numpy a chunk at a time, not
+            # stepped through its tree symbol by symbol: 2 to 4 times faster, and the same intervals.
+            for first in range(0, stream.size, INTERVAL_CHUNK):
+                chunk = stream[first : first + INTERVAL_CHUNK]
+                starts, sizes, totals = model.intervals(chunk)
+                state = self._encode_with(model, chunk.tolist(), state, starts, sizes, list(totals), None)
+        else:
+            starts, sizes, _, _, tree = model.tables()
+            symbols = jit.plain(stream.astype(kernel_dtype(self.size), copy=False))
+            state = self._encode_with(model, symbols, state, starts, sizes, None, tree)
+        return state[:4]
+
+    def _encode_with(self, model, symbols, state, starts, sizes, totals, tree):
+        """Run the encoding kernel over ``symbols`` from ``state`` (buffer, bits, low, range, total),
+        growing the buffer as it asks; returns the state after them."""
+        buffer, pos, low, rng, total = state
+        first = 0
+        while True:
+            first, pos, low, rng, total = kernel.encode(
+                symbols, first, buffer, pos, low, rng, self.state_bits, self.digit_bits, model.shift, starts,
+                sizes, totals, tree, total, model.step, model.limit, model.pseudo, jit.ENABLED)
+            if first == len(symbols):
+                return buffer, pos, low, rng, total
+            if first < 0:
+                raise AssertionError("a carry ran past the first digit")
+            buffer = _doubled(buffer)
+
+    def _expected_bits(self, model) -> float:
+        """Bits per symbol to make room for at first: log2 of the alphabet, unless a subclass knows better."""
+        return math.log2(self.size)
 
     def decode(self, bits: bitarray, n: int) -> np.ndarray:
         """The n symbols ``bits`` encodes; DecodeError unless the bits are exactly their encoding.
@@ -152,35 +237,59 @@ class RangeCoder(Coder):
         if size < least * (1 - 1e-9) - 1:
             raise DecodeError(f"the stream is too short: {n} symbols need at least {math.floor(least)} bits "
                               f"under this model, it has {size}")
-        W, U = self.state_bits, self.digit_bits
+        W = self.state_bits
         model = self._model()
-        starts, sizes, tree, total = model.starts, model.sizes, model.tree, model.total
-        # A valid stream ends at or after the encoder's last digit, so reading more digits than this
-        # means the bits ran out: next() then raises StopIteration.
-        take = _read_digits(bits, U, W // U + size // U).__next__
-        diff = 0  # code - low, in the window: always in [0, range) for bits the encoder wrote
-        for _ in range(W // U):
-            diff = (diff << U) | take()
-        rng = 1 << W
-        steps = 0
-        parts: list[np.ndarray] = []  # not one array of n: n is only loosely bounded by the bits
-        try:
-            for first in range(0, n, SYMBOL_CHUNK):
-                m = min(SYMBOL_CHUNK, n - first)
-                part = [0] * m
-                done, diff, rng, read, total = kernel.decode(
-                    part, m, take, diff, rng, W, U, model.shift, starts, sizes, tree, total, model.step,
-                    model.limit, model.pseudo)
-                steps += read
-                if done < m:
-                    raise DecodeError(f"the bits do not encode a symbol at position {first + done}")
-                parts.append(np.array(part, dtype=dtype))
-        except StopIteration:
-            raise DecodeError(
-                f"the stream is too short: decoding {n} symbols needs more than its {size} bits"
-            ) from None
-        check_ending(bits, steps * U, W, diff, rng, n)
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+        if self.version == 1:
+            symbols, pos, diff, rng = rangecoder_v1.decode(model, bits, n, W, self.digit_bits, dtype)
+        else:
+            symbols, pos, diff, rng = self._decode_digits(model, bits, n, dtype)
+        check_ending(bits, pos, W, diff, rng, n)
+        return symbols
+
+    def _decode_digits(self, model, bits: bitarray, n: int, dtype):
+        """(symbols, bits read after the first window, diff, range), or DecodeError where the bits run
+        out or hold no symbol."""
+        W, U = self.state_bits, self.digit_bits
+        size = len(bits)
+        # A valid stream ends at or after the encoder's last digit, so a decoder that reads past this
+        # many bits has run out of them; it may read up to W bits further before it knows.
+        end = W + size // U * U
+        raw = np.frombuffer(bits.tobytes(), dtype=np.uint8)
+        data = np.zeros((end + W) // 8 + 3, dtype=np.uint8)
+        data[: raw.size] = raw
+        head = (W + 7) // 8
+        diff = int.from_bytes(data[:head].tobytes(), "big") >> (8 * head - W)
+        data = jit.plain(data)
+        rng, pos, total = 1 << W, W, model.total
+        starts, sizes, lookup, slot_shift, tree = model.tables()
+        parts: list[np.ndarray] = []
+        for first in range(0, n, DECODE_CHUNK):
+            m = min(DECODE_CHUNK, n - first)
+            part = jit.scratch(m, kernel_dtype(self.size))
+            done, pos, diff, rng, total = kernel.decode(
+                data, pos, end, part, m, diff, rng, W, U, model.shift, starts, sizes, lookup, slot_shift,
+                tree, total, model.step, model.limit, model.pseudo, jit.ENABLED)
+            if done < m:
+                if pos > end:
+                    raise DecodeError(f"the stream is too short: decoding {n} symbols needs more than its "
+                                      f"{size} bits")
+                raise DecodeError(f"the bits do not encode a symbol at position {first + done}")
+            parts.append(np.asarray(part).astype(dtype, copy=False))
+        symbols = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+        return symbols, pos - W, diff, rng
+
+
+def kernel_dtype(size: int) -> np.dtype:
+    """The dtype the kernels take symbols of a ``size``-symbol alphabet in: bytes up to 256 symbols, else
+    int32 (one compiled kernel for every larger alphabet)."""
+    return np.dtype(np.uint8 if size <= 256 else np.int32)
+
+
+def _doubled(buffer):
+    """A kernel's byte buffer (an array, or a list on the interpreted path) twice as long, zeros added."""
+    if isinstance(buffer, list):
+        return buffer + [0] * len(buffer)
+    return np.concatenate((buffer, np.zeros(buffer.size, dtype=buffer.dtype)))
 
 
 class ArithmeticCoder(RangeCoder, FrequencyCoder):
@@ -195,17 +304,25 @@ class ArithmeticCoder(RangeCoder, FrequencyCoder):
     max_symbols = MAX_SYMBOLS
 
     def __init__(self, freqs, precision: int, scheme: str = "arithmetic",
-                 params: dict[str, Any] | None = None):
+                 params: dict[str, Any] | None = None, version: int = 2):
         super().__init__(freqs, precision, scheme, {"precision": precision} if params is None else params)
-        if not 1 <= self.digit_bits <= 64 or self.state_bits % self.digit_bits:
-            raise CodesimError(f"digit width {self.digit_bits} must be 1 to 64 bits and divide the state "
-                               f"width {self.state_bits} (the decoder fills its window with whole digits)")
+        self._use_version(version)
         # range >= 2^(W - U) before a symbol, so r = range >> P >= 1 needs P <= W - U; above that the
         # range could reach 0 and never renormalise.
         limit = min(MAX_PRECISION, self.state_bits - self.digit_bits)
         if not 0 <= self.precision <= limit:
             raise CodesimError(f"arithmetic coder precision {self.precision} is outside 0..{limit}")
         self._static = StaticModel(self.freqs, self.starts, self.precision)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "ArithmeticCoder":
+        """The coder of a config, in the config's version (version 1 when it has none)."""
+        if not isinstance(config, dict):
+            return super().from_config(config)  # which says what a config is
+        version = check_version(config, cls.versions, str(config.get("scheme")))
+        coder = super().from_config(config)
+        return coder if version == coder.version else cls(coder.freqs, coder.precision, coder.scheme,
+                                                          coder.params, version)
 
     def _model(self) -> StaticModel:
         return self._static
@@ -242,25 +359,37 @@ class ArithmeticCoder(RangeCoder, FrequencyCoder):
         """The coding interval after each of the first ``limit`` symbols, for showing how coding works.
 
         Each entry has ``position`` and ``symbol``; ``low`` and ``high``, the interval [low, high) in
-        the coder's W-bit window (``low`` may exceed 2^W while a carry is pending); ``bits``, how many
-        bits have left the window, and ``emitted``, those bits as a string (a later carry can still
-        change its trailing ones and last zero); ``low_float`` and ``high_float``, the interval in
-        [0, 1), i.e. (emitted + low / 2^W) / 2^bits (floats stop resolving it after about 50 bits);
-        ``interval_bits``, -log2 of its width; and ``ideal_bits``, the running sum of -log2(f / 2^P).
+        the coder's W-bit window (in version 1, ``low`` may exceed 2^W while a carry is pending);
+        ``bits``, how many bits have left the window, and ``emitted``, those bits as a string (a later
+        carry can still change its trailing ones and last zero); ``low_float`` and ``high_float``, the
+        interval in [0, 1), i.e. (emitted + low / 2^W) / 2^bits (floats stop resolving it after about
+        50 bits); ``interval_bits``, -log2 of its width; and ``ideal_bits``, the running sum of
+        -log2(f / 2^P).
         """
         stream = self._check_stream(stream)[: max(0, int(limit))]
         W, U, P = self.state_bits, self.digit_bits, self.precision
         model = self._model()
         low, rng, prefix, pos, ideal = 0, 1 << W, 0, 0, 0.0
         steps = []
+        if self.version > 1:
+            symbols = jit.plain(stream.astype(kernel_dtype(self.size), copy=False))
+            starts, sizes, _, _, tree = model.tables()
+            buffer = jit.scratch((stream.size * (W - U) + W) // 8 + 64, np.uint8)
         for i, x in enumerate(stream.tolist()):
-            start, size, total = model.interval(x)
-            digits: list[int] = []
-            low, rng = kernel.encode((start,), (size,), (total,), model.shift, low, rng, W, U, digits)
-            for digit in digits:
-                prefix = (prefix << U) + digit
-                pos += U
-            ideal += P - math.log2(size)
+            if self.version == 1:
+                start, size, total = model.interval(x)
+                digits: list[int] = []
+                low, rng = rangecoder_v1.encode_loop((start,), (size,), (total,), model.shift, low, rng, W, U,
+                                                     digits)
+                for digit in digits:
+                    prefix = (prefix << U) + digit
+                    pos += U
+            else:
+                _, pos, low, rng, _ = kernel.encode(symbols[: i + 1], i, buffer, pos, low, rng, W, U, model.shift,
+                                                    starts, sizes, None, tree, model.total, 0, 0, 0,
+                                                    jit.ENABLED)
+                prefix = int.from_bytes(bytes(buffer[: (pos + 7) >> 3]), "big") >> (-pos % 8)
+            ideal += P - math.log2(int(self.freqs[x]))
             scale = 1 << (pos + W)
             steps.append({
                 "position": i,
@@ -275,6 +404,11 @@ class ArithmeticCoder(RangeCoder, FrequencyCoder):
                 "ideal_bits": ideal,
             })
         return steps
+
+    def _expected_bits(self, model) -> float:
+        """The entropy of the quantised model: what a stream from it costs a symbol."""
+        f = self.freqs.astype(np.float64)
+        return float(np.dot(f, self.precision - np.log2(f))) / (1 << self.precision) + 1.0
 
     def __repr__(self) -> str:
         return f"ArithmeticCoder(size={self.size}, precision={self.precision})"
@@ -314,7 +448,7 @@ def check_ending(bits: bitarray, pos: int, width: int, diff: int, rng: int, n: i
     window = bits[pos : pos + width]
     code = ba2int(window + bitarray(width - len(window), endian="big"), signed=False)
     low = (code - diff) % (1 << width)
-    tail, value = _termination(low, rng, width)
+    tail, value = termination(low, rng, width)
     need = pos + tail
     if need > size:
         raise DecodeError(f"the stream is too short: {n} symbols need {need} bits, it has {size}")
@@ -325,7 +459,7 @@ def check_ending(bits: bitarray, pos: int, width: int, diff: int, rng: int, n: i
                           "(their ending differs from the encoder's)")
 
 
-def _termination(low: int, rng: int, width: int) -> tuple[int, int]:
+def termination(low: int, rng: int, width: int) -> tuple[int, int]:
     """(t, v): the fewest bits t, then the lowest v, with [v, v + 1) * 2^(width - t) inside [low, low + rng).
 
     The block 2^(width - t) cannot exceed rng, so t starts where it just fits; there, or one bit
@@ -338,105 +472,6 @@ def _termination(low: int, rng: int, width: int) -> tuple[int, int]:
         if (value + 1) << step <= low + rng:
             return tail, value
         tail += 1
-
-
-class _CarryOutput:
-    """The encoder's output while carries can still arrive.
-
-    The code value can still grow by at most one unit of the last digit written (low + range <
-    2^(W+1)), so a carry runs back through trailing all-ones digits and stops at the last digit that is
-    not all ones. So the output is: settled bits, then that ``head`` digit, then a count of all-ones
-    digits, which a carry would turn to zeros. Counting them rather than storing them is the digit-wide
-    form of Witten, Neal and Cleary's "bits to follow" (LZMA's range encoder keeps the same cache and
-    count), and keeps memory bounded even when the output is one long run of ones.
-    """
-
-    def __init__(self, width: int):
-        self.width = width
-        self.mask = (1 << width) - 1
-        self.bits = bitarray(endian="big")
-        self.head: int | None = None
-        self.ones = 0
-
-    def extend(self, digits: list[int]) -> None:
-        """Append digits, each possibly 2^width or more: a carry into the digit before it."""
-        if not digits:
-            return
-        width, mask = self.width, self.mask
-        carry = 0
-        if max(digits) > mask:  # carries are rare: most chunks have none to pass on
-            for i in range(len(digits) - 1, -1, -1):
-                digit = digits[i] + carry
-                digits[i] = digit & mask
-                carry = digit >> width
-        rolled = self._carry(carry)
-        last = len(digits) - 1
-        while last >= 0 and digits[last] == mask:
-            last -= 1
-        if last >= 0:
-            self._flush(rolled)
-            self.bits += _pack(digits[:last], width)
-            self.head, self.ones = digits[last], len(digits) - 1 - last
-        elif rolled and self.ones:
-            # the run turned to zeros: its last digit is now where a later carry would stop
-            self.ones -= 1
-            self._flush(True)
-            self.head, self.ones = 0, len(digits)
-        else:
-            self.ones += len(digits)
-
-    def close(self, carry: int) -> bitarray:
-        """All the settled bits, after adding the last carry (the termination's)."""
-        self._flush(self._carry(carry))
-        self.head, self.ones = None, 0
-        return self.bits
-
-    def _carry(self, carry: int) -> bool:
-        """Add a carry out of the newest digits to the head; True if the run of ones rolled to zeros."""
-        if not carry:
-            return False
-        # The head is not all ones and exists: the bound on the code value guarantees both, so a carry
-        # never reaches bits already settled.
-        assert self.head is not None and self.head < self.mask and carry == 1, "carry past settled output"
-        self.head += 1
-        return True
-
-    def _flush(self, rolled: bool) -> None:
-        """Settle the head and the run after it (zeros if a carry rolled it over)."""
-        if self.head is not None:
-            self.bits += _pack([self.head], self.width)
-        run = bitarray(self.ones * self.width, endian="big")
-        if not rolled:
-            run.setall(1)
-        self.bits += run
-
-
-def _pack(digits: list[int], width: int) -> bitarray:
-    """Digits of ``width`` <= 64 bits each, most significant bit first, as one bitarray."""
-    out = bitarray(endian="big")
-    if digits:
-        words = np.array(digits, dtype=np.uint64).astype(">u8")
-        rows = np.unpackbits(words.view(np.uint8).reshape(-1, 8), axis=1)
-        out.pack(rows[:, 64 - width :].tobytes())
-    return out
-
-
-def _read_digits(bits: bitarray, width: int, count: int) -> Iterator[int]:
-    """The first ``count`` digits of ``width`` bits in ``bits``, reading zeros past its end.
-
-    An iterator over lists of DIGIT_CHUNK digits, chained in C: a digit costs the decoder no
-    generator step."""
-    return chain.from_iterable(_digit_chunks(bits, width, count))
-
-
-def _digit_chunks(bits: bitarray, width: int, count: int) -> Iterator[list[int]]:
-    for first in range(0, count, DIGIT_CHUNK):
-        m = min(DIGIT_CHUNK, count - first)
-        piece = bits[first * width : (first + m) * width]
-        piece = piece + bitarray(m * width - len(piece), endian="big")  # bits may be frozen
-        rows = np.zeros((m, 64), dtype=np.uint8)
-        rows[:, 64 - width :] = np.frombuffer(piece.unpack(), dtype=np.uint8).reshape(m, width)
-        yield np.packbits(rows, axis=1).view(">u8").ravel().tolist()
 
 
 ARITHMETIC = register(

@@ -191,23 +191,45 @@ def test_regret_bound_holds_for_the_worst_stream_of_each_length(alpha, k):
         assert coder.regret_bound(1) == pytest.approx(worst_regret(k, 1, alpha))
 
 
-def test_counts_are_halved_past_the_limit_and_the_stream_still_round_trips():
+@pytest.mark.parametrize("version", [1, 2])
+def test_counts_are_halved_past_the_limit_and_the_stream_still_round_trips(version):
     """With a small limit the model halves its counts (deterministically, in encoder and decoder alike):
     round trips hold, the bits stay within ideal + 2 + n eps of the halving model, and the regret bound
     says inf once halving can happen."""
 
     class SmallLimit(AdaptiveArithmeticCoder):
-        max_total = 1 << 10
+        max_totals = {1: 1 << 10, 2: 1 << 10}
 
-    coder = SmallLimit(5, 0.5)
+    coder = SmallLimit(5, 0.5, version=version)
     stream = np.random.default_rng(3).choice(5, 5000, p=[0.6, 0.2, 0.1, 0.05, 0.05])
     bits = coder.encode(stream)
     assert np.array_equal(coder.decode(bits, stream.size), stream)
     assert coder.ideal_bits(stream) <= len(bits) + 1e-6 and len(bits) < coder.max_bits(stream)
     assert coder.exact_symbols == (1024 - 5) // 2 + 1
     assert coder.regret_bound(coder.exact_symbols) < math.inf == coder.regret_bound(coder.exact_symbols + 1)
-    # The default limit leaves the estimator exact far beyond any message codesim codes.
-    assert AdaptiveArithmeticCoder(65536, 0.5).exact_symbols > 10**14
+
+
+def test_the_estimator_is_exact_beyond_any_message():
+    """Counts are first halved after (max_total - k a) / d symbols: past 10^11 for KT over 65536 symbols
+    (10^14 in version 1), and past 2^23 for any allowed alpha (d <= 2^16, k a <= 2^39), so within every
+    message of a file the model is the exact add-alpha estimator."""
+    assert AdaptiveArithmeticCoder(65536, 0.5).exact_symbols > 10**11
+    assert AdaptiveArithmeticCoder(65536, 0.5, version=1).exact_symbols > 10**14
+    worst = AdaptiveArithmeticCoder(2, 1 / 65535 + 1)  # the largest denominator alpha can have
+    assert worst.step > 60000 and worst.exact_symbols > 1 << 23
+    with pytest.raises(CodesimError, match="limit of 2\\^40"):
+        AdaptiveArithmeticCoder(1 << 20, 999.9999)
+
+
+def test_the_rounding_loss_is_bounded_by_the_largest_total():
+    """eps = -log2(1 - T / 2^58) for the largest total T a symbol is coded with: under 5.6e-6 bits with
+    T = max_total = 2^40, and what max_bits uses for a stream of n symbols is that of T = k a + d (n - 1)."""
+    coder = AdaptiveArithmeticCoder(256, 0.5)
+    assert (coder.state_bits, coder.digit_bits, coder.max_total) == (62, 4, 1 << 40)
+    assert coder.rounding_loss == pytest.approx(-math.log2(1 - 2.0**-18)) and coder.rounding_loss < 5.6e-6
+    stream = np.zeros(1000, dtype=np.uint8)
+    largest = 256 + 2 * 999
+    assert coder.max_bits(stream) == pytest.approx(coder.ideal_bits(stream) + 2 - 1000 * math.log2(1 - largest / 2.0**58))
 
 
 # -- adaptive-huffman: Vitter's algorithm Lambda ------------------------------------------------------
@@ -319,12 +341,20 @@ def test_both_coders_learn_a_skewed_source():
 
 @pytest.mark.parametrize("name", SCHEMES)
 def test_config_is_scheme_params_and_size_and_rebuilds_the_coder(name):
+    """adaptive-arithmetic's config records its version, 2 (its bitstream changed); a config without
+    one is version 1 and rebuilds a coder of version 1."""
     coder = build(name, np.full(6, 1 / 6))
     config = coder.get_config()
-    assert set(config) == {"scheme", "params", "size"} and config["size"] == 6
+    versioned = {"version": 2} if name == "adaptive-arithmetic" else {}
+    assert config == {"scheme": name, "params": coder.params, "size": 6, **versioned}
     assert json.loads(json.dumps(config)) == config
     again = from_config(config)
     assert type(again) is type(coder) and again.get_config() == config
+    if versioned:
+        old = from_config({key: value for key, value in config.items() if key != "version"})
+        assert old.version == 1 and "version" not in old.get_config()
+        with pytest.raises(CodesimError, match="version"):
+            from_config({**config, "version": 3})
 
 
 @pytest.mark.parametrize("config, message", [

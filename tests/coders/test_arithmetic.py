@@ -10,6 +10,7 @@ from bitarray.util import ba2int
 from hypothesis import given, settings, strategies as st
 
 import codesim.coders.rangecoder as rangecoder_module  # registers the scheme
+from codesim.coders import rangecoder_v1
 from codesim.coders.rangecoder import DEFAULT_PRECISION, ArithmeticCoder
 from codesim.coders.frequencies import quantise
 from codesim.coders.registry import build, from_config, get
@@ -22,23 +23,33 @@ from ..conftest import NASA_P, prob_vectors, streams_for
 class OneBitDigits(ArithmeticCoder):
     """Moves one bit per renormalisation step, so carries run through long chains of 1s."""
 
-    state_bits = 12
-    digit_bits = 1
+    registers = {1: (12, 1), 2: (12, 1)}
 
 
-class ThreeBitDigits(ArithmeticCoder):
+class TwoBitDigits(ArithmeticCoder):
     """A narrow state where carries and all-ones digits are everyday events."""
 
-    state_bits = 15
-    digit_bits = 3
+    registers = {1: (15, 3), 2: (15, 2)}
+
+
+class Version1(ArithmeticCoder):
+    """The coder of configs without a version: 96-bit registers and 32-bit digits, in plain Python."""
+
+    def __init__(self, freqs, precision, scheme="arithmetic", params=None, version=1):
+        super().__init__(freqs, precision, scheme, params, version)
+
+
+class NarrowVersion1(TwoBitDigits, Version1):
+    """Version 1's loops (and its carry output) with 3-bit digits in a 15-bit state."""
 
 
 SMALL_PRECISION = 8
-CODER_CLASSES = [ArithmeticCoder, OneBitDigits, ThreeBitDigits]
+NARROW = [OneBitDigits, TwoBitDigits, NarrowVersion1]
+CODER_CLASSES = [ArithmeticCoder, Version1, *NARROW]
 
 
 def make(cls, q, precision=None):
-    precision = precision or (DEFAULT_PRECISION if cls is ArithmeticCoder else SMALL_PRECISION)
+    precision = precision or (SMALL_PRECISION if cls in NARROW else DEFAULT_PRECISION)
     return cls(quantise(np.asarray(q, dtype=np.float64), precision), precision)
 
 
@@ -73,16 +84,19 @@ def test_length_within_documented_bound(case, cls):
     coder = make(cls, q)
     n_bits = len(coder.encode(stream))
     ideal = ideal_bits(coder, stream)
-    eps = -math.log2(1 - 2.0 ** (coder.precision + cls.digit_bits - cls.state_bits))
+    eps = -math.log2(1 - 2.0 ** (coder.precision + coder.digit_bits - coder.state_bits))
     assert ideal - 1e-6 <= n_bits < ideal + 2 + stream.size * eps + 1e-6
     assert coder.max_bits(stream) == pytest.approx(ideal + 2 + stream.size * eps)
 
 
 def test_default_rounding_loss_is_negligible():
-    """With the default 96-bit state, the division loses under 1.4e-12 bits per symbol at precision 24."""
+    """With the 62-bit state and 8-bit digits (range >= 2^54), the division loses under 1.4e-9 bits per
+    symbol at precision 24, and under 3.5e-7 at precision 32; version 1's 96-bit state under 1.4e-12."""
     coder = build("arithmetic", NASA_P)
-    assert coder.precision == DEFAULT_PRECISION == 24
-    assert coder.rounding_loss < 1.4e-12
+    assert coder.precision == DEFAULT_PRECISION == 24 and (coder.state_bits, coder.digit_bits) == (62, 8)
+    assert coder.rounding_loss < 1.4e-9
+    assert build("arithmetic", NASA_P, precision=32).rounding_loss < 3.5e-7
+    assert Version1(coder.freqs, 24).rounding_loss < 1.4e-12
 
 
 def test_empty_stream_is_zero_bits():
@@ -247,16 +261,22 @@ def test_little_endian_and_frozen_input_decode_the_same():
 
 @pytest.mark.parametrize("chunk", [1, 2, 3])
 def test_carries_across_chunk_boundaries(monkeypatch, chunk):
-    """With chunks of 1-3 symbols and 1- or 2-bit digits, carries often arrive after the digits they
-    change were handed over, including through runs of all-ones digits: the round trip still holds."""
-    monkeypatch.setattr(rangecoder_module, "SYMBOL_CHUNK", chunk)
-    monkeypatch.setattr(rangecoder_module, "DIGIT_CHUNK", chunk)
-    narrow = [type("OneBit", (ArithmeticCoder,), {"state_bits": 10, "digit_bits": 1}),
-              type("TwoBit", (ArithmeticCoder,), {"state_bits": 12, "digit_bits": 2})]
+    """With 1- or 2-bit digits, carries are everyday events; with an encoder buffer that starts nearly
+    empty and grows, a decoder that stops every 1-3 symbols, and version 1's chunks of 1-3 symbols,
+    carries often arrive after the digits they change were handed over, including through runs of
+    all-ones digits: the round trip still holds, within the bound."""
+    monkeypatch.setattr(rangecoder_module, "DECODE_CHUNK", chunk)
+    monkeypatch.setattr(ArithmeticCoder, "_expected_bits", lambda self, model: 0.0)
+    monkeypatch.setattr(rangecoder_v1, "SYMBOL_CHUNK", chunk)
+    monkeypatch.setattr(rangecoder_v1, "DIGIT_CHUNK", chunk)
+    narrow = [type("OneBit", (ArithmeticCoder,), {"registers": {2: (10, 1)}}),
+              type("TwoBit", (ArithmeticCoder,), {"registers": {2: (12, 2)}}),
+              type("TwoBitVersion1", (ArithmeticCoder,), {"registers": {1: (12, 2)}})]
     rng = np.random.default_rng(chunk)
     for trial in range(600):
         q = rng.dirichlet(np.full(int(rng.integers(2, 6)), 0.5))
-        coder = make(narrow[trial % 2], q)
+        cls = narrow[trial % 3]
+        coder = cls(quantise(q, SMALL_PRECISION), SMALL_PRECISION, version=2 if trial % 3 < 2 else 1)
         stream = rng.choice(q.size, int(rng.integers(1, 120)), p=q)
         bits = coder.encode(stream)
         np.testing.assert_array_equal(coder.decode(bits, stream.size), stream)

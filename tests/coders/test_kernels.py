@@ -8,12 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bitarray import bitarray
 from hypothesis import given, settings, strategies as st
 
 import codesim
-from codesim.coders import build
-from codesim.coders import models
+from codesim import jit
+from codesim.coders import build, from_config, models, rangecoder_v1
 from codesim.coders.kernels import fenwick, prefix, rangecoder, vitter
+from codesim.coders.adaptive import AdaptiveArithmeticCoder
+from codesim.coders.frequencies import quantise
+from codesim.coders.rangecoder import ArithmeticCoder
+from codesim.errors import DecodeError
 
 PACKAGE = Path(codesim.__file__).resolve().parent
 KERNELS = [fenwick, prefix, rangecoder, vitter]
@@ -25,7 +30,7 @@ def test_fenwick_sums_finds_and_adds_match_plain_sums(weights, data):
     """below(x) is the sum of the weights under x; find(t) the last symbol whose start is <= t, for
     every t below the total; add keeps both true, as does a rebuild."""
     tree = [0] * (fenwick.tree_span(len(weights)) + 1)
-    fenwick.build(weights, tree)
+    fenwick.build.py_func(weights, tree)
     for _ in range(3):
         starts = np.concatenate(([0], np.cumsum(weights, dtype=object)))
         assert [fenwick.below(tree, x) for x in range(len(weights))] == starts[:-1].tolist()
@@ -39,7 +44,7 @@ def test_fenwick_sums_finds_and_adds_match_plain_sums(weights, data):
         weights[x] += step
         fenwick.add(tree, x, step)
     again = [0] * len(tree)
-    fenwick.build(weights, again)
+    fenwick.build.py_func(weights, again)
     assert again == tree
 
 
@@ -94,21 +99,27 @@ def test_the_static_model_gives_each_symbol_its_quantised_frequency():
 
 
 def test_the_range_coding_loop_is_written_once(monkeypatch):
-    """Renormalisation (`while rng < bottom`) appears in one file of the package, once in its encoder
-    and once in its decoder; both arithmetic schemes encode and decode through those two functions."""
+    """Renormalisation (`while rng < bottom`) appears once in the encoding and once in the decoding
+    kernel, for every model, and once in each of version 1's loops; both arithmetic schemes encode and
+    decode through those functions."""
     found = {path.relative_to(PACKAGE).as_posix(): path.read_text().count("while rng < bottom")
              for path in PACKAGE.rglob("*.py")}
-    assert {path: count for path, count in found.items() if count} == {"coders/kernels/rangecoder.py": 2}
+    assert {path: count for path, count in found.items() if count} == {"coders/kernels/rangecoder.py": 2,
+                                                                       "coders/rangecoder_v1.py": 2}
     calls = []
-    for name in ("encode", "decode"):
-        original = getattr(rangecoder, name)
-        monkeypatch.setattr(rangecoder, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
+    for module, names in ((rangecoder, ("encode", "decode")), (rangecoder_v1, ("encode_loop", "decode_loop"))):
+        for name in names:
+            original = getattr(module, name)
+            monkeypatch.setattr(module, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
     stream = np.array([0, 1, 2, 1, 0, 0])
     for scheme in ("arithmetic", "adaptive-arithmetic"):
         coder = build(scheme, [0.5, 0.3, 0.2])
-        calls.clear()
-        assert coder.decode(coder.encode(stream), stream.size).tolist() == stream.tolist()
-        assert calls == ["encode", "decode"], scheme
+        for version, expected in ((2, ["encode", "decode"]), (1, ["encode_loop", "decode_loop"])):
+            config = {key: value for key, value in coder.get_config().items() if key != "version"}
+            restored = from_config(config if version == 1 else coder.get_config())
+            calls.clear()
+            assert restored.decode(restored.encode(stream), stream.size).tolist() == stream.tolist()
+            assert calls == expected, (scheme, version)
 
 
 @pytest.mark.parametrize("module", KERNELS, ids=lambda m: m.__name__)
@@ -132,9 +143,11 @@ def test_fenwick_kernels_run_on_numpy_arrays_as_on_lists():
         conv = (lambda v: np.array(v, dtype=np.int64)) if as_array else list
         weights = conv([3, 1, 4, 1, 5])
         fen = conv([0] * 9)
-        fenwick.build(weights, fen)
+        # the kernels compiled take arrays; lists go to the plain functions
+        build_tree, halve = (fenwick.build, fenwick.halve) if as_array else (fenwick.build.py_func, fenwick.halve.py_func)
+        build_tree(weights, fen)
         fenwick.add(fen, 2, 7)
-        results.append([list(map(int, fen)), fenwick.find(fen, 9), fenwick.halve(weights, fen, 1, 1)])
+        results.append([list(map(int, fen)), fenwick.find(fen, 9), halve(weights, fen, 1, 1)])
     assert results[0] == results[1]
 
 
@@ -147,3 +160,71 @@ def test_fenwick_kernels_compile_with_numba_unchanged(monkeypatch):
     weights, tree = np.array([3, 1, 4, 1, 5], dtype=np.int64), np.zeros(9, dtype=np.int64)
     fenwick.build(weights, tree)
     assert fenwick.find(tree, 7) == (2, 3) and fenwick.find(tree, 8) == (3, 0) and fenwick.below(tree, 4) == 9
+
+
+# -- the range coder's kernels, compiled and interpreted -----------------------------------------------
+
+
+class Narrow(ArithmeticCoder):
+    """One-bit digits in a 12-bit state: carries through long runs of ones on every stream."""
+
+    registers = {2: (12, 1)}
+
+
+class TwoBit(ArithmeticCoder):
+    registers = {2: (15, 2)}
+
+
+class Halving(AdaptiveArithmeticCoder):
+    """Counts halved past a total of 2^10, in a 24-bit state with 4-bit digits."""
+
+    registers = {2: (24, 4)}
+    max_totals = {2: 1 << 10}
+
+
+def interpreted(monkeypatch) -> None:
+    """Run the range coder as a plain install does: kernels as Python functions over lists."""
+    monkeypatch.setattr(jit, "ENABLED", False)
+    for name in ("encode", "decode", "carry", "_flush"):
+        monkeypatch.setattr(rangecoder, name, getattr(rangecoder, name).py_func)
+    for module, name in ((rangecoder, "halve"), (fenwick, "halve"), (fenwick, "build")):
+        plain = getattr(fenwick, name).py_func
+        monkeypatch.setattr(plain, "py_func", plain, raising=False)  # as jit.kernel leaves it without numba
+        monkeypatch.setattr(module, name, plain)
+
+
+@pytest.mark.skipif(not jit.ENABLED, reason="numba is not installed (or NUMBA_DISABLE_JIT is set)")
+@given(data=st.data(), make=st.sampled_from([
+    lambda q: build("arithmetic", q), lambda q: build("arithmetic", q, precision=32),
+    lambda q: Narrow(quantise(q, 9), 9), lambda q: TwoBit(quantise(q, 10), 10),
+    lambda q: build("adaptive-arithmetic", q), lambda q: build("adaptive-arithmetic", q, alpha=0.01),
+    lambda q: Halving(q.size, 0.5)]))
+@settings(max_examples=60, deadline=None)
+def test_range_kernels_compiled_and_interpreted_give_the_same_bits(data, make):
+    """The same coder, its kernels compiled (over arrays) and interpreted (over lists): the same bits and
+    the same symbols back, for models and streams that force carries (narrow states, runs of the last
+    symbol, a symbol of frequency 1), halvings and a growing buffer; garbage is refused alike."""
+    k = data.draw(st.integers(2, 300), label="k")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    q = rng.dirichlet(np.full(k, data.draw(st.sampled_from([0.05, 1.0]), label="concentration")))
+    stream = rng.choice(k, data.draw(st.integers(0, 400), label="n"), p=q)
+    stream[: data.draw(st.integers(0, stream.size), label="run")] = k - 1
+    compiled = make(q)
+    bits = compiled.encode(stream)
+    garbage = bitarray(rng.integers(0, 2, data.draw(st.integers(0, 200), label="garbage")).tolist(), endian="big")
+    outcomes = [_outcome(compiled, garbage, stream.size)]
+    with pytest.MonkeyPatch.context() as patch:
+        interpreted(patch)
+        plain = make(q)
+        assert plain.encode(stream) == bits
+        assert plain.decode(bits, stream.size).tolist() == stream.tolist()
+        outcomes.append(_outcome(plain, garbage, stream.size))
+    assert compiled.decode(bits, stream.size).tolist() == stream.tolist()
+    assert outcomes[0] == outcomes[1]
+
+
+def _outcome(coder, bits, n):
+    try:
+        return coder.decode(bits, n).tolist()
+    except DecodeError as error:
+        return str(error)

@@ -24,6 +24,7 @@ from codesim.coders import build  # noqa: E402
 
 NASA_LEVELS = [100, 105, 110, 145, 160, 162, 174, 180]
 NASA_P = [0.30, 0.40, 0.05, 0.06, 0.07, 0.02, 0.05, 0.05]
+ZIPF_300 = (1 / np.arange(1, 301) / np.sum(1 / np.arange(1, 301))).tolist()
 
 #: name: (scheme, params, alphabet, source p, model q, symbols, seed, meta)
 CASES = {
@@ -57,6 +58,14 @@ CASES = {
                                     None, 200, 25, {}),
     "adaptive-huffman-text": ("adaptive-huffman", {}, ["e", "t", "a", "o", "n"], [0.4, 0.25, 0.15, 0.12, 0.08],
                               None, 200, 26, {}),
+    # Config version 2 of the range coders (62-bit registers, compiled kernels): the same sources as
+    # their version-1 files, and a 300-symbol alphabet at precision 32 (symbols of frequency 1 in 2^32).
+    "dog-panda-arithmetic-v2": ("arithmetic", {"precision": 16}, ["dog", "panda"], [0.85, 0.15], [0.3, 0.7],
+                                150, 7, {"scenario": "dog or panda", "model": "wrong"}),
+    "arithmetic-v2-wide": ("arithmetic", {"precision": 32}, list(range(300)), ZIPF_300, ZIPF_300, 400, 27, {}),
+    "adaptive-arithmetic-v2-laplace": ("adaptive-arithmetic", {"alpha": 1.0}, ["a", "b", "c"], [0.8, 0.15, 0.05],
+                                       None, 200, 25, {}),
+    "adaptive-arithmetic-v2-kt": ("adaptive-arithmetic", {}, NASA_LEVELS, NASA_P, None, 300, 28, {}),
 }
 
 
@@ -64,7 +73,7 @@ def main() -> None:
     for name, (scheme, params, alphabet, p, q, n, seed, meta) in CASES.items():
         if (HERE / f"{name}.csim").exists():
             continue
-        stream = np.random.default_rng(seed).choice(len(alphabet), size=n, p=p).astype(np.uint8)
+        stream = np.random.default_rng(seed).choice(len(alphabet), size=n, p=p).astype(np.uint16)
         coder = build(scheme, q if q is not None else p, **params)
         data = container.dumps(coder, coder.encode(stream), n, alphabet, model=q, source=p, meta=meta)
         (HERE / f"{name}.csim").write_bytes(data)

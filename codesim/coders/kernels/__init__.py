@@ -17,5 +17,6 @@ this where numba is installed).
 - :mod:`.rans`: the version-2 rANS encoder and decoder over interleaved lanes;
 - :mod:`.prefix`: a single prefix-code stream decoded with a lookup table (compiled only).
 
-The range coder's registers are the one exception to "integers of 64 bits": see :mod:`.rangecoder`.
+The range coder of config version 1, whose registers are wider than 64 bits, runs outside these
+kernels, in plain Python (:mod:`codesim.coders.rangecoder_v1`).
 """

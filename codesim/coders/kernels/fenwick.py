@@ -6,9 +6,14 @@ weight, each in O(log k).
 i & -i weights ending at symbol i - 1. Symbols k .. span - 1 pad it with weight 0: they never hold a
 target below the total, and the descent needs no bounds check. Every weight and sum stays below
 2^63 (the adaptive model's total is at most 2^62), so the tree fits int64 arrays.
+
+:func:`build` and :func:`halve` are kernels (:mod:`codesim.jit`), because the range coder's compiled
+loops call them; Python code that keeps its tables in lists calls their ``.py_func``.
 """
 
 from __future__ import annotations
+
+from ... import jit
 
 
 def tree_span(k: int) -> int:
@@ -19,6 +24,7 @@ def tree_span(k: int) -> int:
     return span
 
 
+@jit.kernel
 def build(weights, tree) -> None:
     """Fill ``tree`` (span + 1 entries) with the Fenwick sums of ``weights``."""
     span = len(tree) - 1
@@ -62,6 +68,7 @@ def find(tree, target: int) -> tuple[int, int]:
     return x, rest
 
 
+@jit.kernel
 def halve(weights, tree, pseudo: int, step: int) -> int:
     """Halve the counts of an add-alpha model in place (weight d c + a becomes d floor(c / 2) + a),
     rebuild the tree, and return the new total."""
@@ -82,7 +89,8 @@ def adaptive_intervals(stream, weights, tree, total: int, step: int, limit: int,
     ``totals[i]``; then its weight grows by ``step`` and, when the total passes ``limit``, the counts
     are halved (:func:`halve`). The lists are filled in place; returns the total after the last
     symbol. The prefix sum and the update are :func:`below` and :func:`add`, written out: a call per
-    symbol would cost a tenth of the encoder's time.
+    symbol would cost a tenth of the encoder's time. Plain Python over lists (the range coder of
+    config version 1 runs it, and counts the cost of a stream past :attr:`exact_symbols` with it).
     """
     span = len(tree) - 1
     for n, x in enumerate(stream):
@@ -100,5 +108,5 @@ def adaptive_intervals(stream, weights, tree, total: int, step: int, limit: int,
             i += i & -i
         total += step
         if total > limit:
-            total = halve(weights, tree, pseudo, step)
+            total = halve.py_func(weights, tree, pseudo, step)
     return total

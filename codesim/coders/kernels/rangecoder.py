@@ -1,4 +1,4 @@
-"""The range coder's loops: every arithmetic-coding scheme encodes and decodes through these two.
+"""The range coder's loops: both arithmetic-coding schemes encode and decode through these two kernels.
 
 The coder keeps an interval [low, low + range) of W-bit registers (W = ``state_bits``) and codes a
 symbol with the interval [start, start + size) out of ``total`` that its model gives it::
@@ -6,102 +6,251 @@ symbol with the interval [start, start + size) out of ``total`` that its model g
     r = range // total;   low += r * start;   range = r * size
 
 then, while range < 2^(W - U), moves the top U bits of low out as one digit (U = ``digit_bits``).
-A model whose total is 2^P passes ``shift`` = P and the division is the shift ``range >> P``; a
-model with any other total passes ``shift`` = 0. Digits may exceed 2^U: a carry into the digit
-before, which the caller settles (``_CarryOutput`` in :mod:`codesim.coders.rangecoder`).
+A model whose total is 2^P passes ``shift`` = P and the division is the shift ``range >> P``.
 
-Why Python ints: the registers are W = 96 bits for ``arithmetic`` and 128 for
-``adaptive-arithmetic``, and r * start reaches 2^W. Those widths are part of the bitstream (they fix
-every rounding), so the registers cannot be narrowed to 64 bits without changing every encoded file.
-Python's integers have no fixed width and hold them exactly; a compiled version of these loops
-would keep each register as W / 32 limbs of 32 bits in uint64 words (U = 32 makes a digit one limb,
-and every limb product fits 64 bits). Everything else here (starts, sizes, totals, the Fenwick
-tree) is below 2^63. A decoder reads its digits through ``take()``, which raises StopIteration when
-the bits run out; compiled, that is an index into a uint64 array of digits.
+Registers of at most 62 bits, so everything fits int64: low < 2^W and r * (start + size) <= range <=
+2^W, so low + range < 2^(W+1) <= 2^63; the decoder's ``diff`` (code value minus low) stays below
+range. When low reaches 2^W after a symbol, the carry goes at once into the digits already written: it
+runs back through trailing all-ones bytes (:func:`carry`) and stops at the first that is not, so each
+byte rolls over at most once after it was last incremented (amortised O(1) a symbol), and it never
+runs past the first digit, because the code value stays below 1.
+
+The encoder keeps its newest digits in an int64 (at most 63 bits) and writes them 32 bits at a time
+into a byte buffer that the caller allocates and grows when the encoder stops for room; the buffer
+holds the bit string itself, most significant bit first. That needs U to divide 8, a symbol of a static
+model (P <= 32) to move at most 32 bits, and one of an adaptive model (T <= 2^40) at most 40. The
+decoder reads a digit from the two bytes that hold it, in the encoded bits followed by zeros, which is
+how a decoder reads bits past the end.
+
+A static model gives its intervals as ``starts`` and ``sizes`` out of 2^``shift`` and no ``tree``;
+its decoder finds a target's symbol through ``lookup``: entry s holds the symbol whose interval holds
+target s << ``slot_shift``, so the symbol of any target in slot s lies between entries s and s + 1
+(usually they are equal; otherwise a binary search between them). An adaptive model gives its
+weights as ``sizes`` and their Fenwick tree as ``tree`` (see :mod:`.fenwick`): after each symbol its
+weight grows by ``step``, and the counts are halved when the total passes ``limit``.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
+from ... import jit
 from .fenwick import halve
 
 
-def encode(starts, sizes, totals, shift: int, low: int, rng: int, state_bits: int, digit_bits: int,
-           digits: list) -> tuple[int, int]:
-    """Code the intervals (starts[i], sizes[i]) out of totals[i] in turn, from registers (low, rng).
+@jit.kernel
+def carry(out, pos: int) -> int:
+    """Add 1 to the bit string ``out[0 .. pos - 1]`` (pos bits, most significant first) at its last bit.
 
-    Appends the digits that leave the window to ``digits`` and returns the registers (low, rng).
-    ``totals`` is read only when ``shift`` is 0.
+    Returns 0, or -1 if the carry would run past the first byte (no encoder's output does that).
+    """
+    at = (pos - 1) >> 3
+    value = out[at] + (1 << (7 - ((pos - 1) & 7)))
+    while value > 255:
+        out[at] = value - 256
+        at -= 1
+        if at < 0:
+            return -1
+        value = out[at] + 1
+    out[at] = value
+    return 0
+
+
+@jit.kernel
+def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: int, digit_bits: int,
+           shift: int, starts, sizes, totals, tree, total: int, step: int, limit: int, pseudo: int,
+           branchless: bool):
+    """Code ``stream[first:]`` in turn from registers (low, rng), writing digits into ``out`` from bit ``pos``.
+
+    Stops early, before a symbol, when ``out`` may lack room for its digits (fewer than 32 bytes
+    left); ``out[pos // 8]`` holds the bits written before, and zeros after them. Returns (i, pos, low,
+    rng, total): the next symbol to code (``len(stream)`` when all are coded, -1 if a carry ran past
+    the first digit), the bits written, the registers and the model's total. An adaptive model's
+    ``sizes`` and ``tree`` are updated in place.
+
+    With ``totals`` (and no tree), symbol i is coded with the interval (starts[i], sizes[i]) out of
+    totals[i] that the caller worked out: an adaptive model's intervals counted at once with numpy
+    (:meth:`codesim.coders.models.AdaptiveModel.intervals`), which the interpreted path does faster
+    than its own Fenwick tree.
+
+    The newest digits wait in ``pending`` (``held`` bits, at most 63) and go to ``out`` 32 bits at a
+    time: a carry into them is an addition, and one that rolls them all over goes on into ``out``.
     """
     top = state_bits - digit_bits
     bottom = 1 << top
+    one = 1 << state_bits
+    full = one - 1
     low_mask = bottom - 1
-    for start, size, total in zip(starts, sizes, totals):
-        r = rng >> shift if shift else rng // total
-        low += r * start
-        rng = r * size
-        while rng < bottom:
-            digits.append(low >> top)  # 2^U or more when low overflowed: a carry into the digit before
-            low = (low & low_mask) << digit_bits
-            rng <<= digit_bits
-    return low, rng
+    span = 0 if tree is None else len(tree) - 1
+    n = len(stream)
+    at = pos >> 3
+    held = pos & 7
+    pending = (out[at] + 0) >> (8 - held)  # + 0: an int64 (numba shifts a uint8 to a uint64)
+    out[at] = 0
+    i = first
+    while i < n:
+        # A symbol moves at most 40 bits: code as many as surely fit before looking at the room again.
+        stop = min(n, i + (len(out) - 24 - at) // 8)
+        if stop <= i:
+            return i, _flush(out, at, pending, held), low, rng, total
+        for i in range(i, stop):
+            x = stream[i]
+            # The model's kind: a static model gives no tree, and numba compiles its encoder without the
+            # adaptive branch (it prunes a test of an argument that is None).
+            if tree is None:
+                if totals is None:
+                    r = rng >> shift
+                    low += r * starts[x]
+                    rng = r * sizes[x]
+                else:
+                    r = rng // totals[i]
+                    low += r * starts[i]
+                    rng = r * sizes[i]
+            else:
+                start = 0
+                j = x
+                while j:
+                    start += tree[j]
+                    j &= j - 1
+                size = sizes[x]
+                r = rng // total
+                low += r * start
+                rng = r * size
+                sizes[x] = size + step
+                j = x + 1
+                while j <= span:
+                    tree[j] += step
+                    j += j & -j
+                total += step
+                if total > limit:
+                    total = halve(sizes, tree, pseudo, step)
+                if held > 23:  # room for the up to 40 bits the symbol may move (T <= 2^40)
+                    pos = _flush(out, at, pending, held)
+                    at = pos >> 3
+                    held = pos & 7
+                    pending &= (1 << held) - 1
+            if low >= one:
+                low -= one
+                pending += 1
+                if pending >> held:
+                    pending = 0
+                    if carry(out, at << 3):
+                        return -1, _flush(out, at, pending, held), low, rng, total
+            if branchless:
+                # Most symbols move one digit or none: compiled, the first goes without a branch (which
+                # would go either way at random), the rarer ones after it in the loop; interpreted, the
+                # loop alone is faster.
+                need = rng < bottom
+                moved = digit_bits * need
+                pending = (pending << moved) | ((low >> top) * need)
+                held += moved
+                low = (low & (full - need * (full - low_mask))) << moved
+                rng <<= moved
+            while rng < bottom:
+                pending = (pending << digit_bits) | (low >> top)
+                held += digit_bits
+                low = (low & low_mask) << digit_bits
+                rng <<= digit_bits
+            if held >= 32:
+                held -= 32
+                word = pending >> held
+                out[at] = word >> 24
+                out[at + 1] = (word >> 16) & 255
+                out[at + 2] = (word >> 8) & 255
+                out[at + 3] = word & 255
+                at += 4
+                pending &= (1 << held) - 1
+        i = stop
+    return n, _flush(out, at, pending, held), low, rng, total
 
 
-def decode(out, count: int, take, diff: int, rng: int, state_bits: int, digit_bits: int, shift: int,
-           starts, sizes, tree, total: int, step: int, limit: int, pseudo: int):
-    """Decode up to ``count`` symbols into ``out[0 .. count - 1]``, the model learning as it goes.
+@jit.kernel
+def _flush(out, at: int, pending: int, held: int) -> int:
+    """Write the ``held`` bits of ``pending`` at byte ``at`` of ``out``; returns the bits written in all."""
+    while held >= 8:
+        held -= 8
+        out[at] = (pending >> held) & 255
+        at += 1
+    if held:
+        out[at] = (pending << (8 - held)) & 255
+    return (at << 3) + held
 
-    ``diff`` is the code value minus low, in [0, rng) for bits the encoder wrote. A static model
-    (``step`` 0) gives its intervals as ``starts`` (sorted, the first 0) and ``sizes`` out of
-    ``total``. An adaptive one gives its weights as ``sizes`` and their Fenwick tree as ``tree``
-    (see :mod:`.fenwick`); after each symbol its weight grows by ``step``, and the counts are halved
-    when the total passes ``limit``. A static model's total is 2^``shift``.
 
-    Returns (decoded, diff, rng, steps, total): the symbols decoded (fewer than ``count`` when a code
-    value falls in the sliver range - r * total that belongs to no symbol, which no encoder writes),
-    the registers, the digits read, and the model's total.
+@jit.kernel
+def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state_bits: int, digit_bits: int,
+           shift: int, starts, sizes, lookup, slot_shift: int, tree, total: int, step: int, limit: int,
+           pseudo: int, branchless: bool):
+    """Decode up to ``count`` symbols into ``out[0 .. count - 1]``, reading digits from ``data`` at bit ``pos``.
+
+    ``diff`` is the code value minus low, in [0, rng) for bits the encoder wrote. ``data`` holds the
+    bits and zeros after them, at least W + 16 bits past ``end``, the most bits a decoder may consume.
+
+    Returns (decoded, pos, diff, rng, total): the symbols decoded (fewer than ``count`` when a code
+    value falls in the sliver range - r * total that belongs to no symbol, which no encoder writes, or
+    when a symbol took the read position past ``end``: the bits ran out), the read position, the
+    registers and the model's total.
     """
     bottom = 1 << (state_bits - digit_bits)
-    span = len(tree) - 1
-    first_probe = max(span, 0)  # a power of two (see .fenwick), or no tree for a static model
-    steps = 0
+    mask = (1 << digit_bits) - 1
+    align = 16 - digit_bits
+    span = 0 if tree is None else len(tree) - 1
     for n in range(count):
-        # One test of the model's kind per symbol: the narrowing, the search and the update differ.
-        if step:
-            r = rng // total
-            target = diff // r
-            if target >= total:
-                return n, diff, rng, steps, total
-            # fenwick.find, then fenwick.add, written out: calls would cost a tenth of the decoder's time
-            x, rest, probe = 0, target, first_probe
-            while probe:
-                j = x + probe
-                if tree[j] <= rest:
-                    x = j
-                    rest -= tree[j]
-                probe >>= 1
-            diff -= r * (target - rest)
-            rng = r * sizes[x]
-            sizes[x] += step
-            i = x + 1
-            while i <= span:
-                tree[i] += step
-                i += i & -i
-            total += step
-            if total > limit:
-                total = halve(sizes, tree, pseudo, step)
-        else:
+        if tree is None:  # a static model: see encode()
             r = rng >> shift
             target = diff // r
             if target >= total:
-                return n, diff, rng, steps, total
-            x = bisect_right(starts, target) - 1
+                return n, pos, diff, rng, total
+            slot = target >> slot_shift
+            x = lookup[slot]
+            high = lookup[slot + 1]
+            while x < high:
+                middle = (x + high + 1) >> 1
+                if starts[middle] <= target:
+                    x = middle
+                else:
+                    high = middle - 1
             diff -= r * starts[x]
             rng = r * sizes[x]
+        else:
+            r = rng // total
+            target = diff // r
+            if target >= total:
+                return n, pos, diff, rng, total
+            # The Fenwick descent (fenwick.find) without a branch on the comparisons, which go either
+            # way at random; it starts below tree[span], the total, which no target reaches.
+            x = 0
+            rest = target
+            probe = span >> 1
+            while probe:
+                weight = tree[x + probe]
+                past = weight <= rest
+                x += probe * past
+                rest -= weight * past
+                probe >>= 1
+            diff -= r * (target - rest)
+            size = sizes[x]
+            rng = r * size
+            sizes[x] = size + step
+            j = x + 1
+            while j <= span:
+                tree[j] += step
+                j += j & -j
+            total += step
+            if total > limit:
+                total = halve(sizes, tree, pseudo, step)
+        if branchless:  # the first digit without a branch, as in encode()
+            at = pos >> 3
+            digit = ((data[at] * 256 + data[at + 1]) >> (align - (pos & 7))) & mask
+            need = rng < bottom
+            moved = digit_bits * need
+            diff = (diff << moved) | (digit * need)
+            pos += moved
+            rng <<= moved
         while rng < bottom:
-            diff = (diff << digit_bits) | take()
+            at = pos >> 3
+            digit = ((data[at] * 256 + data[at + 1]) >> (align - (pos & 7))) & mask  # int64 arithmetic
+            diff = (diff << digit_bits) | digit
+            pos += digit_bits
             rng <<= digit_bits
-            steps += 1
+        if pos > end:
+            return n, pos, diff, rng, total
         out[n] = x
-    return count, diff, rng, steps, total
+    return count, pos, diff, rng, total
