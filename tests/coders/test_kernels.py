@@ -193,7 +193,7 @@ def interpreted(monkeypatch) -> None:
         monkeypatch.setattr(module, name, plain)
 
 
-@pytest.mark.skipif(not jit.ENABLED, reason="numba is not installed (or NUMBA_DISABLE_JIT is set)")
+@pytest.mark.skipif(not jit.enabled(), reason="numba is not installed (or NUMBA_DISABLE_JIT is set)")
 @given(data=st.data(), make=st.sampled_from([
     lambda q: build("arithmetic", q), lambda q: build("arithmetic", q, precision=32),
     lambda q: Narrow(quantise(q, 9), 9), lambda q: TwoBit(quantise(q, 10), 10),

@@ -134,7 +134,7 @@ def test_the_encoders_float_quotient_is_exact_where_it_is_used():
                 assert abs(q - xi // fi) <= 1, (precision, xi, fi)
 
 
-@pytest.mark.skipif(not jit.ENABLED, reason="compares the compiled kernels with their plain Python")
+@pytest.mark.skipif(not jit.enabled(), reason="compares the compiled kernels with their plain Python")
 @given(cases(max_len=600))
 @settings(max_examples=60, deadline=None)
 def test_compiled_kernels_give_the_plain_pythons_bits_and_symbols(case):
@@ -162,7 +162,7 @@ def test_compiled_kernels_give_the_plain_pythons_bits_and_symbols(case):
     assert decoded[0] == decoded[1] == (count, [STATE_LOW] * lanes, stream.tolist())
 
 
-@pytest.mark.skipif(not jit.ENABLED, reason="compares the compiled kernels with their plain Python")
+@pytest.mark.skipif(not jit.enabled(), reason="compares the compiled kernels with their plain Python")
 @given(cases(max_len=300), st.integers(0, 2**32 - 1), st.integers(0, 400))
 @settings(max_examples=60, deadline=None)
 def test_compiled_and_plain_decoders_agree_on_garbage(case, seed, count):
