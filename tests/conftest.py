@@ -61,9 +61,13 @@ def compiled_kernels():
     call of each kernel compiles it (seconds, on a fresh checkout), which tests with a deadline per
     example would otherwise count against the example that happened to come first."""
     from codesim.coders import available, build
+    from codesim.errors import SchemeError
 
     for k in (3, 300):
         stream = (np.arange(64) % k).astype(np.uint8 if k < 256 else np.uint16)
         for scheme in available():
-            coder = build(scheme.name, np.full(k, 1.0 / k))
+            try:
+                coder = build(scheme.name, np.full(k, 1.0 / k))
+            except SchemeError:  # block-huffman over 300 symbols: too many tuples, and no kernel to load
+                continue
             coder.decode(coder.encode(stream), stream.size)
