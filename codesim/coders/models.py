@@ -31,9 +31,6 @@ from .kernels import fenwick
 #: the 24-bit default precision a slot spans 2^12 of the total, so every symbol of probability 2^-12
 #: or more starts at most one symbol boundary inside a slot.
 SLOT_BITS = 12
-#: An adaptive model's starts and lookup table: none, as arrays of the types a static model's have.
-_NO_STARTS = jit.plain(np.zeros(0, dtype=np.int64))
-_NO_LOOKUP = jit.plain(np.zeros(0, dtype=np.int32))
 
 
 class StaticModel:
@@ -102,9 +99,11 @@ class AdaptiveModel:
 
     def tables(self):
         """(starts, sizes, lookup, slot_shift, tree) as the kernels take them: the weights and their
-        tree (copies, which a message's coding then updates), and no starts or lookup table."""
+        tree (copies, which a message's coding then updates), and no starts or lookup table (empty
+        arrays of the static model's types, so both models' tables have one signature)."""
         self._sync()
-        return (_NO_STARTS, jit.plain(np.array(self.sizes, dtype=np.int64)), _NO_LOOKUP, 0,
+        return (jit.plain(np.zeros(0, dtype=np.int64)), jit.plain(np.array(self.sizes, dtype=np.int64)),
+                jit.plain(np.zeros(0, dtype=np.int32)), 0,
                 jit.plain(np.array(self.tree, dtype=np.int64)))
 
     def interval(self, x: int) -> tuple[int, int, int]:
