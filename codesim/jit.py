@@ -24,6 +24,7 @@ line on stderr, once per process.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import threading
@@ -38,6 +39,8 @@ NOTICE = "codesim: compiling the fast coders' kernels (once: numba caches them f
 _numba = None
 _enabled: bool | None = None  # decided on first need: importing numba costs 0.2 s and 100 MB
 _kernels: list[Kernel] = []
+_rebound: list[tuple[dict, str, Kernel]] = []  # module globals where a compiled kernel replaced its Kernel
+_interpreted = False
 
 
 def enabled() -> bool:
@@ -47,6 +50,8 @@ def enabled() -> bool:
     nothing sequential (``--help``, a refused file, a prefix code's encoding) does not pay for it.
     """
     global _numba, _enabled
+    if _interpreted:
+        return False
     if _enabled is None:
         try:
             import numba
@@ -74,6 +79,8 @@ class Kernel:
         _kernels.append(self)
 
     def __call__(self, *args):
+        if _interpreted:
+            return self.py_func(*args)
         if self._run is None:
             _bind()
         return self._run(*args)
@@ -89,6 +96,25 @@ def _bind() -> None:
         for name, value in list(names.items()):
             if isinstance(value, Kernel) and value._run is not None:
                 names[name] = value._run
+                _rebound.append((names, name, value))
+
+
+@contextlib.contextmanager
+def interpreted():
+    """Inside the block every kernel runs as plain Python over lists, as in a plain install, numba or
+    not: for comparing the two paths through whole coders."""
+    global _interpreted
+    was = _interpreted
+    _interpreted = True
+    for names, name, k in _rebound:
+        names[name] = k
+    try:
+        yield
+    finally:
+        _interpreted = was
+        if not was:
+            for names, name, k in _rebound:
+                names[name] = k._run
 
 
 def kernel(function: Callable) -> Kernel:

@@ -80,7 +80,7 @@ def _twice(x):
     return 2 * x
 
 
-_twice_kernel = jit.kernel(_twice)
+_twice_kernel = _twice_kernel_object = jit.kernel(_twice)
 
 
 def _twice_plus_one(values):
@@ -97,3 +97,14 @@ def test_a_kernel_calls_another_on_either_path():
     values = np.array([1, 2, 3], dtype=np.int64)
     assert outer(jit.plain(values)) == outer.py_func(values.tolist()) == 15
     assert isinstance(globals()["_twice_kernel"], jit.Kernel) != jit.enabled()
+
+
+def test_inside_interpreted_every_kernel_runs_its_plain_function():
+    outer = jit.kernel(_twice_plus_one)
+    outer(jit.plain(np.arange(2)))  # bound (and compiled, with numba) before the block
+    with jit.interpreted():
+        assert not jit.enabled() and jit.plain(np.arange(2)) == [0, 1]
+        assert globals()["_twice_kernel"] is _twice_kernel_object
+        assert outer([1, 2, 3]) == 15
+    assert jit.enabled() == (importlib.util.find_spec("numba") is not None and jit._numba is not None
+                             and not jit._numba.config.DISABLE_JIT)

@@ -182,17 +182,6 @@ class Halving(AdaptiveArithmeticCoder):
     max_totals = {2: 1 << 10}
 
 
-def interpreted(monkeypatch) -> None:
-    """Run the range coder as a plain install does: kernels as Python functions over lists."""
-    monkeypatch.setattr(jit, "ENABLED", False)
-    for name in ("encode", "decode", "carry", "_flush"):
-        monkeypatch.setattr(rangecoder, name, getattr(rangecoder, name).py_func)
-    for module, name in ((rangecoder, "halve"), (fenwick, "halve"), (fenwick, "build")):
-        plain = getattr(fenwick, name).py_func
-        monkeypatch.setattr(plain, "py_func", plain, raising=False)  # as jit.kernel leaves it without numba
-        monkeypatch.setattr(module, name, plain)
-
-
 @pytest.mark.skipif(not jit.enabled(), reason="numba is not installed (or NUMBA_DISABLE_JIT is set)")
 @given(data=st.data(), make=st.sampled_from([
     lambda q: build("arithmetic", q), lambda q: build("arithmetic", q, precision=32),
@@ -213,8 +202,7 @@ def test_range_kernels_compiled_and_interpreted_give_the_same_bits(data, make):
     bits = compiled.encode(stream)
     garbage = bitarray(rng.integers(0, 2, data.draw(st.integers(0, 200), label="garbage")).tolist(), endian="big")
     outcomes = [_outcome(compiled, garbage, stream.size)]
-    with pytest.MonkeyPatch.context() as patch:
-        interpreted(patch)
+    with jit.interpreted():
         plain = make(q)
         assert plain.encode(stream) == bits
         assert plain.decode(bits, stream.size).tolist() == stream.tolist()

@@ -102,9 +102,7 @@ def test_the_plain_path_runs_the_whole_coder_as_the_compiled_one():
     stream = rng.choice(50, 5000, p=rng.dirichlet(np.full(50, 0.3)))
     coder = build("adaptive-huffman", np.full(50, 1 / 50))
     bits = coder.encode(stream)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(jit, "ENABLED", False)
-        patch.setattr(vitter, "code", vitter.code.py_func)
+    with jit.interpreted():
         assert coder.encode(stream) == bits
         assert np.array_equal(coder.decode(bits, stream.size), stream)
         with pytest.raises(DecodeError, match="too short"):
