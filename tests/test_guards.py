@@ -12,7 +12,7 @@ from codesim.simulation import experiments
 from codesim.coders import build
 from codesim.coders.frequencies import quantise
 from codesim.coders.rans import MAX_LANES, RansCoder
-from codesim.coders.rans_legacy import CHUNK_SYMBOLS
+from codesim.coders.rans_v1 import CHUNK_SYMBOLS
 from codesim.files.container import dumps, loads
 from codesim.errors import CodesimError, ContainerError
 from codesim.simulation.simulate import simulate_many

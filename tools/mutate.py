@@ -43,6 +43,7 @@ COVERING = {
                                "files/test_container", "coders/test_schemes", "test_limits", "test_guards"],
     "codesim/coders/prefix.py": ["coders/test_prefix", "coders/test_prefix_family", "coders/test_block", "coders/test_schemes",
                                  "test_hostile_values"],
+    "codesim/coders/rans_v1.py": ["coders/test_rans", "files/test_container"],
     "codesim/coders/rans.py": ["coders/test_rans", "test_guards", "files/test_container", "coders/test_schemes", "test_limits",
                                "test_readme"],
     "codesim/coders/rangecoder.py": ["coders/test_arithmetic", "coders/test_bitstreams", "test_guards", "coders/test_adaptive", "files/test_container",

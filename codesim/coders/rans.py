@@ -46,7 +46,7 @@ this machine's 1 MB of L2 per core), and at 16 the quantisation of a Zipf-256 mo
 bits per symbol, far below the final states.
 
 Version 1 (configs without ``version``, written before version 2): 32-bit states, 16-bit words, one lane
-per 4096 symbols up to ``lanes``, run in lock-step by numpy; :mod:`.rans_legacy` keeps its format and
+per 4096 symbols up to ``lanes``, run in lock-step by numpy; :mod:`.rans_v1` keeps its format and
 code, so such files decode and re-encode to the same bytes.
 """
 
@@ -63,7 +63,7 @@ from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError
 from .base import running_totals, trace_columns_with
 from .config import versioned
-from . import rans_legacy
+from . import rans_v1
 from .frequencies import FrequencyCoder, check_slots, quantise
 from .kernels import rans as kernel
 from .kernels.rans import STATE_LOW, WORD_BITS
@@ -117,9 +117,9 @@ class RansCoder(FrequencyCoder):
         self.version = version
         self.symbol_dtype = index_dtype(self.size)
         #: How many symbols earn a lane (see :data:`SYMBOLS_PER_LANE`); both sides must agree on it.
-        self.symbols_per_lane = SYMBOLS_PER_LANE if version == 2 else rans_legacy.SYMBOLS_PER_LANE
+        self.symbols_per_lane = SYMBOLS_PER_LANE if version == 2 else rans_v1.SYMBOLS_PER_LANE
         if version == 1:
-            self._legacy = rans_legacy.LegacyLanes(self.freqs, self.starts, precision, self.symbol_dtype)
+            self._legacy = rans_v1.LegacyLanes(self.freqs, self.starts, precision, self.symbol_dtype)
             return
         f = self.freqs
         # By symbol. A state at or above the bound moves a word out first; one symbol alone
@@ -145,12 +145,12 @@ class RansCoder(FrequencyCoder):
 
     def symbol_limit(self) -> int:
         if self.version == 1:
-            return min(self.max_symbols, self.lanes * rans_legacy.MAX_ROWS)
+            return min(self.max_symbols, self.lanes * rans_v1.MAX_ROWS)
         return min(self.max_symbols, MAX_MESSAGE_SYMBOLS)
 
     def _limit_reason(self) -> str:
         if self.version == 1:
-            return f" with lanes={self.lanes} ({rans_legacy.MAX_ROWS} decoding steps of one symbol per lane)"
+            return f" with lanes={self.lanes} ({rans_v1.MAX_ROWS} decoding steps of one symbol per lane)"
         return ""
 
     def lanes_for(self, n: int) -> int:

@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 import codesim.coders.rans  # noqa: F401  (registers the scheme)
 from codesim import jit
-from codesim.coders import rans_legacy
+from codesim.coders import rans_v1
 from codesim.coders.frequencies import quantise
 from codesim.coders.kernels import rans as kernel
 from codesim.coders.rans import (MAX_MESSAGE_SYMBOLS, MAX_PRECISION, STATE_BITS, STATE_LOW, SYMBOLS_PER_LANE,
@@ -446,7 +446,7 @@ def test_version_1_bits_match_its_reference_and_round_trip(case):
 def test_version_1_floor_reciprocals_divide_exactly_for_every_frequency():
     """floor(x * r(f)) == x // f for all f in 1..2^16 at the x where rounding is closest to failing."""
     f = np.arange(1, (1 << 16) + 1, dtype=np.uint64)
-    r = rans_legacy.floor_reciprocals(f)
+    r = rans_v1.floor_reciprocals(f)
     top = np.uint64(2**32 - 1) // f
     rng = np.random.default_rng(0)
     for k in (top, top - np.uint64(1), top // np.uint64(2) + np.uint64(1), np.ones_like(f),

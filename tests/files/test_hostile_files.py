@@ -606,16 +606,21 @@ def test_symbols_are_written_in_bounded_chunks(monkeypatch, fmt, label_chars):
 
 def test_decode_memory_does_not_grow_with_the_labels_length(tmp_path):
     """10^6 symbols of 256-character labels (the longest a file may hold): writing them as one array of
-    labels took n x 256 x 4 bytes (1 GB); written a chunk at a time, decode stays near its resting size."""
-    labels = ", ".join(f'"{c * 256}"' for c in "abcdefgh")
-    sc = tmp_path / "long.toml"
-    sc.write_text(f"alphabet = [{labels}]\n[source]\nprobs = [0.3, 0.4, 0.05, 0.06, 0.07, 0.02, 0.05, 0.05]\n"
-                  "[models.uniform]\nuniform = true\n")
-    packed = tmp_path / "long.csim"
-    assert invoke("encode", sc, "-n", 1_000_000, "--seed", 1, "-o", packed).exit_code == 0
-    outcome = run_cli("decode", packed, "-o", "-", keep_stdout=False, timeout=20)
-    assert outcome.exit_code == 0, outcome.stderr
-    assert outcome.peak_mb < 200, f"decode peaked at {outcome.peak_mb:.0f} MB"
+    labels took n x 256 x 4 bytes (1 GB); written a chunk at a time, decode peaks within a few MB of the
+    same decode with 1-character labels (whose resting size includes numba's, about 115 MB, where the
+    compiled decoder runs)."""
+    peaks = []
+    for width in (1, 256):
+        labels = ", ".join(f'"{c * width}"' for c in "abcdefgh")
+        sc = tmp_path / f"labels-{width}.toml"
+        sc.write_text(f"alphabet = [{labels}]\n[source]\nprobs = [0.3, 0.4, 0.05, 0.06, 0.07, 0.02, 0.05, 0.05]\n"
+                      "[models.uniform]\nuniform = true\n")
+        packed = tmp_path / f"labels-{width}.csim"
+        assert invoke("encode", sc, "-n", 1_000_000, "--seed", 1, "-o", packed).exit_code == 0
+        outcome = run_cli("decode", packed, "-o", "-", keep_stdout=False, timeout=20)
+        assert outcome.exit_code == 0, outcome.stderr
+        peaks.append(outcome.peak_mb)
+    assert peaks[1] - peaks[0] < 40, f"decode peaked at {peaks[1]:.0f} MB with long labels, {peaks[0]:.0f} MB with short"
 
 
 def test_an_empty_scenario_name_is_named_as_such():
