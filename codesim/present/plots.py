@@ -650,6 +650,8 @@ def bench_figure(rows: Sequence[Any], lane_threshold: int | None = None,
     left and decoding on the right; a line per scheme, and per peer dashed in its scheme's colour.
     ``rows`` are :class:`~codesim.simulation.bench.BenchRow`s; a ``lane_threshold`` (the length from
     which prefix codes decode in lanes) is drawn as a dotted line on the decoding panels."""
+    from matplotlib import ticker
+
     if not rows:
         raise CodesimError("no bench rows to plot")
     sources = _ordered(r.source for r in rows)
@@ -673,9 +675,14 @@ def bench_figure(rows: Sequence[Any], lane_threshold: int | None = None,
                            label=f"prefix codes in lanes from 2^{lane_threshold.bit_length() - 1}")
             ax.set_xscale("log")
             ax.set_yscale("log")
+            # Plain numbers (20, 50, 200): a span of less than a decade would otherwise be labelled
+            # with minor ticks written as powers, such as 6 x 10^1.
+            ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(ticker.FuncFormatter(
+                lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
             ax.grid(alpha=0.3, which="both")
             ax.set_title(f"{_plain(source)}: {what}", fontsize="medium")
-            ax.set_ylabel("million symbols per second")
+            ax.set_ylabel("million symbols per second (log scale)")
         _legend_outside(axes[row, 1])
     for ax in axes[-1]:
         ax.set_xlabel("stream length (symbols, log scale)")
