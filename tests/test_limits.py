@@ -279,7 +279,8 @@ def test_the_annotated_view_is_bounded_and_its_worst_case_is_quick(tmp_path):
     for fmt in ("text", "json"):
         outcome = run_cli("inspect", path, "-k", MAX_TRACE_SYMBOLS, "--format", fmt, keep_stdout=False, timeout=60)
         assert outcome.exit_code == 0, outcome.stderr
-        assert outcome.seconds < 10 and outcome.peak_mb < 400, (outcome.seconds, outcome.peak_mb)
+        # 520 MB: about 300 for the rows and the process, 115 for numba, which decoding the file loads
+        assert outcome.seconds < 10 and outcome.peak_mb < 520, (outcome.seconds, outcome.peak_mb)
 
 
 # -- sizes on the command line and in scenarios ----------------------------------------------------------
