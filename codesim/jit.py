@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import threading
 from typing import Any, Callable
@@ -52,6 +53,8 @@ def enabled() -> bool:
     global _numba, _enabled
     if _interpreted:
         return False
+    if _enabled is None and os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"):
+        _enabled = False  # numba's switch, read without paying for numba's import
     if _enabled is None:
         try:
             import numba
