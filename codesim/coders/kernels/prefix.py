@@ -1,7 +1,9 @@
 """Decoding a single prefix-code stream, one codeword after another, with a lookup table.
 
-Compiled, this is how a stream too short for lanes (see :mod:`codesim.coders.lanes`) is decoded: a
-stream can only be decoded sequentially, and the loop's per-codeword work is a few table lookups. The
+Compiled, this is how every stream is decoded: a single stream whole, a stream in lanes (see
+:mod:`codesim.coders.lanes`) lane after lane (:func:`decode_lanes`). A stream can only be decoded
+sequentially, and the loop's per-codeword work is a few table lookups, which runs faster than the lanes'
+numpy lock-step (each of its steps a dozen numpy calls over all lanes) however many lanes there are. The
 code is canonical (see :func:`codesim.coders.prefix_code.canonical_codewords`) with codewords of at most
 WINDOW bits. At each position the next WINDOW bits are read (most significant first) as an integer
 ``window``; its top ``bits`` bits index the tables: ``count``, how many codewords
@@ -29,19 +31,17 @@ DONE, NO_CODEWORD, PAST_END = 0, 1, 2
 
 
 @jit.kernel
-def decode(data, size: int, out, bits: int, symbols, count, used, first_length, search_lengths, search_first,
-           search_limit, search_start, order) -> tuple[int, int, int]:
-    """Decode ``len(out)`` symbols into ``out`` from the first ``size`` bits of ``data`` (bytes, most
-    significant bit first, followed by WINDOW / 8 bytes of anything: a window from a position inside
-    the stream stays inside ``data``).
+def decode(data, pos: int, size: int, out, n: int, total: int, bits: int, symbols, count, used, first_length,
+           search_lengths, search_first, search_limit, search_start, order) -> tuple[int, int, int]:
+    """Decode ``out[n:total]`` from the bits of ``data`` from position ``pos`` up to ``size`` (bytes,
+    most significant bit first, followed by WINDOW / 8 bytes of anything: a window from a position
+    before ``size`` stays inside ``data``).
 
-    Returns (decoded, bit position, status): DONE, or where NO_CODEWORD or PAST_END stopped it. A
-    row of several codewords is taken whole only where a whole row of symbols is wanted and its
-    codewords are inside the stream, so a stream stops at the same symbol and position as one decoded a
-    codeword at a time.
+    Returns (index in ``out`` reached, bit position, status): DONE, or where NO_CODEWORD or PAST_END
+    stopped it. A row of several codewords is taken whole only where a whole row of symbols is wanted
+    and its codewords end by ``size``, so a stream stops at the same symbol and position as one decoded
+    a codeword at a time.
     """
-    pos = n = 0
-    total = len(out)
     mask = (1 << WINDOW) - 1
     while n < total:
         if pos == size:  # every codeword has a bit or more (and the window below stays in ``data``)
@@ -74,3 +74,21 @@ def decode(data, size: int, out, bits: int, symbols, count, used, first_length, 
             return n, pos, PAST_END
         n += 1
     return n, pos, DONE
+
+
+@jit.kernel
+def decode_lanes(data, pos: int, stops, ends, out, bits: int, symbols, count, used, first_length, search_lengths,
+                 search_first, search_limit, search_start, order) -> tuple[int, int, int, int]:
+    """Decode lanes one after another: lane j from where lane j - 1 stopped (the first from ``pos``) to
+    bit ``stops[j]`` of ``data``, into ``out`` up to index ``ends[j]``; the tables as for :func:`decode`.
+
+    Returns (lanes decoded, index in ``out`` reached, bit position, status) at the first lane that
+    :func:`decode` stops early or whose symbols do not end exactly at its stop (then with status DONE).
+    """
+    n = 0
+    for j in range(len(stops)):
+        n, pos, status = decode(data, pos, stops[j], out, n, ends[j], bits, symbols, count, used, first_length,
+                                search_lengths, search_first, search_limit, search_start, order)
+        if status != DONE or pos != stops[j]:
+            return j, n, pos, status
+    return len(stops), n, pos, DONE
