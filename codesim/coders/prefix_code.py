@@ -269,8 +269,9 @@ class PrefixCode(Coder):
         head, lane_bits, sizes = lane_layout(bits, n, lanes, self._shortest, self._longest)
         stops, ends = head + np.cumsum(lane_bits), np.cumsum(sizes)
         out = np.empty(n, dtype=index_dtype(self.size))
-        lane, done, pos, status = stream_kernel.decode_lanes(_kernel_bytes(bits), head, stops, ends, out,
-                                                             *self._stream_tables)
+        group = np.zeros(stream_kernel.GROUP, dtype=np.int64)
+        lane, done, pos, status = stream_kernel.decode_lanes(_kernel_bytes(bits), head, stops, ends, out, group,
+                                                             group.copy(), *self._stream_tables)
         if lane == lanes:
             return out
         stop, first = int(stops[lane]), int(ends[lane - 1]) if lane else 0
@@ -311,8 +312,9 @@ class PrefixCode(Coder):
             self.decode(one, 1)  # the decoder's tables, and its kernel loaded or compiled
         elif jit.enabled():  # one lane of one symbol: the lane kernel loaded or compiled
             out = np.empty(1, dtype=index_dtype(self.size))
+            group = np.zeros(stream_kernel.GROUP, dtype=np.int64)
             stream_kernel.decode_lanes(_kernel_bytes(one), 0, np.array([len(one)]), np.ones(1, dtype=np.int64),
-                                       out, *self._stream_tables)
+                                       out, group, group.copy(), *self._stream_tables)
         else:
             self._lane_decoder  # built here, so that it is not built while a decode is timed
 
