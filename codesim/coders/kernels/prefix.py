@@ -1,4 +1,4 @@
-"""Decoding a single prefix-code stream, one codeword after another, with a lookup table.
+"""Decoding prefix-code streams, one codeword after another, with a lookup table.
 
 Compiled, this is how every stream is decoded: a single stream whole, a stream in lanes (see
 :mod:`codesim.coders.lanes`) lane after lane (:func:`decode_lanes`). A stream can only be decoded
@@ -81,9 +81,10 @@ def decode_lanes(data, pos: int, stops, ends, out, positions, indices, bits: int
     ``data``, into ``out`` up to index ``ends[j]``; the tables as for :func:`decode`.
 
     The lanes go in groups of GROUP (``positions`` and ``indices``, GROUP entries each, hold where each
-    lane of the group is in ``data`` and ``out``): one codeword or row of each lane of the group in turn, while every one of them is a row and a window short of its end, so that
-    the group's lookups overlap in the processor where a single stream's wait for one another; then
-    :func:`decode` finishes each lane in order. A step far from the end is the step :func:`decode`
+    lane of the group is in ``data`` and ``out``): one codeword or row of each lane of the group in turn,
+    while every one of them is a row and a window short of its end, so that the group's lookups overlap
+    in the processor where a single stream's wait for one another; then :func:`decode` finishes each
+    lane in order. A step far from the end is the step :func:`decode`
     takes there, so the result is that of decoding lane after lane: (lanes decoded, index in ``out``
     reached, bit position, status) at the first lane that :func:`decode` stops early or whose symbols
     do not end exactly at its stop (then with status DONE).
