@@ -1,12 +1,13 @@
 """The lane format of long prefix-code streams: codewords packed with 64-bit word arithmetic, a jump
-table in front, and a decoder that runs the lanes in numpy lock-step.
+table in front, and a decoder that runs the lanes in numpy lock-step (a plain install's; compiled, the
+lanes are decoded one after another by :func:`codesim.coders.kernels.prefix.decode_lanes`).
 
 A stream of n symbols is the symbols' codewords one after another (first bit most significant), unless
 the stream is long enough to be split into lanes: ``L = min(MAX_LANES, n // SYMBOLS_PER_LANE)``, used
 when L >= MIN_LANES and no codeword is longer than LANE_CODEWORD_BITS (so from n = 2^21 symbols).
 Lane j holds the next ``n // L`` symbols, one more for j < n mod L, and its bits are their codewords,
 so the lanes one after another are exactly the single stream. As with zstd's four Huffman streams, a
-jump table in front tells a decoder where each lane starts, and the lanes then decode in lock-step::
+jump table in front tells a decoder where each lane starts, and the lanes then decode independently::
 
     w       6 bits      width of the deviations below
     m       6 bits      bit length of base
@@ -270,6 +271,29 @@ def _read_jump_table(bits: bitarray, n: int, lanes: int) -> tuple[int, np.ndarra
     return at, lane_bits
 
 
+def lane_layout(bits: bitarray, n: int, lanes: int, shortest: int, longest: int
+                ) -> tuple[int, np.ndarray, np.ndarray]:
+    """Where an n-symbol stream's lanes lie, for a code with codewords of ``shortest`` to ``longest``
+    bits: the jump table's length, each lane's bits and symbols. DecodeError unless the jump table is
+    the encoder's and gives each lane bits its symbols can take."""
+    sizes = lane_sizes(n, lanes)
+    if shortest == longest:
+        if len(bits) != n * longest:
+            raise DecodeError(f"{n} symbols of {longest} bits each take {n * longest} bits, "
+                              f"but the stream has {len(bits)}")
+        return 0, sizes * longest, sizes
+    head, lane_bits = _read_jump_table(bits, n, lanes)
+    low, high = sizes * shortest, sizes * longest
+    wrong = np.flatnonzero((lane_bits < low) | (lane_bits > high))
+    if wrong.size:
+        j = int(wrong[0])
+        raise DecodeError(
+            f"corrupt jump table: lane {j} of {lanes} gives {int(lane_bits[j])} bits to {int(sizes[j])} "
+            f"symbols, which take {int(low[j])} to {int(high[j])} bits under this code"
+        )
+    return head, lane_bits, sizes
+
+
 # -- decoding: lanes in lock-step -------------------------------------------------------------------
 
 #: A lookup entry is two uint64 words. The first holds the decoded symbols as they lie in memory in the
@@ -377,22 +401,7 @@ class LaneDecoder:
         self.order = order
 
     def decode(self, bits: bitarray, n: int, lanes: int) -> np.ndarray:
-        sizes = lane_sizes(n, lanes)
-        if self.shortest == self.longest:
-            if len(bits) != n * self.longest:
-                raise DecodeError(f"{n} symbols of {self.longest} bits each take {n * self.longest} bits, "
-                                  f"but the stream has {len(bits)}")
-            return _LockStep(self, bits, 0, sizes * self.longest, sizes).run()
-        head, lane_bits = _read_jump_table(bits, n, lanes)
-        low, high = sizes * self.shortest, sizes * self.longest
-        wrong = np.flatnonzero((lane_bits < low) | (lane_bits > high))
-        if wrong.size:
-            j = int(wrong[0])
-            raise DecodeError(
-                f"corrupt jump table: lane {j} of {lanes} gives {int(lane_bits[j])} bits to {int(sizes[j])} "
-                f"symbols, which take {int(low[j])} to {int(high[j])} bits under this code"
-            )
-        return _LockStep(self, bits, head, lane_bits, sizes).run()
+        return _LockStep(self, bits, *lane_layout(bits, n, lanes, self.shortest, self.longest)).run()
 
     def _long(self, windows, lanes, where) -> tuple[np.ndarray, np.ndarray]:
         """Entries (symbols and steps words) for lanes whose next codeword the tables do not hold;

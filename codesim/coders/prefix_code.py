@@ -33,7 +33,7 @@ from .config import check_count, field, int_list
 from .kernels import prefix as stream_kernel
 from .lanes import (
     JUMP_FIELD_BITS, LANE_CODEWORD_BITS, MAX_LANES, MIN_LANES, PACKED_CODEWORD_BITS, SYMBOLS_PER_LANE,
-    LaneDecoder, WordPacker, canonical_search, first_codewords, jump_table_fields, lane_sizes,
+    LaneDecoder, WordPacker, canonical_search, first_codewords, jump_table_fields, lane_layout, lane_sizes,
     whole_codewords, write_jump_table,
 )
 
@@ -233,6 +233,8 @@ class PrefixCode(Coder):
         if lanes > 1:
             if bits.endian != "big":  # the jump table's fields are read as big-endian integers
                 bits = bitarray(bits, endian="big")
+            if jit.enabled():
+                return self._decode_lanes(bits, n, lanes)
             return self._lane_decoder.decode(bits, n, lanes)
         if jit.enabled() and self._longest <= stream_kernel.WINDOW:
             return self._decode_stream(bits, n)
@@ -248,10 +250,9 @@ class PrefixCode(Coder):
 
     def _decode_stream(self, bits: bitarray, n: int) -> np.ndarray:
         """A single stream decoded by the compiled table decoder (:mod:`.kernels.prefix`)."""
-        big = bits if bits.endian == "big" else bitarray(bits, endian="big")
-        data = np.frombuffer(big.tobytes() + bytes(stream_kernel.WINDOW // 8), dtype=np.uint8)
         out = np.empty(n, dtype=index_dtype(self.size))
-        done, pos, status = stream_kernel.decode(data, len(bits), out, *self._stream_tables)
+        done, pos, status = stream_kernel.decode(_kernel_bytes(bits), 0, len(bits), out, 0, n,
+                                                 *self._stream_tables)
         if status == stream_kernel.NO_CODEWORD:
             raise DecodeError(f"the bits do not decode to {n} symbols of this code (symbol {done}: the bits "
                               f"at position {pos} start no codeword)")
@@ -261,6 +262,27 @@ class PrefixCode(Coder):
         if pos != len(bits):
             raise DecodeError(f"{n} symbols use {pos} bits, but the stream has {len(bits)}")
         return out
+
+    def _decode_lanes(self, bits: bitarray, n: int, lanes: int) -> np.ndarray:
+        """A stream in lanes decoded lane after lane by the compiled table decoder: the same symbols as
+        the lock-step decoder, and a DecodeError for the same streams."""
+        head, lane_bits, sizes = lane_layout(bits, n, lanes, self._shortest, self._longest)
+        stops, ends = head + np.cumsum(lane_bits), np.cumsum(sizes)
+        out = np.empty(n, dtype=index_dtype(self.size))
+        group = np.zeros(stream_kernel.GROUP, dtype=np.int64)
+        lane, done, pos, status = stream_kernel.decode_lanes(_kernel_bytes(bits), head, stops, ends, out, group,
+                                                             group.copy(), *self._stream_tables)
+        if lane == lanes:
+            return out
+        stop, first = int(stops[lane]), int(ends[lane - 1]) if lane else 0
+        if status == stream_kernel.NO_CODEWORD:
+            raise DecodeError(f"lane {lane} of {lanes}: the bits at position {pos} start no codeword of this "
+                              "code (corrupt stream)")
+        if status == stream_kernel.PAST_END:
+            raise DecodeError(f"lane {lane} of {lanes}: symbol {done - first} ends at bit {pos}, past the "
+                              f"lane's end at bit {stop} (corrupt stream or jump table)")
+        raise DecodeError(f"lane {lane} of {lanes}: its {int(sizes[lane])} symbols end at bit {pos}, but the "
+                          f"jump table ends the lane at bit {stop} (corrupt stream or jump table)")
 
     @cached_property
     def _stream_tables(self) -> tuple:
@@ -286,10 +308,15 @@ class PrefixCode(Coder):
 
     def prepare(self, n: int) -> None:
         one = self.encode(np.zeros(1, dtype=np.uint8))  # the encoder's lookup tables
-        if self.lanes_for(n) > 1:
-            self._lane_decoder  # built here, so that it is not built while a decode is timed
-        else:
+        if self.lanes_for(n) == 1:
             self.decode(one, 1)  # the decoder's tables, and its kernel loaded or compiled
+        elif jit.enabled():  # one lane of one symbol: the lane kernel loaded or compiled
+            out = np.empty(1, dtype=index_dtype(self.size))
+            group = np.zeros(stream_kernel.GROUP, dtype=np.int64)
+            stream_kernel.decode_lanes(_kernel_bytes(one), 0, np.array([len(one)]), np.ones(1, dtype=np.int64),
+                                       out, group, group.copy(), *self._stream_tables)
+        else:
+            self._lane_decoder  # built here, so that it is not built while a decode is timed
 
     # -- serialisation --------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -331,3 +358,10 @@ class PrefixCode(Coder):
 
     def __repr__(self) -> str:
         return f"PrefixCode(scheme={self.scheme!r}, size={self.size}, kraft_sum={self.kraft_sum})"
+
+
+def _kernel_bytes(bits: bitarray) -> np.ndarray:
+    """The bits as :mod:`.kernels.prefix` reads them: bytes, most significant bit first, and a window's
+    worth of padding."""
+    big = bits if bits.endian == "big" else bitarray(bits, endian="big")
+    return np.frombuffer(big.tobytes() + bytes(stream_kernel.WINDOW // 8), dtype=np.uint8)
