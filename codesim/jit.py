@@ -93,13 +93,36 @@ def _bind() -> None:
     compiled = enabled()
     new = [k for k in _kernels if k._run is None]
     for k in new:
-        k._run = _numba.njit(cache=True)(k.py_func) if compiled else k.py_func
+        k._run = _compile(k.py_func) if compiled else k.py_func
     for k in new if compiled else ():
         names = k.py_func.__globals__
         for name, value in list(names.items()):
             if isinstance(value, Kernel) and value._run is not None:
                 names[name] = value._run
                 _rebound.append((names, name, value))
+
+
+def _compile(function: Callable) -> Callable:
+    """numba's dispatcher for ``function``, cached on disk where numba can write.
+
+    A cache is a saving, never a requirement: without a writable cache directory the kernel compiles in
+    every process, and a cache file that cannot be written (a full disk, a file-size limit) is left
+    unwritten, where numba would raise from the kernel's first call.
+    """
+    try:
+        dispatcher = _numba.njit(cache=True)(function)
+    except RuntimeError:  # no writable cache directory anywhere numba looks
+        return _numba.njit(function)
+    cache, save = dispatcher._cache, dispatcher._cache.save_overload
+
+    def save_if_possible(signature, result):
+        try:
+            save(signature, result)
+        except OSError:
+            pass  # the compiled code is loaded all the same; the next process compiles it again
+
+    cache.save_overload = save_if_possible
+    return dispatcher
 
 
 @contextlib.contextmanager

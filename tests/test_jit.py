@@ -110,3 +110,27 @@ def test_inside_interpreted_every_kernel_runs_its_plain_function():
         assert outer([1, 2, 3]) == 15
     assert jit.enabled() == (importlib.util.find_spec("numba") is not None and jit._numba is not None
                              and not jit._numba.config.DISABLE_JIT)
+
+
+@pytest.mark.skipif(not jit.enabled(), reason="numba is not installed (or NUMBA_DISABLE_JIT is set)")
+@pytest.mark.parametrize("where", ["a file-size limit", "no cache directory"])
+def test_a_cache_that_cannot_be_written_costs_only_the_next_compilation(tmp_path, where):
+    """numba raises from a kernel's first call when it cannot write the cache (a full disk, a file-size
+    limit): codesim compiles all the same and codes; without any cache directory it compiles uncached."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def limit():
+        if where == "a file-size limit":
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, as a full disk's
+            resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+
+    (tmp_path / "file").write_text("")
+    cache = tmp_path / ("cache" if where == "a file-size limit" else "file/cache")  # under a file: unusable
+    code = ("import numpy as np; from codesim.coders import build; c = build('rans', [0.25, 0.75]); "
+            "s = np.arange(100, dtype=np.uint8) % 2; print(c.decode(c.encode(s), 100).tolist() == s.tolist())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, preexec_fn=limit,
+                         env={**os.environ, "NUMBA_CACHE_DIR": str(cache)})
+    assert (out.returncode, out.stdout.strip()) == (0, "True"), out.stderr[-2000:]
