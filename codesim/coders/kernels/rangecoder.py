@@ -35,6 +35,10 @@ from __future__ import annotations
 from ... import jit
 from .fenwick import halve
 
+#: 2^63 - 1: a register masked with it is the same number, and the compiler then knows it is not
+#: negative, so it divides without the adjustments a floor division of negative numbers needs.
+NONNEG = (1 << 63) - 1
+
 
 @jit.kernel
 def carry(out, pos: int) -> int:
@@ -111,7 +115,7 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
                     start += tree[j]
                     j &= j - 1
                 size = sizes[x]
-                r = rng // total
+                r = (rng & NONNEG) // (total & NONNEG)
                 low += r * start
                 rng = r * size
                 sizes[x] = size + step
@@ -195,7 +199,7 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
     for n in range(count):
         if tree is None:  # a static model: see encode()
             r = rng >> shift
-            target = diff // r
+            target = (diff & NONNEG) // (r & NONNEG)
             if target >= total:
                 return n, pos, diff, rng, total
             slot = target >> slot_shift
@@ -210,29 +214,39 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
             diff -= r * starts[x]
             rng = r * sizes[x]
         else:
-            r = rng // total
-            target = diff // r
-            if target >= total:
+            r = (rng & NONNEG) // (total & NONNEG)
+            if diff >= r * total:
                 return n, pos, diff, rng, total
-            # The Fenwick descent (fenwick.find) without a branch on the comparisons, which go either
-            # way at random; it starts below tree[span], the total, which no target reaches.
+            # The Fenwick descent (fenwick.find) in units of r, so that no second division finds the
+            # target diff // r: a weight w lies below it when r * w <= diff. It starts below
+            # tree[span], the total, which no target reaches. Each step compares one node and loads
+            # the products of both its children, one of which the next step compares, so that no step
+            # waits for a load; the mask ``keep`` (-1 when the symbol lies below the node, else 0)
+            # takes the place of a branch that would go either way at random. A node the symbol lies
+            # below covers it, so the step adds the symbol's growth there: those nodes and tree[span]
+            # are the ones fenwick.add updates. The last step, written out after the loop, compiles
+            # to faster code than the loop running one step more.
             x = 0
-            rest = target
             probe = span >> 1
-            while probe:
-                weight = tree[x + probe]
-                past = weight <= rest
-                x += probe * past
-                rest -= weight * past
-                probe >>= 1
-            diff -= r * (target - rest)
+            part = r * tree[probe]
+            while probe > 1:
+                half = probe >> 1
+                below = r * tree[x + half]
+                above = r * tree[x + probe + half]
+                keep = (diff - part) >> 63
+                tree[x + probe] += step & keep
+                x += probe & ~keep
+                diff -= part & ~keep
+                part = above + ((below - above) & keep)
+                probe = half
+            keep = (diff - part) >> 63
+            tree[x + 1] += step & keep
+            x += 1 & ~keep
+            diff -= part & ~keep
+            tree[span] += step
             size = sizes[x]
             rng = r * size
             sizes[x] = size + step
-            j = x + 1
-            while j <= span:
-                tree[j] += step
-                j += j & -j
             total += step
             if total > limit:
                 total = halve(sizes, tree, pseudo, step)
