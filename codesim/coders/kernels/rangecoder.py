@@ -131,13 +131,14 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
                     at = pos >> 3
                     held = pos & 7
                     pending &= (1 << held) - 1
-            if low >= one:
-                low -= one
-                pending += 1
-                if pending >> held:
-                    pending = 0
-                    if carry(out, at << 3):
-                        return -1, _flush(out, at, pending, held), low, rng, total
+            # A carry out of low (low reaches 2^W) goes into pending without a branch: it comes with
+            # one symbol in a few, at random.
+            pending += low >> state_bits
+            low &= full
+            if pending >> held:  # the carry rolled every pending bit over
+                pending = 0
+                if carry(out, at << 3):
+                    return -1, _flush(out, at, pending, held), low, rng, total
             if branchless:
                 # Most symbols move one digit or none: compiled, the first goes without a branch (which
                 # would go either way at random), the rarer ones after it in the loop; interpreted, the
