@@ -220,30 +220,41 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
                 return n, pos, diff, rng, total
             # The Fenwick descent (fenwick.find) in units of r, so that no second division finds the
             # target diff // r: a weight w lies below it when r * w <= diff. It starts below
-            # tree[span], the total, which no target reaches. Each step compares one node and loads
-            # the products of both its children, one of which the next step compares, so that no step
-            # waits for a load; the mask ``keep`` (-1 when the symbol lies below the node, else 0)
-            # takes the place of a branch that would go either way at random. A node the symbol lies
-            # below covers it, so the step adds the symbol's growth there: those nodes and tree[span]
-            # are the ones fenwick.add updates. The last step, written out after the loop, compiles
-            # to faster code than the loop running one step more.
+            # tree[span], the total, which no target reaches. A node the symbol lies below covers it,
+            # so the descent adds the symbol's growth there: those nodes and tree[span] are the ones
+            # fenwick.add updates.
             x = 0
             probe = span >> 1
-            part = r * tree[probe]
-            while probe > 1:
-                half = probe >> 1
-                below = r * tree[x + half]
-                above = r * tree[x + probe + half]
+            if branchless:
+                # Compiled, each step compares one node and loads the products of both its children,
+                # one of which the next step compares, so that no step waits for a load; the mask
+                # ``keep`` (-1 when the symbol lies below the node, else 0) takes the place of a branch
+                # that would go either way at random. The last step, written out after the loop,
+                # compiles to faster code than the loop running one step more.
+                part = r * tree[probe]
+                while probe > 1:
+                    half = probe >> 1
+                    below = r * tree[x + half]
+                    above = r * tree[x + probe + half]
+                    keep = (diff - part) >> 63
+                    tree[x + probe] += step & keep
+                    x += probe & ~keep
+                    diff -= part & ~keep
+                    part = above + ((below - above) & keep)
+                    probe = half
                 keep = (diff - part) >> 63
-                tree[x + probe] += step & keep
-                x += probe & ~keep
+                tree[x + 1] += step & keep
+                x += 1 & ~keep
                 diff -= part & ~keep
-                part = above + ((below - above) & keep)
-                probe = half
-            keep = (diff - part) >> 63
-            tree[x + 1] += step & keep
-            x += 1 & ~keep
-            diff -= part & ~keep
+            else:  # interpreted, a branch costs less than the masks
+                while probe:
+                    part = r * tree[x + probe]
+                    if part <= diff:
+                        x += probe
+                        diff -= part
+                    else:
+                        tree[x + probe] += step
+                    probe >>= 1
             tree[span] += step
             size = sizes[x]
             rng = r * size
