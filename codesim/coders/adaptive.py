@@ -35,9 +35,9 @@ Speed
 Adaptive coding is sequential by nature (symbol i is coded with the model after symbols 0..i-1, and the
 decoder cannot know symbol i+1's model before it has decoded symbol i), so unlike the other coders these
 run a loop per symbol (:mod:`.kernels`), compiled with the ``fast`` extra. adaptive-arithmetic then codes
-45 to 70 million symbols a second on the 8-symbol NASA source at n = 10^7 and decodes 25 to 50 (its
-decoder descends a Fenwick tree of log2 k levels per symbol); without the extra, as Python, about 1 to
-2 million and 0.5 to 1.
+about 80 million symbols a second on the 8-symbol NASA source at n = 10^7 and 45 on the 256-symbol
+Zipf source, and decodes about 65 and 33 (its decoder descends a Fenwick tree of log2 k levels per
+symbol); without the extra, as Python, about 1.8 and 1.2 million, and 1.3 and 0.6.
 """
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ from .registry import Param, Scheme, get, register
 MAX_ALPHABET = 1 << 20
 #: The most symbols one adaptive-arithmetic message may hold over up to LARGE_ALPHABET symbols, and a
 #: quarter of that over more (README, "Decode time"): without the ``fast`` extra its decoder takes a
-#: Python step per symbol, about 2 microseconds here over 256 symbols and 7.7 over 65536 (alpha = 1000,
-#: a random stream: 16 bits a symbol, four 4-bit digits); compiled, 0.06 and 0.17.
+#: Python step per symbol, about 1.6 microseconds here over 256 symbols and 5 over 65536 (alpha = 1000,
+#: a random stream: 16 bits a symbol, four 4-bit digits); compiled, 0.04 and 0.5 (a tree of 65536
+#: weights does not stay in the fastest cache).
 MAX_ARITHMETIC_SYMBOLS = 1 << 20
 LARGE_ALPHABET = 256
 #: alpha is used as the nearest fraction with at most this denominator (see AdaptiveArithmeticCoder).

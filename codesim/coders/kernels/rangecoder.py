@@ -35,6 +35,10 @@ from __future__ import annotations
 from ... import jit
 from .fenwick import halve
 
+#: 2^63 - 1: a register masked with it is the same number, and the compiler then knows it is not
+#: negative, so it divides without the adjustments a floor division of negative numbers needs.
+NONNEG = (1 << 63) - 1
+
 
 @jit.kernel
 def carry(out, pos: int) -> int:
@@ -111,7 +115,7 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
                     start += tree[j]
                     j &= j - 1
                 size = sizes[x]
-                r = rng // total
+                r = (rng & NONNEG) // (total & NONNEG)
                 low += r * start
                 rng = r * size
                 sizes[x] = size + step
@@ -127,13 +131,14 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
                     at = pos >> 3
                     held = pos & 7
                     pending &= (1 << held) - 1
-            if low >= one:
-                low -= one
-                pending += 1
-                if pending >> held:
-                    pending = 0
-                    if carry(out, at << 3):
-                        return -1, _flush(out, at, pending, held), low, rng, total
+            # A carry out of low (low reaches 2^W) goes into pending without a branch: it comes with
+            # one symbol in a few, at random.
+            pending += low >> state_bits
+            low &= full
+            if pending >> held:  # the carry rolled every pending bit over
+                pending = 0
+                if carry(out, at << 3):
+                    return -1, _flush(out, at, pending, held), low, rng, total
             if branchless:
                 # Most symbols move one digit or none: compiled, the first goes without a branch (which
                 # would go either way at random), the rarer ones after it in the loop; interpreted, the
@@ -195,7 +200,7 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
     for n in range(count):
         if tree is None:  # a static model: see encode()
             r = rng >> shift
-            target = diff // r
+            target = (diff & NONNEG) // (r & NONNEG)
             if target >= total:
                 return n, pos, diff, rng, total
             slot = target >> slot_shift
@@ -210,29 +215,50 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
             diff -= r * starts[x]
             rng = r * sizes[x]
         else:
-            r = rng // total
-            target = diff // r
-            if target >= total:
+            r = (rng & NONNEG) // (total & NONNEG)
+            if diff >= r * total:
                 return n, pos, diff, rng, total
-            # The Fenwick descent (fenwick.find) without a branch on the comparisons, which go either
-            # way at random; it starts below tree[span], the total, which no target reaches.
+            # The Fenwick descent (fenwick.find) in units of r, so that no second division finds the
+            # target diff // r: a weight w lies below it when r * w <= diff. It starts below
+            # tree[span], the total, which no target reaches. A node the symbol lies below covers it,
+            # so the descent adds the symbol's growth there: those nodes and tree[span] are the ones
+            # fenwick.add updates.
             x = 0
-            rest = target
             probe = span >> 1
-            while probe:
-                weight = tree[x + probe]
-                past = weight <= rest
-                x += probe * past
-                rest -= weight * past
-                probe >>= 1
-            diff -= r * (target - rest)
+            if branchless:
+                # Compiled, each step compares one node and already loads the weights of both its
+                # children, one of which the next step compares; ``keep`` is -1 when the symbol lies
+                # below the node, else 0. Measured, this form is the fastest compiled: a branch per
+                # step (as below), a descent that loads one node a step, or the loop running the last
+                # step too, decode Zipf-256 symbols 10 to 20% slower.
+                part = r * tree[probe]
+                while probe > 1:
+                    half = probe >> 1
+                    below = r * tree[x + half]
+                    above = r * tree[x + probe + half]
+                    keep = (diff - part) >> 63
+                    tree[x + probe] += step & keep
+                    x += probe & ~keep
+                    diff -= part & ~keep
+                    part = above + ((below - above) & keep)
+                    probe = half
+                keep = (diff - part) >> 63
+                tree[x + 1] += step & keep
+                x += 1 & ~keep
+                diff -= part & ~keep
+            else:  # interpreted, a branch costs less than the masks
+                while probe:
+                    part = r * tree[x + probe]
+                    if part <= diff:
+                        x += probe
+                        diff -= part
+                    else:
+                        tree[x + probe] += step
+                    probe >>= 1
+            tree[span] += step
             size = sizes[x]
             rng = r * size
             sizes[x] = size + step
-            j = x + 1
-            while j <= span:
-                tree[j] += step
-                j += j & -j
             total += step
             if total > limit:
                 total = halve(sizes, tree, pseudo, step)
