@@ -526,8 +526,8 @@ def _bench_notes(run) -> list[str]:
                      f"over {run.row_seconds:.0f} s a row")
     if run.lane_threshold is not None:
         notes.append(f"Prefix codes decode a stream of {run.lane_threshold} symbols (2^"
-                     f"{run.lane_threshold.bit_length() - 1}) or more in lanes; a shorter one is a single stream "
-                     "decoded one codeword after another, several times slower.")
+                     f"{run.lane_threshold.bit_length() - 1}) or more in lanes; a shorter one is a single stream, "
+                     "decoded one codeword after another (several times slower without the fast extra).")
     return notes
 
 
