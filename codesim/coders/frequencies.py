@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import CodesimError, ConfigError, SchemeError
 from .base import Coder, table_columns_with
-from .config import check_count, field, int_list, strict_int
+from .config import check_count, check_version, field, int_list, strict_int
 
 
 def check_slots(scheme: str, size: int, precision: int, max_precision: int) -> None:
@@ -164,11 +164,14 @@ class FrequencyCoder(Coder):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "FrequencyCoder":
+        """The coder of a config, in the config's version (1 when it has none), which a subclass's
+        constructor takes as its fifth argument."""
         try:
             freqs, precision, scheme = config["freqs"], config["precision"], config["scheme"]
         except (KeyError, TypeError):
             raise CodesimError(f"a {cls.__name__} config needs scheme, precision and freqs") from None
-        return cls(np.asarray(freqs), precision, scheme, config.get("params", {}))
+        version = check_version(config, cls.versions, str(scheme))
+        return cls(np.asarray(freqs), precision, scheme, config.get("params", {}), version)
 
     config_fields: ClassVar[tuple[str, ...]] = ("precision", "freqs")
 

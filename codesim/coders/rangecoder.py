@@ -73,7 +73,7 @@ from ..sources.iid import index_dtype
 from ..errors import CodesimError, DecodeError
 from . import rangecoder_v1
 from .base import Coder, trace_columns_with
-from .config import check_version, versioned
+from .config import versioned
 from .frequencies import FrequencyCoder, check_slots, quantise
 from .kernels import rangecoder as kernel
 from .models import StaticModel
@@ -314,15 +314,6 @@ class ArithmeticCoder(RangeCoder, FrequencyCoder):
             raise CodesimError(f"arithmetic coder precision {self.precision} is outside 0..{limit}")
         self._static = StaticModel(self.freqs, self.starts, self.precision)
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "ArithmeticCoder":
-        """The coder of a config, in the config's version (version 1 when it has none)."""
-        if not isinstance(config, dict):
-            return super().from_config(config)  # which says what a config is
-        version = check_version(config, cls.versions, str(config.get("scheme")))
-        coder = super().from_config(config)
-        return coder if version == coder.version else cls(coder.freqs, coder.precision, coder.scheme,
-                                                          coder.params, version)
 
     def _model(self) -> StaticModel:
         return self._static

@@ -135,14 +135,6 @@ class RansCoder(FrequencyCoder):
     def get_config(self) -> dict[str, Any]:
         return versioned(super().get_config(), self.version)
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "RansCoder":
-        try:
-            freqs, precision, scheme = config["freqs"], config["precision"], config["scheme"]
-        except (KeyError, TypeError):
-            raise CodesimError(f"a {cls.__name__} config needs scheme, precision and freqs") from None
-        return cls(np.asarray(freqs), precision, scheme, config.get("params", {}), config.get("version", 1))
-
     def symbol_limit(self) -> int:
         if self.version == 1:
             return min(self.max_symbols, self.lanes * rans_v1.MAX_ROWS)
