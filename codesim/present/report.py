@@ -54,6 +54,12 @@ def _one_trial(value: Any) -> str:
     return "n/a (1 trial)" if value is None else show(value)
 
 
+def _length(n: int) -> str:
+    """A stream length: 1e+06 for a power of ten, the whole number otherwise (1048576, not 1e+06)."""
+    short = f"{n:.0e}"
+    return short if float(short) == n else str(n)
+
+
 def _millions(value: float) -> str:
     return f"{value / 1e6:.2f}"
 
@@ -465,7 +471,7 @@ def bench_table(run, fmt: str = "table", by_length: bool = False) -> str:
                                  title="codesim bench: throughput against stream length",
                                  setting=f"best of {run.repeats}, seed {run.seed}"))
     ratio = lambda x: "" if x is None else f"{x:.2f}"
-    columns = [Column("scheme", "scheme"), Column("source", "source"), Column("length", "length", lambda n: f"{n:.0e}"),
+    columns = [Column("scheme", "scheme"), Column("source", "source"), Column("length", "length", _length),
                Column("enc Msym/s", "encode_symbols_per_second", _millions),
                Column("dec Msym/s", "decode_symbols_per_second", _millions),
                Column("bits/sym", "bits_per_symbol", lambda x: f"{x:.5f}"),
@@ -503,12 +509,12 @@ def _by_length_sections(rows, with_peers: bool) -> list[Section]:
                       "verified": all(r.verified for r in at.values())}
             for n in lengths:
                 r = at.get(n)
-                record[f"{n:.0e}"] = ("not timed" if r is None else
+                record[_length(n)] = ("not timed" if r is None else
                                       f"{mark(r.encode_symbols_per_second, best_enc)} / "
                                       f"{mark(r.decode_symbols_per_second, best_dec)}")
             records.append(record)
         columns = [Column("scheme", "scheme"), *([Column("coder", "peer")] if with_peers else []),
-                   *(Column(f"{n:.0e}", f"{n:.0e}") for n in lengths), Column("verified", "verified")]
+                   *(Column(_length(n), _length(n)) for n in lengths), Column("verified", "verified")]
         sections.append(Section(records, columns, left=2 if with_peers else 1,
                                 intro=f"{source}: encoding / decoding, million symbols per second, "
                                       f"against stream length (* under half the row's best)"))
@@ -521,7 +527,7 @@ def _bench_notes(run) -> list[str]:
     for s in run.skipped:
         left_out.setdefault((s.scheme, s.source), []).append(s)
     for (scheme, source), skipped in left_out.items():
-        shown = ", ".join(f"{s.length:.0e} ({s.seconds:.0f} s)" for s in skipped)
+        shown = ", ".join(f"{_length(s.length)} ({s.seconds:.0f} s)" for s in skipped)
         notes.append(f"{scheme} on {source}: not timed at {shown}: predicted from its shorter streams, "
                      f"over {run.row_seconds:.0f} s a row")
     if run.lane_threshold is not None:
@@ -536,7 +542,7 @@ def pipeline_table(rows, fmt: str = "table") -> str:
     records = [{**asdict(r), "symbols_per_second": r.symbols_per_second,
                 "peer_symbols_per_second": r.peer_symbols_per_second} for r in rows]
     columns = [Column("scheme", "scheme"), Column("source", "source"),
-               Column("length", "length", lambda n: f"{n:.0e}"),
+               Column("length", "length", _length),
                Column("codesim run s", "seconds", lambda x: f"{x:.2f}"),
                Column("Msym/s", "symbols_per_second", _millions),
                Column("numpy+bitarray s", "peer_seconds", lambda x: f"{x:.2f}"),
