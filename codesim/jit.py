@@ -2,14 +2,17 @@
 
 A per-symbol loop (a range coder, an adaptive model, Vitter's tree, a rANS lane) is written once, as a
 function decorated with :func:`kernel`. With numba, the kernel runs as numba's ``njit`` compiles it
-(cached on disk), as machine code; without it, the interpreter runs the function itself. Both paths run the same source, so they give the same bits: the tests call each
-kernel compiled and through its ``.py_func`` and compare.
+(cached on disk), as machine code; without it, the interpreter runs the function itself. Both paths run
+the same source, so they give the same bits: the tests call each kernel compiled and through its
+``.py_func`` and compare (:func:`interpreted` runs whole coders on the plain path).
 
 What makes one source serve both:
 
-- A kernel uses only integer arithmetic that stays below 2^63 (int64 in numba, exact ints in Python),
-  indexing, ``len`` and loops: no objects, no numpy calls, no exceptions. It reports a failure by its
-  return value.
+- A kernel uses only integer arithmetic that stays below 2^63 (int64 in numba, exact ints in Python;
+  a float only where the kernel proves the rounding harmless), indexing, ``len`` and loops: no objects,
+  no numpy calls, no exceptions. It reports a failure by its return value.
+- Compiled code checks no index, so a kernel keeps every index in range by construction, whatever the
+  bits it is given: a hostile file must end in a return value, not in memory it does not own.
 - Its arrays are given by the caller, preallocated, and updated in place. Compiled, they are numpy
   arrays; interpreted, they are Python lists (:func:`plain` and :func:`scratch`), because indexing a
   numpy array from Python returns a numpy scalar, several times slower than a list's int.
@@ -19,7 +22,8 @@ What makes one source serve both:
 Compiling takes a few seconds per kernel the first time a process uses it; numba caches the machine
 code beside the module (or in its user cache directory when that is not writable), so later runs load
 it in milliseconds. A compilation that takes longer than :data:`NOTICE_AFTER` seconds says so in one
-line on stderr, once per process.
+line on stderr, once per process. A cache that cannot be written costs only the next compilation, and
+numba is imported only when a kernel is first needed (:func:`enabled`).
 """
 
 from __future__ import annotations

@@ -27,8 +27,9 @@ from .registry import Scheme, register
 
 #: adaptive-huffman's limits: its tree update slides a node past a block of nodes of equal weight, which
 #: can hold nearly every symbol seen, so a step costs about 1 microsecond plus 10 to 70 ns per distinct
-#: symbol seen in plain Python (a few ns compiled: the limits hold for a plain install). So at most MAX_HUFFMAN_SYMBOLS for alphabets up to SMALL_ALPHABET symbols, and beyond
-#: that HUFFMAN_WORK / k, but never fewer than MIN_HUFFMAN_SYMBOLS (n symbols see at most n distinct).
+#: symbol seen in plain Python (a few ns compiled: the limits hold for a plain install). So at most
+#: MAX_HUFFMAN_SYMBOLS for alphabets up to SMALL_ALPHABET symbols, and beyond that HUFFMAN_WORK / k,
+#: but never fewer than MIN_HUFFMAN_SYMBOLS (n symbols see at most n distinct).
 MAX_HUFFMAN_SYMBOLS = 1 << 20
 SMALL_ALPHABET = 64
 HUFFMAN_WORK = 1 << 26

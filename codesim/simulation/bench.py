@@ -10,16 +10,16 @@ ratio of our throughput to theirs (above 1: codesim is faster). A coder names it
 
 - ``bitarray``: its own C Huffman coder, ``bitarray.encode(table, symbols)`` and
   ``bitarray.decode(decodetree)``, given the prefix code's own canonical codewords, so its bits must
-  equal our codewords bit for bit (ours, on a stream long enough to be coded in lanes, come after a
-  jump table that bitarray has no use for: its bits per symbol are that much lower). It needs a
-  Python iterable of symbols; our input is a numpy index array, so the ``stream.tolist()`` that turns one into the other is counted in its encoding time: it is part of
-  what using bitarray on this input costs (about a sixth of that time at 10^7 symbols). Iterating the
-  numpy array directly works too but takes twice as long, so the list is the fairer input. It decodes
-  into a numpy array with ``np.fromiter``, the output our decoders give. On a stream too short for
-  lanes a plain install's prefix decoder is that same call plus a check that the symbols used every
-  bit, so its decoding ratio there sits a little under 1; with the ``fast`` extra a compiled table
-  decoder replaces it.
-  Extension codes code tuples, not symbols, so they have no bitarray peer.
+  equal our codewords bit for bit (ours, on a stream long enough to be coded in lanes, come after a jump
+  table that bitarray has no use for: its bits per symbol are that much lower). It needs a Python
+  iterable of symbols; our input is a numpy index array, so the ``stream.tolist()`` that turns one into
+  the other is counted in its encoding time: it is part of what using bitarray on this input costs
+  (about a sixth of that time at 10^7 symbols). Iterating the numpy array directly works too but takes
+  twice as long, so the list is the fairer input. It decodes into a numpy array with ``np.fromiter``,
+  the output our decoders give. On a stream too short for lanes a plain install's prefix decoder is that
+  same call plus a check that the symbols used every bit, so its decoding ratio there sits a little
+  under 1; with the ``fast`` extra a compiled table decoder replaces it. Extension codes code tuples,
+  not symbols, so they have no bitarray peer.
 - ``constriction ans`` and ``constriction range`` (optional extra ``bench``): its ANS coder
   (``stack.AnsCoder``) and its range coder (``queue.RangeEncoder``/``RangeDecoder``), each with a
   ``Categorical`` model built from the same distribution q, which it quantises itself (to 24 bits;

@@ -6,10 +6,11 @@ below stays under 2^63. Symbol i belongs to lane i mod L; the lanes are independ
 processor overlaps the L chains' divisions and table look-ups.
 
 Both loops move words without a branch: whether a symbol moves one is random, so a branch on it is
-mispredicted often (here a branch halved the speed of both loops, at 4 lanes). The encoder always stores the state's low word below the
-words written so far and keeps it only if it moved (``free -= out``); the decoder always loads the
-next word, and keeps it only if the state fell below 2^31. Both buffers therefore hold one slot
-more than the words they can carry (the decoder's last slot is a 0 that a valid stream never keeps).
+mispredicted often (here a branch halved the speed of both loops, at 4 lanes). The encoder always stores
+the state's low word below the words written so far and keeps it only if it moved (``free -= out``); the
+decoder always loads the next word, and keeps it only if the state fell below 2^31. Both buffers
+therefore hold one slot more than the words they can carry (the decoder's last slot is a 0 that a valid
+stream never keeps).
 """
 
 from __future__ import annotations
