@@ -157,7 +157,8 @@ class AdaptiveModel:
         fenwick.add(self.tree, x, self.step)
         self.total += self.step
         if self.total > self.limit:
-            self.total = fenwick.halve.py_func(self.sizes, self.tree, self.pseudo, self.step)
+            self.total = fenwick.halve.py_func(self.sizes, self.pseudo, self.step)
+            fenwick.build.py_func(self.sizes, self.tree)
 
     def _sync(self) -> None:
         """Bring the tree up to the weights (counting the intervals of a stream updates only those)."""

@@ -19,7 +19,7 @@ import numpy as np
 from bitarray import bitarray
 
 from ..errors import DecodeError
-from .kernels.fenwick import halve
+from .kernels.fenwick import build, halve
 
 #: Symbols per step of the encoder and decoder: bounds the scratch lists whatever the stream length.
 SYMBOL_CHUNK = 1 << 16
@@ -138,7 +138,8 @@ def decode_loop(out, count: int, take, diff: int, rng: int, state_bits: int, dig
                 i += i & -i
             total += step
             if total > limit:
-                total = halve.py_func(sizes, tree, pseudo, step)
+                total = halve.py_func(sizes, pseudo, step)
+                build.py_func(sizes, tree)
         else:
             r = rng >> shift
             target = diff // r

@@ -147,7 +147,10 @@ def test_fenwick_kernels_run_on_numpy_arrays_as_on_lists():
         build_tree, halve = (fenwick.build, fenwick.halve) if as_array else (fenwick.build.py_func, fenwick.halve.py_func)
         build_tree(weights, fen)
         fenwick.add(fen, 2, 7)
-        results.append([list(map(int, fen)), fenwick.find(fen, 9), halve(weights, fen, 1, 1)])
+        found = fenwick.find(fen, 9)
+        total = halve(weights, 1, 1)
+        build_tree(weights, fen)
+        results.append([list(map(int, fen)), found, total, list(map(int, weights))])
     assert results[0] == results[1]
 
 

@@ -8,7 +8,8 @@ target below the total, and the descent needs no bounds check. Every weight and 
 2^63 (the adaptive model's total is at most 2^62), so the tree fits int64 arrays.
 
 :func:`build` and :func:`halve` are kernels (:mod:`codesim.jit`), because the range coder's compiled
-loops call them; Python code that keeps its tables in lists calls their ``.py_func``.
+loops call them; Python code that keeps its tables in lists calls their ``.py_func``. Neither calls
+the other, so that a ``.py_func`` runs as Python all the way.
 """
 
 from __future__ import annotations
@@ -69,15 +70,17 @@ def find(tree, target: int) -> tuple[int, int]:
 
 
 @jit.kernel
-def halve(weights, tree, pseudo: int, step: int) -> int:
-    """Halve the counts of an add-alpha model in place (weight d c + a becomes d floor(c / 2) + a),
-    rebuild the tree, and return the new total."""
+def halve(weights, pseudo: int, step: int) -> int:
+    """Halve the counts of an add-alpha model in place (weight d c + a becomes d floor(c / 2) + a) and
+    return the new total; the caller then rebuilds the tree (:func:`build`).
+
+    Not a call to :func:`build` from here: a kernel calling a kernel calls the compiled one, even from
+    the ``.py_func`` that plain Python runs over lists."""
     total = 0
     for x in range(len(weights)):
         w = step * ((weights[x] - pseudo) // step >> 1) + pseudo
         weights[x] = w
         total += w
-    build(weights, tree)
     return total
 
 
@@ -108,5 +111,6 @@ def adaptive_intervals(stream, weights, tree, total: int, step: int, limit: int,
             i += i & -i
         total += step
         if total > limit:
-            total = halve.py_func(weights, tree, pseudo, step)
+            total = halve.py_func(weights, pseudo, step)
+            build.py_func(weights, tree)
     return total

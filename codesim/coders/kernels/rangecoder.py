@@ -33,7 +33,7 @@ weight grows by ``step``, and the counts are halved when the total passes ``limi
 from __future__ import annotations
 
 from ... import jit
-from .fenwick import halve
+from .fenwick import build, halve
 
 #: 2^63 - 1: a register masked with it is the same number, and the compiler then knows it is not
 #: negative, so it divides without the adjustments a floor division of negative numbers needs.
@@ -125,7 +125,8 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
                     j += j & -j
                 total += step
                 if total > limit:
-                    total = halve(sizes, tree, pseudo, step)
+                    total = halve(sizes, pseudo, step)
+                    build(sizes, tree)
                 if held > 23:  # room for the up to 40 bits the symbol may move (T <= 2^40)
                     pos = _flush(out, at, pending, held)
                     at = pos >> 3
@@ -261,7 +262,8 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
             sizes[x] = size + step
             total += step
             if total > limit:
-                total = halve(sizes, tree, pseudo, step)
+                total = halve(sizes, pseudo, step)
+                build(sizes, tree)
         if branchless:  # the first digit without a branch, as in encode()
             at = pos >> 3
             digit = ((data[at] * 256 + data[at + 1]) >> (align - (pos & 7))) & mask
