@@ -425,8 +425,8 @@ class BenchLength(Count):
         return n
 
 
-#: ``bench --pipeline``: the schemes the issue of a fast pipeline set targets for, and the code of the
-#: numpy+bitarray pipeline they are compared with.
+#: ``bench --pipeline``: the schemes it times by default (a prefix code and the two stream coders), and
+#: the code of the numpy+bitarray pipeline they are compared with.
 PIPELINE_SCHEMES = ("huffman", "arithmetic", "rans")
 PIPELINE_PEER_CODE = "huffman"
 
