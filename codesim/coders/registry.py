@@ -118,6 +118,21 @@ class Scheme:
     #: The named groups the scheme belongs to ("prefix", "stream", "learners", and DEFAULT for the set
     #: run when none is named), so that ``--scheme prefix`` selects it; every scheme is in ALL.
     groups: tuple[str, ...] = ()
+    #: context(model, **params) builds the scheme's context code for a model with memory (order > 0;
+    #: see :mod:`codesim.coders.context`), from ``model.context_table()`` (or, for a block code,
+    #: ``model.block_probs(k)``); None: the scheme codes with i.i.d. models only.
+    context: Callable[..., Coder] | None = None
+    #: The Coder class that restores (and checks) the configs of the scheme's context codes, those with
+    #: an ``order`` field; None when the scheme has no context code.
+    context_coder: type[Coder] | None = None
+
+    def restorer(self, config: Any) -> type[Coder]:
+        """The Coder class for a config of this scheme: its context coder's for a config with ``order``."""
+        if isinstance(config, dict) and "order" in config:
+            if self.context_coder is None:
+                raise ConfigError(f"field 'coder.order': scheme {self.name!r} has no context code", corrupt=True)
+            return self.context_coder
+        return self.coder
 
     @property
     def coder(self) -> type[Coder] | None:
@@ -215,12 +230,25 @@ class SchemeSpec:
             scheme.serves(size, **scheme.resolve(dict(self.params)))
 
     def build(self, q) -> Coder:
-        """The scheme's coder for the model q; a SchemeError names the scheme when q cannot be served
-        (a probability too small for the longest codeword a decoder takes, say)."""
+        """The scheme's coder for the model q (a context code for a model with memory); a SchemeError
+        names the scheme when q cannot be served (a probability too small for the longest codeword a
+        decoder takes, say)."""
+        scheme = get(self.name)
+        if getattr(q, "order", 0) > 0:
+            if scheme.context is None:
+                raise SchemeError(f"scheme {self.label!r} has no context code: it codes with i.i.d. "
+                                  f"models only, and this model looks at {q.order} symbols of context")
+            self.check_alphabet(len(q.alphabet))
+            try:
+                return scheme.context(q, **dict(self.params))
+            except SchemeError:
+                raise
+            except CodesimError as exc:
+                raise SchemeError(f"scheme {self.label!r}: {exc}") from None
         probs = order0_probs(q)
         self.check_alphabet(probs.size)
         try:
-            return get(self.name).build(probs, **dict(self.params))
+            return scheme.build(probs, **dict(self.params))
         except SchemeError:
             raise
         except CodesimError as exc:
@@ -347,7 +375,8 @@ def from_config(config: dict[str, Any]) -> Coder:
     """The coder a :meth:`Coder.get_config` dict describes."""
     if not isinstance(config, dict) or not isinstance(config.get("scheme"), str):
         raise SchemeError("a coder config is a dict with a 'scheme' name")
-    return get(config["scheme"]).restore(config)
+    scheme = get(config["scheme"])
+    return scheme.restorer(config).from_config(config) if "order" in config else scheme.restore(config)
 
 
 #: Longer than any scheme's name: the did-you-mean search is spared a huge string from a file.
@@ -363,7 +392,7 @@ def check_config(config: dict[str, Any], size: int) -> None:
     if len(name) > _MAX_NAME:
         raise ConfigError(f"field 'coder.scheme': unknown scheme {show_json(name)}")
     try:
-        coder = get(name).coder
+        coder = get(name).restorer(config)
     except SchemeError as exc:  # "unknown scheme 'x' (did you mean ...) (schemes: ...)"
         raise ConfigError(f"field 'coder.scheme': {one_line(exc)}") from None
     coder.check_config(config, size)
