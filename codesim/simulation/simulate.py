@@ -4,14 +4,15 @@ Every bit count here comes from a stream that was encoded and decoded back; a tr
 stream differs from the original is reported as not verified, never silently counted.
 
 Streams are drawn through the source protocol (:mod:`codesim.sources.base`): each trial's stream comes
-in blocks from ``p.blocks``, which carries the source's state from block to block. The models are
-order-0 (i.i.d.) models, measured from each trial's symbol counts: the ideal length sum -log2 q(x) and
-the log-likelihood ratio are functions of the counts, so a block costs one ``bincount``. A model with
-memory plugs in at :class:`_TrialTask`: its ideal length is a sum of -log2 q(x | context) along the
-stream, carried across blocks like the source's state, and :func:`check_models` refuses one until then.
-The source's figures are its entropy rate and, for the model figures, its marginal (for an i.i.d.
-source, p itself). A scheme that learns (``Scheme.learns``) takes no model: it runs once per stream,
-and its measurement has ``model`` None and no model figures.
+in blocks from ``p.blocks``, which carries the source's state (a chain's last symbols) from block to
+block; every block is one coded message. An i.i.d. model is measured from each trial's symbol counts
+(the ideal length sum -log2 q(x) and the log-likelihood ratio are functions of the counts, so a block
+costs one ``bincount``); a model with memory (a chain) from the sum of -log2 q(x | context) over each
+message, which starts afresh as its code does. The source's own -log2 p(x | context) runs on across
+blocks, for the sample log-likelihood ratio. The theory beside the measurements is in rates: entropy
+rate, cross-entropy rate and KL divergence rate (:mod:`codesim.sources.markov`), equal to H(p),
+H(p,q) and D(p||q) for an i.i.d. source. A scheme that learns (``Scheme.learns``) takes no model: it
+runs once per stream, and its measurement has ``model`` None and no model figures.
 
 >>> from codesim import Distribution, simulate
 >>> p = Distribution.from_probs([0.5, 0.25, 0.25])
@@ -37,7 +38,9 @@ from ..sources.base import Model, Source, whole_stream
 from ..sources.files import Message
 from ..sources.iid import Distribution
 from ..errors import CodesimError, DecodeError
-from ..measures import cross_entropy, ideal_length_of_counts, kl_divergence, log_likelihood_ratio_of_counts
+from ..coders.context import ContextCode
+from ..measures import cross_entropy, entropy, ideal_length_of_counts, kl_divergence, log_likelihood_ratio_of_counts
+from ..sources.markov import MarkovChain, cross_entropy_rate, kl_rate
 from .parallel import check_jobs
 from .stats import confidence_interval
 
@@ -78,10 +81,16 @@ class Measurement:
     """What one (model, scheme) pair did on the sampled streams, with the theory beside it.
 
     ``bits_per_symbol`` is the mean over trials of encoded bits / length; ``ideal_bits_per_symbol`` the
-    mean of sum(-log2 q(x)) / length over the same streams; ``sample_kl_bits`` the mean of the streams'
-    average log2 p(x)/q(x), which converges to ``kl_bits`` = D(p||q). ``code_kl_bits`` is D(p||r) for
-    the code's implied distribution r. A scheme that learns has no model: ``model`` and every figure
-    of q (ideal length, sample KL, H(p,q), D(p||q), D(p||r), expected length) are None.
+    mean of sum(-log2 q(x | context)) / length over the same streams; ``sample_kl_bits`` the mean of the
+    streams' average log2 p(x | context)/q(x | context), which converges to ``kl_bits``, the KL divergence
+    rate D(p||q) (D(p||q) itself for i.i.d. p and q). ``entropy_bits`` is the source's entropy rate and
+    ``cross_entropy_bits`` the model's cross-entropy rate; ``marginal_entropy_bits`` is H of one symbol
+    and ``memory_bits`` its excess over the entropy rate, what any i.i.d. model loses (0 for an i.i.d.
+    source). For a file (a fixed message) the entropy is the file's order-0 entropy, which a model with
+    memory may beat; such a model's cross-entropy is its ideal length on the file, and it has no
+    ``kl_bits``. ``code_kl_bits`` is the code's divergence rate, D(p||r) for the code's implied r. A
+    scheme that learns has no model: ``model`` and every figure of q (ideal length, sample KL,
+    cross-entropy, KL, code KL, expected length) are None.
     """
 
     model: str | None
@@ -103,6 +112,8 @@ class Measurement:
     verified: bool
     encode_seconds: float = field(compare=False)
     decode_seconds: float = field(compare=False)
+    marginal_entropy_bits: float | None = None
+    memory_bits: float | None = None
 
     @property
     def code_loss_bits(self) -> float:
@@ -157,14 +168,10 @@ def check_run_size(length: int, trials: int) -> None:
 
 
 def check_models(p: Source, models: Mapping[str, Model]) -> None:
-    """Refuse a model over another alphabet than the source's (a code for it cannot code p's symbols),
-    or one with memory (measured from counts, only an i.i.d. model's figures would be right)."""
+    """Refuse a model over another alphabet than the source's (a code for it cannot code p's symbols)."""
     for name, q in models.items():
         if q.alphabet != p.alphabet:
             raise CodesimError(f"model {name!r} has another alphabet than the source")
-        if q.order != 0:
-            raise CodesimError(f"model {name!r} looks at {q.order} symbols of context: simulations measure "
-                               "i.i.d. models only")
 
 
 def check_block(block: int, length: int) -> None:
@@ -276,17 +283,29 @@ class _TrialTask:
         return {k: v for k, v in self.__dict__.items() if k != "coders"}  # rebuilt where the task runs
 
     def __call__(self, seed: np.random.SeedSequence, progress: Callable[[int], None] | None = None):
-        """The trial's observations per pair, and its symbol counts (for the measures)."""
+        """The trial's observations per pair, its symbol counts, and the sums of -log2 q(x | context)
+        per pair (for models with memory; None for the rest) and of -log2 p(x | context) (for a source
+        with memory; else None): the measures'."""
         observed = [_Observed() for _ in self.coders]
         size = len(self.p.alphabet)
         counts = np.zeros(size, dtype=np.int64)
+        memory = [q if getattr(q, "order", 0) > 0 else None for q in self.models]
+        ideals = [0.0 if q is not None else None for q in memory]
+        source_bits = 0.0 if isinstance(self.p, MarkovChain) else None
+        before = None
         for stream in self.p.blocks(self.length, seed, self.block):
             counts += np.bincount(stream, minlength=size)
+            for i, q in enumerate(memory):
+                if q is not None:
+                    ideals[i] += q.message_bits(stream)
+            if source_bits is not None:
+                source_bits += self.p.message_bits(stream, before)
+                before = stream
             for coder, seen in zip(self.coders, observed):
                 _code_block(coder, stream, seen)
             if progress:
                 progress(stream.size)
-        return observed, counts
+        return observed, counts, ideals, source_bits
 
 
 def code_message(coder: Coder, stream: np.ndarray) -> tuple[int, bool, float, float]:
@@ -379,8 +398,7 @@ def simulate_many(
                 if progress:
                     progress(length)
     return [
-        _measurement(name, spec, coder, source, q, [o[0][i] for o in outcomes], [o[1] for o in outcomes],
-                     length, seed)
+        _measurement(name, spec, coder, source, q, [o[0][i] for o in outcomes], _Trials(outcomes, i, length), seed)
         for i, ((name, spec), coder, q) in enumerate(zip(pairs, coders, task.models))
     ]
 
@@ -399,19 +417,63 @@ def simulate(
     return simulate_many(p, {model: q}, [scheme], length=length, trials=trials, seed=seed)[0]
 
 
+@dataclass
+class _Trials:
+    """What the trials saw, for one pair's measures: per trial, the symbol counts, the model's ideal
+    length (with memory) and the source's own -log2 p (with memory)."""
+
+    outcomes: list
+    pair: int
+    length: int
+
+    def ideal(self, q: Model) -> float:
+        """Mean over trials of sum(-log2 q(x | context)) / length."""
+        if getattr(q, "order", 0) > 0:
+            return float(np.mean([o[2][self.pair] / self.length for o in self.outcomes]))
+        return float(np.mean([ideal_length_of_counts(o[1], q) / self.length for o in self.outcomes]))
+
+    def sample_kl(self, p: Source, q: Model) -> float:
+        """Mean over trials of the stream's average log2 p(x | context) / q(x | context)."""
+        if not isinstance(p, MarkovChain) and getattr(q, "order", 0) == 0:
+            marginal = p.marginal()
+            return float(np.mean([log_likelihood_ratio_of_counts(o[1], marginal, q) for o in self.outcomes]))
+        if isinstance(p, Message):  # a file has no p(x | context) but its frequencies
+            return math.nan
+        per_trial = []
+        for o in self.outcomes:
+            own = o[3] if o[3] is not None else ideal_length_of_counts(o[1], p.marginal())
+            theirs = o[2][self.pair] if getattr(q, "order", 0) > 0 else ideal_length_of_counts(o[1], q)
+            per_trial.append((theirs - own) / self.length)
+        return float(np.mean(per_trial))
+
+
 def _measurement(name: str | None, spec: SchemeSpec, coder: Coder, source: Source, q: Model | None,
-                 observed: list[_Observed], counts: list[np.ndarray], length: int, seed: int) -> Measurement:
+                 observed: list[_Observed], trials: _Trials, seed: int) -> Measurement:
+    length = trials.length
     per_symbol = [o.bits / length for o in observed]
     mean = float(np.mean(per_symbol))
     h = source.entropy_rate()
+    marginal_h = entropy(source.marginal())
+    is_file = isinstance(source, Message)
+    memory = None if is_file else max(0.0, marginal_h - h)
     if q is None:
         expected = ideal = sample_kl = hpq = kl = code_kl = None
     else:
         p = source.marginal()
-        expected = coder.expected_length(p)
-        ideal = float(np.mean([ideal_length_of_counts(c, q) / length for c in counts]))
-        sample_kl = float(np.mean([log_likelihood_ratio_of_counts(c, p, q) for c in counts]))
-        hpq, kl, code_kl = cross_entropy(p, q), kl_divergence(p, q), coder.code_divergence(p)
+        ideal = trials.ideal(q)
+        sample_kl = trials.sample_kl(source, q)
+        if isinstance(coder, ContextCode):  # a file has no contexts' frequencies to expect them from
+            expected = None if is_file else coder.expected_length(source)
+            code_kl = None if is_file else coder.code_divergence(source)
+        else:
+            expected = coder.expected_length(p)
+            code_kl = coder.code_divergence(p) + (memory or 0.0)
+        if is_file and getattr(q, "order", 0) > 0:
+            hpq, kl = ideal, None  # the file's own cost under q: a file has no rate to compare with
+        elif isinstance(source, MarkovChain) or getattr(q, "order", 0) > 0:
+            hpq, kl = cross_entropy_rate(source, q), kl_rate(source, q)
+        else:  # an i.i.d. model's cross-entropy rate is that of one symbol; its KL rate adds the memory
+            hpq, kl = cross_entropy(p, q), kl_divergence(p, q) + (memory or 0.0)
     return Measurement(
         model=name,
         scheme=spec.label,
@@ -432,4 +494,6 @@ def _measurement(name: str | None, spec: SchemeSpec, coder: Coder, source: Sourc
         verified=all(o.verified for o in observed),
         encode_seconds=sum(o.encode_seconds for o in observed),
         decode_seconds=sum(o.decode_seconds for o in observed),
+        marginal_entropy_bits=marginal_h,
+        memory_bits=memory,
     )
