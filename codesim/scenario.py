@@ -19,7 +19,7 @@ import numpy as np
 
 from .coders import SchemeSpec
 from .coders.registry import DEFAULT, select
-from .sources.base import Kind, Setting, kinds
+from .sources.base import Kind, Model, Setting, Source, kinds
 from .sources.iid import Distribution, Label
 from .errors import CodesimError, ScenarioError, SchemeError, did_you_mean, show_value as _show
 from .simulation.simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, check_run_size
@@ -54,8 +54,8 @@ class Scenario:
     description: str
     path: str | None
     alphabet: tuple[Label, ...]
-    source: Distribution
-    models: dict[str, Distribution]
+    source: Source
+    models: dict[str, Model]
     run: RunSettings
     #: A fixed message (a file's own symbols) instead of streams drawn from the source; then one trial.
     message: np.ndarray | None = field(default=None, repr=False)

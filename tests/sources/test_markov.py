@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from codesim import Distribution
 from codesim.errors import CodesimError, DistributionError, ScenarioError
-from codesim.measures import entropy, kl_divergence
+from codesim.measures import kl_divergence
 from codesim.scenario import parse
 from codesim.sources.markov import (MarkovChain, context_counts, cross_entropy_rate, estimate_chain, expected_cost,
                                     kl_rate, memory_bits, mixture, transition_rows)
