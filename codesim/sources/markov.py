@@ -339,8 +339,8 @@ class MarkovChain:
             raise CodesimError("an estimated model is not a source: streams come from chains given by "
                                "their transitions")
         tables = [AliasTable(row) for row in self.rows]
-        bound = np.concatenate([t.bound for t in tables]).view(np.int64)
-        alias = np.concatenate([t.alias.astype(np.int64) for t in tables])
+        bound = np.concatenate([t.bound for t in tables]).view(np.int64) ^ np.int64(kernels.SIGN)
+        alias = np.concatenate([t.alias for t in tables])
         return AliasTable(self.initial), tables[0].shift, bound, alias
 
     def blocks(self, length: int, seed, block: int) -> Iterator[np.ndarray]:
@@ -355,7 +355,7 @@ class MarkovChain:
         pending = [(first // size ** (k - 1 - j)) % size for j in range(k)]
         row = first  # a chain given by its transitions stores every full context: row = id
         mask = (1 << (64 - shift)) - 1
-        nxt = self.contexts.nxt
+        nxt = self.contexts.nxt.astype(np.int32)  # rows of a chain's contexts: all of them, no fallback
         args = (size, shift, mask, jit.plain(bound), jit.plain(alias), jit.plain(nxt))
         for lo in range(0, length, block):
             n = min(block, length - lo)
