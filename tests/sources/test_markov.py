@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from codesim import Distribution
+from codesim import Distribution, jit
 from codesim.errors import CodesimError, DistributionError, ScenarioError
 from codesim.measures import kl_divergence
 from codesim.scenario import parse
@@ -255,3 +255,12 @@ def test_a_chain_too_large_for_its_table_limit_is_refused_before_reading_its_row
         MarkovChain.from_transitions([[0.5, 0.5]], order=22)
     with pytest.raises(DistributionError, match="order must be a whole number >= 1"):
         MarkovChain.from_transitions([[0.5, 0.5]], order=0)
+
+
+@given(seed=st.integers(0, 2**32 - 1), size=st.integers(2, 5), order=st.integers(1, 3), length=st.integers(0, 300))
+@settings(max_examples=25, deadline=None)
+def test_compiled_and_interpreted_sampling_draw_the_same_stream(seed, size, order, length):
+    chain = random_chain(np.random.default_rng(seed % 997), size, order)
+    compiled = chain.sample(length, seed)
+    with jit.interpreted():
+        assert np.array_equal(MarkovChain.from_transitions(chain.rows, order=order).sample(length, seed), compiled)
