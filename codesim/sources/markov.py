@@ -48,6 +48,8 @@ MAX_DENSE_STATES = 2048
 POWER_TOLERANCE = 1e-14
 #: ... and gives up after this many steps (a chain that mixes too slowly for it is refused).
 MAX_POWER_STEPS = 20_000
+#: Keys (context, symbol) an estimate sorts at once.
+COUNT_KEYS = 1 << 22
 
 
 def _context_label(cid: int, order: int, alphabet) -> str:
@@ -523,7 +525,11 @@ def context_counts(blocks, size: int, order: int) -> tuple[np.ndarray, np.ndarra
     keys = np.zeros(0, dtype=np.int64)
     counts = np.zeros(0, dtype=np.int64)
     tail = np.zeros(0, dtype=np.int64)
-    for block in blocks:
+    # Each position has order + 1 keys: pieces of at most COUNT_KEYS / (order + 1) positions keep the
+    # scratch near 100 MB (int64 keys and their sort) whatever the order.
+    step = max(1, COUNT_KEYS // (order + 1))
+    pieces = (np.asarray(b)[lo : lo + step] for b in blocks for lo in range(0, len(b), step))
+    for block in pieces:
         x = np.concatenate([tail, np.asarray(block, dtype=np.int64)])
         found = []
         for j in range(order + 1):

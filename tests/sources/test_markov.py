@@ -264,3 +264,22 @@ def test_compiled_and_interpreted_sampling_draw_the_same_stream(seed, size, orde
     compiled = chain.sample(length, seed)
     with jit.interpreted():
         assert np.array_equal(MarkovChain.from_transitions(chain.rows, order=order).sample(length, seed), compiled)
+
+
+def test_all_models_together_hold_at_most_the_scenario_limit_of_probabilities(monkeypatch):
+    import codesim.scenario as scenario_module
+
+    monkeypatch.setattr(scenario_module, "MAX_MODEL_VALUES", 10)
+    chain = "markov = { transitions = [[0.5, 0.5], [0.5, 0.5]] }"
+    with pytest.raises(ScenarioError, match=r"\[models.second\] the models up to this one hold 12 probabilities"):
+        parse(scenario("probs = [0.5, 0.5]", f"[models.first]\n{chain}\n[models.second]\n{chain}"), "s.toml")
+
+
+def test_an_estimate_counts_in_pieces_whatever_its_order(monkeypatch):
+    import codesim.sources.markov as markov
+
+    x = np.random.default_rng(1).integers(0, 3, size=500)
+    whole = context_counts([x], 3, 3)
+    monkeypatch.setattr(markov, "COUNT_KEYS", 9)  # pieces of 2 positions
+    pieces = context_counts([x], 3, 3)
+    assert np.array_equal(whole[0], pieces[0]) and np.array_equal(whole[1], pieces[1])
