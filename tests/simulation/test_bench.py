@@ -228,7 +228,7 @@ def test_the_by_length_table_has_a_column_per_length_and_a_row_per_coder(sweep):
     for source in DEFAULT_SOURCES:
         assert f"{source}: encoding / decoding" in text
     heads = [line.split() for line in text.splitlines() if line.startswith("scheme")]
-    assert len(heads) == len(SOURCES)
+    assert len(heads) == len(DEFAULT_SOURCES)
     for head in heads:
         assert head == ["scheme", "coder", "1e+03", "3e+03", "1e+04", "verified"]
     coders = len({(r.scheme, r.peer) for r in sweep.rows})
