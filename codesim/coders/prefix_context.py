@@ -1,0 +1,353 @@
+"""Per-context prefix codes: one canonical prefix code per context of a model with memory.
+
+The context code of a prefix scheme (``fixed``, ``shannon``, ``huffman``, ...) has one code per context
+row of the model (see :mod:`codesim.coders.context`): the code the scheme builds for an i.i.d. model
+whose probabilities are the row's, by the same length builder, so a model of one context would give
+the scheme's i.i.d. code. Symbol x in context c costs l(x | c) bits, and the code's implied rows are
+2^-l(x | c): on a stationary source its expected length is sum_c pi(c) sum_x p(x | c) l(x | c).
+
+Config: ``{"scheme", "params", "order", "contexts", "fallback", "lengths"}``: the contexts as
+:meth:`~codesim.coders.context.Contexts.to_config` writes them, and ``lengths``, one list of K code
+lengths (1 to MAX_CONTEXT_CODEWORD_BITS) per context row in row order, each row's codewords assigned
+canonically (:func:`~codesim.coders.prefix_code.canonical_codewords`) and each row satisfying Kraft's
+inequality (with equality where the scheme only builds complete codes).
+
+Bitstream: the symbols' codewords one after another (first bit most significant), each from the code
+of its context; a message starts in the empty context. There are no lanes: a lane's first context is
+where the lane before it ends, so lanes could not be decoded apart.
+"""
+
+from __future__ import annotations
+
+import operator
+from functools import cached_property
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+from bitarray import bitarray
+
+from .. import jit
+from ..errors import CodesimError, ConfigError, DecodeError, json_kind, show_json
+from ..sources.iid import index_dtype
+from .base import Coder, running_totals, trace_columns_with
+from .config import field
+from .context import ContextCode, Contexts, check_rows, context_table_columns
+from .kernels import prefix_context as kernel
+from .lanes import WordPacker
+
+#: The longest codeword of a context code: the window the compiled decoder reads a long codeword from
+#: (the i.i.d. codes' 256 bits are only reached by probabilities below 2^-48 = 3.6e-15, which a
+#: length-limited code serves).
+MAX_CONTEXT_CODEWORD_BITS = kernel.WINDOW
+#: The lookup tables' entries for all rows together (2^bits per row, about 30 bytes each): 16 MB.
+MAX_LOOKUP_ENTRIES = 1 << 19
+#: Bits the per-row lookup takes at most: 2^9 entries of a row stay within a few kB, and hold ROW
+#: codewords of a code averaging 2 bits.
+LOOKUP_BITS = 9
+#: Symbols whose rows the encoder finds per step (bounds its int64 scratch).
+ENCODE_STEP = 1 << 20
+#: The most symbols one message may hold (README, "Decode time"): the interpreted decoder takes a
+#: Python step per symbol, and up to WINDOW steps of canonical search for a long codeword.
+MAX_SYMBOLS = 1 << 20
+
+
+def canonical_rows(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For code lengths (rows x K, each at most WINDOW bits), every row's canonical codewords (as
+    :func:`~codesim.coders.prefix_code.canonical_codewords` assigns them), its canonical order (by
+    length, then symbol) and the Kraft partial sums along that order, in units of 2^-WINDOW (each
+    codeword's end, left-aligned to WINDOW bits)."""
+    rows, k = lengths.shape
+    order = np.lexsort((np.broadcast_to(np.arange(k), lengths.shape), lengths), axis=-1)
+    sorted_lengths = np.take_along_axis(lengths, order, axis=1)
+    ends = np.cumsum(np.left_shift(1, kernel.WINDOW - sorted_lengths), axis=1)
+    starts = ends - np.left_shift(1, kernel.WINDOW - sorted_lengths)
+    codes = np.empty_like(lengths)
+    np.put_along_axis(codes, order, starts >> (kernel.WINDOW - sorted_lengths), axis=1)
+    return codes, order, ends
+
+
+class ContextPrefixCode(ContextCode, Coder):
+    """One canonical prefix code per context row (see the module notes).
+
+    >>> contexts = Contexts(3, 1, np.array([0, 1, 2, 3]), False)  # after 0, 1 or 2; at the start
+    >>> code = ContextPrefixCode(contexts, [[2, 1, 2], [2, 2, 1], [1, 2, 2], [2, 2, 1]])
+    >>> bits = code.encode(np.array([0, 0, 2, 1]))  # codewords 10, 10, 11, 10
+    >>> bits.to01(), code.decode(bits, 4).tolist()
+    ('10101110', [0, 0, 2, 1])
+    """
+
+    max_symbols: ClassVar[int] = MAX_SYMBOLS
+
+    def __init__(self, contexts: Contexts, lengths, scheme: str = "prefix", params: dict[str, Any] | None = None):
+        lengths = np.array(lengths, dtype=np.int64)
+        if lengths.shape != (contexts.rows, contexts.size):
+            raise CodesimError(f"a context prefix code over {contexts.size} symbols in {contexts.rows} contexts "
+                               f"needs {contexts.rows} x {contexts.size} code lengths, got {lengths.shape}")
+        if lengths.size and (lengths.min() < 1 or lengths.max() > MAX_CONTEXT_CODEWORD_BITS):
+            row, x = np.argwhere((lengths < 1) | (lengths > MAX_CONTEXT_CODEWORD_BITS))[0]
+            raise CodesimError(
+                f"context row {row + 1}: code length {x + 1} is {lengths[row, x]} bits, but a context code's "
+                f"codewords have 1 to {MAX_CONTEXT_CODEWORD_BITS} bits (a model with probabilities below "
+                f"2^-{MAX_CONTEXT_CODEWORD_BITS}; use a length-limited code)")
+        over = _kraft_units(lengths) > 1 << kernel.WINDOW
+        if over.any():
+            raise CodesimError(f"context row {int(np.argmax(over)) + 1}: code lengths are over-subscribed "
+                               "(Kraft sum > 1), so no prefix code has them")
+        lengths.setflags(write=False)
+        self.contexts, self.lengths = contexts, lengths
+        self.scheme, self.params = scheme, dict(params or {})
+        self._codes, self._order, self._ends = canonical_rows(lengths)
+
+    @classmethod
+    def build(cls, model, lengths_of: Callable[[np.ndarray], np.ndarray], scheme: str,
+              params: dict[str, Any] | None = None) -> "ContextPrefixCode":
+        """The context code of ``model`` (order > 0): ``lengths_of`` (the scheme's i.i.d. length
+        builder) applied to every context's row of probabilities, once per distinct row."""
+        contexts, rows = model.context_table()
+        rows = check_rows(rows, contexts, "the model's context table")
+        distinct, which = np.unique(rows, axis=0, return_inverse=True)
+        built = np.array([lengths_of(row) for row in distinct], dtype=np.int64)
+        return cls(contexts, built[which.ravel()], scheme, params)
+
+    # -- facts about the code -----------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return self.contexts.size
+
+    def implied_rows(self) -> np.ndarray:
+        """2^-l(x | c): the code spends exactly -log2 of it on x in context c (rows of an incomplete
+        code sum to less than 1)."""
+        return np.exp2(-self.lengths.astype(np.float64))
+
+    def codeword_in(self, row: int, x: int) -> str:
+        """The codeword of symbol x in context row ``row``, as 0s and 1s."""
+        return format(int(self._codes[row, x]), f"0{int(self.lengths[row, x])}b")
+
+    def bit_bounds(self, n: int) -> tuple[int, int]:
+        """n times the shortest and the longest codeword of any context."""
+        n = int(n)
+        return n * int(self.lengths.min()), n * int(self.lengths.max())
+
+    # -- coding ---------------------------------------------------------------------------------
+    def encode(self, stream: np.ndarray) -> bitarray:
+        stream = self._check_stream(stream)
+        k, order = self.size, self.contexts.order
+        flat = np.empty(stream.size, dtype=index_dtype(self.lengths.size))
+        for lo in range(0, stream.size, ENCODE_STEP):  # each step sees the `order` symbols before it
+            hi = min(lo + ENCODE_STEP, stream.size)
+            back = min(lo, order)
+            rows = self.contexts.rows_of(stream[lo - back : hi])[back:]
+            if rows.min() < 0:
+                at = lo + int(np.argmax(rows < 0))
+                raise CodesimError(f"symbol {at} of the stream comes after symbols the model rules out: its "
+                                   "context has probability 0, so no context code can code it")
+            flat[lo:hi] = rows * k + stream[lo:hi]
+        return self._packer.pack(flat)[0]
+
+    def decode(self, bits: bitarray, n: int) -> np.ndarray:
+        n = operator.index(n)
+        if n < 0:
+            raise DecodeError(f"cannot decode {n} symbols")
+        least = n * int(self.lengths.min())
+        if least > len(bits):  # before anything of size n is allocated
+            raise DecodeError(f"{n} symbols of this code take at least {least} bits, but the stream has "
+                              f"{len(bits)} (truncated, or the wrong symbol count)")
+        out = np.empty(n, dtype=index_dtype(self.size))
+        compiled = jit.enabled()
+        target = out if compiled else [0] * n
+        big = bits if bits.endian == "big" else bitarray(bits, endian="big")
+        data = np.frombuffer(big.tobytes() + bytes(kernel.PADDING), dtype=np.uint8)
+        done, pos, status = kernel.decode(jit.plain(data), len(bits), target, n, self.contexts.start_row,
+                                          self.contexts.start_id, *self._tables(compiled))
+        if status == kernel.NO_CODEWORD:
+            raise DecodeError(f"the bits do not decode to {n} symbols of this code (symbol {done}: the bits at "
+                              f"position {pos} start no codeword of its context's code)")
+        if status == kernel.PAST_END:
+            raise DecodeError(f"the bits do not decode to {n} symbols of this code (symbol {done} ends past "
+                              f"the stream's {len(bits)} bits)")
+        if status == kernel.RULED_OUT:
+            raise DecodeError(f"the bits do not decode to {n} symbols of this code (symbol {done}: the symbols "
+                              "before it lead to a context the model rules out)")
+        if pos != len(bits):
+            raise DecodeError(f"{n} symbols use {pos} bits, but the stream has {len(bits)}")
+        if not compiled:
+            out[:] = target
+        return out
+
+    def prepare(self, n: int) -> None:
+        if self.contexts.start_row >= 0:  # builds the tables, and loads or compiles the kernel
+            one = np.zeros(1, dtype=index_dtype(self.size))
+            self.decode(self.encode(one), 1)
+
+    @cached_property
+    def _packer(self) -> WordPacker:
+        return WordPacker(self._codes.ravel(), self.lengths.ravel())
+
+    def _tables(self, compiled: bool) -> tuple:
+        """The decoding kernel's arguments after (data, size, out, total, row, cid), as arrays when
+        ``compiled``, else as lists."""
+        if compiled:
+            return self._lookup
+        if "_lookup_lists" not in self.__dict__:
+            self._lookup_lists = tuple(a.tolist() if isinstance(a, np.ndarray) else a for a in self._lookup)
+        return self._lookup_lists
+
+    @cached_property
+    def _lookup(self) -> tuple:
+        """The tables of :func:`.kernels.prefix_context.decode` (see its module notes), then the
+        contexts' kernel arguments."""
+        lengths, codes, order, ends = self.lengths, self._codes, self._order, self._ends
+        rows, k = lengths.shape
+        room = max(0, (MAX_LOOKUP_ENTRIES // rows).bit_length() - 1)
+        bits = max(1, min(LOOKUP_BITS, kernel.ROW * int(lengths.max()), room))
+        span = 1 << bits
+        # Each row's codewords of at most `bits` bits cover its first patterns, in canonical order.
+        sorted_lengths = np.take_along_axis(lengths, order, axis=1)
+        cover = np.where(sorted_lengths <= bits, np.left_shift(1, bits - np.minimum(sorted_lengths, bits)), 0)
+        starts = (np.arange(rows) * span)[:, None] + np.cumsum(cover, axis=1) - cover
+        total = int(cover.sum())
+        flat_cover = cover.ravel()
+        offsets = np.arange(total) - np.repeat(np.cumsum(flat_cover) - flat_cover, flat_cover)
+        at = np.repeat(starts.ravel(), flat_cover) + offsets
+        symbol = np.zeros(rows * span, dtype=np.int64)
+        length = np.zeros(rows * span, dtype=np.int64)
+        symbol[at] = np.repeat(order.ravel(), flat_cover)
+        length[at] = np.repeat(sorted_lengths.ravel(), flat_cover)
+        count, used, symbols, last_row = self._chains(symbol, length, bits)
+        # Canonical search over each row's lengths above `bits`: one entry per distinct length.
+        first = np.ones(sorted_lengths.shape, dtype=bool)
+        first[:, 1:] = sorted_lengths[:, 1:] != sorted_lengths[:, :-1]
+        last = np.ones(sorted_lengths.shape, dtype=bool)
+        last[:, :-1] = first[:, 1:]
+        groups = first & (sorted_lengths > bits)
+        group_rows, group_starts = np.nonzero(groups)
+        ends_rows, ends_at = np.nonzero(last & (sorted_lengths > bits))
+        search_lengths = sorted_lengths[group_rows, group_starts]
+        search_first = np.take_along_axis(codes, order, axis=1)[group_rows, group_starts]
+        search_limit = ends[ends_rows, ends_at]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(group_rows, minlength=rows))))
+        contexts = self.contexts.kernel_args()
+        return (bits, count, used, symbols, last_row, length, bounds, search_lengths, search_limit, search_first,
+                group_starts.astype(np.int64), order.ravel().astype(np.int64), *contexts)
+
+    def _chains(self, symbol: np.ndarray, length: np.ndarray, bits: int) -> tuple:
+        """From each entry's first codeword (``symbol``, ``length``; rows x 2^bits flat), the up to ROW
+        codewords that decode whole from its bits, each in the row the one before leads to: their
+        count, the bits they take, their symbols (ROW per entry) and the row coding the last."""
+        entries = symbol.size
+        span, mask = 1 << bits, (1 << bits) - 1
+        nxt, fallback = self.contexts.nxt, self.contexts.fallback_row
+        row = np.arange(entries, dtype=np.int64) >> bits
+        pattern = np.arange(entries, dtype=np.int64) & mask
+        symbols = np.zeros((entries, kernel.ROW), dtype=index_dtype(self.size))
+        count = np.zeros(entries, dtype=np.int64)
+        taken = np.zeros(entries, dtype=np.int64)
+        last_row = row.copy()
+        alive = np.ones(entries, dtype=bool)
+        for j in range(kernel.ROW):
+            at = row * span + ((pattern << taken) & mask)
+            s, size = symbol[at], length[at]
+            alive &= (size > 0) & (taken + size <= bits)
+            symbols[alive, j] = s[alive]
+            taken[alive] += size[alive]
+            count += alive
+            last_row[alive] = row[alive]
+            following = nxt[row * self.size + s]
+            alive &= (following >= 0) & (following != fallback)
+            row = np.where(alive, following, row)
+        return count, taken, symbols.ravel(), last_row
+
+    # -- serialisation --------------------------------------------------------------------------
+    config_fields: ClassVar[tuple[str, ...]] = (*Contexts.config_fields, "lengths")
+
+    def get_config(self) -> dict[str, Any]:
+        return {"scheme": self.scheme, "params": dict(self.params), **self.contexts.to_config(),
+                "lengths": self.lengths.tolist()}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "ContextPrefixCode":
+        lengths = config["lengths"]
+        size = len(lengths[0]) if isinstance(lengths, list) and lengths and isinstance(lengths[0], list) else 0
+        return cls(Contexts.from_config(config, size), lengths, scheme=config["scheme"], params=config.get("params"))
+
+    @classmethod
+    def check_table(cls, config: dict[str, Any], params: dict[str, Any], size: int) -> None:
+        """The contexts (:meth:`Contexts.from_config`), then one row of ``size`` code lengths per
+        context row, each from 1 to MAX_CONTEXT_CODEWORD_BITS, and Kraft's inequality in every row."""
+        contexts = Contexts.from_config(config, size)
+        rows = config["lengths"]
+        if not isinstance(rows, list):
+            raise ConfigError(f"{field('lengths')} is {json_kind(rows)}, not a list of code lengths per context",
+                              corrupt=True)
+        if len(rows) != contexts.rows:
+            raise ConfigError(f"{field('lengths')} has {len(rows)} rows, but the code has {contexts.rows} contexts "
+                              "(one list of code lengths each)", corrupt=True)
+        for i, row in enumerate(rows):
+            if not isinstance(row, list):
+                raise ConfigError(f"{field('lengths')} row {i + 1} is {json_kind(row)}, not a list of {size} "
+                                  "code lengths", corrupt=True)
+            if len(row) != size:
+                raise ConfigError(f"{field('lengths')} row {i + 1} has {len(row)} entries, but the alphabet has "
+                                  f"{size} labels", corrupt=True)
+            for j, v in enumerate(row):
+                if type(v) is not int or not 1 <= v <= MAX_CONTEXT_CODEWORD_BITS:
+                    raise ConfigError(f"{field('lengths')} row {i + 1} entry {j + 1} is {show_json(v)}: "
+                                      f"a context code's lengths are integers from 1 to "
+                                      f"{MAX_CONTEXT_CODEWORD_BITS}", corrupt=True)
+        over = _kraft_units(np.array(rows, dtype=np.int64)) > 1 << kernel.WINDOW
+        if over.any():
+            raise ConfigError(f"{field('lengths')} row {int(np.argmax(over)) + 1} is not a prefix code: its "
+                              "lengths are over-subscribed (Kraft sum > 1)")
+
+    # -- looking inside ---------------------------------------------------------------------------
+    trace_note: ClassVar[str] = ("each symbol's context and its codeword in that context's code, at the bit "
+                                 "position where it starts")
+    table_columns = context_table_columns(("codeword", "codeword"), ("length", "length"))
+    trace_columns = trace_columns_with(("context", "context"), ("position", "bit pos"), ("codeword", "codeword"),
+                                       ("bits", "bits"), total=("total_bits", "bits so far"))
+
+    def context_entry(self, row: int, x: int) -> dict[str, Any]:
+        return {"codeword": self.codeword_in(row, x), "length": int(self.lengths[row, x])}
+
+    def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:
+        """Each symbol's context, and its codeword there at the bit position where it starts."""
+        position = 0
+
+        def codeword(row: int, x: int) -> dict[str, Any]:
+            nonlocal position
+            word = self.codeword_in(row, x)
+            position += len(word)
+            return {"position": position - len(word), "codeword": word, "bits": len(word)}
+
+        return running_totals(self.context_steps(stream[:limit], alphabet, model, codeword), "total_bits")
+
+    def __repr__(self) -> str:
+        return (f"ContextPrefixCode(scheme={self.scheme!r}, size={self.size}, order={self.contexts.order}, "
+                f"contexts={self.contexts.rows})")
+
+
+def each_row(check: Callable[[dict, dict], None] | None) -> Callable[[dict, dict], None] | None:
+    """A prefix scheme's ``Scheme.check`` (what its codes always are: complete, of one length, ...)
+    that checks a context code's config too, row by row of its ``lengths`` (each distinct row once)."""
+    if check is None:
+        return None
+
+    def checked(config: dict[str, Any], params: dict[str, Any]) -> None:
+        if "order" not in config:
+            return check(config, params)
+        first: dict[tuple, int] = {}
+        for i, row in enumerate(config["lengths"]):
+            first.setdefault(tuple(row), i)
+        for row, i in first.items():
+            try:
+                check({**config, "lengths": list(row)}, params)
+            except ConfigError as exc:
+                raise ConfigError(f"{exc} (context row {i + 1})", corrupt=exc.corrupt) from None
+
+    return checked
+
+
+def _kraft_units(lengths: np.ndarray) -> np.ndarray:
+    """Every row's Kraft sum in units of 2^-WINDOW, exactly (lengths from 1 to WINDOW: at most 2^16
+    terms of at most 2^47 each stay below 2^64)."""
+    return np.left_shift(np.uint64(1), (kernel.WINDOW - lengths).astype(np.uint64)).sum(axis=1, dtype=np.uint64)
