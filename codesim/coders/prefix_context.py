@@ -41,13 +41,22 @@ from .lanes import WordPacker
 MAX_CONTEXT_CODEWORD_BITS = kernel.WINDOW
 #: The lookup tables' entries for all rows together (2^bits per row, about 30 bytes each): 16 MB.
 MAX_LOOKUP_ENTRIES = 1 << 19
-#: Bits the per-row lookup takes at most: 2^9 entries of a row stay within a few kB, and hold ROW
-#: codewords of a code averaging 2 bits.
-LOOKUP_BITS = 9
+#: Bits the per-row lookup takes at most (kernel.MAX_BITS at most): a row's 2^8 entries take a few kB,
+#: and hold up to ROW codewords of a code averaging 2 bits; 9 bits ran no faster, 10 and 12 slower for
+#: an order-2 chain over 8 symbols (73 rows).
+LOOKUP_BITS = 8
 #: Symbols whose rows the encoder finds per step (bounds its int64 scratch).
 ENCODE_STEP = 1 << 20
+#: The encoder finds the codewords of m symbols at once from the (order + m)-gram they end, when there
+#: are at most this many grams (9 bytes each in its table: the table stays in the CPU's second cache),
+#: rather than from each symbol's context's id and row.
+MAX_GRAMS = 1 << 16
+#: The most symbols the encoder's packer takes as one.
+MAX_TUPLE = 8
 #: The most symbols one message may hold (README, "Decode time"): the interpreted decoder takes a
-#: Python step per symbol, and up to WINDOW steps of canonical search for a long codeword.
+#: Python step per symbol, a bisection among up to WINDOW lengths for a long codeword and one among the
+#: stored contexts after the fallback row: 2^20 symbols of 47 bits, every row with 47 lengths, took 4 to
+#: 5 s here, the machine shared (0.05 s compiled), 2^20 symbols in and out of a fallback row 3.5 s.
 MAX_SYMBOLS = 1 << 20
 
 
@@ -79,7 +88,10 @@ class ContextPrefixCode(ContextCode, Coder):
     max_symbols: ClassVar[int] = MAX_SYMBOLS
 
     def __init__(self, contexts: Contexts, lengths, scheme: str = "prefix", params: dict[str, Any] | None = None):
-        lengths = np.array(lengths, dtype=np.int64)
+        try:
+            lengths = np.array(lengths, dtype=np.int64)
+        except (TypeError, ValueError):
+            raise CodesimError("a context prefix code's lengths are rows of integers, one row per context") from None
         if lengths.shape != (contexts.rows, contexts.size):
             raise CodesimError(f"a context prefix code over {contexts.size} symbols in {contexts.rows} contexts "
                                f"needs {contexts.rows} x {contexts.size} code lengths, got {lengths.shape}")
@@ -96,7 +108,7 @@ class ContextPrefixCode(ContextCode, Coder):
         lengths.setflags(write=False)
         self.contexts, self.lengths = contexts, lengths
         self.scheme, self.params = scheme, dict(params or {})
-        self._codes, self._order, self._ends = canonical_rows(lengths)
+        self._codes = canonical_rows(lengths)[0]
 
     @classmethod
     def build(cls, model, lengths_of: Callable[[np.ndarray], np.ndarray], scheme: str,
@@ -130,19 +142,92 @@ class ContextPrefixCode(ContextCode, Coder):
 
     # -- coding ---------------------------------------------------------------------------------
     def encode(self, stream: np.ndarray) -> bitarray:
-        stream = self._check_stream(stream)
-        k, order = self.size, self.contexts.order
-        flat = np.empty(stream.size, dtype=index_dtype(self.lengths.size))
-        for lo in range(0, stream.size, ENCODE_STEP):  # each step sees the `order` symbols before it
-            hi = min(lo + ENCODE_STEP, stream.size)
+        return self._packer.pack(self._packed_symbols(self._check_stream(stream)))[0]
+
+    def _packed_symbols(self, stream: np.ndarray) -> np.ndarray:
+        """The stream as the packer's symbols (see :attr:`_packer`); a CodesimError at the first symbol
+        whose context the model rules out."""
+        k, order, n, m = self.size, self.contexts.order, stream.size, self._tuple
+        head = min(order, n)
+        whole = (n - head) // m if m else 0  # m-tuples after the head
+        rest = n - head - whole * m
+        entries = k ** (order + m) if m else 0  # where the rows' entries start among the packer's symbols
+        out = np.empty(head + whole + rest, dtype=index_dtype(entries + self.lengths.size))
+        step = ENCODE_STEP // max(m, 1)
+        for lo in range(0, whole, step):
+            hi = min(lo + step, whole)
+            out[head + lo : head + hi] = part = self._gram_indices(stream, head + lo * m, hi - lo, m)
+            if self._ruled_out.size and self._ruled_out.take(part).any():
+                first = head + lo * m
+                _refuse_ruled_out(self.contexts.rows_of(stream[first - order : head + hi * m])[order:] < 0, first)
+        # The first symbols (in partial contexts) and those after the last whole tuple (all of them
+        # when there are no tuples) by their contexts' rows.
+        pieces = [(0, head)] + [(lo, min(lo + ENCODE_STEP, n)) for lo in range(n - rest, n, ENCODE_STEP)]
+        for lo, hi in pieces:
             back = min(lo, order)
             rows = self.contexts.rows_of(stream[lo - back : hi])[back:]
-            if rows.min() < 0:
-                at = lo + int(np.argmax(rows < 0))
-                raise CodesimError(f"symbol {at} of the stream comes after symbols the model rules out: its "
-                                   "context has probability 0, so no context code can code it")
-            flat[lo:hi] = rows * k + stream[lo:hi]
-        return self._packer.pack(flat)[0]
+            _refuse_ruled_out(rows < 0, lo)
+            at = lo if lo < head else lo - whole * (m - 1)
+            out[at : at + hi - lo] = entries + np.maximum(rows, 0) * k + stream[lo:hi]
+        return out
+
+    def _gram_indices(self, stream: np.ndarray, start: int, count: int, m: int) -> np.ndarray:
+        """The indices (base-K, oldest digit first) of ``count`` consecutive (order + m)-grams whose
+        coded m symbols begin at ``start`` (at least ``order`` symbols into the stream)."""
+        order, k = self.contexts.order, self.size
+        gram = np.zeros(count, dtype=index_dtype(k ** (order + m)))
+        first = start - order
+        for j in range(order + m):
+            gram *= k
+            np.add(gram, stream[first + j : first + j + count * m : m], out=gram, casting="unsafe")
+        return gram
+
+    @cached_property
+    def _tuple(self) -> int:
+        """m: the packer takes m symbols in full contexts as one, by the (order + m)-gram they end,
+        the most whose grams number at most MAX_GRAMS and whose codewords fit 64 bits together, up to
+        MAX_TUPLE; 0 when even single symbols have too many grams."""
+        k, order, longest = self.size, self.contexts.order, int(self.lengths.max())
+        m = 0
+        while m < MAX_TUPLE and k ** (order + m + 1) <= MAX_GRAMS and (m + 1) * longest <= 64:
+            m += 1
+        return m
+
+    @cached_property
+    def _ruled_out(self) -> np.ndarray:
+        """For each of the packer's (order + m)-grams, whether the model rules out the context of any of
+        its m coded symbols (empty when the model rules out no full context)."""
+        k, order, m = self.size, self.contexts.order, self._tuple
+        if not m:  # (and K^order may then be too many ids to list)
+            return np.zeros(0, dtype=bool)
+        stored = self.contexts.rows_of_ids(np.arange(self.contexts.full)) >= 0
+        if stored.all():
+            return np.zeros(0, dtype=bool)
+        gram = np.arange(k ** (order + m), dtype=np.int64)
+        bad = np.zeros(gram.size, dtype=bool)
+        for j in range(m):
+            bad |= ~stored[(gram // k ** (m - j)) % k**order]
+        return bad
+
+    @cached_property
+    def _packer(self) -> WordPacker:
+        """Packs the codewords of the symbols as :meth:`_packed_symbols` numbers them: first the
+        (order + m)-grams, each the m codewords of its last m symbols, each in the context of the
+        ``order`` symbols before it (see :attr:`_tuple`); then every row's entries, row * K + x, for the
+        symbols in partial contexts and those after the last whole tuple (every symbol when m is 0)."""
+        codes, lengths = self._codes.ravel().astype(np.uint64), self.lengths.ravel()
+        k, order, m = self.size, self.contexts.order, self._tuple
+        if not m:
+            return WordPacker(codes, lengths)
+        gram = np.arange(k ** (order + m), dtype=np.int64)
+        word = np.zeros(gram.size, dtype=np.uint64)
+        size = np.zeros(gram.size, dtype=np.int64)
+        for j in range(m):  # symbol j of the tuple, in the context of the `order` symbols before it
+            context = (gram // k ** (m - j)) % k**order
+            entry = np.maximum(self.contexts.rows_of_ids(context), 0) * k + (gram // k ** (m - 1 - j)) % k
+            word = (word << lengths[entry].astype(np.uint64)) | codes[entry]
+            size += lengths[entry]
+        return WordPacker(np.concatenate([word, codes]), np.concatenate([size, lengths]))
 
     def decode(self, bits: bitarray, n: int) -> np.ndarray:
         n = operator.index(n)
@@ -179,27 +264,23 @@ class ContextPrefixCode(ContextCode, Coder):
             one = np.zeros(1, dtype=index_dtype(self.size))
             self.decode(self.encode(one), 1)
 
-    @cached_property
-    def _packer(self) -> WordPacker:
-        return WordPacker(self._codes.ravel(), self.lengths.ravel())
-
     def _tables(self, compiled: bool) -> tuple:
         """The decoding kernel's arguments after (data, size, out, total, row, cid), as arrays when
         ``compiled``, else as lists."""
-        if compiled:
-            return self._lookup
-        if "_lookup_lists" not in self.__dict__:
-            self._lookup_lists = tuple(a.tolist() if isinstance(a, np.ndarray) else a for a in self._lookup)
-        return self._lookup_lists
+        return self._lookup if compiled else self._lookup_lists
+
+    @cached_property
+    def _lookup_lists(self) -> tuple:
+        return tuple(a.tolist() if isinstance(a, np.ndarray) else a for a in self._lookup)
 
     @cached_property
     def _lookup(self) -> tuple:
         """The tables of :func:`.kernels.prefix_context.decode` (see its module notes), then the
         contexts' kernel arguments."""
-        lengths, codes, order, ends = self.lengths, self._codes, self._order, self._ends
+        lengths, (codes, order, ends) = self.lengths, canonical_rows(self.lengths)
         rows, k = lengths.shape
         room = max(0, (MAX_LOOKUP_ENTRIES // rows).bit_length() - 1)
-        bits = max(1, min(LOOKUP_BITS, kernel.ROW * int(lengths.max()), room))
+        bits = max(1, min(LOOKUP_BITS, kernel.MAX_BITS, kernel.ROW * int(lengths.max()), room))
         span = 1 << bits
         # Each row's codewords of at most `bits` bits cover its first patterns, in canonical order.
         sorted_lengths = np.take_along_axis(lengths, order, axis=1)
@@ -213,7 +294,7 @@ class ContextPrefixCode(ContextCode, Coder):
         length = np.zeros(rows * span, dtype=np.int64)
         symbol[at] = np.repeat(order.ravel(), flat_cover)
         length[at] = np.repeat(sorted_lengths.ravel(), flat_cover)
-        count, used, symbols, last_row = self._chains(symbol, length, bits)
+        step, symbols, last_row = self._chains(symbol, length, bits)
         # Canonical search over each row's lengths above `bits`: one entry per distinct length.
         first = np.ones(sorted_lengths.shape, dtype=bool)
         first[:, 1:] = sorted_lengths[:, 1:] != sorted_lengths[:, :-1]
@@ -227,13 +308,14 @@ class ContextPrefixCode(ContextCode, Coder):
         search_limit = ends[ends_rows, ends_at]
         bounds = np.concatenate(([0], np.cumsum(np.bincount(group_rows, minlength=rows))))
         contexts = self.contexts.kernel_args()
-        return (bits, count, used, symbols, last_row, length, bounds, search_lengths, search_limit, search_first,
+        return (bits, step, symbols, last_row, length, bounds, search_lengths, search_limit, search_first,
                 group_starts.astype(np.int64), order.ravel().astype(np.int64), *contexts)
 
     def _chains(self, symbol: np.ndarray, length: np.ndarray, bits: int) -> tuple:
         """From each entry's first codeword (``symbol``, ``length``; rows x 2^bits flat), the up to ROW
-        codewords that decode whole from its bits, each in the row the one before leads to: their
-        count, the bits they take, their symbols (ROW per entry) and the row coding the last."""
+        codewords that decode whole from its bits, each in the row the one before leads to: ``step``
+        (their bits, their count and the row after them, packed as the kernel's notes say), their
+        symbols (ROW per entry) and the row coding the last."""
         entries = symbol.size
         span, mask = 1 << bits, (1 << bits) - 1
         nxt, fallback = self.contexts.nxt, self.contexts.fallback_row
@@ -243,6 +325,7 @@ class ContextPrefixCode(ContextCode, Coder):
         count = np.zeros(entries, dtype=np.int64)
         taken = np.zeros(entries, dtype=np.int64)
         last_row = row.copy()
+        after = np.full(entries, -1, dtype=np.int64)  # the row after the chain, -1: for advance to find
         alive = np.ones(entries, dtype=bool)
         for j in range(kernel.ROW):
             at = row * span + ((pattern << taken) & mask)
@@ -253,9 +336,13 @@ class ContextPrefixCode(ContextCode, Coder):
             count += alive
             last_row[alive] = row[alive]
             following = nxt[row * self.size + s]
-            alive &= (following >= 0) & (following != fallback)
+            plain = (following >= 0) & (following != fallback)
+            after[alive] = np.where(plain, following, -1)[alive]
+            alive &= plain
             row = np.where(alive, following, row)
-        return count, taken, symbols.ravel(), last_row
+        # In int32: rows x K <= 2^22 entries leave fewer than 2^21 rows.
+        step = ((after + 1) << 8) | (count << 5) | taken
+        return step.astype(np.int32), symbols.ravel(), last_row.astype(np.int32)
 
     # -- serialisation --------------------------------------------------------------------------
     config_fields: ClassVar[tuple[str, ...]] = (*Contexts.config_fields, "lengths")
@@ -324,6 +411,14 @@ class ContextPrefixCode(ContextCode, Coder):
     def __repr__(self) -> str:
         return (f"ContextPrefixCode(scheme={self.scheme!r}, size={self.size}, order={self.contexts.order}, "
                 f"contexts={self.contexts.rows})")
+
+
+def _refuse_ruled_out(ruled_out: np.ndarray, first: int) -> None:
+    """A CodesimError at the first symbol (``first`` the index of the first one checked) whose context
+    the model rules out."""
+    if ruled_out.any():
+        raise CodesimError(f"symbol {first + int(np.argmax(ruled_out))} of the stream comes after symbols the "
+                           "model rules out: its context has probability 0, so no context code can code it")
 
 
 def each_row(check: Callable[[dict, dict], None] | None) -> Callable[[dict, dict], None] | None:

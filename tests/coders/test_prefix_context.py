@@ -4,8 +4,8 @@ from files checked field by field, and the decoder's kernel compiled and interpr
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-import math
 from fractions import Fraction
 
 import numpy as np
@@ -14,16 +14,18 @@ from bitarray import bitarray
 from hypothesis import assume, given, settings, strategies as st
 
 from codesim import jit
-from codesim.coders import available, build, check_config, from_config, get
+from codesim.coders import available, build, check_config, from_config
 from codesim.coders.block import BlockCode
 from codesim.coders.context import Contexts
-from codesim.coders.kernels.context import advance
 from codesim.coders.prefix_context import MAX_CONTEXT_CODEWORD_BITS, ContextPrefixCode
-from codesim.errors import CodesimError, ConfigError, DecodeError, SchemeError
+from codesim.errors import CodesimError, ConfigError, DecodeError, DistributionError, SchemeError
 from codesim.files import container
 from codesim.files.inspection import inspect_file
+from codesim.sources.markov import MarkovChain
 
 #: Every scheme whose context code is a per-context prefix code.
+#: The labels of the small chains below.
+SYMBOLS = ["s0", "s1", "s2"]
 SCHEMES = [s.name for s in available() if s.context_coder is ContextPrefixCode]
 
 
@@ -72,68 +74,30 @@ def _digits(value: int, k: int, n: int) -> tuple:
     return tuple(int(d) for d in np.unravel_index(value, (k,) * n)) if n else ()
 
 
-class Chain:
-    """A Markov model of order k as a coder sees it: its contexts (every full context and every partial
-    one of positive stationary probability) and their rows of conditional probabilities."""
-
-    def __init__(self, transitions, order: int):
-        self.transitions = np.asarray(transitions, dtype=np.float64)
-        self.order = order
-        self.size = self.transitions.shape[1]
-        self.alphabet = tuple(f"s{i}" for i in range(self.size))
-
-    def context_table(self) -> tuple[Contexts, np.ndarray]:
-        k, order = self.size, self.order
-        full = k**order
-        blocks = {j: block_distribution(self.transitions, order, j) for j in range(1, order + 1)}
-        ids, rows = [], []
-        pi = blocks[order]
-        for s in range(full):
-            if pi[_digits(s, k, order)] > 0:
-                ids.append(s)
-                rows.append(self.transitions[s])
-        offset = 0
-        for j in range(order):
-            for v in range(k**j):
-                prefix = _digits(v, k, j)
-                below = blocks[j][prefix] if j else 1.0
-                if below > 0:
-                    ids.append(full + offset + v)
-                    rows.append([blocks[j + 1][prefix + (x,)] / below for x in range(k)])
-            offset += k**j
-        rows = np.array(rows)
-        return Contexts(k, order, np.array(ids), False), rows / rows.sum(axis=1, keepdims=True)
-
-    def block_probs(self, length: int) -> np.ndarray:
-        table = block_distribution(self.transitions, self.order, length)
-        return np.array([table[t] for t in itertools.product(range(self.size), repeat=length)])
-
-    def sample(self, n: int, seed: int) -> np.ndarray:
-        """A message drawn from the model itself, its first symbols from the partial contexts' rows."""
-        contexts, rows = self.context_table()
-        rng = np.random.default_rng(seed)
-        out = np.zeros(n, dtype=np.uint8)
-        row, cid = contexts.start_row, contexts.start_id
-        for i in range(n):
-            out[i] = rng.choice(self.size, p=rows[row])
-            row, cid = advance.py_func(row, cid, int(out[i]), *contexts.kernel_args())
-        return out
+def sample(chain: MarkovChain, n: int, seed: int) -> np.ndarray:
+    """A message drawn from the chain (its first k symbols from its start)."""
+    return chain.sample(n, seed) if n else np.zeros(0, dtype=np.uint8)
 
 
 @st.composite
 def chains(draw, max_order=3, max_size=6, zeros=True):
+    """Random chains of orders 1 to ``max_order`` over 2 to ``max_size`` symbols, some with
+    transitions of probability 0 (irreducible ones only)."""
     order = draw(st.integers(1, max_order))
     size = draw(st.integers(2, max_size if order < 3 else 4))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     weights = rng.gamma(draw(st.sampled_from([0.2, 1.0, 5.0])), size=(size**order, size)) + 1e-4
     if zeros and draw(st.booleans()):
-        weights[rng.random(weights.shape) < 0.3] = 0
+        weights[rng.random(weights.shape) < 0.2] = 0
         weights[np.arange(size**order), rng.integers(0, size, size**order)] += 0.5
-    return Chain(weights / weights.sum(axis=1, keepdims=True), order)
+    try:
+        return MarkovChain.from_transitions(weights / weights.sum(axis=1, keepdims=True), order=order)
+    except DistributionError:
+        assume(False)
 
 
-def code_of(scheme: str, chain: Chain) -> ContextPrefixCode:
+def code_of(scheme: str, chain: MarkovChain) -> ContextPrefixCode:
     return build(scheme, chain)
 
 
@@ -146,7 +110,7 @@ def test_round_trip_for_random_chains_and_every_prefix_scheme(chain, scheme, n, 
     """Decode gives back the message; its bits are exactly each symbol's codeword in its context, so
     the symbols' costs add up to the bits, exactly."""
     code = code_of(scheme, chain)
-    stream = chain.sample(n, seed)
+    stream = sample(chain, n, seed)
     bits = code.encode(stream)
     assert code.decode(bits, n).tolist() == stream.tolist()
     cids, costs = code.symbol_costs(stream)
@@ -174,11 +138,24 @@ def test_every_context_has_the_iid_code_of_its_row(chain, scheme):
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_a_chain_that_forgets_its_context_codes_as_the_iid_code(scheme):
     """When every row of the model is q, every context's code is q's, and the bits are the i.i.d. code's."""
-    q = np.array([0.5, 0.2, 0.15, 0.1, 0.05])
-    chain = Chain(np.tile(q, (25, 1)), 2)
+    q = np.array([0.41, 0.29, 0.16, 0.09, 0.05])  # no ties in Huffman's merges
+    chain = MarkovChain.from_transitions(np.tile(q, (25, 1)), order=2)
     code, iid = code_of(scheme, chain), build(scheme, q)
     stream = chain.sample(500, 1)
     assert code.encode(stream) == iid.encode(stream)
+
+
+@settings(max_examples=20)
+@given(chain=chains(max_order=2, max_size=4), scheme=st.sampled_from(SCHEMES))
+def test_expected_length_is_the_stationary_mean_codeword_length(chain, scheme):
+    """sum over full contexts pi(c) sum_x p(x | c) l(x | c), with pi from the power-iterated stationary
+    vector; on the chain itself the excess over the entropy rate is the code's divergence rate."""
+    code = code_of(scheme, chain)
+    pi = stationary(chain.rows, chain.order)
+    full = len(chain.rows)
+    expected = float((pi[:, None] * chain.rows * code.lengths[:full]).sum())
+    assert code.expected_length(chain) == pytest.approx(expected, rel=1e-6, abs=1e-9)
+    assert code.code_divergence(chain) == pytest.approx(max(0.0, expected - chain.entropy_rate()), abs=1e-6)
 
 
 @settings(max_examples=30)
@@ -187,13 +164,13 @@ def test_compiled_and_interpreted_decoders_agree_on_good_and_damaged_streams(cha
     """The kernel compiled and as plain Python gives the same symbols, or the same DecodeError, for the
     stream, a cut stream and a stream with a bit flipped."""
     code = code_of(scheme, chain)
-    bits = code.encode(chain.sample(n, seed))
+    bits = code.encode(sample(chain, n, seed))
     flipped = bits.copy()
     flipped[seed % len(bits)] ^= 1
     for variant in (bits, bits[:-1], flipped, bits + bitarray("1")):
         outcomes = []
         for interpreted in (False, True):
-            with jit.interpreted() if interpreted else _nothing():
+            with jit.interpreted() if interpreted else contextlib.nullcontext():
                 try:
                     outcomes.append(code.decode(variant, n).tolist())
                 except DecodeError as exc:
@@ -201,20 +178,12 @@ def test_compiled_and_interpreted_decoders_agree_on_good_and_damaged_streams(cha
         assert outcomes[0] == outcomes[1]
 
 
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
 @settings(max_examples=30)
 @given(chain=chains(), scheme=st.sampled_from(SCHEMES), n=st.integers(1, 300), seed=st.integers(0, 2**16),
        cut=st.integers(1, 64))
 def test_a_truncated_stream_or_a_wrong_count_is_a_decode_error(chain, scheme, n, seed, cut):
     code = code_of(scheme, chain)
-    bits = code.encode(chain.sample(n, seed))
+    bits = code.encode(sample(chain, n, seed))
     with pytest.raises(DecodeError):
         code.decode(bits[: max(0, len(bits) - cut)], n)
     with pytest.raises(DecodeError):
@@ -257,19 +226,52 @@ def test_a_fallback_row_codes_the_contexts_not_stored():
 
 
 def test_a_symbol_after_a_context_the_model_rules_out_is_refused():
-    """Order 2: the chain never goes 0 -> 0, so the context (0, 0) is not stored and the encoder refuses
-    a symbol there; a stream that only ends in it codes."""
-    chain = Chain([[0.0, 1.0], [0.5, 0.5], [0.0, 1.0], [0.5, 0.5]], 2)
+    """Order 2, every message starting with 1: the partial context "0" is not stored, so the encoder
+    refuses a symbol there, and the decoder cannot get there; a message that only ends in it codes."""
+    chain = MarkovChain.from_transitions([[0.5, 0.5]] * 4, order=2, initial=[0, 0, 0.5, 0.5])
     code = code_of("huffman", chain)
-    assert 0 not in code.contexts.ids.tolist()
-    with pytest.raises(CodesimError, match="symbol 3 of the stream"):
-        code.encode(np.array([1, 0, 0, 1]))
-    ends = np.array([1, 0, 0])
-    assert code.decode(code.encode(ends), 3).tolist() == ends.tolist()
+    with pytest.raises(CodesimError, match="symbol 1 of the stream"):
+        code.encode(np.array([0, 1, 1]))
+    assert code.decode(code.encode(np.array([0])), 1).tolist() == [0]
+    with pytest.raises(DecodeError, match="symbol 1: the symbols before it lead to a context the model rules out"):
+        code.decode(bitarray("0000"), 2)
+
+
+def test_a_full_context_the_model_rules_out_is_refused_where_it_is():
+    """Without a fallback, a full context that is not stored cannot code a symbol: the encoder names the
+    first such symbol, wherever it falls among the tuples it packs, and the decoder stops there."""
+    contexts = Contexts(3, 1, np.array([0, 1, 3]), False)  # after 0, after 1, at the start
+    code = ContextPrefixCode(contexts, [[1, 2, 2], [2, 1, 2], [2, 2, 1]], "huffman")
+    for at in (1, 2, 7, 8, 9, 50):
+        stream = np.zeros(60, dtype=np.uint8)
+        stream[at - 1] = 2
+        with pytest.raises(CodesimError, match=f"symbol {at} of the stream"):
+            code.encode(stream)
+        assert code.decode(code.encode(stream[:at]), at).tolist() == stream[:at].tolist()
+        with pytest.raises(DecodeError, match=f"symbol {at}: the symbols before it lead to a context"):
+            code.decode(code.encode(stream[:at]) + bitarray("0"), at + 1)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_long_streams_pack_as_their_codewords_one_after_another(order):
+    """Over several encoder steps, the tuples the packer takes at once give the bits that coding every
+    symbol by its context's row gives."""
+    from codesim.coders import prefix_context
+
+    transitions = np.random.default_rng(order).dirichlet(np.ones(5), size=5**order)
+    chain = MarkovChain.from_transitions(transitions, order=order)
+    stream = sample(chain, 2 * prefix_context.ENCODE_STEP + 13, 4)
+    code, by_rows = code_of("huffman", chain), code_of("huffman", chain)
+    by_rows.__dict__["_tuple"] = 0
+    assert code._tuple > 1
+    bits = code.encode(stream)
+    assert bits == by_rows.encode(stream)
+    assert np.array_equal(code.decode(bits, stream.size), stream)
+    assert len(bits) == code.symbol_costs(stream)[1].sum()
 
 
 def test_a_probability_below_the_longest_codeword_is_refused_with_the_scheme_named():
-    chain = Chain([[1 - 1e-16, 1e-16, 0.0], [0.3, 0.3, 0.4], [0.3, 0.3, 0.4]], 1)
+    chain = MarkovChain.from_transitions([[1 - 1e-16, 1e-16, 0.0], [0.3, 0.3, 0.4], [0.3, 0.3, 0.4]], SYMBOLS)
     with pytest.raises(SchemeError, match=f"'shannon'.*1 to {MAX_CONTEXT_CODEWORD_BITS}"):
         code_of("shannon", chain)
     assert code_of("huffman-limited", chain).lengths.max() <= 15
@@ -295,7 +297,7 @@ def test_long_codewords_are_found_by_the_canonical_search():
 @given(chain=chains(), scheme=st.sampled_from(SCHEMES), n=st.integers(0, 200), seed=st.integers(0, 2**16))
 def test_a_csim_file_round_trips_the_code_and_the_message(chain, scheme, n, seed):
     code = code_of(scheme, chain)
-    stream = chain.sample(n, seed)
+    stream = sample(chain, n, seed)
     data = container.dumps(code, code.encode(stream), n, chain.alphabet)
     header, coder, bits = container.loads(data)
     assert isinstance(coder, ContextPrefixCode) and coder.get_config() == code.get_config()
@@ -303,13 +305,13 @@ def test_a_csim_file_round_trips_the_code_and_the_message(chain, scheme, n, seed
 
 
 def _config():
-    chain = Chain([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]], 1)
+    chain = MarkovChain.from_transitions([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]], SYMBOLS)
     return code_of("huffman", chain).get_config()
 
 
 def test_a_written_config_passes_its_check():
     for scheme in SCHEMES:
-        config = code_of(scheme, Chain([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]], 1)).get_config()
+        config = code_of(scheme, MarkovChain.from_transitions([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]], SYMBOLS)).get_config()
         check_config(config, 3)
         assert from_config(config).get_config() == config
 
@@ -364,7 +366,7 @@ def test_a_scheme_without_a_context_code_refuses_a_config_with_an_order():
 
 
 def test_inspect_shows_each_symbols_context_and_codeword(tmp_path):
-    chain = Chain([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]], 1)
+    chain = MarkovChain.from_transitions([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]], SYMBOLS)
     code = code_of("huffman", chain)
     stream = np.array([2, 2, 0, 1, 1, 0])
     bits = code.encode(stream)
@@ -392,24 +394,24 @@ def test_inspect_shows_each_symbols_context_and_codeword(tmp_path):
 def test_block_huffman_on_a_chain_is_within_one_over_k_of_the_block_entropy(chain, k):
     """H(X^k)/k <= L_k/k < H(X^k)/k + 1/k, with H(X^k) of the chain's stationary k-blocks enumerated
     from the transitions and a power-iterated stationary vector."""
-    assume(chain.size**k <= 256)
+    assume(len(chain.alphabet)**k <= 256)
     code = build("block-huffman", chain, k=k)
     assert isinstance(code, BlockCode) and code.k == k
-    blocks = block_distribution(chain.transitions, chain.order, k)
-    probs = np.array([blocks[t] for t in itertools.product(range(chain.size), repeat=k)])
+    blocks = block_distribution(chain.rows, chain.order, k)
+    probs = np.array([blocks[t] for t in itertools.product(range(len(chain.alphabet)), repeat=k)])
     positive = probs[probs > 0]
     block_entropy = float(-(positive * np.log2(positive)).sum())
     mean_length = float(np.dot(probs, code.tuple_code.lengths))
     assert block_entropy / k - 1e-9 <= mean_length / k < block_entropy / k + 1 / k
     assert code.expected_length(chain) == pytest.approx(mean_length / k)
-    stream = chain.sample(101, 3)
+    stream = sample(chain, 101, 3)
     assert code.decode(code.encode(stream), stream.size).tolist() == stream.tolist()
-    check_config(code.get_config(), chain.size)
+    check_config(code.get_config(), len(chain.alphabet))
 
 
 def test_block_huffman_on_a_chain_codes_its_pairs_not_the_product_of_its_marginals():
     """A sticky chain's pairs (0, 0) and (1, 1) are likelier than the marginals' product says, and get the
     shortest codewords."""
-    chain = Chain([[0.9, 0.1], [0.2, 0.8]], 1)
+    chain = MarkovChain.from_transitions([[0.9, 0.1], [0.2, 0.8]])
     code = build("block-huffman", chain, k=2)
     assert code.tuple_code.lengths.tolist() == [1, 3, 3, 2]

@@ -3,18 +3,19 @@
 A context code has one canonical prefix code per context row (:mod:`codesim.coders.prefix_context`),
 so the table that :mod:`.prefix` indexes by the next bits is here indexed by (row, next bits): entry
 ``e = row * 2^bits + peek``, ``peek`` the next ``bits`` bits. Where the first codeword fits in those
-bits, the entry also follows the context: ``count`` codewords (up to ROW) decode whole from them, each
-in the row the symbol before it leads to, their symbols in ``symbols[e * ROW ...]``, the bits they take
-in ``used``, and ``last_row[e]`` is the row that codes the last of them. A chain stops before a symbol
-that would leave a row through the fallback (whose id must be computed, see
-:func:`codesim.coders.kernels.context.advance`) or into a context the model rules out, so within an
-entry only plain row-to-row steps are taken and the loop calls ``advance`` once per entry. The first
-codeword's length alone is ``first_length[e]`` (0 when it is longer than ``bits``, or when the bits
-start no codeword of the row).
+bits, the entry also follows the context: up to ROW codewords decode whole from them, each in the row
+the symbol before it leads to, their symbols in ``symbols[e * ROW ...]``. ``step[e]`` packs what the
+loop needs next into one integer: the bits the codewords take (its low 5 bits), how many they are (the
+next 3) and, from bit 8, one more than the row after the last of them, or 0 where that row must be
+found by :func:`codesim.coders.kernels.context.advance` from ``last_row[e]``, the row that codes the
+last of them (leaving or entering the fallback row, whose context id is needed, or a context the model
+rules out). A chain stops before a step of that kind, so within an entry only plain row-to-row steps
+are taken. The first codeword's length alone is ``first_length[e]`` (0 when it is longer than
+``bits``, or when the bits start no codeword of the row).
 
 A longer codeword is found by canonical search among the row's own lengths longer than ``bits``
 (entries ``bounds[row]`` to ``bounds[row + 1]`` of the ``search_*`` arrays, increasing), over a window
-of WINDOW bits, as :mod:`.prefix` does for one code: so a row's tables take 2^bits entries plus one per
+of WINDOW bits, as :mod:`.prefix` does for one code (by bisection: a row may have dozens of lengths): so a row's tables take 2^bits entries plus one per
 distinct long length, and the caller chooses ``bits`` to keep rows x 2^bits within its budget.
 
 Separate from :mod:`.prefix`, whose single table serves lanes and a 32-bit window: here the tables are
@@ -28,7 +29,7 @@ from .context import advance
 
 #: Bits of the window a long codeword is read from: the longest codeword a context code has.
 WINDOW = 48
-#: The most bits the per-row lookup takes (read from three bytes at any bit offset).
+#: The most bits the per-row lookup takes (read from three bytes at any bit offset; packed in 5 bits).
 MAX_BITS = 16
 #: The most codewords one lookup entry holds.
 ROW = 4
@@ -41,7 +42,7 @@ DONE, NO_CODEWORD, PAST_END, RULED_OUT = 0, 1, 2, 3
 
 
 @jit.kernel
-def decode(data, size: int, out, total: int, row: int, cid: int, bits: int, count, used, symbols, last_row,
+def decode(data, size: int, out, total: int, row: int, cid: int, bits: int, step, symbols, last_row,
            first_length, bounds, search_lengths, search_limit, search_first, search_start, order,
            nxt, ids, k: int, full: int, depth: int, offsets, fallback: int) -> tuple[int, int, int]:
     """Decode ``out[0:total]`` from the first ``size`` bits of ``data`` (bytes, most significant bit
@@ -50,8 +51,8 @@ def decode(data, size: int, out, total: int, row: int, cid: int, bits: int, coun
     symbols, ``depth`` the model's order).
 
     Returns (symbols decoded, bit position, status): DONE, or where another status stopped it. A whole
-    entry of several codewords is taken only where ROW more symbols are wanted and its codewords end by
-    ``size``, so a stream stops at the same symbol and position as one decoded a codeword at a time.
+    entry is taken only where ROW more symbols are wanted and its codewords end by ``size``, so a
+    stream stops at the same symbol and position as one decoded a codeword at a time.
     """
     span = 1 << bits
     shift = 24 - bits
@@ -65,14 +66,17 @@ def decode(data, size: int, out, total: int, row: int, cid: int, bits: int, coun
         at = pos >> 3
         peek = (((data[at] << 16) | (data[at + 1] << 8) | data[at + 2]) >> (shift - (pos & 7))) & mask
         e = row * span + peek
-        many = count[e]
-        if many > 1 and n + ROW <= total and pos + used[e] <= size:
+        packed = step[e]
+        if packed & 0xE0 and n + ROW <= total and pos + (packed & 31) <= size:
             base = e * ROW
-            for j in range(ROW):  # the whole entry: what is past ``many`` is overwritten next
+            for j in range(ROW):  # the whole entry: what is past its count is overwritten next
                 out[n + j] = symbols[base + j]
-            n += many
-            pos += used[e]
-            row, cid = advance(last_row[e], cid, out[n - 1], nxt, ids, k, full, depth, offsets, fallback)
+            n += (packed >> 5) & 7
+            pos += packed & 31
+            if packed >> 8:
+                row = (packed >> 8) - 1
+            else:
+                row, cid = advance(last_row[e], cid, out[n - 1], nxt, ids, k, full, depth, offsets, fallback)
             continue
         length = first_length[e]
         if length:
@@ -80,8 +84,13 @@ def decode(data, size: int, out, total: int, row: int, cid: int, bits: int, coun
         else:
             window = _window(data, pos)
             r, end = bounds[row], bounds[row + 1]
-            while r < end and window >= search_limit[r]:
-                r += 1
+            top = end
+            while r < top:  # the first length whose limit is above the window
+                mid = (r + top) >> 1
+                if window >= search_limit[mid]:
+                    r = mid + 1
+                else:
+                    top = mid
             if r == end:
                 return n, pos, NO_CODEWORD
             length = search_lengths[r]
