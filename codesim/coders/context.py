@@ -317,18 +317,20 @@ class ContextCode:
     def table_rows(self, alphabet, model, source) -> list[dict[str, Any]]:
         """A row per context and symbol, contexts in row order, as many whole contexts as
         MAX_TABLE_ROWS rows hold: the context, the symbol, q(x | c) where ``model`` gives one row per
-        context (else the code's implied r), the code's entry (:meth:`context_entry`) and -log2 of it."""
-        probs = self._conditionals(model)
+        context, the code's entry (:meth:`context_entry`) and the ideal length -log2 q(x | c) (of the
+        code's implied r where the model is not given so)."""
+        given = self._conditionals(model)
+        probs = self.implied_rows() if given is None else given
         shown = max(1, MAX_TABLE_ROWS // self.contexts.size)
         rows = []
         for row in range(min(self.contexts.rows, shown)):
             context = self.context_label(row, alphabet)
             for x, label in enumerate(alphabet):
                 entry: dict[str, Any] = {"context": context, "symbol": label}
-                if probs is not None:
-                    entry["q"] = float(probs[row, x])
+                if given is not None:
+                    entry["q"] = float(given[row, x])
                 entry.update(self.context_entry(row, x))
-                prob = float(probs[row, x]) if probs is not None else float(self.implied_rows()[row, x])
+                prob = float(probs[row, x])
                 entry["ideal_bits"] = -math.log2(prob) if prob > 0 else math.inf
                 rows.append(entry)
         return rows

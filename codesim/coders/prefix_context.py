@@ -19,6 +19,8 @@ where the lane before it ends, so lanes could not be decoded apart.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import operator
 from functools import cached_property
 from typing import Any, Callable, ClassVar
@@ -65,8 +67,7 @@ def canonical_rows(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     :func:`~codesim.coders.prefix_code.canonical_codewords` assigns them), its canonical order (by
     length, then symbol) and the Kraft partial sums along that order, in units of 2^-WINDOW (each
     codeword's end, left-aligned to WINDOW bits)."""
-    rows, k = lengths.shape
-    order = np.lexsort((np.broadcast_to(np.arange(k), lengths.shape), lengths), axis=-1)
+    order = np.argsort(lengths, axis=1, kind="stable")  # ties keep symbol order
     sorted_lengths = np.take_along_axis(lengths, order, axis=1)
     ends = np.cumsum(np.left_shift(1, kernel.WINDOW - sorted_lengths), axis=1)
     starts = ends - np.left_shift(1, kernel.WINDOW - sorted_lengths)
@@ -376,12 +377,16 @@ class ContextPrefixCode(ContextCode, Coder):
             if len(row) != size:
                 raise ConfigError(f"{field('lengths')} row {i + 1} has {len(row)} entries, but the alphabet has "
                                   f"{size} labels", corrupt=True)
-            for j, v in enumerate(row):
-                if type(v) is not int or not 1 <= v <= MAX_CONTEXT_CODEWORD_BITS:
-                    raise ConfigError(f"{field('lengths')} row {i + 1} entry {j + 1} is {show_json(v)}: "
-                                      f"a context code's lengths are integers from 1 to "
-                                      f"{MAX_CONTEXT_CODEWORD_BITS}", corrupt=True)
-        over = _kraft_units(np.array(rows, dtype=np.int64)) > 1 << kernel.WINDOW
+        table = None
+        if all(type(v) is int for v in itertools.chain.from_iterable(rows)):
+            with contextlib.suppress(OverflowError):
+                table = np.array(rows, dtype=np.int64)
+        if table is None or table.min() < 1 or table.max() > MAX_CONTEXT_CODEWORD_BITS:
+            i, j, v = next((i, j, v) for i, row in enumerate(rows) for j, v in enumerate(row)
+                           if type(v) is not int or not 1 <= v <= MAX_CONTEXT_CODEWORD_BITS)
+            raise ConfigError(f"{field('lengths')} row {i + 1} entry {j + 1} is {show_json(v)}: a context code's "
+                              f"lengths are integers from 1 to {MAX_CONTEXT_CODEWORD_BITS}", corrupt=True)
+        over = _kraft_units(table) > 1 << kernel.WINDOW
         if over.any():
             raise ConfigError(f"{field('lengths')} row {int(np.argmax(over)) + 1} is not a prefix code: its "
                               "lengths are over-subscribed (Kraft sum > 1)")

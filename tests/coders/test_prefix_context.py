@@ -124,13 +124,15 @@ def test_round_trip_for_random_chains_and_every_prefix_scheme(chain, scheme, n, 
 @settings(max_examples=40)
 @given(chain=chains(), scheme=st.sampled_from(SCHEMES))
 def test_every_context_has_the_iid_code_of_its_row(chain, scheme):
-    """Row by row the lengths are those the scheme's i.i.d. code of that row has, Kraft's inequality
-    holds (exactly), and the implied rows are 2^-l."""
+    """Row by row the lengths and codewords are those the scheme's i.i.d. code of that row has, Kraft's
+    inequality holds (exactly), and the implied rows are 2^-l."""
     code = code_of(scheme, chain)
     contexts, rows = chain.context_table()
     assert code.contexts.ids.tolist() == contexts.ids.tolist()
     for r, row in enumerate(rows):
-        assert code.lengths[r].tolist() == build(scheme, row).lengths.tolist()
+        iid = build(scheme, row)
+        assert code.lengths[r].tolist() == iid.lengths.tolist()
+        assert [code.codeword_in(r, x) for x in range(iid.size)] == [iid.codeword(x) for x in range(iid.size)]
         assert sum(Fraction(1, 2**int(v)) for v in code.lengths[r]) <= 1
     assert np.array_equal(code.implied_rows(), np.exp2(-code.lengths.astype(float)))
 
@@ -415,3 +417,19 @@ def test_block_huffman_on_a_chain_codes_its_pairs_not_the_product_of_its_margina
     chain = MarkovChain.from_transitions([[0.9, 0.1], [0.2, 0.8]])
     code = build("block-huffman", chain, k=2)
     assert code.tuple_code.lengths.tolist() == [1, 3, 3, 2]
+
+
+def test_given_the_models_rows_inspect_shows_q_and_the_ideal_in_each_context():
+    chain = MarkovChain.from_transitions([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]], SYMBOLS)
+    code = code_of("shannon", chain)
+    contexts, rows = chain.context_table()
+    table = code.table_rows(chain.alphabet, rows, None)
+    assert [row["q"] for row in table] == rows.ravel().tolist()
+    assert [row["ideal_bits"] for row in table] == pytest.approx(-np.log2(rows.ravel()))
+    stream = np.array([0, 0, 1, 2, 2])
+    trace = code.trace_rows(stream, chain.alphabet, rows, 5, code.encode(stream))
+    at = contexts.rows_of(stream)
+    assert [row["ideal_bits"] for row in trace] == pytest.approx(-np.log2(rows[at, stream]))
+    assert trace[-1]["excess"] == pytest.approx(trace[-1]["total_bits"] + np.log2(rows[at, stream]).sum())
+    assert code.table_rows(chain.alphabet, None, None)[0].keys() == {"context", "symbol", "codeword", "length",
+                                                                       "ideal_bits"}
