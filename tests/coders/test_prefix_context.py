@@ -207,6 +207,21 @@ def test_random_bits_decode_or_fail_cleanly(chain, n, seed, data):
     assert out.size == n and int(out.max()) < code.size
 
 
+def test_each_way_a_stream_can_fail_is_named():
+    """Bits no codeword of the context's (incomplete) code starts, a codeword cut by the end, and bits
+    left over, compiled and interpreted alike."""
+    contexts = Contexts(3, 1, np.array([0, 1, 2, 3]), False)
+    code = ContextPrefixCode(contexts, [[2, 2, 2], [1, 2, 2], [1, 2, 2], [1, 2, 2]], "shannon")
+    cases = [(bitarray("011"), 2, "symbol 1: the bits at position 1 start no codeword"),
+             (bitarray("01"), 2, "symbol 1 ends past the stream's 2 bits"),
+             (bitarray("0100"), 2, "2 symbols use 3 bits, but the stream has 4")]
+    for bits, n, match in cases:
+        for interpreted in (False, True):
+            with jit.interpreted() if interpreted else contextlib.nullcontext():
+                with pytest.raises(DecodeError, match=match):
+                    code.decode(bits, n)
+
+
 def test_a_fallback_row_codes_the_contexts_not_stored():
     """A model with a fallback row: the decoder leaves it by searching the next context among the stored
     ones, and enters it from a stored row, compiled and interpreted alike."""

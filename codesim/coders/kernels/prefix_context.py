@@ -29,8 +29,8 @@ from .context import advance
 
 #: Bits of the window a long codeword is read from: the longest codeword a context code has.
 WINDOW = 48
-#: The most bits the per-row lookup takes (read from three bytes at any bit offset; packed in 5 bits).
-MAX_BITS = 16
+#: The most bits the per-row lookup takes: read from two bytes at any bit offset.
+MAX_BITS = 9
 #: The most codewords one lookup entry holds.
 ROW = 4
 #: Bytes past the stream's end that :func:`decode` may read (zeros): a window from any position before
@@ -55,7 +55,7 @@ def decode(data, size: int, out, total: int, row: int, cid: int, bits: int, step
     stream stops at the same symbol and position as one decoded a codeword at a time.
     """
     span = 1 << bits
-    shift = 24 - bits
+    shift = 16 - bits
     mask = span - 1
     n, pos = 0, 0
     while n < total:
@@ -64,7 +64,7 @@ def decode(data, size: int, out, total: int, row: int, cid: int, bits: int, step
         if pos >= size:
             return n, pos, PAST_END
         at = pos >> 3
-        peek = (((data[at] << 16) | (data[at + 1] << 8) | data[at + 2]) >> (shift - (pos & 7))) & mask
+        peek = (((data[at] << 8) | data[at + 1]) >> (shift - (pos & 7))) & mask
         e = row * span + peek
         packed = step[e]
         if packed & 0xE0 and n + ROW <= total and pos + (packed & 31) <= size:
