@@ -475,11 +475,16 @@ def model_figures(source: Source, q: Model, ideal: float | None = None) -> tuple
 
 def code_figures(coder: Coder, source: Source) -> tuple[float | None, float | None]:
     """(expected bits per symbol, divergence rate of the code's implied distribution) on the source.
-    A context code has no expectation on a file, which has no contexts' frequencies."""
-    if isinstance(coder, ContextCode):
-        if isinstance(source, Message):
-            return None, None
-        return coder.expected_length(source), coder.code_divergence(source)
+
+    A symbol code's expectation depends on the source's marginal alone; a code that reads context (a
+    context code, a block code) is given the source itself, and its divergence is its expected excess
+    over the entropy rate. A context code has no expectation on a file, which has no contexts'
+    frequencies."""
+    if isinstance(coder, ContextCode) and isinstance(source, Message):
+        return None, None
+    if coder.reads_context and not isinstance(source, Message):
+        expected = coder.expected_length(source)
+        return expected, max(0.0, expected - source.entropy_rate())
     p = source.marginal()
     return coder.expected_length(p), coder.code_divergence(p) + (memory_of(source) or 0.0)
 
