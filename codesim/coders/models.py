@@ -11,7 +11,8 @@ The coding loops (:mod:`codesim.coders.kernels.rangecoder`) do not call these pe
 the model's tables, which :meth:`tables` gives in the form the kernels take (:mod:`codesim.jit`):
 ``shift`` (P when the total is always 2^P, else 0), ``starts`` and ``sizes``, a static model's
 ``lookup`` table and ``slot_shift``, an adaptive model's Fenwick ``tree``, and ``total``, ``step``,
-``limit`` and ``pseudo``. The range coder of config version 1 (:mod:`codesim.coders.rangecoder_v1`)
+``limit`` and ``pseudo``, and for a model with contexts ``follow`` and ``context`` (None for the
+others; see :class:`AdaptiveContextModel`). The range coder of config version 1 (:mod:`codesim.coders.rangecoder_v1`)
 reads the same tables as lists, and asks :meth:`intervals` for a chunk of a stream at a time.
 :meth:`interval`, :meth:`find` and :meth:`update` state the model one symbol at a time;
 tests/coders/test_kernels.py holds the kernels and :meth:`intervals` to them.
@@ -40,6 +41,7 @@ class StaticModel:
     step = pseudo = 0
     limit = 0
     tree: list[int] = []
+    follow = context = None
 
     def __init__(self, freqs: np.ndarray, starts: np.ndarray, precision: int):
         self.shift = precision
@@ -88,12 +90,13 @@ class AdaptiveModel:
 
     shift = 0
     starts: list[int] = []
+    follow = context = None
 
     def __init__(self, size: int, pseudo: int, step: int, limit: int):
         self.pseudo, self.step, self.limit = pseudo, step, limit
         self.sizes = [pseudo] * size
         self.tree = [0] * (fenwick.tree_span(size) + 1)
-        fenwick.build.py_func(self.sizes, self.tree)
+        fenwick.build.py_func(self.sizes, self.tree, 0, size, len(self.tree) - 1)
         self.total = pseudo * size
         self._stale = False  # the tree lags behind the weights (after counted intervals)
 
@@ -157,14 +160,47 @@ class AdaptiveModel:
         fenwick.add(self.tree, x, self.step)
         self.total += self.step
         if self.total > self.limit:
-            self.total = fenwick.halve.py_func(self.sizes, self.pseudo, self.step)
-            fenwick.build.py_func(self.sizes, self.tree)
+            self.total = fenwick.halve.py_func(self.sizes, 0, len(self.sizes), self.pseudo, self.step)
+            fenwick.build.py_func(self.sizes, self.tree, 0, len(self.sizes), len(self.tree) - 1)
 
     def _sync(self) -> None:
         """Bring the tree up to the weights (counting the intervals of a stream updates only those)."""
         if self._stale:
-            fenwick.build.py_func(self.sizes, self.tree)
+            fenwick.build.py_func(self.sizes, self.tree, 0, len(self.sizes), len(self.tree) - 1)
             self._stale = False
+
+
+class AdaptiveContextModel:
+    """One add-alpha model (:class:`AdaptiveModel`) per context of a message's last k symbols, each
+    starting from the pseudo-counts alone and halved on its own, in the flat tables the kernels take
+    (:mod:`.kernels.rangecoder`): row c of ``sizes`` and of ``tree`` is the model of the context whose
+    id is c (:class:`~codesim.coders.context.Contexts`, whose ids number every context densely: the
+    partial contexts of a message's first k symbols after the full ones). ``follow[c] + x`` is the
+    row after symbol x in row c, and ``context[0]`` the row of the next symbol, the empty context's
+    at first.
+
+    One model codes one message; only the kernels read it (config version 2).
+    """
+
+    shift = 0
+
+    def __init__(self, size: int, pseudo: int, step: int, limit: int, follow: np.ndarray, start: int):
+        self.pseudo, self.step, self.limit = pseudo, step, limit
+        self.total = pseudo * size
+        rows = follow.size
+        span = fenwick.tree_span(size)
+        row = [0] * (span + 1)
+        fenwick.build.py_func([pseudo] * size, row, 0, size, span)
+        self._sizes = np.full(rows * size, pseudo, dtype=np.int64)
+        self._tree = np.tile(np.array(row, dtype=np.int64), rows)
+        self.follow = jit.plain(follow)
+        self.context = jit.plain(np.array([start], dtype=np.int64))
+
+    def tables(self):
+        """(starts, sizes, lookup, slot_shift, tree) as :meth:`AdaptiveModel.tables` gives them, one row
+        per context."""
+        return (jit.plain(np.zeros(0, dtype=np.int64)), jit.plain(self._sizes), jit.plain(np.zeros(0, dtype=np.int32)),
+                0, jit.plain(self._tree))
 
 
 def earlier_counts(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -30,7 +30,7 @@ def test_fenwick_sums_finds_and_adds_match_plain_sums(weights, data):
     """below(x) is the sum of the weights under x; find(t) the last symbol whose start is <= t, for
     every t below the total; add keeps both true, as does a rebuild."""
     tree = [0] * (fenwick.tree_span(len(weights)) + 1)
-    fenwick.build.py_func(weights, tree)
+    fenwick.build.py_func(weights, tree, 0, len(weights), len(tree) - 1)
     for _ in range(3):
         starts = np.concatenate(([0], np.cumsum(weights, dtype=object)))
         assert [fenwick.below(tree, x) for x in range(len(weights))] == starts[:-1].tolist()
@@ -44,7 +44,7 @@ def test_fenwick_sums_finds_and_adds_match_plain_sums(weights, data):
         weights[x] += step
         fenwick.add(tree, x, step)
     again = [0] * len(tree)
-    fenwick.build.py_func(weights, again)
+    fenwick.build.py_func(weights, again, 0, len(weights), len(again) - 1)
     assert again == tree
 
 
@@ -145,11 +145,11 @@ def test_fenwick_kernels_run_on_numpy_arrays_as_on_lists():
         fen = conv([0] * 9)
         # the kernels compiled take arrays; lists go to the plain functions
         build_tree, halve = (fenwick.build, fenwick.halve) if as_array else (fenwick.build.py_func, fenwick.halve.py_func)
-        build_tree(weights, fen)
+        build_tree(weights, fen, 0, 5, 8)
         fenwick.add(fen, 2, 7)
         found = fenwick.find(fen, 9)
-        total = halve(weights, 1, 1)
-        build_tree(weights, fen)
+        total = halve(weights, 0, 5, 1, 1)
+        build_tree(weights, fen, 0, 5, 8)
         results.append([list(map(int, fen)), found, total, list(map(int, weights))])
     assert results[0] == results[1]
 
@@ -161,7 +161,7 @@ def test_fenwick_kernels_compile_with_numba_unchanged(monkeypatch):
         if inspect.isfunction(function) and function.__module__ == fenwick.__name__:
             monkeypatch.setattr(fenwick, name, numba.njit(function))
     weights, tree = np.array([3, 1, 4, 1, 5], dtype=np.int64), np.zeros(9, dtype=np.int64)
-    fenwick.build(weights, tree)
+    fenwick.build(weights, tree, 0, 5, 8)
     assert fenwick.find(tree, 7) == (2, 3) and fenwick.find(tree, 8) == (3, 0) and fenwick.below(tree, 4) == 9
 
 
@@ -247,9 +247,9 @@ def test_the_adaptive_decoders_two_descents_agree(data, make):
         out = [0] * stream.size
         result = rangecoder.decode.py_func(data_bytes, W, end, out, stream.size, diff, 1 << W, W, U, 0, starts, sizes,
                                            lookup, 0, tree, model.total, model.step, model.limit, model.pseudo,
-                                           branchless)
+                                           branchless, None, None)
         rebuilt = [0] * len(tree)
-        fenwick.build.py_func(sizes, rebuilt)
+        fenwick.build.py_func(sizes, rebuilt, 0, len(sizes), len(rebuilt) - 1)
         assert tree == rebuilt
         results.append((result, out, sizes))
     assert results[0] == results[1]

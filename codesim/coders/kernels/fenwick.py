@@ -26,17 +26,19 @@ def tree_span(k: int) -> int:
 
 
 @jit.kernel
-def build(weights, tree) -> None:
-    """Fill ``tree`` (span + 1 entries) with the Fenwick sums of ``weights``."""
-    span = len(tree) - 1
-    k = len(weights)
-    tree[0] = 0
+def build(weights, tree, row: int, size: int, span: int) -> None:
+    """Fill row ``row`` of ``tree`` (entries row (span + 1) .. row (span + 1) + span) with the Fenwick
+    sums of the ``size`` weights from ``weights[row * size]``: one context's tree among a model's
+    contexts (row 0 of a model without contexts)."""
+    first = row * size
+    node = row * (span + 1)
+    tree[node] = 0
     for i in range(1, span + 1):
-        tree[i] = weights[i - 1] if i <= k else 0
+        tree[node + i] = weights[first + i - 1] if i <= size else 0
     for i in range(1, span + 1):
         parent = i + (i & -i)
         if parent <= span:
-            tree[parent] += tree[i]
+            tree[node + parent] += tree[node + i]
 
 
 def below(tree, x: int) -> int:
@@ -70,14 +72,16 @@ def find(tree, target: int) -> tuple[int, int]:
 
 
 @jit.kernel
-def halve(weights, pseudo: int, step: int) -> int:
-    """Halve the counts of an add-alpha model in place (weight d c + a becomes d floor(c / 2) + a) and
-    return the new total; the caller then rebuilds the tree (:func:`build`).
+def halve(weights, row: int, size: int, pseudo: int, step: int) -> int:
+    """Halve the counts of row ``row``'s add-alpha model in place (its ``size`` weights from
+    ``weights[row * size]``: weight d c + a becomes d floor(c / 2) + a) and return its new total; the
+    caller then rebuilds the row's tree (:func:`build`).
 
     Not a call to :func:`build` from here: a kernel calling a kernel calls the compiled one, even from
     the ``.py_func`` that plain Python runs over lists."""
+    first = row * size
     total = 0
-    for x in range(len(weights)):
+    for x in range(first, first + size):
         w = step * ((weights[x] - pseudo) // step >> 1) + pseudo
         weights[x] = w
         total += w
@@ -111,6 +115,6 @@ def adaptive_intervals(stream, weights, tree, total: int, step: int, limit: int,
             i += i & -i
         total += step
         if total > limit:
-            total = halve.py_func(weights, pseudo, step)
-            build.py_func(weights, tree)
+            total = halve.py_func(weights, 0, len(weights), pseudo, step)
+            build.py_func(weights, tree, 0, len(weights), span)
     return total
