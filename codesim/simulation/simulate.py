@@ -4,14 +4,15 @@ Every bit count here comes from a stream that was encoded and decoded back; a tr
 stream differs from the original is reported as not verified, never silently counted.
 
 Streams are drawn through the source protocol (:mod:`codesim.sources.base`): each trial's stream comes
-in blocks from ``p.blocks``, which carries the source's state from block to block. The models are
-order-0 (i.i.d.) models, measured from each trial's symbol counts: the ideal length sum -log2 q(x) and
-the log-likelihood ratio are functions of the counts, so a block costs one ``bincount``. A model with
-memory plugs in at :class:`_TrialTask`: its ideal length is a sum of -log2 q(x | context) along the
-stream, carried across blocks like the source's state, and :func:`check_models` refuses one until then.
-The source's figures are its entropy rate and, for the model figures, its marginal (for an i.i.d.
-source, p itself). A scheme that learns (``Scheme.learns``) takes no model: it runs once per stream,
-and its measurement has ``model`` None and no model figures.
+in blocks from ``p.blocks``, which carries the source's state (a chain's last symbols) from block to
+block; every block is one coded message. An i.i.d. model is measured from each trial's symbol counts
+(the ideal length sum -log2 q(x) and the log-likelihood ratio are functions of the counts, so a block
+costs one ``bincount``); a model with memory (a chain) from the sum of -log2 q(x | context) over each
+message, which starts afresh as its code does. The source's own -log2 p(x | context) runs on across
+blocks, for the sample log-likelihood ratio. The theory beside the measurements is in rates: entropy
+rate, cross-entropy rate and KL divergence rate (:mod:`codesim.sources.markov`), equal to H(p),
+H(p,q) and D(p||q) for an i.i.d. source. A scheme that learns (``Scheme.learns``) takes no model: it
+runs once per stream, and its measurement has ``model`` None and no model figures.
 
 >>> from codesim import Distribution, simulate
 >>> p = Distribution.from_probs([0.5, 0.25, 0.25])
@@ -37,7 +38,9 @@ from ..sources.base import Model, Source, whole_stream
 from ..sources.files import Message
 from ..sources.iid import Distribution
 from ..errors import CodesimError, DecodeError
-from ..measures import cross_entropy, ideal_length_of_counts, kl_divergence, log_likelihood_ratio_of_counts
+from ..coders.context import ContextCode
+from ..measures import cross_entropy, entropy, ideal_length_of_counts, kl_divergence, log_likelihood_ratio_of_counts
+from ..sources.markov import MarkovChain, cross_entropy_rate, kl_rate
 from .parallel import check_jobs
 from .stats import confidence_interval
 
@@ -78,10 +81,16 @@ class Measurement:
     """What one (model, scheme) pair did on the sampled streams, with the theory beside it.
 
     ``bits_per_symbol`` is the mean over trials of encoded bits / length; ``ideal_bits_per_symbol`` the
-    mean of sum(-log2 q(x)) / length over the same streams; ``sample_kl_bits`` the mean of the streams'
-    average log2 p(x)/q(x), which converges to ``kl_bits`` = D(p||q). ``code_kl_bits`` is D(p||r) for
-    the code's implied distribution r. A scheme that learns has no model: ``model`` and every figure
-    of q (ideal length, sample KL, H(p,q), D(p||q), D(p||r), expected length) are None.
+    mean of sum(-log2 q(x | context)) / length over the same streams; ``sample_kl_bits`` the mean of the
+    streams' average log2 p(x | context)/q(x | context), which converges to ``kl_bits``, the KL divergence
+    rate D(p||q) (D(p||q) itself for i.i.d. p and q). ``entropy_bits`` is the source's entropy rate and
+    ``cross_entropy_bits`` the model's cross-entropy rate; ``marginal_entropy_bits`` is H of one symbol
+    and ``memory_bits`` its excess over the entropy rate, what any i.i.d. model loses (0 for an i.i.d.
+    source). For a file (a fixed message) the entropy is the file's order-0 entropy, which a model with
+    memory may beat; such a model's cross-entropy is its ideal length on the file, and it has no
+    ``kl_bits``. ``code_kl_bits`` is the code's divergence rate, D(p||r) for the code's implied r. A
+    scheme that learns has no model: ``model`` and every figure of q (ideal length, sample KL,
+    cross-entropy, KL, code KL, expected length) are None.
     """
 
     model: str | None
@@ -103,6 +112,8 @@ class Measurement:
     verified: bool
     encode_seconds: float = field(compare=False)
     decode_seconds: float = field(compare=False)
+    marginal_entropy_bits: float | None = None
+    memory_bits: float | None = None
 
     @property
     def code_loss_bits(self) -> float:
@@ -157,14 +168,10 @@ def check_run_size(length: int, trials: int) -> None:
 
 
 def check_models(p: Source, models: Mapping[str, Model]) -> None:
-    """Refuse a model over another alphabet than the source's (a code for it cannot code p's symbols),
-    or one with memory (measured from counts, only an i.i.d. model's figures would be right)."""
+    """Refuse a model over another alphabet than the source's (a code for it cannot code p's symbols)."""
     for name, q in models.items():
         if q.alphabet != p.alphabet:
             raise CodesimError(f"model {name!r} has another alphabet than the source")
-        if q.order != 0:
-            raise CodesimError(f"model {name!r} looks at {q.order} symbols of context: simulations measure "
-                               "i.i.d. models only")
 
 
 def check_block(block: int, length: int) -> None:
@@ -244,6 +251,25 @@ def build_coder(spec: SchemeSpec, q: Model | None, alphabet: Sequence) -> Coder:
     return spec.build(Distribution.uniform(alphabet) if q is None else q)
 
 
+def has_memory(x) -> bool:
+    """Whether a model or source looks at context (a chain of order > 0)."""
+    return getattr(x, "order", 0) > 0
+
+
+def model_bits(q: Model, message: np.ndarray) -> float:
+    """sum of -log2 q(x | context) over a message, coded afresh as its code codes it."""
+    if has_memory(q):
+        return q.message_bits(message)
+    return ideal_length_of_counts(np.bincount(message, minlength=len(q.alphabet)), q)
+
+
+def source_bits(p: Source, piece: np.ndarray, before: np.ndarray | None) -> float:
+    """sum of -log2 p(x | context) over a piece of p's stream that follows ``before`` (None: the start)."""
+    if isinstance(p, MarkovChain):
+        return p.message_bits(piece, before)
+    return ideal_length_of_counts(np.bincount(piece, minlength=len(p.alphabet)), p.marginal())
+
+
 @dataclass
 class _Observed:
     """What one coder did on one trial: summed over the trial's blocks."""
@@ -276,17 +302,29 @@ class _TrialTask:
         return {k: v for k, v in self.__dict__.items() if k != "coders"}  # rebuilt where the task runs
 
     def __call__(self, seed: np.random.SeedSequence, progress: Callable[[int], None] | None = None):
-        """The trial's observations per pair, and its symbol counts (for the measures)."""
+        """The trial's observations per pair, its symbol counts, and the sums of -log2 q(x | context)
+        per pair (for models with memory; None for the rest) and of -log2 p(x | context) (for a source
+        with memory; else None): the measures'."""
         observed = [_Observed() for _ in self.coders]
         size = len(self.p.alphabet)
         counts = np.zeros(size, dtype=np.int64)
+        memory = [q if has_memory(q) else None for q in self.models]
+        ideals = [0.0 if q is not None else None for q in memory]
+        own = 0.0 if isinstance(self.p, MarkovChain) else None
+        before = None
         for stream in self.p.blocks(self.length, seed, self.block):
             counts += np.bincount(stream, minlength=size)
+            for i, q in enumerate(memory):
+                if q is not None:
+                    ideals[i] += model_bits(q, stream)
+            if own is not None:
+                own += source_bits(self.p, stream, before)
+                before = stream
             for coder, seen in zip(self.coders, observed):
                 _code_block(coder, stream, seen)
             if progress:
                 progress(stream.size)
-        return observed, counts
+        return observed, counts, ideals, own
 
 
 def code_message(coder: Coder, stream: np.ndarray) -> tuple[int, bool, float, float]:
@@ -379,8 +417,7 @@ def simulate_many(
                 if progress:
                     progress(length)
     return [
-        _measurement(name, spec, coder, source, q, [o[0][i] for o in outcomes], [o[1] for o in outcomes],
-                     length, seed)
+        _measurement(name, spec, coder, source, q, [o[0][i] for o in outcomes], _Trials(outcomes, i, length), seed)
         for i, ((name, spec), coder, q) in enumerate(zip(pairs, coders, task.models))
     ]
 
@@ -399,19 +436,81 @@ def simulate(
     return simulate_many(p, {model: q}, [scheme], length=length, trials=trials, seed=seed)[0]
 
 
+def memory_of(source: Source) -> float | None:
+    """H(marginal) - entropy rate: what an i.i.d. model loses on the source (None for a file)."""
+    if isinstance(source, Message):
+        return None
+    return max(0.0, entropy(source.marginal()) - source.entropy_rate())
+
+
+def model_figures(source: Source, q: Model, ideal: float | None = None) -> tuple[float, float | None]:
+    """(cross-entropy rate, KL divergence rate) of the model q on the source. On a file a model with
+    memory has no rate to compare with: its cross-entropy is its ``ideal`` bits per symbol on the file,
+    and its KL None."""
+    if isinstance(source, Message) and has_memory(q):
+        return ideal, None
+    if isinstance(source, MarkovChain) or has_memory(q):
+        return cross_entropy_rate(source, q), kl_rate(source, q)
+    # An i.i.d. model's cross-entropy rate is that of one symbol; its KL rate adds the memory.
+    p = source.marginal()
+    return cross_entropy(p, q), kl_divergence(p, q) + (memory_of(source) or 0.0)
+
+
+def code_figures(coder: Coder, source: Source) -> tuple[float | None, float | None]:
+    """(expected bits per symbol, divergence rate of the code's implied distribution) on the source.
+    A context code has no expectation on a file, which has no contexts' frequencies."""
+    if isinstance(coder, ContextCode):
+        if isinstance(source, Message):
+            return None, None
+        return coder.expected_length(source), coder.code_divergence(source)
+    p = source.marginal()
+    return coder.expected_length(p), coder.code_divergence(p) + (memory_of(source) or 0.0)
+
+
+@dataclass
+class _Trials:
+    """What the trials saw, for one pair's measures: per trial, the symbol counts, the model's ideal
+    length (with memory) and the source's own -log2 p (with memory)."""
+
+    outcomes: list
+    pair: int
+    length: int
+
+    def ideal(self, q: Model) -> float:
+        """Mean over trials of sum(-log2 q(x | context)) / length."""
+        if has_memory(q):
+            return float(np.mean([o[2][self.pair] / self.length for o in self.outcomes]))
+        return float(np.mean([ideal_length_of_counts(o[1], q) / self.length for o in self.outcomes]))
+
+    def sample_kl(self, p: Source, q: Model) -> float:
+        """Mean over trials of the stream's average log2 p(x | context) / q(x | context)."""
+        if not isinstance(p, MarkovChain) and not has_memory(q):
+            marginal = p.marginal()
+            return float(np.mean([log_likelihood_ratio_of_counts(o[1], marginal, q) for o in self.outcomes]))
+        if isinstance(p, Message):  # a file has no p(x | context) but its frequencies
+            return math.nan
+        per_trial = []
+        for o in self.outcomes:
+            own = o[3] if o[3] is not None else ideal_length_of_counts(o[1], p.marginal())
+            theirs = o[2][self.pair] if has_memory(q) else ideal_length_of_counts(o[1], q)
+            per_trial.append((theirs - own) / self.length)
+        return float(np.mean(per_trial))
+
+
 def _measurement(name: str | None, spec: SchemeSpec, coder: Coder, source: Source, q: Model | None,
-                 observed: list[_Observed], counts: list[np.ndarray], length: int, seed: int) -> Measurement:
+                 observed: list[_Observed], trials: _Trials, seed: int) -> Measurement:
+    length = trials.length
     per_symbol = [o.bits / length for o in observed]
     mean = float(np.mean(per_symbol))
     h = source.entropy_rate()
+    memory = memory_of(source)
     if q is None:
         expected = ideal = sample_kl = hpq = kl = code_kl = None
     else:
-        p = source.marginal()
-        expected = coder.expected_length(p)
-        ideal = float(np.mean([ideal_length_of_counts(c, q) / length for c in counts]))
-        sample_kl = float(np.mean([log_likelihood_ratio_of_counts(c, p, q) for c in counts]))
-        hpq, kl, code_kl = cross_entropy(p, q), kl_divergence(p, q), coder.code_divergence(p)
+        ideal = trials.ideal(q)
+        sample_kl = trials.sample_kl(source, q)
+        expected, code_kl = code_figures(coder, source)
+        hpq, kl = model_figures(source, q, ideal)
     return Measurement(
         model=name,
         scheme=spec.label,
@@ -432,4 +531,6 @@ def _measurement(name: str | None, spec: SchemeSpec, coder: Coder, source: Sourc
         verified=all(o.verified for o in observed),
         encode_seconds=sum(o.encode_seconds for o in observed),
         decode_seconds=sum(o.decode_seconds for o in observed),
+        marginal_entropy_bits=entropy(source.marginal()),
+        memory_bits=memory,
     )

@@ -28,6 +28,8 @@ import numpy as np
 
 from .base import Kind, Source, register
 from .iid import Distribution, _as_vector
+from .markov import MarkovChain, estimate_chain
+from ..coders.context import MAX_ORDER
 from ..errors import EstimateError, did_you_mean
 
 #: The named smoothings and the pseudocount alpha each adds to every count.
@@ -174,14 +176,22 @@ def expected_ml_excess(k: int, m: int) -> float:
     return (int(k) - 1) / (2.0 * float(m) * math.log(2.0))
 
 
-def _estimated(table, setting, name: str | None) -> Distribution:
+def _estimated(table, setting, name: str | None) -> Distribution | MarkovChain:
     if name is None:
         table.fail("the source cannot be estimated: estimate draws its training sample from the source")
     spec = table.sub("estimate")
     samples = spec.integer("samples", minimum=0, maximum=MAX_SAMPLES)
     smoothing = spec.take("smoothing", (str, int, float), default="none")
     seed = spec.seed("seed")  # required, as for dirichlet
+    order = spec.integer("order", default=0, minimum=0, maximum=MAX_ORDER)
     spec.done()
+    if order > 0:
+        alpha = pseudocount(smoothing)
+        chain = estimate_chain(setting.source.blocks(samples, seed, COUNT_CHUNK), setting.alphabet, order, alpha)
+        setting.remarks.append(
+            f"Model '{name}' is an order-{order} chain estimated from {samples} samples of p ({smoothing} "
+            f"smoothing, seed {seed}): {len(chain.contexts.ids)} contexts seen, the order-0 estimate for the rest.")
+        return chain
     dist = estimate(setting.source, samples, smoothing, seed)
     k = int(np.count_nonzero(setting.source.marginal().probs))
     if samples > 0:

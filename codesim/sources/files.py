@@ -60,6 +60,8 @@ from .iid import Distribution, Label, _as_vector, _check_labels, index_dtype
 from ..errors import CodesimError, ScenarioError, TextSourceError, did_you_mean
 from ..measures import entropy
 from .estimate import pseudocount, smoothed
+from .markov import MarkovChain, estimate_chain
+from ..coders.context import MAX_ORDER
 from ..files.streamio import read_input
 
 UNITS = ("byte", "char", "word")
@@ -353,14 +355,24 @@ def _setup(setting, top, source, models) -> None:
                            f"samples drawn from p, so there is one trial and no confidence interval.")
 
 
-def _from_file(table, setting, name: str | None) -> Distribution:
+def _from_file(table, setting, name: str | None) -> Distribution | MarkovChain:
     if not isinstance(setting.state, _FileSetting):
         table.fail("a model from a file needs a file source ([source] file = ...), which sets the alphabet")
     unit = setting.state.unit
     path, counts = setting.state.counts[name]
     smoothing = table.take("smoothing", (str, int, float), default="kt")
-    q = union_model(counts, setting.alphabet, smoothing)
+    order = table.integer("order", default=0, minimum=0, maximum=MAX_ORDER)
     alpha = pseudocount(smoothing)
+    if order > 0:
+        labels, indices = tokens(path, unit)
+        chain = estimate_chain([reindex(path, unit, labels, indices, setting.alphabet)], setting.alphabet,
+                               order, alpha)
+        setting.remarks.append(
+            f"Model '{name}' is an order-{order} chain counted from the {counts.total} {unit}s of {path}, "
+            f"smoothed by adding {alpha:g} to every count: {len(chain.contexts.ids)} contexts seen, the "
+            "order-0 counts for the rest.")
+        return chain
+    q = union_model(counts, setting.alphabet, smoothing)
     seen = set(counts.as_dict())
     unseen = [i for i, label in enumerate(setting.alphabet) if label not in seen]
     occurrences = int(np.isin(setting.message, unseen).sum())

@@ -1,14 +1,15 @@
 """The source and model protocols: what every source and model kind gives, and a source with memory
 whose stream continues from block to block through a simulation."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from codesim import Distribution, build, simulate_many
-from codesim.errors import CodesimError
+from codesim.coders.registry import get, register as register_scheme, unregister as unregister_scheme
+from codesim.errors import SchemeError
 from codesim.measures import cross_entropy, entropy, kl_divergence
 from codesim.sources.base import Kind, Model, Source, kinds, order0_probs, register, unregister, whole_stream
 from codesim.sources.files import Message
@@ -96,17 +97,25 @@ def test_a_simulation_draws_a_stateful_source_as_one_stream_whatever_the_block(b
     code = build("huffman", q)
     assert list(m.bits) == [len(code.encode(s)) for s in trial_streams(Chain(), 4000, 2, 5)]
     assert m.entropy_bits == Chain().entropy_rate() < entropy(Chain().marginal())
-    assert m.kl_bits == kl_divergence(Chain().marginal(), q)
+    memory = entropy(Chain().marginal()) - Chain().entropy_rate()
+    assert m.memory_bits == pytest.approx(memory, abs=1e-15) and memory > 0.5
+    assert m.kl_bits == pytest.approx(kl_divergence(Chain().marginal(), q) + memory, abs=1e-15)
     assert m.cross_entropy_bits == cross_entropy(Chain().marginal(), q)
 
 
-def test_a_model_with_memory_is_refused_by_the_simulation():
-    with pytest.raises(CodesimError, match="model 'm' looks at 1 symbols of context"):
-        simulate_many(Chain(), {"m": Remembering()}, ["huffman"], length=10, trials=1, seed=0)
+def test_a_scheme_without_a_context_code_refuses_a_model_with_memory():
+    plain = replace(get("huffman"), name="memoryless-huffman", context=None, context_coder=None)
+    register_scheme(plain)
+    try:
+        with pytest.raises(SchemeError, match="model 'm': scheme 'memoryless-huffman' has no context code"):
+            simulate_many(Chain(), {"m": Remembering()}, ["memoryless-huffman"], length=10, trials=1, seed=0)
+    finally:
+        unregister_scheme("memoryless-huffman")
 
 
 def test_kinds_are_registered_once_in_the_order_scenarios_list_them():
-    assert list(kinds())[:8] == ["probs", "counts", "uniform", "dirichlet", "estimate", "file", "beta", "normal"]
+    assert list(kinds())[:9] == ["probs", "counts", "uniform", "dirichlet", "markov", "estimate", "file", "beta",
+                                 "normal"]
     with pytest.raises(ValueError, match="registered twice"):
         register(Kind("probs", lambda table, setting, name: None))
     register(Kind("spare", lambda table, setting, name: None))
