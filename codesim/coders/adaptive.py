@@ -392,10 +392,11 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
         return nats / math.log(2)
 
     def expected_length(self, p) -> float:
-        """The bits per symbol the code tends to on the stationary source p: H(p) at order 0; at order k
-        the entropy of a symbol given the k before it, H(X^(k+1)) - H(X^k) from p's block distributions
-        (p's entropy rate when p has memory of k symbols or fewer; H(p) for an i.i.d. p, which has none)."""
-        if not self.order or not hasattr(p, "block_probs"):
+        """The bits per symbol the code tends to on the stationary source p: the entropy of a symbol
+        given the k = ``order`` before it, H(X^(k+1)) - H(X^k) from the block distributions of p (a
+        chain's entropy rate when its order is k or less, its marginal's entropy at k = 0), and H(p)
+        for an i.i.d. p."""
+        if not hasattr(p, "block_probs"):
             return super().expected_length(p)
         return entropy(p.block_probs(self.order + 1)) - entropy(p.block_probs(self.order))
 
@@ -478,7 +479,14 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
     # -- the coder contract: inspect --------------------------------------------------------------
     trace_note = ("the probability (c(x) + alpha) / (t + k alpha) the learning model gave each symbol "
                   "when it was coded, and its cost -log2 of that")
-    trace_columns = trace_columns_with(("model_prob", "model P(x)"), ("cost_bits", "cost"))
+    _trace_columns = trace_columns_with(("model_prob", "model P(x)"), ("cost_bits", "cost"))
+
+    @property
+    def trace_columns(self):
+        """The probability and cost of each symbol, after its context at order > 0."""
+        if not self.order:
+            return self._trace_columns
+        return trace_columns_with(("context", "context"), *self._trace_columns[2:4])
 
     def probabilities(self, stream: np.ndarray) -> np.ndarray:
         """The probability (c(x) + alpha) / (t + k alpha) the model gives each symbol of ``stream`` when
@@ -491,13 +499,16 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
         return (seen + self.alpha) / (earlier_equal(rows) + self._size * self.alpha)
 
     def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:
-        """Each symbol's probability under the model learnt so far, and its cost -log2 of that."""
+        """Each symbol's probability under the model learnt so far (in its context, shown at order > 0),
+        and its cost -log2 of that."""
         costs = self.ideal_costs(model)
         head = stream[:limit]
+        shown = ([{"context": self.contexts.describe(c, alphabet)} for c in self.contexts.ids_of(head).tolist()]
+                 if self.order else [{}] * head.size)
         return running_totals(
-            (({"index": i, "symbol": alphabet[s], "model_prob": prob, "cost_bits": -math.log2(prob)},
+            (({"index": i, "symbol": alphabet[s], **context, "model_prob": prob, "cost_bits": -math.log2(prob)},
               -math.log2(prob), float(costs[s]))
-             for i, (s, prob) in enumerate(zip(head.tolist(), self.probabilities(head).tolist()))),
+             for i, (s, prob, context) in enumerate(zip(head.tolist(), self.probabilities(head).tolist(), shown))),
             "total_cost",
         )
 
