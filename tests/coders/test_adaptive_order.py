@@ -16,7 +16,6 @@ from codesim import jit
 from codesim.coders import SchemeSpec, build, check_config, from_config
 from codesim.coders.adaptive import MAX_ORDER, AdaptiveArithmeticCoder, dense_contexts, successors
 from codesim.coders.context import MAX_CONTEXT_ENTRIES, id_space
-from codesim.coders.kernels import fenwick, rangecoder
 from codesim.coders.kernels.context import next_id
 from codesim.errors import CodesimError, ConfigError, DecodeError, SchemeError
 from codesim.files.container import dumps, loads
@@ -249,44 +248,6 @@ def test_counts_are_halved_per_context_and_the_stream_still_round_trips():
     ideal = coder.ideal_bits(stream)
     assert ideal <= len(bits) + 1e-6 and len(bits) < coder.max_bits(stream)
     assert ideal != pytest.approx(AdaptiveArithmeticCoder(3, 0.5, order=1).ideal_bits(stream), abs=1.0)
-
-
-@given(data=st.data())
-@settings(max_examples=40, deadline=None)
-def test_the_context_decoder_s_two_descents_agree(data):
-    """The decoding kernel's Fenwick descent with contexts, masked (as compiled) and branching (as
-    interpreted), both as plain Python: the same symbols, registers, context row and tables, on streams
-    and on garbage; every row's tree is the Fenwick tree of its weights."""
-    k = data.draw(st.integers(2, 40), label="k")
-    order = data.draw(st.integers(1, 2), label="order")
-    coder = coder_of(k, order)
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
-    stream = rng.integers(0, k, data.draw(st.integers(0, 200), label="n"))
-    garbage = data.draw(st.booleans(), label="garbage")
-    bits = bitarray(rng.integers(0, 2, 300).tolist()) if garbage else coder.encode(stream)
-    W, U = coder.state_bits, coder.digit_bits
-    end = W + len(bits) // U * U
-    data_bytes = list(bits.tobytes()) + [0] * ((end + W) // 8 + 3 - len(bits.tobytes()))
-    diff = int.from_bytes(bytes(data_bytes[:8]), "big") >> (64 - W)
-    span = fenwick.tree_span(k)
-    results = []
-    for branchless in (False, True):
-        with jit.interpreted():
-            model = coder._model()
-            starts, sizes, lookup, _, tree = model.tables()
-        follow, context = list(model.follow), list(model.context)
-        out = [0] * stream.size
-        result = rangecoder.decode.py_func(data_bytes, W, end, out, stream.size, diff, 1 << W, W, U, 0, starts,
-                                           sizes, lookup, 0, tree, model.total, model.step, model.limit,
-                                           model.pseudo, branchless, follow, context)
-        rebuilt = [0] * len(tree)
-        for row in range(len(follow)):
-            fenwick.build.py_func(sizes, rebuilt, row, k, span)
-        assert tree == rebuilt
-        results.append((result[:4], out, sizes, context))
-    assert results[0] == results[1]
-    if not garbage:
-        assert results[0][0][0] == stream.size and results[0][1] == stream.tolist()
 
 
 # -- the limit, configs and files ---------------------------------------------------------------------

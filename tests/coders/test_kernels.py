@@ -223,12 +223,14 @@ def _outcome(coder, bits, n):
 
 @given(data=st.data(), make=st.sampled_from([
     lambda k: build("adaptive-arithmetic", np.full(k, 1 / k)),
-    lambda k: build("adaptive-arithmetic", np.full(k, 1 / k), alpha=0.01), lambda k: Halving(k, 0.5)]))
+    lambda k: build("adaptive-arithmetic", np.full(k, 1 / k), alpha=0.01), lambda k: Halving(k, 0.5),
+    lambda k: build("adaptive-arithmetic", np.full(k, 1 / k), order=1), lambda k: Halving(k, 0.5, order=1)]))
 @settings(max_examples=40, deadline=None)
 def test_the_adaptive_decoders_two_descents_agree(data, make):
     """The decoding kernel's Fenwick descent as compiled code runs it (masks) and as the interpreter
-    runs it (branches), both as plain Python: the stream back, the same registers, and weights whose
-    Fenwick tree is the tree each leaves, on streams and on garbage alike."""
+    runs it (branches), both as plain Python: the stream back, the same registers and context row, and
+    weights whose Fenwick tree is the tree each leaves (each context's, with contexts), on streams and
+    on garbage alike."""
     k = data.draw(st.integers(2, 300), label="k")
     coder = make(k)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
@@ -244,14 +246,18 @@ def test_the_adaptive_decoders_two_descents_agree(data, make):
         model = coder._model()
         starts, sizes, lookup, _, tree = model.tables()
         starts, sizes, lookup, tree = (list(map(int, table)) for table in (starts, sizes, lookup, tree))
+        follow, context = (None, None) if model.follow is None else (list(map(int, t)) for t in (model.follow,
+                                                                                                  model.context))
         out = [0] * stream.size
         result = rangecoder.decode.py_func(data_bytes, W, end, out, stream.size, diff, 1 << W, W, U, 0, starts, sizes,
                                            lookup, 0, tree, model.total, model.step, model.limit, model.pseudo,
-                                           branchless, None, None)
+                                           branchless, follow, context)
+        rows = 1 if follow is None else len(follow)
         rebuilt = [0] * len(tree)
-        fenwick.build.py_func(sizes, rebuilt, 0, len(sizes), len(rebuilt) - 1)
+        for row in range(rows):
+            fenwick.build.py_func(sizes, rebuilt, row, len(sizes) // rows, len(tree) // rows - 1)
         assert tree == rebuilt
-        results.append((result, out, sizes))
+        results.append((result, out, sizes, context))
     assert results[0] == results[1]
     if not garbage:
         assert results[0][0][0] == stream.size and results[0][1] == stream.tolist()

@@ -66,6 +66,22 @@ def carry(out, pos: int) -> int:
 
 
 @jit.kernel
+def _rows(sizes, tree, follow, context) -> tuple[int, int, int]:
+    """(row, span, K): the row of the next symbol's context, and each row's tree span and weights, of an
+    adaptive model (a static one, without a tree: 0, 0, 0). A model without contexts has one row, and
+    the loops test ``follow is not None`` where contexts differ: numba prunes a test of an argument that
+    is None, so that their compiled code for it is the code without contexts."""
+    row = 0
+    rows = 1
+    if follow is not None:
+        row = context[0]
+        rows = len(follow)
+    if tree is None:
+        return row, 0, 0
+    return row, len(tree) // rows - 1, len(sizes) // rows
+
+
+@jit.kernel
 def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: int, digit_bits: int,
            shift: int, starts, sizes, totals, tree, total: int, step: int, limit: int, pseudo: int,
            branchless: bool, follow, context):
@@ -94,15 +110,8 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
     one = 1 << state_bits
     full = one - 1
     low_mask = bottom - 1
-    # A model without contexts has one row; numba compiles it without the context branches (a test of
-    # an argument that is None is pruned), so that it codes as fast as before contexts.
-    row = weights = node = 0
-    rows = 1
-    if follow is not None:
-        row = context[0]
-        rows = len(follow)
-    span = 0 if tree is None else len(tree) // rows - 1
-    symbols = 0 if tree is None else len(sizes) // rows
+    row, span, symbols = _rows(sizes, tree, follow, context)
+    weights = node = 0  # where the row's weights and tree start: always 0 without contexts
     n = len(stream)
     at = pos >> 3
     held = pos & 7
@@ -229,13 +238,8 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
     bottom = 1 << (state_bits - digit_bits)
     mask = (1 << digit_bits) - 1
     align = 16 - digit_bits
-    row = weights = node = 0
-    rows = 1
-    if follow is not None:
-        row = context[0]
-        rows = len(follow)
-    span = 0 if tree is None else len(tree) // rows - 1
-    symbols = 0 if tree is None else len(sizes) // rows
+    row, span, symbols = _rows(sizes, tree, follow, context)
+    weights = node = 0
     for n in range(count):
         if tree is None:  # a static model: see encode()
             r = rng >> shift
