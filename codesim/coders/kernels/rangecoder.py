@@ -30,7 +30,7 @@ weights as ``sizes`` and their Fenwick tree as ``tree`` (see :mod:`.fenwick`): a
 weight grows by ``step``, and the counts are halved when the total passes ``limit``.
 
 An adaptive model with contexts (``adaptive-arithmetic`` of order k > 0) has one such model per
-context, each a row of C rows: ``sizes`` holds C rows of K weights, ``tree`` C rows of span + 1
+context, in C rows: ``sizes`` holds C rows of K weights, ``tree`` C rows of span + 1
 entries, and a row's total is its tree's root, ``tree[row * (span + 1) + span]``. ``follow[row] + x``
 is the row of the context after symbol x in ``row`` (a dense table: every context has a row, so no
 symbol can lead out of the table), and ``context[0]`` the row the next symbol is coded in. A model
@@ -66,22 +66,6 @@ def carry(out, pos: int) -> int:
 
 
 @jit.kernel
-def _rows(sizes, tree, follow, context) -> tuple[int, int, int]:
-    """(row, span, K): the row of the next symbol's context, and each row's tree span and weights, of an
-    adaptive model (a static one, without a tree: 0, 0, 0). A model without contexts has one row, and
-    the loops test ``follow is not None`` where contexts differ: numba prunes a test of an argument that
-    is None, so that their compiled code for it is the code without contexts."""
-    row = 0
-    rows = 1
-    if follow is not None:
-        row = context[0]
-        rows = len(follow)
-    if tree is None:
-        return row, 0, 0
-    return row, len(tree) // rows - 1, len(sizes) // rows
-
-
-@jit.kernel
 def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: int, digit_bits: int,
            shift: int, starts, sizes, totals, tree, total: int, step: int, limit: int, pseudo: int,
            branchless: bool, follow, context):
@@ -110,7 +94,13 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
     one = 1 << state_bits
     full = one - 1
     low_mask = bottom - 1
-    row, span, symbols = _rows(sizes, tree, follow, context)
+    # A model with contexts has rows of weights and trees; one without has one row, and numba compiles
+    # its loops without the tests of ``follow`` (it prunes a test of an argument that is None), so that
+    # they run as fast as before contexts.
+    row = 0 if follow is None else context[0]
+    rows = 1 if follow is None else len(follow)
+    span = 0 if tree is None else len(tree) // rows - 1
+    symbols = 0 if tree is None else len(sizes) // rows
     weights = node = 0  # where the row's weights and tree start: always 0 without contexts
     n = len(stream)
     at = pos >> 3
@@ -238,7 +228,10 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
     bottom = 1 << (state_bits - digit_bits)
     mask = (1 << digit_bits) - 1
     align = 16 - digit_bits
-    row, span, symbols = _rows(sizes, tree, follow, context)
+    row = 0 if follow is None else context[0]
+    rows = 1 if follow is None else len(follow)
+    span = 0 if tree is None else len(tree) // rows - 1
+    symbols = 0 if tree is None else len(sizes) // rows
     weights = node = 0
     for n in range(count):
         if tree is None:  # a static model: see encode()
