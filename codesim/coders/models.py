@@ -26,6 +26,7 @@ from itertools import repeat
 import numpy as np
 
 from .. import jit
+from .context import Contexts
 from .kernels import fenwick
 
 #: The static model's lookup table has at most 2^SLOT_BITS slots (4097 int32 entries, 16 KB): with
@@ -92,12 +93,14 @@ class AdaptiveModel:
     starts: list[int] = []
     follow = context = None
 
-    def __init__(self, size: int, pseudo: int, step: int, limit: int):
+    def __init__(self, size: int, pseudo: int, step: int, limit: int, weights: list[int] | None = None):
+        """The estimator before any symbol (every weight a), or, given ``weights``, after the symbols
+        that gave it those weights."""
         self.pseudo, self.step, self.limit = pseudo, step, limit
-        self.sizes = [pseudo] * size
+        self.sizes = [pseudo] * size if weights is None else list(weights)
         self.tree = [0] * (fenwick.tree_span(size) + 1)
         fenwick.build.py_func(self.sizes, self.tree, 0, size, len(self.tree) - 1)
-        self.total = pseudo * size
+        self.total = sum(self.sizes)
         self._stale = False  # the tree lags behind the weights (after counted intervals)
 
     def tables(self):
@@ -172,35 +175,73 @@ class AdaptiveModel:
 
 class AdaptiveContextModel:
     """One add-alpha model (:class:`AdaptiveModel`) per context of a message's last k symbols, each
-    starting from the pseudo-counts alone and halved on its own, in the flat tables the kernels take
-    (:mod:`.kernels.rangecoder`): row c of ``sizes`` and of ``tree`` is the model of the context whose
-    id is c (:class:`~codesim.coders.context.Contexts`, whose ids number every context densely: the
-    partial contexts of a message's first k symbols after the full ones). ``follow[c] + x`` is the
-    row after symbol x in row c, and ``context[0]`` the row of the next symbol, the empty context's
-    at first.
+    starting from the pseudo-counts alone and halved on its own: row c of the tables is the model of
+    the context whose id is c (``contexts``, dense: every context has a row, the partial contexts of
+    a message's first k symbols after the full ones). ``follow[c] + x`` is the row after symbol x in
+    row c, and ``context[0]`` the row of the next symbol, the empty context's at first.
 
-    One model codes one message; only the kernels read it (config version 2).
+    The kernels take its tables (:meth:`tables`: ``sizes`` C rows of K weights, ``tree`` C Fenwick
+    trees, see :mod:`.kernels.rangecoder`); the interpreted encoder asks :meth:`intervals`. One model
+    codes one message, one way or the other.
     """
 
     shift = 0
 
-    def __init__(self, size: int, pseudo: int, step: int, limit: int, follow: np.ndarray, start: int):
+    def __init__(self, contexts: Contexts, pseudo: int, step: int, limit: int, follow: np.ndarray):
         self.pseudo, self.step, self.limit = pseudo, step, limit
-        self.total = pseudo * size
-        rows = follow.size
-        span = fenwick.tree_span(size)
-        row = [0] * (span + 1)
-        fenwick.build.py_func([pseudo] * size, row, 0, size, span)
-        self._sizes = np.full(rows * size, pseudo, dtype=np.int64)
-        self._tree = np.tile(np.array(row, dtype=np.int64), rows)
+        self.total = pseudo * contexts.size  # every context's total before its first symbol
+        self._contexts = contexts
+        self._weights = np.full((follow.size, contexts.size), pseudo, dtype=np.int64)
+        self._totals = np.full(follow.size, self.total, dtype=np.int64)
+        self._history = np.zeros(0, dtype=np.int64)  # the message's last k symbols (all, while fewer)
+        self._follow = follow
         self.follow = jit.plain(follow)
-        self.context = jit.plain(np.array([start], dtype=np.int64))
+        self.context = jit.plain(np.array([contexts.start_id], dtype=np.int64))
 
     def tables(self):
-        """(starts, sizes, lookup, slot_shift, tree) as :meth:`AdaptiveModel.tables` gives them, one row
-        per context."""
-        return (jit.plain(np.zeros(0, dtype=np.int64)), jit.plain(self._sizes), jit.plain(np.zeros(0, dtype=np.int32)),
-                0, jit.plain(self._tree))
+        """(starts, sizes, lookup, slot_shift, tree) as :meth:`AdaptiveModel.tables` gives them, a row
+        of weights and a tree per context."""
+        return (jit.plain(np.zeros(0, dtype=np.int64)), jit.plain(self._weights.ravel()),
+                jit.plain(np.zeros(0, dtype=np.int32)), 0, jit.plain(fenwick.build_rows(self._weights).ravel()))
+
+    def intervals(self, stream: np.ndarray):
+        """The intervals of the symbols of ``stream`` in turn, each in its context, learning from each
+        (so that the model ends as it would after coding them).
+
+        With no halving ahead, counted at once as :meth:`AdaptiveModel.intervals` counts them, over the
+        pairs (context, symbol): before symbol i, x_i's size is its weight in its context c_i plus d
+        times the earlier x_i in c_i, its start the weights below x_i in c_i plus d times the earlier
+        symbols below x_i in c_i, and the total c_i's plus d times the earlier symbols in c_i.
+        Otherwise each context's symbols go through an :class:`AdaptiveModel` of their own.
+        """
+        x = stream.astype(np.int64, copy=False)
+        m, (count, k) = x.size, self._weights.shape
+        if m == 0:
+            return [], [], []
+        message = np.concatenate([self._history, x])
+        rows = self._contexts.ids_of(message)[self._history.size :]
+        self._history = message[-self._contexts.order :]
+        self.context[0] = int(self._follow[rows[-1]] + x[-1])
+        d = self.step
+        if int(self._totals[rows].max()) + d * m <= self.limit:
+            keys = rows * k + x
+            below, same = earlier_counts(keys, count * k)
+            below_rows, same_rows = earlier_counts(rows, count)
+            weights = self._weights.ravel()
+            starts = (np.cumsum(self._weights, axis=1) - self._weights).ravel()[keys] + d * (below - below_rows)
+            sizes = weights[keys] + d * same
+            totals = self._totals[rows] + d * same_rows
+            weights += d * np.bincount(keys, minlength=weights.size)
+            self._totals += d * np.bincount(rows, minlength=count)
+            return starts.tolist(), sizes.tolist(), totals.tolist()
+        starts, sizes, totals = (np.empty(m, dtype=np.int64) for _ in range(3))
+        order = np.argsort(rows, kind="stable")
+        for at in np.split(order, np.flatnonzero(np.diff(rows[order])) + 1):
+            row = int(rows[at[0]])
+            model = AdaptiveModel(k, self.pseudo, self.step, self.limit, self._weights[row].tolist())
+            starts[at], sizes[at], totals[at] = (list(part) for part in model.intervals(x[at]))
+            self._weights[row], self._totals[row] = model.sizes, model.total
+        return starts.tolist(), sizes.tolist(), totals.tolist()
 
 
 def earlier_counts(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

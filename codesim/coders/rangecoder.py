@@ -185,7 +185,7 @@ class RangeCoder(Coder):
         # Room for the bits the model expects, grown by doubling when a stream costs more.
         buffer = jit.scratch(int(stream.size * self._expected_bits(model) / 8 * 1.05) + W // 4 + 64, np.uint8)
         state = (buffer, 0, 0, 1 << W, model.total)
-        if model.step and model.follow is None and not jit.enabled():
+        if model.step and not jit.enabled():
             # Interpreted, an adaptive model's intervals are counted with numpy a chunk at a time, not
             # stepped through its tree symbol by symbol: 2 to 4 times faster, and the same intervals.
             for first in range(0, stream.size, INTERVAL_CHUNK):

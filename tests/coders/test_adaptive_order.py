@@ -13,7 +13,7 @@ from bitarray import bitarray
 from hypothesis import given, settings, strategies as st
 
 from codesim import jit
-from codesim.coders import SchemeSpec, build, check_config, from_config
+from codesim.coders import SchemeSpec, build, check_config, from_config, models
 from codesim.coders.adaptive import MAX_ORDER, AdaptiveArithmeticCoder, dense_contexts, successors
 from codesim.coders.context import MAX_CONTEXT_ENTRIES, id_space
 from codesim.coders.kernels.context import next_id
@@ -227,6 +227,29 @@ def test_the_successor_table_follows_the_context_ids(k, order):
         for x in range(k):
             expected = next_id(c, x, k, full, order, np.array(offsets)) if order else 0
             assert follow[c] + x == expected if order else follow[c] == 0
+
+
+@given(case=streams(max_k=5, max_n=150), order=st.integers(1, 3), limit_bits=st.sampled_from([6, 8, 40]),
+       chunks=st.integers(1, 3))
+@settings(max_examples=60, deadline=None)
+def test_a_context_model_s_intervals_are_those_of_an_estimator_per_context(case, order, limit_bits, chunks):
+    """The intervals the interpreted encoder codes with, chunk after chunk (counted at once, or with
+    halving ahead through an estimator per context), are those of a separate add-alpha model per
+    context (keyed here by the tuple of the symbols before), each asked and updated symbol by symbol."""
+    k, stream = case
+    coder = coder_of(k, order)
+    limit = max(1 << limit_bits, 2 * (k * coder.pseudo + coder.step))
+    model = models.AdaptiveContextModel(coder.contexts, coder.pseudo, coder.step, limit, successors(k, order))
+    got: list[tuple] = []
+    for part in np.array_split(stream, chunks):
+        got += zip(*(list(column) for column in model.intervals(part)))
+    by_hand: dict[tuple, models.AdaptiveModel] = {}
+    expected = []
+    for context, x in zip(contexts_of(stream, order), stream.tolist()):
+        estimator = by_hand.setdefault(context, models.AdaptiveModel(k, coder.pseudo, coder.step, limit))
+        expected.append(estimator.interval(x))
+        estimator.update(x)
+    assert got == expected
 
 
 def test_counts_are_halved_per_context_and_the_stream_still_round_trips():

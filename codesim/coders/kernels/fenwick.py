@@ -14,6 +14,8 @@ the other, so that a ``.py_func`` runs as Python all the way.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ... import jit
 
 
@@ -39,6 +41,21 @@ def build(weights, tree, row: int, size: int, span: int) -> None:
         parent = i + (i & -i)
         if parent <= span:
             tree[node + parent] += tree[node + i]
+
+
+def build_rows(weights):
+    """The Fenwick trees of the rows of a 2-D numpy array of weights (one model per row), as a 2-D
+    array of rows of span + 1 entries, all at once: entry i of a row is the sum of its i & -i weights
+    ending at symbol i - 1, a difference of two prefix sums."""
+    rows, k = weights.shape
+    span = tree_span(k)
+    prefix = np.zeros((rows, span + 1), dtype=np.int64)
+    prefix[:, 1 : k + 1] = np.cumsum(weights, axis=1)
+    prefix[:, k + 1 :] = prefix[:, k : k + 1]
+    node = np.arange(1, span + 1)
+    tree = np.zeros((rows, span + 1), dtype=np.int64)
+    tree[:, 1:] = prefix[:, node] - prefix[:, node - (node & -node)]
+    return tree
 
 
 def below(tree, x: int) -> int:
