@@ -5,7 +5,10 @@ weight, each in O(log k).
 ``tree`` is 1-based with ``span + 1`` entries, span a power of two >= k: entry i holds the sum of the
 i & -i weights ending at symbol i - 1. Symbols k .. span - 1 pad it with weight 0: they never hold a
 target below the total, and the descent needs no bounds check. Every weight and sum stays below
-2^63 (the adaptive model's total is at most 2^62), so the tree fits int64 arrays.
+2^63 (the adaptive model's total is at most 2^62), so the tree fits int64 arrays. A model with
+contexts keeps a model per context in one flat array of rows: row r's k weights from r k, its tree's
+span + 1 entries from r (span + 1); :func:`build` and :func:`halve` take the row (0 without contexts),
+and :func:`build_rows` builds every row's tree at once with numpy.
 
 :func:`build` and :func:`halve` are kernels (:mod:`codesim.jit`), because the range coder's compiled
 loops call them; Python code that keeps its tables in lists calls their ``.py_func``. Neither calls
