@@ -291,6 +291,9 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
         if order and version == 1:
             raise CodesimError(f"scheme {scheme!r}: contexts (order {order}) need config version 2")
         self.order = order
+        #: At order > 0 the cost of a symbol depends on those before it: :meth:`expected_length` is to
+        #: be given the source itself, with its memory, not its marginal.
+        self.reads_context = order > 0
         #: Every context (dense: its id is its row in the model's tables), and the row after each symbol.
         self.contexts = Contexts(self._size, order, np.arange(dense_contexts(self._size, order)), False)
         self._follow = successors(self._size, order)
