@@ -11,7 +11,8 @@ The coding loops (:mod:`codesim.coders.kernels.rangecoder`) do not call these pe
 the model's tables, which :meth:`tables` gives in the form the kernels take (:mod:`codesim.jit`):
 ``shift`` (P when the total is always 2^P, else 0), ``starts`` and ``sizes``, a static model's
 ``lookup`` table and ``slot_shift``, an adaptive model's Fenwick ``tree``, and ``total``, ``step``,
-``limit`` and ``pseudo``. The range coder of config version 1 (:mod:`codesim.coders.rangecoder_v1`)
+``limit`` and ``pseudo``, and for a model with contexts ``follow`` and ``context`` (None for the
+others; see :class:`AdaptiveContextModel`). The range coder of config version 1 (:mod:`codesim.coders.rangecoder_v1`)
 reads the same tables as lists, and asks :meth:`intervals` for a chunk of a stream at a time.
 :meth:`interval`, :meth:`find` and :meth:`update` state the model one symbol at a time;
 tests/coders/test_kernels.py holds the kernels and :meth:`intervals` to them.
@@ -25,6 +26,7 @@ from itertools import repeat
 import numpy as np
 
 from .. import jit
+from .context import Contexts
 from .kernels import fenwick
 
 #: The static model's lookup table has at most 2^SLOT_BITS slots (4097 int32 entries, 16 KB): with
@@ -40,6 +42,7 @@ class StaticModel:
     step = pseudo = 0
     limit = 0
     tree: list[int] = []
+    follow = context = None
 
     def __init__(self, freqs: np.ndarray, starts: np.ndarray, precision: int):
         self.shift = precision
@@ -88,13 +91,16 @@ class AdaptiveModel:
 
     shift = 0
     starts: list[int] = []
+    follow = context = None
 
-    def __init__(self, size: int, pseudo: int, step: int, limit: int):
+    def __init__(self, size: int, pseudo: int, step: int, limit: int, weights: list[int] | None = None):
+        """The estimator before any symbol (every weight a), or, given ``weights``, after the symbols
+        that gave it those weights."""
         self.pseudo, self.step, self.limit = pseudo, step, limit
-        self.sizes = [pseudo] * size
+        self.sizes = [pseudo] * size if weights is None else list(weights)
         self.tree = [0] * (fenwick.tree_span(size) + 1)
-        fenwick.build.py_func(self.sizes, self.tree)
-        self.total = pseudo * size
+        fenwick.build.py_func(self.sizes, self.tree, 0, size, len(self.tree) - 1)
+        self.total = sum(self.sizes)
         self._stale = False  # the tree lags behind the weights (after counted intervals)
 
     def tables(self):
@@ -157,14 +163,85 @@ class AdaptiveModel:
         fenwick.add(self.tree, x, self.step)
         self.total += self.step
         if self.total > self.limit:
-            self.total = fenwick.halve.py_func(self.sizes, self.pseudo, self.step)
-            fenwick.build.py_func(self.sizes, self.tree)
+            self.total = fenwick.halve.py_func(self.sizes, 0, len(self.sizes), self.pseudo, self.step)
+            fenwick.build.py_func(self.sizes, self.tree, 0, len(self.sizes), len(self.tree) - 1)
 
     def _sync(self) -> None:
         """Bring the tree up to the weights (counting the intervals of a stream updates only those)."""
         if self._stale:
-            fenwick.build.py_func(self.sizes, self.tree)
+            fenwick.build.py_func(self.sizes, self.tree, 0, len(self.sizes), len(self.tree) - 1)
             self._stale = False
+
+
+class AdaptiveContextModel:
+    """One add-alpha model (:class:`AdaptiveModel`) per context of a message's last k symbols, each
+    starting from the pseudo-counts alone and halved on its own: row c of the tables is the model of
+    the context whose id is c (``contexts``, dense: every context has a row, the partial contexts of
+    a message's first k symbols after the full ones). ``follow[c] + x`` is the row after symbol x in
+    row c, and ``context[0]`` the row of the next symbol, the empty context's at first.
+
+    The kernels take its tables (:meth:`tables`: ``sizes`` C rows of K weights, ``tree`` C Fenwick
+    trees, see :mod:`.kernels.rangecoder`); the interpreted encoder asks :meth:`intervals`. One model
+    codes one message, one way or the other.
+    """
+
+    shift = 0
+
+    def __init__(self, contexts: Contexts, pseudo: int, step: int, limit: int, follow: np.ndarray):
+        self.pseudo, self.step, self.limit = pseudo, step, limit
+        self.total = pseudo * contexts.size  # every context's total before its first symbol
+        self._contexts = contexts
+        self._weights = np.full((follow.size, contexts.size), pseudo, dtype=np.int64)
+        self._totals = np.full(follow.size, self.total, dtype=np.int64)
+        self._history = np.zeros(0, dtype=np.int64)  # the message's last k symbols (all, while fewer)
+        self._follow = follow
+        self.follow = jit.plain(follow)
+        self.context = jit.plain(np.array([contexts.start_id], dtype=np.int64))
+
+    def tables(self):
+        """(starts, sizes, lookup, slot_shift, tree) as :meth:`AdaptiveModel.tables` gives them, a row
+        of weights and a tree per context."""
+        return (jit.plain(np.zeros(0, dtype=np.int64)), jit.plain(self._weights.ravel()),
+                jit.plain(np.zeros(0, dtype=np.int32)), 0, jit.plain(fenwick.build_rows(self._weights).ravel()))
+
+    def intervals(self, stream: np.ndarray):
+        """The intervals of the symbols of ``stream`` in turn, each in its context, learning from each
+        (so that the model ends as it would after coding them).
+
+        With no halving ahead, counted at once as :meth:`AdaptiveModel.intervals` counts them, over the
+        pairs (context, symbol): before symbol i, x_i's size is its weight in its context c_i plus d
+        times the earlier x_i in c_i, its start the weights below x_i in c_i plus d times the earlier
+        symbols below x_i in c_i, and the total c_i's plus d times the earlier symbols in c_i.
+        Otherwise each context's symbols go through an :class:`AdaptiveModel` of their own.
+        """
+        x = stream.astype(np.int64, copy=False)
+        m, (count, k) = x.size, self._weights.shape
+        if m == 0:
+            return [], [], []
+        message = np.concatenate([self._history, x])
+        rows = self._contexts.ids_of(message)[self._history.size :]
+        self._history = message[-self._contexts.order :]
+        self.context[0] = int(self._follow[rows[-1]] + x[-1])
+        d = self.step
+        if int(self._totals[rows].max()) + d * m <= self.limit:
+            keys = rows * k + x
+            below, same = earlier_counts(keys, count * k)
+            below_rows, same_rows = earlier_counts(rows, count)
+            weights = self._weights.ravel()
+            starts = (np.cumsum(self._weights, axis=1) - self._weights).ravel()[keys] + d * (below - below_rows)
+            sizes = weights[keys] + d * same
+            totals = self._totals[rows] + d * same_rows
+            weights += d * np.bincount(keys, minlength=weights.size)
+            self._totals += d * np.bincount(rows, minlength=count)
+            return starts.tolist(), sizes.tolist(), totals.tolist()
+        starts, sizes, totals = (np.empty(m, dtype=np.int64) for _ in range(3))
+        order = np.argsort(rows, kind="stable")
+        for at in np.split(order, np.flatnonzero(np.diff(rows[order])) + 1):
+            row = int(rows[at[0]])
+            model = AdaptiveModel(k, self.pseudo, self.step, self.limit, self._weights[row].tolist())
+            starts[at], sizes[at], totals[at] = (list(part) for part in model.intervals(x[at]))
+            self._weights[row], self._totals[row] = model.sizes, model.total
+        return starts.tolist(), sizes.tolist(), totals.tolist()
 
 
 def earlier_counts(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

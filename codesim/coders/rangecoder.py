@@ -206,7 +206,8 @@ class RangeCoder(Coder):
         while True:
             first, pos, low, rng, total = kernel.encode(
                 symbols, first, buffer, pos, low, rng, self.state_bits, self.digit_bits, model.shift, starts,
-                sizes, totals, tree, total, model.step, model.limit, model.pseudo, jit.enabled())
+                sizes, totals, tree, total, model.step, model.limit, model.pseudo, jit.enabled(), model.follow,
+                model.context)
             if first == len(symbols):
                 return buffer, pos, low, rng, total
             if first < 0:
@@ -268,7 +269,7 @@ class RangeCoder(Coder):
             part = jit.scratch(m, kernel_dtype(self.size))
             done, pos, diff, rng, total = kernel.decode(
                 data, pos, end, part, m, diff, rng, W, U, model.shift, starts, sizes, lookup, slot_shift,
-                tree, total, model.step, model.limit, model.pseudo, jit.enabled())
+                tree, total, model.step, model.limit, model.pseudo, jit.enabled(), model.follow, model.context)
             if done < m:
                 if pos > end:
                     raise DecodeError(f"the stream is too short: decoding {n} symbols needs more than its "
@@ -378,7 +379,7 @@ class ArithmeticCoder(RangeCoder, FrequencyCoder):
             else:
                 _, pos, low, rng, _ = kernel.encode(symbols[: i + 1], i, buffer, pos, low, rng, W, U, model.shift,
                                                     starts, sizes, None, tree, model.total, 0, 0, 0,
-                                                    jit.enabled())
+                                                    jit.enabled(), None, None)
                 prefix = int.from_bytes(bytes(buffer[: (pos + 7) >> 3]), "big") >> (-pos % 8)
             ideal += P - math.log2(int(self.freqs[x]))
             scale = 1 << (pos + W)

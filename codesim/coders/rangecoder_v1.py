@@ -138,8 +138,8 @@ def decode_loop(out, count: int, take, diff: int, rng: int, state_bits: int, dig
                 i += i & -i
             total += step
             if total > limit:
-                total = halve.py_func(sizes, pseudo, step)
-                build.py_func(sizes, tree)
+                total = halve.py_func(sizes, 0, len(sizes), pseudo, step)
+                build.py_func(sizes, tree, 0, len(sizes), span)
         else:
             r = rng >> shift
             target = diff // r

@@ -30,7 +30,7 @@ def test_fenwick_sums_finds_and_adds_match_plain_sums(weights, data):
     """below(x) is the sum of the weights under x; find(t) the last symbol whose start is <= t, for
     every t below the total; add keeps both true, as does a rebuild."""
     tree = [0] * (fenwick.tree_span(len(weights)) + 1)
-    fenwick.build.py_func(weights, tree)
+    fenwick.build.py_func(weights, tree, 0, len(weights), len(tree) - 1)
     for _ in range(3):
         starts = np.concatenate(([0], np.cumsum(weights, dtype=object)))
         assert [fenwick.below(tree, x) for x in range(len(weights))] == starts[:-1].tolist()
@@ -44,7 +44,7 @@ def test_fenwick_sums_finds_and_adds_match_plain_sums(weights, data):
         weights[x] += step
         fenwick.add(tree, x, step)
     again = [0] * len(tree)
-    fenwick.build.py_func(weights, again)
+    fenwick.build.py_func(weights, again, 0, len(weights), len(again) - 1)
     assert again == tree
 
 
@@ -145,11 +145,11 @@ def test_fenwick_kernels_run_on_numpy_arrays_as_on_lists():
         fen = conv([0] * 9)
         # the kernels compiled take arrays; lists go to the plain functions
         build_tree, halve = (fenwick.build, fenwick.halve) if as_array else (fenwick.build.py_func, fenwick.halve.py_func)
-        build_tree(weights, fen)
+        build_tree(weights, fen, 0, 5, 8)
         fenwick.add(fen, 2, 7)
         found = fenwick.find(fen, 9)
-        total = halve(weights, 1, 1)
-        build_tree(weights, fen)
+        total = halve(weights, 0, 5, 1, 1)
+        build_tree(weights, fen, 0, 5, 8)
         results.append([list(map(int, fen)), found, total, list(map(int, weights))])
     assert results[0] == results[1]
 
@@ -161,7 +161,7 @@ def test_fenwick_kernels_compile_with_numba_unchanged(monkeypatch):
         if inspect.isfunction(function) and function.__module__ == fenwick.__name__:
             monkeypatch.setattr(fenwick, name, numba.njit(function))
     weights, tree = np.array([3, 1, 4, 1, 5], dtype=np.int64), np.zeros(9, dtype=np.int64)
-    fenwick.build(weights, tree)
+    fenwick.build(weights, tree, 0, 5, 8)
     assert fenwick.find(tree, 7) == (2, 3) and fenwick.find(tree, 8) == (3, 0) and fenwick.below(tree, 4) == 9
 
 
@@ -223,12 +223,14 @@ def _outcome(coder, bits, n):
 
 @given(data=st.data(), make=st.sampled_from([
     lambda k: build("adaptive-arithmetic", np.full(k, 1 / k)),
-    lambda k: build("adaptive-arithmetic", np.full(k, 1 / k), alpha=0.01), lambda k: Halving(k, 0.5)]))
+    lambda k: build("adaptive-arithmetic", np.full(k, 1 / k), alpha=0.01), lambda k: Halving(k, 0.5),
+    lambda k: build("adaptive-arithmetic", np.full(k, 1 / k), order=1), lambda k: Halving(k, 0.5, order=1)]))
 @settings(max_examples=40, deadline=None)
 def test_the_adaptive_decoders_two_descents_agree(data, make):
     """The decoding kernel's Fenwick descent as compiled code runs it (masks) and as the interpreter
-    runs it (branches), both as plain Python: the stream back, the same registers, and weights whose
-    Fenwick tree is the tree each leaves, on streams and on garbage alike."""
+    runs it (branches), both as plain Python: the stream back, the same registers and context row, and
+    weights whose Fenwick tree is the tree each leaves (each context's, with contexts), on streams and
+    on garbage alike."""
     k = data.draw(st.integers(2, 300), label="k")
     coder = make(k)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
@@ -244,14 +246,18 @@ def test_the_adaptive_decoders_two_descents_agree(data, make):
         model = coder._model()
         starts, sizes, lookup, _, tree = model.tables()
         starts, sizes, lookup, tree = (list(map(int, table)) for table in (starts, sizes, lookup, tree))
+        follow, context = (None, None) if model.follow is None else (list(map(int, t)) for t in (model.follow,
+                                                                                                  model.context))
         out = [0] * stream.size
         result = rangecoder.decode.py_func(data_bytes, W, end, out, stream.size, diff, 1 << W, W, U, 0, starts, sizes,
                                            lookup, 0, tree, model.total, model.step, model.limit, model.pseudo,
-                                           branchless)
+                                           branchless, follow, context)
+        rows = 1 if follow is None else len(follow)
         rebuilt = [0] * len(tree)
-        fenwick.build.py_func(sizes, rebuilt)
+        for row in range(rows):
+            fenwick.build.py_func(sizes, rebuilt, row, len(sizes) // rows, len(tree) // rows - 1)
         assert tree == rebuilt
-        results.append((result, out, sizes))
+        results.append((result, out, sizes, context))
     assert results[0] == results[1]
     if not garbage:
         assert results[0][0][0] == stream.size and results[0][1] == stream.tolist()

@@ -322,8 +322,8 @@ def test_a_learner_sweeps_once_whatever_the_mix(nasa_scenario):
     alphas = sweep(sc, mix=[0.0, 1.0], params={"alpha": [0.5, 1.0]}, schemes=["adaptive-arithmetic"], length=3000,
                    trials=3, seed=5, block=1000)
     assert [(p.model, p.t, p.scheme, p.params) for p in alphas] == [
-        (None, None, "adaptive-arithmetic:alpha=0.5", {"alpha": 0.5}),
-        (None, None, "adaptive-arithmetic:alpha=1", {"alpha": 1.0})]
+        (None, None, "adaptive-arithmetic:alpha=0.5", {"alpha": 0.5, "order": 0}),
+        (None, None, "adaptive-arithmetic:alpha=1", {"alpha": 1.0, "order": 0})]
     assert alphas[0].bits == points[-2].bits  # alpha = 0.5 is the default: the same measurement
     assert alphas[1].bits != alphas[0].bits
 

@@ -5,7 +5,10 @@ weight, each in O(log k).
 ``tree`` is 1-based with ``span + 1`` entries, span a power of two >= k: entry i holds the sum of the
 i & -i weights ending at symbol i - 1. Symbols k .. span - 1 pad it with weight 0: they never hold a
 target below the total, and the descent needs no bounds check. Every weight and sum stays below
-2^63 (the adaptive model's total is at most 2^62), so the tree fits int64 arrays.
+2^63 (the adaptive model's total is at most 2^62), so the tree fits int64 arrays. A model with
+contexts keeps a model per context in one flat array of rows: row r's k weights from r k, its tree's
+span + 1 entries from r (span + 1); :func:`build` and :func:`halve` take the row (0 without contexts),
+and :func:`build_rows` builds every row's tree at once with numpy.
 
 :func:`build` and :func:`halve` are kernels (:mod:`codesim.jit`), because the range coder's compiled
 loops call them; Python code that keeps its tables in lists calls their ``.py_func``. Neither calls
@@ -13,6 +16,8 @@ the other, so that a ``.py_func`` runs as Python all the way.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ... import jit
 
@@ -26,17 +31,34 @@ def tree_span(k: int) -> int:
 
 
 @jit.kernel
-def build(weights, tree) -> None:
-    """Fill ``tree`` (span + 1 entries) with the Fenwick sums of ``weights``."""
-    span = len(tree) - 1
-    k = len(weights)
-    tree[0] = 0
+def build(weights, tree, row: int, size: int, span: int) -> None:
+    """Fill row ``row`` of ``tree`` (entries row (span + 1) .. row (span + 1) + span) with the Fenwick
+    sums of the ``size`` weights from ``weights[row * size]``: one context's tree among a model's
+    contexts (row 0 of a model without contexts)."""
+    first = row * size
+    node = row * (span + 1)
+    tree[node] = 0
     for i in range(1, span + 1):
-        tree[i] = weights[i - 1] if i <= k else 0
+        tree[node + i] = weights[first + i - 1] if i <= size else 0
     for i in range(1, span + 1):
         parent = i + (i & -i)
         if parent <= span:
-            tree[parent] += tree[i]
+            tree[node + parent] += tree[node + i]
+
+
+def build_rows(weights):
+    """The Fenwick trees of the rows of a 2-D numpy array of weights (one model per row), as a 2-D
+    array of rows of span + 1 entries, all at once: entry i of a row is the sum of its i & -i weights
+    ending at symbol i - 1, a difference of two prefix sums."""
+    rows, k = weights.shape
+    span = tree_span(k)
+    prefix = np.zeros((rows, span + 1), dtype=np.int64)
+    prefix[:, 1 : k + 1] = np.cumsum(weights, axis=1)
+    prefix[:, k + 1 :] = prefix[:, k : k + 1]
+    node = np.arange(1, span + 1)
+    tree = np.zeros((rows, span + 1), dtype=np.int64)
+    tree[:, 1:] = prefix[:, node] - prefix[:, node - (node & -node)]
+    return tree
 
 
 def below(tree, x: int) -> int:
@@ -70,14 +92,16 @@ def find(tree, target: int) -> tuple[int, int]:
 
 
 @jit.kernel
-def halve(weights, pseudo: int, step: int) -> int:
-    """Halve the counts of an add-alpha model in place (weight d c + a becomes d floor(c / 2) + a) and
-    return the new total; the caller then rebuilds the tree (:func:`build`).
+def halve(weights, row: int, size: int, pseudo: int, step: int) -> int:
+    """Halve the counts of row ``row``'s add-alpha model in place (its ``size`` weights from
+    ``weights[row * size]``: weight d c + a becomes d floor(c / 2) + a) and return its new total; the
+    caller then rebuilds the row's tree (:func:`build`).
 
     Not a call to :func:`build` from here: a kernel calling a kernel calls the compiled one, even from
     the ``.py_func`` that plain Python runs over lists."""
+    first = row * size
     total = 0
-    for x in range(len(weights)):
+    for x in range(first, first + size):
         w = step * ((weights[x] - pseudo) // step >> 1) + pseudo
         weights[x] = w
         total += w
@@ -111,6 +135,6 @@ def adaptive_intervals(stream, weights, tree, total: int, step: int, limit: int,
             i += i & -i
         total += step
         if total > limit:
-            total = halve.py_func(weights, pseudo, step)
-            build.py_func(weights, tree)
+            total = halve.py_func(weights, 0, len(weights), pseudo, step)
+            build.py_func(weights, tree, 0, len(weights), span)
     return total

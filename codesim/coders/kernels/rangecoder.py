@@ -28,6 +28,13 @@ target s << ``slot_shift``, so the symbol of any target in slot s lies between e
 (usually they are equal; otherwise a binary search between them). An adaptive model gives its
 weights as ``sizes`` and their Fenwick tree as ``tree`` (see :mod:`.fenwick`): after each symbol its
 weight grows by ``step``, and the counts are halved when the total passes ``limit``.
+
+An adaptive model with contexts (``adaptive-arithmetic`` of order k > 0) has one such model per
+context, in C rows: ``sizes`` holds C rows of K weights, ``tree`` C rows of span + 1
+entries, and a row's total is its tree's root, ``tree[row * (span + 1) + span]``. ``follow[row] + x``
+is the row of the context after symbol x in ``row`` (a dense table: every context has a row, so no
+symbol can lead out of the table), and ``context[0]`` the row the next symbol is coded in. A model
+without contexts passes None for both.
 """
 
 from __future__ import annotations
@@ -61,14 +68,14 @@ def carry(out, pos: int) -> int:
 @jit.kernel
 def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: int, digit_bits: int,
            shift: int, starts, sizes, totals, tree, total: int, step: int, limit: int, pseudo: int,
-           branchless: bool):
+           branchless: bool, follow, context):
     """Code ``stream[first:]`` in turn from registers (low, rng), writing digits into ``out`` from bit ``pos``.
 
     Stops early, before a symbol, when ``out`` may lack room for its digits (fewer than 32 bytes
     left); ``out[pos // 8]`` holds the bits written before, and zeros after them. Returns (i, pos, low,
     rng, total): the next symbol to code (``len(stream)`` when all are coded, -1 if a carry ran past
     the first digit), the bits written, the registers and the model's total. An adaptive model's
-    ``sizes`` and ``tree`` are updated in place.
+    ``sizes`` and ``tree`` are updated in place, and so is ``context`` (see below).
 
     With ``totals`` (and no tree), symbol i is coded with the interval (starts[i], sizes[i]) out of
     totals[i] that the caller worked out: an adaptive model's intervals counted at once with numpy
@@ -77,13 +84,24 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
 
     The newest digits wait in ``pending`` (``held`` bits, at most 63) and go to ``out`` 32 bits at a
     time: a carry into them is an addition, and one that rolls them all over goes on into ``out``.
+
+    An adaptive model with contexts (``follow`` not None, see the module notes) codes each symbol with
+    its context's row of ``sizes`` and ``tree``, whose total is that tree's root; ``context[0]`` is the row
+    of the next symbol's context, read at the start and written back at every return.
     """
     top = state_bits - digit_bits
     bottom = 1 << top
     one = 1 << state_bits
     full = one - 1
     low_mask = bottom - 1
-    span = 0 if tree is None else len(tree) - 1
+    # A model with contexts has rows of weights and trees; one without has one row, and numba compiles
+    # its loops without the tests of ``follow`` (it prunes a test of an argument that is None), so that
+    # they run as fast as before contexts.
+    row = 0 if follow is None else context[0]
+    rows = 1 if follow is None else len(follow)
+    span = 0 if tree is None else len(tree) // rows - 1
+    symbols = 0 if tree is None else len(sizes) // rows
+    weights = node = 0  # where the row's weights and tree start: always 0 without contexts
     n = len(stream)
     at = pos >> 3
     held = pos & 7
@@ -94,6 +112,8 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
         # A symbol moves at most 40 bits: code as many as surely fit before looking at the room again.
         stop = min(n, i + (len(out) - 24 - at) // 8)
         if stop <= i:
+            if follow is not None:
+                context[0] = row
             return i, _flush(out, at, pending, held), low, rng, total
         for i in range(i, stop):
             x = stream[i]
@@ -109,24 +129,30 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
                     low += r * starts[i]
                     rng = r * sizes[i]
             else:
+                if follow is not None:
+                    weights = row * symbols
+                    node = row * (span + 1)
+                    total = tree[node + span]
                 start = 0
                 j = x
                 while j:
-                    start += tree[j]
+                    start += tree[node + j]
                     j &= j - 1
-                size = sizes[x]
+                size = sizes[weights + x]
                 r = (rng & NONNEG) // (total & NONNEG)
                 low += r * start
                 rng = r * size
-                sizes[x] = size + step
+                sizes[weights + x] = size + step
                 j = x + 1
                 while j <= span:
-                    tree[j] += step
+                    tree[node + j] += step
                     j += j & -j
                 total += step
                 if total > limit:
-                    total = halve(sizes, pseudo, step)
-                    build(sizes, tree)
+                    total = halve(sizes, row, symbols, pseudo, step)
+                    build(sizes, tree, row, symbols, span)
+                if follow is not None:
+                    row = follow[row] + x
                 if held > 23:  # room for the up to 40 bits the symbol may move (T <= 2^40)
                     pos = _flush(out, at, pending, held)
                     at = pos >> 3
@@ -139,6 +165,8 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
             if pending >> held:  # the carry rolled every pending bit over
                 pending = 0
                 if carry(out, at << 3):
+                    if follow is not None:
+                        context[0] = row
                     return -1, _flush(out, at, pending, held), low, rng, total
             if branchless:
                 # Most symbols move one digit or none: compiled, the first goes without a branch (which
@@ -165,6 +193,8 @@ def encode(stream, first: int, out, pos: int, low: int, rng: int, state_bits: in
                 at += 4
                 pending &= (1 << held) - 1
         i = stop
+    if follow is not None:
+        context[0] = row
     return n, _flush(out, at, pending, held), low, rng, total
 
 
@@ -183,7 +213,7 @@ def _flush(out, at: int, pending: int, held: int) -> int:
 @jit.kernel
 def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state_bits: int, digit_bits: int,
            shift: int, starts, sizes, lookup, slot_shift: int, tree, total: int, step: int, limit: int,
-           pseudo: int, branchless: bool):
+           pseudo: int, branchless: bool, follow, context):
     """Decode up to ``count`` symbols into ``out[0 .. count - 1]``, reading digits from ``data`` at bit ``pos``.
 
     ``diff`` is the code value minus low, in [0, rng) for bits the encoder wrote. ``data`` holds the
@@ -192,12 +222,17 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
     Returns (decoded, pos, diff, rng, total): the symbols decoded (fewer than ``count`` when a code
     value falls in the sliver range - r * total that belongs to no symbol, which no encoder writes, or
     when a symbol took the read position past ``end``: the bits ran out), the read position, the
-    registers and the model's total.
+    registers and the model's total. A model with contexts is followed as in :func:`encode`, and
+    ``context[0]`` written back at every return.
     """
     bottom = 1 << (state_bits - digit_bits)
     mask = (1 << digit_bits) - 1
     align = 16 - digit_bits
-    span = 0 if tree is None else len(tree) - 1
+    row = 0 if follow is None else context[0]
+    rows = 1 if follow is None else len(follow)
+    span = 0 if tree is None else len(tree) // rows - 1
+    symbols = 0 if tree is None else len(sizes) // rows
+    weights = node = 0
     for n in range(count):
         if tree is None:  # a static model: see encode()
             r = rng >> shift
@@ -216,15 +251,21 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
             diff -= r * starts[x]
             rng = r * sizes[x]
         else:
+            if follow is not None:
+                weights = row * symbols
+                node = row * (span + 1)
+                total = tree[node + span]
             r = (rng & NONNEG) // (total & NONNEG)
             if diff >= r * total:
+                if follow is not None:
+                    context[0] = row
                 return n, pos, diff, rng, total
             # The Fenwick descent (fenwick.find) in units of r, so that no second division finds the
             # target diff // r: a weight w lies below it when r * w <= diff. It starts below
             # tree[span], the total, which no target reaches. A node the symbol lies below covers it,
             # so the descent adds the symbol's growth there: those nodes and tree[span] are the ones
-            # fenwick.add updates.
-            x = 0
+            # fenwick.add updates. x runs over the context's tree, from its row's first node.
+            x = node
             probe = span >> 1
             if branchless:
                 # Compiled, each step compares one node and already loads the weights of both its
@@ -232,7 +273,7 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
                 # below the node, else 0. Measured, this form is the fastest compiled: a branch per
                 # step (as below), a descent that loads one node a step, or the loop running the last
                 # step too, decode Zipf-256 symbols 10 to 20% slower.
-                part = r * tree[probe]
+                part = r * tree[x + probe]
                 while probe > 1:
                     half = probe >> 1
                     below = r * tree[x + half]
@@ -256,14 +297,17 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
                     else:
                         tree[x + probe] += step
                     probe >>= 1
-            tree[span] += step
-            size = sizes[x]
+            tree[node + span] += step
+            x -= node
+            size = sizes[weights + x]
             rng = r * size
-            sizes[x] = size + step
+            sizes[weights + x] = size + step
             total += step
             if total > limit:
-                total = halve(sizes, pseudo, step)
-                build(sizes, tree)
+                total = halve(sizes, row, symbols, pseudo, step)
+                build(sizes, tree, row, symbols, span)
+            if follow is not None:
+                row = follow[row] + x
         if branchless:  # the first digit without a branch, as in encode()
             at = pos >> 3
             digit = ((data[at] * 256 + data[at + 1]) >> (align - (pos & 7))) & mask
@@ -279,6 +323,10 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
             pos += digit_bits
             rng <<= digit_bits
         if pos > end:
+            if follow is not None:
+                context[0] = row
             return n, pos, diff, rng, total
         out[n] = x
+    if follow is not None:
+        context[0] = row
     return count, pos, diff, rng, total
