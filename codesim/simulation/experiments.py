@@ -49,13 +49,15 @@ import numpy as np
 
 from ..coders import SchemeSpec, available, get
 from ..sources.base import Model, Source, order0_probs
-from ..sources.iid import Distribution
 from ..errors import CodesimError, did_you_mean
-from ..measures import cross_entropy, kl_divergence, log_likelihood_ratio_of_counts
+from ..measures import log_likelihood_ratio_of_counts
+from ..sources.files import Message
+from ..sources.markov import MarkovChain, mixture
 from .parallel import ProgressFactory, Task, check_jobs, check_scheduler, run_tasks
 from ..scenario import Scenario, default_schemes
 from .simulate import (BLOCK, block_for, build_coder, check_block, check_codes, check_models, check_run_size,
-                       code_message, learns, plain_dict, stream_source, trial_seeds)
+                       code_figures, code_message, has_memory, learns, model_bits, model_figures, plain_dict,
+                       source_bits, stream_source, trial_seeds)
 from .stats import confidence_interval
 
 #: Most points a mix may have: a finer grid than this shows nothing a plot could.
@@ -305,14 +307,14 @@ def converge(
     groups = [(q, modelled) for q in distinct] + ([(None, learning)] if learning else [])
     tasks = [Task(_convergence_task, (p, q, group, lengths, block, s, message)) for q, group in groups for s in seeds]
     results = run_tasks(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
-    h = p.entropy_rate()
-    p = p.marginal()
+    source = stream_source(p, message)
+    h = source.entropy_rate()
     rows = [(name, q, modelled, which[m]) for m, (name, q) in enumerate(scenario.models.items())] if modelled else []
     rows += [(None, None, learning, len(distinct))] if learning else []
     points = []
     for name, q, group, g in rows:
         per_trial = results[g * trials : (g + 1) * trials]
-        hpq, kl = (None, None) if q is None else (cross_entropy(p, q), kl_divergence(p, q))
+        hpq, kl = (None, None) if q is None else model_figures(source, q)
         for c, spec in enumerate(group):
             for i, length in enumerate(lengths):
                 bits = tuple(r.bits[c][i] for r in per_trial)
@@ -355,10 +357,24 @@ def _convergence_task(p: Source, q: Model | None, specs: Sequence[SchemeSpec], l
     verified = [[True] * len(lengths) for _ in coders]
     llr: list[float | None] = [None if q is None else math.nan] * len(lengths)
     whole_bits, whole_ok = [0] * len(coders), [True] * len(coders)
-    pieces = stream_source(p, message).blocks(lengths[-1], seed, block)
-    p = p.marginal()  # the i.i.d. model's figures are functions of counts under the marginal
-    whole_counts = np.zeros(p.size, dtype=np.int64)
+    source = stream_source(p, message)
+    pieces = source.blocks(lengths[-1], seed, block)
+    # The i.i.d. model's figures on an i.i.d. source are functions of counts under the marginal; with
+    # memory on either side, of -log2 q over each message and -log2 p along the stream.
+    by_counts = q is not None and not has_memory(q) and not isinstance(p, MarkovChain)
+    marginal = p.marginal()
+    whole_counts = np.zeros(marginal.size, dtype=np.int64)
+    whole_q = whole_p = 0.0
+    before = None
     i, start = 0, 0
+
+    def ratio(counts, q_bits, p_bits, n):
+        if by_counts:
+            return log_likelihood_ratio_of_counts(counts, marginal, q)
+        if isinstance(source, Message):  # a file has no p(x | context) to compare with
+            return math.nan
+        return (q_bits - p_bits) / n
+
     for piece in pieces:
         end = start + piece.size
         while i < len(lengths) and lengths[i] < end:  # prefixes ending inside this block
@@ -367,21 +383,28 @@ def _convergence_task(p: Source, q: Model | None, specs: Sequence[SchemeSpec], l
                 n, ok = code_message(coder, tail)[:2]
                 bits[c][i], verified[c][i] = whole_bits[c] + n, whole_ok[c] and ok
             if q is not None:
-                llr[i] = log_likelihood_ratio_of_counts(whole_counts + np.bincount(tail, minlength=p.size), p, q)
+                counts = whole_counts + np.bincount(tail, minlength=marginal.size) if by_counts else None
+                q_bits = None if by_counts else whole_q + model_bits(q, tail)
+                p_bits = None if by_counts else whole_p + source_bits(source, tail, before)
+                llr[i] = ratio(counts, q_bits, p_bits, lengths[i])
             i += 1
         for c, coder in enumerate(coders):
             n, ok = code_message(coder, piece)[:2]
             whole_bits[c] += n
             whole_ok[c] = whole_ok[c] and ok
-        whole_counts += np.bincount(piece, minlength=p.size)
+        whole_counts += np.bincount(piece, minlength=marginal.size)
+        if q is not None and not by_counts:
+            whole_q += model_bits(q, piece)
+            whole_p += source_bits(source, piece, before)
+        before = piece
         start = end
         while i < len(lengths) and lengths[i] == end:  # prefixes ending with this block
             for c in range(len(coders)):
                 bits[c][i], verified[c][i] = whole_bits[c], whole_ok[c]
             if q is not None:
-                llr[i] = log_likelihood_ratio_of_counts(whole_counts, p, q)
+                llr[i] = ratio(whole_counts, whole_q, whole_p, end)
             i += 1
-    return _Prefixes(bits, verified, llr, [None if q is None else coder.expected_length(p) for coder in coders])
+    return _Prefixes(bits, verified, llr, [None if q is None else code_figures(coder, source)[0] for coder in coders])
 
 
 # -- sweeps --------------------------------------------------------------------------------------
@@ -446,14 +469,14 @@ def sweep(
     tasks = [Task(_sweep_task, (p, q_t, [spec for spec, _ in group], length, block, s, message))
              for q_t, group in groups for s in seeds]
     results = run_tasks(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
-    h = p.entropy_rate()
-    p = p.marginal()
+    source = stream_source(p, message)
+    h = source.entropy_rate()
     rows = [(name, t, q_t, modelled, which[g]) for g, (name, t, q_t) in enumerate(mixtures)]
     rows += [(None, None, None, learning, len(distinct))] if learning else []
     points = []
     for name, t, q_t, group, g in rows:
         per_trial = results[g * trials : (g + 1) * trials]
-        hpq, kl = (None, None) if q_t is None else (cross_entropy(p, q_t), kl_divergence(p, q_t))
+        hpq, kl = (None, None) if q_t is None else model_figures(source, q_t)
         for c, (spec, label) in enumerate(group):
             bits = tuple(r[c].bits for r in per_trial)
             per_symbol = [b / length for b in bits]
@@ -465,19 +488,6 @@ def sweep(
                 code_kl_bits=per_trial[0][c].code_kl, expected_bits_per_symbol=per_trial[0][c].expected,
                 verified=all(r[c].verified for r in per_trial)))
     return points
-
-
-def mixture(q: Distribution, p: Source, t: float) -> Distribution:
-    """q_t = (1-t) q + t p over the same alphabet, for an i.i.d. model q and the source's marginal p (a
-    mixture of two probability vectors); exactly q at t = 0 and exactly the marginal at t = 1."""
-    if q.alphabet != p.alphabet:
-        raise CodesimError("a model mixed with the source must have the source's alphabet")
-    if t == 0:
-        return q
-    marginal = p.marginal()
-    if t == 1:
-        return marginal
-    return q.with_probs((1.0 - t) * q.order0_probs() + t * marginal.order0_probs())
 
 
 @dataclass(frozen=True)
@@ -496,16 +506,15 @@ def _sweep_task(p: Source, q: Model | None, specs: Sequence[SchemeSpec], length:
     """Code one trial's stream with every scheme built from q (q None: schemes that learn), block by block."""
     coders = [build_coder(spec, q, p.alphabet) for spec in specs]
     bits, verified = [0] * len(coders), [True] * len(coders)
-    for piece in stream_source(p, message).blocks(length, seed, block):
+    source = stream_source(p, message)
+    for piece in source.blocks(length, seed, block):
         for c, coder in enumerate(coders):
             n, ok = code_message(coder, piece)[:2]
             bits[c] += n
             verified[c] = verified[c] and ok
-    p = p.marginal()
     if q is None:
         return [_Coded(b, v, None, None) for b, v in zip(bits, verified)]
-    return [_Coded(b, v, coder.code_divergence(p), coder.expected_length(p))
-            for b, v, coder in zip(bits, verified, coders)]
+    return [_Coded(b, v, *code_figures(coder, source)[::-1]) for b, v, coder in zip(bits, verified, coders)]
 
 
 def _variants(specs: Sequence[SchemeSpec], params: Mapping[str, Sequence] | None) -> list[tuple[SchemeSpec, str]]:
@@ -616,11 +625,15 @@ def _distinct(models: list[Model]) -> tuple[list[Model], list[int]]:
     """The distinct distributions among the models, and which of them each model is. Equal models
     measure the same on the same streams, so they are coded once: every model at t = 1 is p, and a
     scenario may name one distribution twice."""
-    distinct: list[Distribution] = []
-    index: dict[bytes, int] = {}  # i.i.d. models over the source's alphabet: the probabilities decide
+    distinct: list[Model] = []
+    index: dict[bytes, int] = {}  # models over the source's alphabet: their probabilities decide
     which = []
     for q in models:
-        key = order0_probs(q).tobytes()
+        if has_memory(q):
+            contexts, rows = q.context_table()
+            key = b"%d:" % q.order + contexts.ids.tobytes() + b":" + rows.tobytes()
+        else:
+            key = order0_probs(q).tobytes()
         if key not in index:
             index[key] = len(distinct)
             distinct.append(q)

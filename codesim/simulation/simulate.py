@@ -252,6 +252,25 @@ def build_coder(spec: SchemeSpec, q: Model | None, alphabet: Sequence) -> Coder:
     return spec.build(Distribution.uniform(alphabet) if q is None else q)
 
 
+def has_memory(x) -> bool:
+    """Whether a model or source looks at context (a chain of order > 0)."""
+    return getattr(x, "order", 0) > 0
+
+
+def model_bits(q: Model, message: np.ndarray) -> float:
+    """sum of -log2 q(x | context) over a message, coded afresh as its code codes it."""
+    if has_memory(q):
+        return q.message_bits(message)
+    return ideal_length_of_counts(np.bincount(message, minlength=len(q.alphabet)), q)
+
+
+def source_bits(p: Source, piece: np.ndarray, before: np.ndarray | None) -> float:
+    """sum of -log2 p(x | context) over a piece of p's stream that follows ``before`` (None: the start)."""
+    if isinstance(p, MarkovChain):
+        return p.message_bits(piece, before)
+    return ideal_length_of_counts(np.bincount(piece, minlength=len(p.alphabet)), p.marginal())
+
+
 @dataclass
 class _Observed:
     """What one coder did on one trial: summed over the trial's blocks."""
@@ -290,23 +309,23 @@ class _TrialTask:
         observed = [_Observed() for _ in self.coders]
         size = len(self.p.alphabet)
         counts = np.zeros(size, dtype=np.int64)
-        memory = [q if getattr(q, "order", 0) > 0 else None for q in self.models]
+        memory = [q if has_memory(q) else None for q in self.models]
         ideals = [0.0 if q is not None else None for q in memory]
-        source_bits = 0.0 if isinstance(self.p, MarkovChain) else None
+        own = 0.0 if isinstance(self.p, MarkovChain) else None
         before = None
         for stream in self.p.blocks(self.length, seed, self.block):
             counts += np.bincount(stream, minlength=size)
             for i, q in enumerate(memory):
                 if q is not None:
-                    ideals[i] += q.message_bits(stream)
-            if source_bits is not None:
-                source_bits += self.p.message_bits(stream, before)
+                    ideals[i] += model_bits(q, stream)
+            if own is not None:
+                own += source_bits(self.p, stream, before)
                 before = stream
             for coder, seen in zip(self.coders, observed):
                 _code_block(coder, stream, seen)
             if progress:
                 progress(stream.size)
-        return observed, counts, ideals, source_bits
+        return observed, counts, ideals, own
 
 
 def code_message(coder: Coder, stream: np.ndarray) -> tuple[int, bool, float, float]:
@@ -418,6 +437,37 @@ def simulate(
     return simulate_many(p, {model: q}, [scheme], length=length, trials=trials, seed=seed)[0]
 
 
+def memory_of(source: Source) -> float | None:
+    """H(marginal) - entropy rate: what an i.i.d. model loses on the source (None for a file)."""
+    if isinstance(source, Message):
+        return None
+    return max(0.0, entropy(source.marginal()) - source.entropy_rate())
+
+
+def model_figures(source: Source, q: Model, ideal: float | None = None) -> tuple[float, float | None]:
+    """(cross-entropy rate, KL divergence rate) of the model q on the source. On a file a model with
+    memory has no rate to compare with: its cross-entropy is its ``ideal`` bits per symbol on the file,
+    and its KL None."""
+    if isinstance(source, Message) and has_memory(q):
+        return ideal, None
+    if isinstance(source, MarkovChain) or has_memory(q):
+        return cross_entropy_rate(source, q), kl_rate(source, q)
+    # An i.i.d. model's cross-entropy rate is that of one symbol; its KL rate adds the memory.
+    p = source.marginal()
+    return cross_entropy(p, q), kl_divergence(p, q) + (memory_of(source) or 0.0)
+
+
+def code_figures(coder: Coder, source: Source) -> tuple[float | None, float | None]:
+    """(expected bits per symbol, divergence rate of the code's implied distribution) on the source.
+    A context code has no expectation on a file, which has no contexts' frequencies."""
+    if isinstance(coder, ContextCode):
+        if isinstance(source, Message):
+            return None, None
+        return coder.expected_length(source), coder.code_divergence(source)
+    p = source.marginal()
+    return coder.expected_length(p), coder.code_divergence(p) + (memory_of(source) or 0.0)
+
+
 @dataclass
 class _Trials:
     """What the trials saw, for one pair's measures: per trial, the symbol counts, the model's ideal
@@ -429,13 +479,13 @@ class _Trials:
 
     def ideal(self, q: Model) -> float:
         """Mean over trials of sum(-log2 q(x | context)) / length."""
-        if getattr(q, "order", 0) > 0:
+        if has_memory(q):
             return float(np.mean([o[2][self.pair] / self.length for o in self.outcomes]))
         return float(np.mean([ideal_length_of_counts(o[1], q) / self.length for o in self.outcomes]))
 
     def sample_kl(self, p: Source, q: Model) -> float:
         """Mean over trials of the stream's average log2 p(x | context) / q(x | context)."""
-        if not isinstance(p, MarkovChain) and getattr(q, "order", 0) == 0:
+        if not isinstance(p, MarkovChain) and not has_memory(q):
             marginal = p.marginal()
             return float(np.mean([log_likelihood_ratio_of_counts(o[1], marginal, q) for o in self.outcomes]))
         if isinstance(p, Message):  # a file has no p(x | context) but its frequencies
@@ -443,7 +493,7 @@ class _Trials:
         per_trial = []
         for o in self.outcomes:
             own = o[3] if o[3] is not None else ideal_length_of_counts(o[1], p.marginal())
-            theirs = o[2][self.pair] if getattr(q, "order", 0) > 0 else ideal_length_of_counts(o[1], q)
+            theirs = o[2][self.pair] if has_memory(q) else ideal_length_of_counts(o[1], q)
             per_trial.append((theirs - own) / self.length)
         return float(np.mean(per_trial))
 
@@ -454,27 +504,14 @@ def _measurement(name: str | None, spec: SchemeSpec, coder: Coder, source: Sourc
     per_symbol = [o.bits / length for o in observed]
     mean = float(np.mean(per_symbol))
     h = source.entropy_rate()
-    marginal_h = entropy(source.marginal())
-    is_file = isinstance(source, Message)
-    memory = None if is_file else max(0.0, marginal_h - h)
+    memory = memory_of(source)
     if q is None:
         expected = ideal = sample_kl = hpq = kl = code_kl = None
     else:
-        p = source.marginal()
         ideal = trials.ideal(q)
         sample_kl = trials.sample_kl(source, q)
-        if isinstance(coder, ContextCode):  # a file has no contexts' frequencies to expect them from
-            expected = None if is_file else coder.expected_length(source)
-            code_kl = None if is_file else coder.code_divergence(source)
-        else:
-            expected = coder.expected_length(p)
-            code_kl = coder.code_divergence(p) + (memory or 0.0)
-        if is_file and getattr(q, "order", 0) > 0:
-            hpq, kl = ideal, None  # the file's own cost under q: a file has no rate to compare with
-        elif isinstance(source, MarkovChain) or getattr(q, "order", 0) > 0:
-            hpq, kl = cross_entropy_rate(source, q), kl_rate(source, q)
-        else:  # an i.i.d. model's cross-entropy rate is that of one symbol; its KL rate adds the memory
-            hpq, kl = cross_entropy(p, q), kl_divergence(p, q) + (memory or 0.0)
+        expected, code_kl = code_figures(coder, source)
+        hpq, kl = model_figures(source, q, ideal)
     return Measurement(
         model=name,
         scheme=spec.label,
@@ -495,7 +532,7 @@ def _measurement(name: str | None, spec: SchemeSpec, coder: Coder, source: Sourc
         verified=all(o.verified for o in observed),
         encode_seconds=sum(o.encode_seconds for o in observed),
         decode_seconds=sum(o.decode_seconds for o in observed),
-        marginal_entropy_bits=marginal_h,
+        marginal_entropy_bits=entropy(source.marginal()),
         memory_bits=memory,
         model_order=None if q is None else getattr(q, "order", 0),
     )

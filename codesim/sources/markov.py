@@ -153,10 +153,11 @@ class MarkovChain:
     # -- building ----------------------------------------------------------------------------------
     @classmethod
     def from_transitions(cls, transitions, alphabet: Sequence | None = None, order: int = 1,
-                         initial: Sequence[float] | None = None) -> "MarkovChain":
+                         initial: Sequence[float] | None = None, *, transient: bool = False) -> "MarkovChain":
         """A chain from its K^order transition rows; ``initial`` over K^order tuples, or None for the
         stationary distribution (the chain must then be irreducible: an error names the transient
-        contexts or the classes that do not communicate)."""
+        contexts or the classes that do not communicate; ``transient`` admits transient contexts, which
+        the stationary start never visits, as a mixture of chains may have)."""
         if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
             raise DistributionError(f"order must be a whole number >= 1 for a chain, got {order!r} "
                                     "(an order-0 chain is an i.i.d. distribution: give probs)")
@@ -172,7 +173,7 @@ class MarkovChain:
         rows = _probability_rows(transitions, size, int(order), labels)
         contexts = Contexts(size, int(order), np.arange(full), False)
         chain = cls(labels, int(order), contexts, rows, np.zeros(0, dtype=np.int64), np.zeros((0, size)))
-        closed, transient = chain._classes()
+        closed, transient_rows = chain._classes()
         if len(closed) > 1:
             shown = "; ".join("{" + ", ".join(chain._names(c)) + "}" for c in closed[:3])
             raise DistributionError(
@@ -180,9 +181,9 @@ class MarkovChain:
                 f"{'; ...' if len(closed) > 3 else ''}): its statistics depend on where it starts, so it "
                 "has no single entropy rate; connect them")
         if initial is None:
-            if transient.size:
+            if transient_rows.size and not transient:
                 raise DistributionError(
-                    f"the chain is not irreducible: context(s) {', '.join(chain._names(transient))} are "
+                    f"the chain is not irreducible: context(s) {', '.join(chain._names(transient_rows))} are "
                     "transient (once left, never reached again), so the stationary start gives them no "
                     "mass; remove them, or give initial to start there")
             start = chain.stationary
@@ -471,6 +472,39 @@ def _table_of(q) -> tuple[Contexts, np.ndarray]:
         return q.contexts, q.rows
     probs = np.asarray(getattr(q, "order0_probs", lambda: q)(), dtype=np.float64)
     return Contexts(probs.size, 0, np.zeros(1, dtype=np.int64), False), probs[None, :]
+
+
+def transition_rows(q, order: int) -> np.ndarray:
+    """A model's conditionals for every context of ``order`` symbols (>= its own order), K^order x K: an
+    i.i.d. model's row repeated, a chain's row of each context's last symbols (the fallback for a
+    context an estimate never saw)."""
+    contexts, rows = _table_of(q)
+    size = contexts.size
+    check_entries(size ** order, size, f"a model lifted to order {order}")
+    ids = np.arange(size ** order, dtype=np.int64)
+    at = contexts.rows_of_ids(ids % contexts.full if contexts.order else ids * 0)
+    return np.where((at >= 0)[:, None], rows[np.maximum(at, 0)], 0.0)
+
+
+def mixture(q, p, t: float):
+    """q_t = (1-t) q + t p: for i.i.d. q and p two probability vectors mixed; with memory on either
+    side, their transition rows, context by context, at the higher of their orders. Exactly q at t = 0
+    and p (an i.i.d. p's marginal) at t = 1."""
+    if q.alphabet != p.alphabet:
+        raise CodesimError("a model mixed with the source must have the source's alphabet")
+    if t == 0:
+        return q
+    if not isinstance(p, MarkovChain) and not isinstance(q, MarkovChain):
+        marginal = p.marginal()
+        if t == 1:
+            return marginal
+        return q.with_probs((1.0 - t) * q.order0_probs() + t * marginal.order0_probs())
+    if t == 1 and isinstance(p, MarkovChain):
+        return p
+    source = p if isinstance(p, MarkovChain) else p.marginal()
+    order = max(getattr(q, "order", 0), getattr(p, "order", 0))
+    rows = (1.0 - t) * transition_rows(q, order) + t * transition_rows(source, order)
+    return MarkovChain.from_transitions(rows, q.alphabet, order, transient=True)
 
 
 def memory_bits(p) -> float:

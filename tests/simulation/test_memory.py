@@ -1,0 +1,66 @@
+"""Simulations on sources with memory: an i.i.d. model pays the memory plus its marginal divergence in
+coded bits, the sample log-likelihood ratio tends to the KL divergence rate, and an i.i.d. source
+measures exactly as before."""
+
+import dataclasses
+
+import pytest
+
+from codesim import Distribution, simulate_many
+from codesim.measures import entropy, kl_divergence
+from codesim.scenario import parse
+from codesim.simulation.experiments import converge
+from codesim.sources.markov import MarkovChain, kl_rate, memory_bits
+
+WEATHER = MarkovChain.from_transitions([[0.8, 0.2], [0.3, 0.7]], ["calm", "storm"])
+
+
+def test_an_iid_model_on_a_chain_pays_memory_plus_marginal_divergence_in_coded_bits():
+    q = Distribution.from_probs([0.5, 0.5], WEATHER.alphabet)
+    [m] = simulate_many(WEATHER, {"q": q}, ["arithmetic"], length=400_000, trials=4, seed=7)
+    memory = memory_bits(WEATHER)
+    expected = memory + kl_divergence(WEATHER.marginal(), q)
+    assert m.entropy_bits == WEATHER.entropy_rate()
+    assert m.memory_bits == pytest.approx(memory, abs=1e-15) and memory > 0.18
+    assert m.marginal_entropy_bits == entropy(WEATHER.marginal())
+    assert m.kl_bits == pytest.approx(expected, abs=1e-12)
+    # q is uniform: -log2 q is 1 bit a symbol, so the arithmetic coder spends 1 bit plus its termination
+    assert m.bits_per_symbol == pytest.approx(1.0, abs=1e-4)
+    assert m.excess_bits_per_symbol == pytest.approx(expected, abs=1e-4)
+    assert m.sample_kl_bits == pytest.approx(expected, abs=0.01)
+
+
+def test_an_iid_model_measures_its_sample_kl_along_the_chain():
+    q = Distribution.from_probs([0.7, 0.3], WEATHER.alphabet)
+    [m] = simulate_many(WEATHER, {"q": q}, ["huffman"], length=200_000, trials=3, seed=1, block=30_000)
+    assert m.sample_kl_bits == pytest.approx(kl_rate(WEATHER, q), abs=0.01)
+    assert m.ideal_bits_per_symbol == pytest.approx(m.cross_entropy_bits, abs=0.01)
+
+
+def test_an_order0_chain_scenario_measures_exactly_as_its_probs_scenario():
+    base = {"alphabet": ["a", "b", "c"], "models": {"q": {"probs": [0.2, 0.3, 0.5]}},
+            "run": {"length": 5000, "trials": 3, "seed": 4}}
+    as_probs = parse({**base, "source": {"probs": [0.5, 0.25, 0.25]}})
+    as_chain = parse({**base, "source": {"markov": {"transitions": [[0.5, 0.25, 0.25]], "order": 0}}})
+    schemes = ["huffman", "arithmetic", "rans", "adaptive-arithmetic"]
+    runs = [simulate_many(sc.source, sc.models, schemes, length=5000, trials=3, seed=4) for sc in (as_probs, as_chain)]
+    strip = lambda m: dataclasses.replace(m, encode_seconds=0.0, decode_seconds=0.0)  # noqa: E731
+    assert [strip(m) for m in runs[0]] == [strip(m) for m in runs[1]]
+    assert runs[0][0].memory_bits == 0.0 and runs[0][0].marginal_entropy_bits == runs[0][0].entropy_bits
+
+
+def test_a_learner_on_a_chain_is_measured_against_the_entropy_rate():
+    [m] = simulate_many(WEATHER, {}, ["adaptive-arithmetic"], length=100_000, trials=2, seed=3)
+    assert m.model is None and m.kl_bits is None and m.entropy_bits == WEATHER.entropy_rate()
+    # an order-0 learner cannot see the memory: it ends near the marginal entropy
+    assert m.bits_per_symbol == pytest.approx(entropy(WEATHER.marginal()), abs=0.01)
+
+
+def test_convergence_on_a_chain_follows_the_rates():
+    sc = parse({"alphabet": ["calm", "storm"], "source": {"markov": {"transitions": [[0.8, 0.2], [0.3, 0.7]]}},
+                "models": {"iid": {"probs": [0.6, 0.4]}}, "run": {"seed": 2}})
+    points = converge(sc, schemes=["arithmetic"], lengths=[1000, 100_000], trials=3, seed=2)
+    last = points[-1]
+    assert last.entropy_bits == WEATHER.entropy_rate() and last.kl_bits == pytest.approx(memory_bits(WEATHER))
+    assert last.llr_bits == pytest.approx(last.kl_bits, abs=0.01)
+    assert last.bits_per_symbol == pytest.approx(last.cross_entropy_bits, abs=0.01)
