@@ -173,7 +173,9 @@ def _html_table(measurements: Sequence["Measurement"]) -> list[str]:
     columns = _columns(measurements)
     kinds = ["text" if c.field in TEXT_COLUMNS else "num" for c in columns]
     out = ['<div class="scroll">', "<table>", "<thead>", "<tr>"]
-    out += [f'<th scope="col" class="{kind}">{_e(c.head)}</th>' for c, kind in zip(columns, kinds)]
+    # "rate" on a line of its own under its figure, so the table of a source with memory fits the page
+    out += [f'<th scope="col" class="{kind}">{_e(c.head).replace(" rate", "<br />rate")}</th>'
+            for c, kind in zip(columns, kinds)]
     out += ["</tr>", "</thead>", "<tbody>"]
     previous = None
     for m in measurements:

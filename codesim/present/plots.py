@@ -23,6 +23,8 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
+import numpy as np
+
 from ..errors import CodesimError, PlotUnavailable
 from ..files.streamio import check_target, write_outputs
 from . import terms
@@ -393,8 +395,6 @@ def _order(x: Any) -> int:
 def _context_panels(source: Any, models: Mapping[str, Any], order: int) -> list[tuple[str, Any, dict]]:
     """(title, p after the context, {model: q after it}) for the contexts of ``order`` symbols the
     source is most often in."""
-    import numpy as np
-
     size = len(source.alphabet)
     if size ** order > MAX_CONTEXTS_RANKED:
         return []

@@ -94,13 +94,15 @@ COMPARE_COLUMNS = (
     Column("dec Msym/s", "decode_symbols_per_second", _millions), Column("verified", "verified"),
 )
 
-#: Fields of a run's records (JSON and CSV), in order. For a source with memory the figures of p and q
+#: Fields of a run's records (JSON and CSV), in order; those added later come after the first ones, so
+#: a CSV reader that counts columns still finds them. For a source with memory the figures of p and q
 #: are rates (see :mod:`codesim.present.terms`); ``model_order`` is how many symbols of context the
 #: model looks at (0: i.i.d.; null for a scheme that learns).
 FIELDS = (
-    "model", "model_order", "scheme", "length", "trials", "bits_per_symbol", "ci95", "expected_bits_per_symbol",
-    "ideal_bits_per_symbol", "sample_kl_bits", "entropy_bits", "marginal_entropy_bits", "memory_bits",
-    "cross_entropy_bits", "kl_bits", "code_kl_bits", "excess_bits_per_symbol", "verified", "bits",
+    "model", "scheme", "length", "trials", "bits_per_symbol", "ci95", "expected_bits_per_symbol",
+    "ideal_bits_per_symbol", "sample_kl_bits", "entropy_bits", "cross_entropy_bits", "kl_bits",
+    "code_kl_bits", "excess_bits_per_symbol", "verified", "marginal_entropy_bits", "memory_bits", "model_order",
+    "bits",
 )
 
 
