@@ -1,11 +1,13 @@
 """codesim: a coding-theory simulator.
 
 Codes are built from an assumed distribution q, run on streams drawn from the true distribution p,
-decoded again, and measured: the extra bits per symbol over H(p) are a Kullback-Leibler divergence.
+decoded again, and measured: the extra bits per symbol over H(p) are a Kullback-Leibler divergence
+(for a source with memory, over the entropy rate: a KL divergence rate).
 """
 
 from .coders import Coder, PrefixCode, SchemeSpec, build
 from .sources.iid import Distribution
+from .sources.markov import MarkovChain, cross_entropy_rate, kl_rate
 from .errors import CodesimError
 from .measures import cross_entropy, entropy, kl_divergence, log_likelihood_ratio
 from .scenario import Scenario, load
@@ -14,5 +16,5 @@ from .simulation.simulate import Measurement, simulate, simulate_many
 __all__ = [
     "Coder", "PrefixCode", "SchemeSpec", "build", "Distribution", "CodesimError", "cross_entropy",
     "entropy", "kl_divergence", "log_likelihood_ratio", "Scenario", "load", "Measurement", "simulate",
-    "simulate_many",
+    "simulate_many", "MarkovChain", "cross_entropy_rate", "kl_rate",
 ]

@@ -444,8 +444,9 @@ PIPELINE_PEER_CODE = "huffman"
 @click.option("--scheme", "schemes", type=Scheme(), multiple=True,
               help="Scheme or group of schemes to time; repeatable (default: all, every registered scheme).")
 @click.option("--source", "sources", type=click.Choice(list(benchmarks.SOURCES)), multiple=True,
-              default=tuple(benchmarks.SOURCES),
-              help="Source distribution; repeatable (default: all).")
+              default=benchmarks.DEFAULT_SOURCES,
+              help="Source; repeatable (default: nasa and zipf256; nasa-chain, the NASA levels with "
+                   "persistence, times the context codes built from the chain).")
 @click.option("--repeats", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Timings per measurement; the best is kept.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)

@@ -19,7 +19,7 @@ import numpy as np
 
 from .coders import SchemeSpec
 from .coders.registry import DEFAULT, select
-from .sources.base import Kind, Setting, kinds
+from .sources.base import Kind, Model, Setting, Source, kinds
 from .sources.iid import Distribution, Label
 from .errors import CodesimError, ScenarioError, SchemeError, did_you_mean, show_value as _show
 from .simulation.simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, check_run_size
@@ -54,8 +54,8 @@ class Scenario:
     description: str
     path: str | None
     alphabet: tuple[Label, ...]
-    source: Distribution
-    models: dict[str, Distribution]
+    source: Source
+    models: dict[str, Model]
     run: RunSettings
     #: A fixed message (a file's own symbols) instead of streams drawn from the source; then one trial.
     message: np.ndarray | None = field(default=None, repr=False)
@@ -185,7 +185,14 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
     source = ctx.source or _distribution(source_table, ctx)
     ctx.source = source
     _check_model_count(where, len(model_tables), len(source.alphabet))
-    models = {name: _distribution(table, ctx, name) for name, table in model_tables.items()}
+    models = {}
+    values = 0
+    for name, table in model_tables.items():
+        models[name] = _distribution(table, ctx, name)
+        values += _values(models[name])
+        if values > MAX_MODEL_VALUES:
+            table.fail(f"the models up to this one hold {values} probabilities (contexts x symbols), over the "
+                       f"limit of {MAX_MODEL_VALUES} (2^24) for all models: use lower orders or fewer models")
     run = RunSettings(
         length=run_table.integer("length", default=DEFAULT_LENGTH, minimum=1),
         trials=run_table.integer("trials", default=DEFAULT_TRIALS, minimum=1),
@@ -204,6 +211,14 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
         raise ScenarioError(f"{where}: [run] {exc}") from None
     return Scenario(title, description, where, ctx.alphabet, source, models, run, ctx.message,
                     tuple(ctx.remarks), ctx.figures)
+
+
+def _values(q) -> int:
+    """How many probabilities a model holds: one per symbol, per context row for a chain."""
+    if getattr(q, "order", 0) > 0:
+        contexts, rows = q.context_table()
+        return rows.size
+    return len(q.alphabet)
 
 
 def from_vectors(

@@ -56,8 +56,8 @@ from ..coders import Coder, SchemeSpec
 from ..coders.registry import ALL, select
 from ..sources.iid import Distribution
 from ..errors import CodesimError
-from ..measures import ideal_length
-from .simulate import BLOCK, check_run_size, simulate_many
+from ..sources.markov import MarkovChain
+from .simulate import BLOCK, check_run_size, learns, model_bits, simulate_many
 
 #: Symbols a coder codes once before it is timed: enough to call every kernel it has.
 WARM_UP_SYMBOLS = 256
@@ -91,10 +91,22 @@ PROBE_LENGTH = 10**5
 #: ``codesim bench --pipeline``: the stream length of the end-to-end comparison.
 PIPELINE_LENGTH = 3 * 10**7
 
+def nasa_chain(stay: float = 0.5) -> MarkovChain:
+    """The NASA levels with persistence: a reading repeats with probability ``stay``, else is drawn from
+    the NASA distribution afresh (which stays the chain's stationary distribution). Codes built from it
+    are context codes, one code per previous reading."""
+    p = np.array(NASA_PROBS)
+    return MarkovChain.from_transitions((1 - stay) * p + stay * np.eye(p.size), [100, 105, 110, 145, 160, 162, 174, 180])
+
+
 SOURCES = {
     "nasa": lambda: Distribution.from_probs(NASA_PROBS, [100, 105, 110, 145, 160, 162, 174, 180]),
     "zipf256": zipf,
+    "nasa-chain": nasa_chain,
 }
+#: What ``codesim bench`` times when no source is named: the i.i.d. sources (name the chain to time
+#: the context codes beside them).
+DEFAULT_SOURCES = ("nasa", "zipf256")
 
 
 @dataclass(frozen=True)
@@ -306,7 +318,7 @@ def _predicted_seconds(coder: Coder, stream: np.ndarray, timed: dict[int, float]
 
 def benchmark(
     schemes: Sequence[SchemeSpec | str] = (ALL,),
-    sources: Sequence[str] = tuple(SOURCES),
+    sources: Sequence[str] = DEFAULT_SOURCES,
     lengths: Sequence[int] = (10**6,),
     repeats: int = 1,
     seed: int = 0,
@@ -333,7 +345,7 @@ def benchmark(
     for source in sources:
         p = SOURCES[source]()
         whole = p.sample(lengths[-1], seed)
-        coders = [spec.build(p) for spec in schemes]
+        coders = [spec.build(p.marginal() if learns(spec) else p) for spec in schemes]  # a learner takes only K
         # A code bitarray can stand beside has codewords: a prefix code, which may split into lanes.
         prefix = [coder for coder in coders if "bitarray" in coder.bench_peers]
         lanes |= {coder.lanes_for(n) > 1 for coder in prefix for n in lengths}
@@ -341,7 +353,7 @@ def benchmark(
         timed: list[dict[int, float]] = [{} for _ in schemes]
         for length in lengths:
             stream = whole[:length]
-            ideal = ideal_length(stream, p) / length
+            ideal = model_bits(p, stream) / length
             for spec, coder, seconds in zip(schemes, coders, timed):
                 _warm_up(coder, stream)
                 predicted = _predicted_seconds(coder, stream, seconds, repeats)
@@ -420,7 +432,7 @@ def _numpy_bitarray_run(p: Distribution, code: Coder, length: int, seed: int) ->
 def pipeline(
     schemes: Sequence[SchemeSpec | str],
     peer_code: SchemeSpec | str,
-    sources: Sequence[str] = tuple(SOURCES),
+    sources: Sequence[str] = DEFAULT_SOURCES,
     length: int = PIPELINE_LENGTH,
     seed: int = 0,
     repeats: int = 1,
@@ -439,6 +451,9 @@ def pipeline(
     rows = []
     for source in sources:
         p = SOURCES[source]()
+        if isinstance(p, MarkovChain):
+            raise CodesimError(f"the numpy+bitarray pipeline draws i.i.d. symbols: source {source!r} has memory "
+                               f"(pipeline sources: {', '.join(DEFAULT_SOURCES)})")
         code = peer_spec.build(p)
         if "bitarray" not in code.bench_peers:
             raise CodesimError(f"the numpy+bitarray pipeline codes with codewords: scheme {peer_spec.label!r} "

@@ -56,7 +56,7 @@ from ..sources.markov import MarkovChain, mixture
 from .parallel import ProgressFactory, Task, check_jobs, check_scheduler, run_tasks
 from ..scenario import Scenario, default_schemes
 from .simulate import (BLOCK, block_for, build_coder, check_block, check_codes, check_models, check_run_size,
-                       code_figures, code_message, has_memory, learns, model_bits, model_figures, plain_dict,
+                       code_figures, code_message, context_rows, has_memory, learns, model_bits, model_figures, plain_dict,
                        source_bits, stream_source, trial_seeds)
 from .stats import confidence_interval
 
@@ -436,7 +436,7 @@ def sweep(
     specs, trials, seed, block = _run_settings(scenario, schemes, trials, seed, block, jobs, scheduler)
     ts = [0.0] if mix is None else check_mix(mix)
     variants = _variants(specs, params)
-    check_codes([spec for spec, _ in variants], len(scenario.alphabet))
+    check_codes([spec for spec, _ in variants], len(scenario.alphabet), _largest(scenario))
     modelled, learning = _split(variants, lambda variant: variant[0])
     if len(ts) * len(modelled) > MAX_POINTS:
         raise CodesimError(f"{len(ts)} mix values x {len(modelled)} scheme variants = {len(ts) * len(modelled)} "
@@ -588,7 +588,7 @@ def _run_settings(scenario: Scenario, schemes, trials, seed, block, jobs, schedu
         raise CodesimError(f"seed must be a whole number >= 0, got {seed!r}")
     check_models(scenario.source, scenario.models)
     check_block(block, 1)  # its type here; its count of blocks once the length is known
-    check_codes(specs, len(scenario.alphabet))  # a task holds one model's codes
+    check_codes(specs, len(scenario.alphabet), _largest(scenario))  # a task holds one model's codes
     return specs, trials, seed, block_for(block, specs)
 
 
@@ -614,6 +614,11 @@ def _check_lengths(scenario: Scenario, lengths: Sequence[int] | None) -> list[in
 def _seeds(scenario: Scenario, trials: int, seed: int | None) -> list[np.random.SeedSequence | None]:
     """Each trial's seed; a fixed message is its own single trial and needs none."""
     return [None] if scenario.message is not None else trial_seeds(seed, trials)
+
+
+def _largest(scenario: Scenario) -> list[Model]:
+    """The scenario's model with the most context rows (its codes are the largest a task holds)."""
+    return [max(scenario.models.values(), key=context_rows)] if scenario.models else []
 
 
 def _split(items: Sequence, spec_of=lambda spec: spec) -> tuple[list, list]:

@@ -72,6 +72,9 @@ MAX_BLOCKS = 10**5
 #: MIN_CODE_ENTRIES: 512 codes over small alphabets (about 300 MB), 32 over 65536 symbols (about 530 MB).
 MAX_CODE_ENTRIES = 1 << 21
 MIN_CODE_ENTRIES = 1 << 12
+#: A context code's tables cost about 30 bytes per (context, symbol) entry, an eighth of an i.i.d.
+#: prefix code's (which keeps tables for packing symbol pairs and decoding in lanes): it counts 1/8.
+CONTEXT_ENTRY_WEIGHT = 8
 #: The most symbols of a stream held whole in memory (``sample``, ``encode``, ``bench``): as many as
 #: a .csim file holds, and as ``decode`` writes in a few seconds.
 MAX_WHOLE_STREAM = MAX_SYMBOLS
@@ -197,19 +200,33 @@ def check_stream_length(length: int, what: str = "length") -> None:
         )
 
 
-def check_codes(specs: Sequence[SchemeSpec], alphabet_size: int, models: int = 1) -> None:
-    """Refuse codes for ``models`` models by each of ``specs`` over ``alphabet_size`` symbols whose tables
-    would pass :data:`MAX_CODE_ENTRIES`, before any is built (a scheme's table has K^unit entries)."""
+def check_codes(specs: Sequence[SchemeSpec], alphabet_size: int, models: int | Sequence[Model] = 1) -> None:
+    """Refuse codes for ``models`` (a count of i.i.d. models, or the models) by each of ``specs`` over
+    ``alphabet_size`` symbols whose tables would pass :data:`MAX_CODE_ENTRIES`, before any is built (a
+    scheme's table has K^unit entries; a context code's, K per context row, at CONTEXT_ENTRY_WEIGHT)."""
     # A block code's K^k past its own limit of 2^16 tuples is refused by the scheme, naming it. A scheme
     # that learns is built once, not once per model, but is counted per model: a bound that errs safe.
-    entries = models * sum(max(min(alphabet_size ** spec.unit, 1 << 16), MIN_CODE_ENTRIES) for spec in specs)
+    rows = [1] * models if isinstance(models, int) else [context_rows(q) for q in models]
+    entries = 0
+    for n in rows:
+        for spec in specs:
+            own = min(alphabet_size ** spec.unit, 1 << 16)
+            if n > 1 and spec.unit == 1:
+                own = n * alphabet_size // CONTEXT_ENTRY_WEIGHT
+            entries += max(own, MIN_CODE_ENTRIES)
     if entries > MAX_CODE_ENTRIES:
-        what = f"{models} models x {len(specs)} schemes" if models > 1 else f"{len(specs)} schemes"
+        count = len(rows)
+        what = f"{count} models x {len(specs)} schemes" if count > 1 else f"{len(specs)} schemes"
         raise CodesimError(
-            f"{what} over {alphabet_size} symbols make {models * len(specs)} codes held at once, with "
+            f"{what} over {alphabet_size} symbols make {count * len(specs)} codes held at once, with "
             f"{entries} table entries (each counted as at least {MIN_CODE_ENTRIES}), over the limit of "
             f"{MAX_CODE_ENTRIES} (2^21, about 500 MB): choose fewer models (--model) or schemes (--scheme)"
         )
+
+
+def context_rows(q: Model) -> int:
+    """How many context rows a context code built from q has (1: an i.i.d. model)."""
+    return q.context_table()[0].rows if has_memory(q) else 1
 
 
 def block_for(block: int, specs: Sequence[SchemeSpec]) -> int:
@@ -390,7 +407,7 @@ def simulate_many(
     check_jobs(jobs)
     specs = [s if isinstance(s, SchemeSpec) else SchemeSpec.parse(s) for s in schemes]
     check_models(p, models)
-    check_codes(specs, len(p.alphabet), len(models))
+    check_codes(specs, len(p.alphabet), list(models.values()))
     pairs = [(name, spec) for name in models for spec in specs if not learns(spec)]
     pairs += [(None, spec) for spec in specs if learns(spec)]
     source = stream_source(p, message)

@@ -11,20 +11,20 @@ SIGN = -(1 << 63)
 
 @jit.kernel
 def sample(words, out, n: int, row: int, size: int, shift: int, mask: int, bound, alias, nxt) -> int:
-    """Draw ``out[:n]`` from 64-bit random ``words`` (as int64) starting in ``row``; returns the row
+    """Draw ``out[:n]`` from 64-bit random ``words`` (as int64) in context ``row``; returns the context
     after the last symbol.
 
-    Each row has an integer alias table of ``mask + 1`` columns (see
-    :class:`~codesim.sources.iid.AliasTable`): a word's top bits pick the column, and the word below
-    the column's ``bound`` (compared as unsigned) keeps the column's own symbol, else its alias. A
-    symbol of probability zero is never drawn, so ``nxt`` (row * size + symbol: the next row) is only
-    read where the chain can go.
+    ``nxt[row * size + x]`` is the row after symbol x (a table: a division per symbol costs more than
+    the lookup). Each row has an integer alias table of ``mask + 1``
+    columns (see :class:`~codesim.sources.iid.AliasTable`): a word's top bits pick the column, and a word
+    below the column's bound (compared as unsigned: both sides XORed with SIGN, the bounds beforehand)
+    keeps the column's own symbol, else takes its alias. A symbol of probability zero is never drawn.
     """
     for i in range(n):
         w = words[i]
         column = (w >> shift) & mask
         at = row * (mask + 1) + column
-        if (w ^ SIGN) < (bound[at] ^ SIGN):
+        if (w ^ SIGN) < bound[at]:
             x = column
         else:
             x = alias[at]

@@ -48,6 +48,8 @@ MAX_DENSE_STATES = 2048
 POWER_TOLERANCE = 1e-14
 #: ... and gives up after this many steps (a chain that mixes too slowly for it is refused).
 MAX_POWER_STEPS = 20_000
+#: Keys (context, symbol) an estimate sorts at once.
+COUNT_KEYS = 1 << 22
 
 
 def _context_label(cid: int, order: int, alphabet) -> str:
@@ -339,8 +341,8 @@ class MarkovChain:
             raise CodesimError("an estimated model is not a source: streams come from chains given by "
                                "their transitions")
         tables = [AliasTable(row) for row in self.rows]
-        bound = np.concatenate([t.bound for t in tables]).view(np.int64)
-        alias = np.concatenate([t.alias.astype(np.int64) for t in tables])
+        bound = np.concatenate([t.bound for t in tables]).view(np.int64) ^ np.int64(kernels.SIGN)
+        alias = np.concatenate([t.alias for t in tables])
         return AliasTable(self.initial), tables[0].shift, bound, alias
 
     def blocks(self, length: int, seed, block: int) -> Iterator[np.ndarray]:
@@ -355,7 +357,7 @@ class MarkovChain:
         pending = [(first // size ** (k - 1 - j)) % size for j in range(k)]
         row = first  # a chain given by its transitions stores every full context: row = id
         mask = (1 << (64 - shift)) - 1
-        nxt = self.contexts.nxt
+        nxt = self.contexts.nxt.astype(np.int32)  # rows of a chain's contexts: all of them, no fallback
         args = (size, shift, mask, jit.plain(bound), jit.plain(alias), jit.plain(nxt))
         for lo in range(0, length, block):
             n = min(block, length - lo)
@@ -523,7 +525,11 @@ def context_counts(blocks, size: int, order: int) -> tuple[np.ndarray, np.ndarra
     keys = np.zeros(0, dtype=np.int64)
     counts = np.zeros(0, dtype=np.int64)
     tail = np.zeros(0, dtype=np.int64)
-    for block in blocks:
+    # Each position has order + 1 keys: pieces of at most COUNT_KEYS / (order + 1) positions keep the
+    # scratch near 100 MB (int64 keys and their sort) whatever the order.
+    step = max(1, COUNT_KEYS // (order + 1))
+    pieces = (np.asarray(b)[lo : lo + step] for b in blocks for lo in range(0, len(b), step))
+    for block in pieces:
         x = np.concatenate([tail, np.asarray(block, dtype=np.int64)])
         found = []
         for j in range(order + 1):

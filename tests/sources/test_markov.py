@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from codesim import Distribution
+from codesim import Distribution, jit
 from codesim.errors import CodesimError, DistributionError, ScenarioError
-from codesim.measures import entropy, kl_divergence
+from codesim.measures import kl_divergence
 from codesim.scenario import parse
 from codesim.sources.markov import (MarkovChain, context_counts, cross_entropy_rate, estimate_chain, expected_cost,
                                     kl_rate, memory_bits, mixture, transition_rows)
@@ -255,3 +255,31 @@ def test_a_chain_too_large_for_its_table_limit_is_refused_before_reading_its_row
         MarkovChain.from_transitions([[0.5, 0.5]], order=22)
     with pytest.raises(DistributionError, match="order must be a whole number >= 1"):
         MarkovChain.from_transitions([[0.5, 0.5]], order=0)
+
+
+@given(seed=st.integers(0, 2**32 - 1), size=st.integers(2, 5), order=st.integers(1, 3), length=st.integers(0, 300))
+@settings(max_examples=25, deadline=None)
+def test_compiled_and_interpreted_sampling_draw_the_same_stream(seed, size, order, length):
+    chain = random_chain(np.random.default_rng(seed % 997), size, order)
+    compiled = chain.sample(length, seed)
+    with jit.interpreted():
+        assert np.array_equal(MarkovChain.from_transitions(chain.rows, order=order).sample(length, seed), compiled)
+
+
+def test_all_models_together_hold_at_most_the_scenario_limit_of_probabilities(monkeypatch):
+    import codesim.scenario as scenario_module
+
+    monkeypatch.setattr(scenario_module, "MAX_MODEL_VALUES", 10)
+    chain = "markov = { transitions = [[0.5, 0.5], [0.5, 0.5]] }"
+    with pytest.raises(ScenarioError, match=r"\[models.second\] the models up to this one hold 12 probabilities"):
+        parse(scenario("probs = [0.5, 0.5]", f"[models.first]\n{chain}\n[models.second]\n{chain}"), "s.toml")
+
+
+def test_an_estimate_counts_in_pieces_whatever_its_order(monkeypatch):
+    import codesim.sources.markov as markov
+
+    x = np.random.default_rng(1).integers(0, 3, size=500)
+    whole = context_counts([x], 3, 3)
+    monkeypatch.setattr(markov, "COUNT_KEYS", 9)  # pieces of 2 positions
+    pieces = context_counts([x], 3, 3)
+    assert np.array_equal(whole[0], pieces[0]) and np.array_equal(whole[1], pieces[1])
