@@ -81,7 +81,7 @@ def figures_for(scenario: "Scenario", measurements: Sequence["Measurement"]) -> 
     out = [(title, plots.run_figure(measurements, title))]
     title = f"{scenario.title}: source p and models q"
     out.append((title, plots.distributions_figure(scenario.source, models, title,
-                                                  contexts=scenario.message is None)))
+                                                  file=scenario.message is not None)))
     return out
 
 

@@ -149,7 +149,7 @@ def save_run(path: str, force: bool, scenario: "Scenario", measurements: Sequenc
     written together; their paths."""
     figures = [run_figure(measurements, scenario.title),
                distributions_figure(scenario.source, scenario.models, scenario.title,
-                                    contexts=scenario.message is None)]
+                                    file=scenario.message is not None)]
     paths = figure_paths(path, len(figures))
     save_all(list(zip(figures, paths)), force)
     return paths
@@ -317,7 +317,7 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
     ax.set_xticklabels([_run_tick(model, first[model], words) for model in models], fontsize="small")
     ax.set_xlabel("model q (with its divergence from the source)")
     ax.set_ylabel("bits per symbol")
-    ax.set_title(_wrap(title))
+    ax.set_title(_wrap(title, 60))  # over the axes only: the legend beside them takes a third of the width
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     _legend_outside(ax, last=[*lines, words.cross_line])
@@ -334,7 +334,7 @@ def _run_tick(model: str | None, m: "Measurement", words: terms.Terms) -> str:
     return f"{_plain(model)}\n{words.kl} = {_bits(m.kl_bits)}"
 
 
-def distributions_figure(source: Any, models: Mapping[str, Any], title: str, contexts: bool = True) -> "Figure":
+def distributions_figure(source: Any, models: Mapping[str, Any], title: str, file: bool = False) -> "Figure":
     """The source p and each model q over the alphabet: grouped bars, or steps for a big alphabet.
 
     Past about 120 bars in all, bars become slivers that cannot be told apart, so each distribution is
@@ -344,27 +344,27 @@ def distributions_figure(source: Any, models: Mapping[str, Any], title: str, con
     Where the source or a model has memory (a Markov chain), one panel shows one symbol's distribution
     (a chain's stationary marginal), and one panel each of the up to MAX_CONTEXT_PANELS contexts the
     source is most often in shows the next symbol's distribution after it: p's and every q's (an i.i.d.
-    model's is the same after every context, which is the memory it ignores). ``contexts`` False (a
-    file, whose p is only its symbols' frequencies) leaves out the panels of contexts.
+    model's is the same after every context, which is the memory it ignores). For a ``file`` p is only
+    its symbols' frequencies, labelled so, and there are no panels of contexts.
     """
     orders = [_order(source), *(_order(q) for q in models.values())]
     if not any(orders):
         fig, axes = _figure(title)
         ax = axes[0, 0]
-        _distribution_panel(ax, source.alphabet, source.probs, {name: q.probs for name, q in models.items()})
+        _distribution_panel(ax, source.alphabet, source.probs, {name: q.probs for name, q in models.items()}, file)
         ax.set_title(_wrap(title))
         _legend_outside(ax, last=[RULED_OUT])
         return fig
-    panels = [("one symbol (stationary marginals)", source.marginal().probs,
+    panels = [("one symbol" if file else "one symbol (stationary marginals)", source.marginal().probs,
                {name: q.marginal().probs for name, q in models.items()})]
-    if contexts:
+    if not file:
         panels += _context_panels(source, models, max(orders))
     cols = 1 if len(panels) == 1 else 2
     rows = -(-len(panels) // cols)
     fig, axes = _figure(title, rows=rows, cols=cols, size=(11.0 if cols > 1 else SIZE[0], 1.2 + 3.0 * rows))
     fig.suptitle(_wrap(title, 110))
     for ax, (name, p, qs) in zip(axes.ravel(), panels):
-        _distribution_panel(ax, source.alphabet, p, qs)
+        _distribution_panel(ax, source.alphabet, p, qs, file)
         ax.set_title(name, fontsize="medium")
     top = max(ax.get_ylim()[1] for ax in axes.ravel()[: len(panels)])
     for ax in axes.ravel()[: len(panels)]:
@@ -415,10 +415,10 @@ def _context_panels(source: Any, models: Mapping[str, Any], order: int) -> list[
     return panels
 
 
-def _distribution_panel(ax: "Axes", labels: Sequence["Label"], p: Any, qs: Mapping[str, Any]) -> None:
+def _distribution_panel(ax: "Axes", labels: Sequence["Label"], p: Any, qs: Mapping[str, Any], file: bool) -> None:
     """p and every q over the symbols, as grouped bars or (past MAX_BARS) steps; a cross where a q rules
     out a symbol p gives probability."""
-    series = [("p (source)", p)] + [(f"q: {_plain(name)}", q) for name, q in qs.items()]
+    series = [("p (the file's frequencies)" if file else "p (source)", p)] + [(f"q: {_plain(name)}", q) for name, q in qs.items()]
     k = len(labels)
     xs = list(range(k))
     bars = k * len(series) <= MAX_BARS

@@ -234,8 +234,9 @@ def test_distributions_figure_of_a_chain_shows_each_context(mpl):
     assert [bar.get_height() for bar in drawn[0].patches][:2] == pytest.approx([0.6, 0.4])
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["p (source)", "q: iid", "q: chain"]
     file_like = plots.distributions_figure(Distribution.from_probs([0.6, 0.4], ["calm", "storm"]),
-                                           {"chain": CHAIN_Q}, "file", contexts=False)
+                                           {"chain": CHAIN_Q}, "file", file=True)
     assert len([ax for ax in file_like.axes if ax.axison]) == 1
+    assert [t.get_text() for t in file_like.legends[0].get_texts()] == ["p (the file's frequencies)", "q: chain"]
 
 
 @dataclass
@@ -272,3 +273,38 @@ def test_converge_figure_names_rates(mpl):
     table = report.converge_points("table", {"trials": 3, "seed": 1}, points, "t")
     assert "H(p,q) rate" in table and report.CONVERGE_MEMORY_NOTE in table
 
+
+
+@dataclass
+class SweepPoint:
+    """A sweep point that carries its source's memory."""
+
+    model: str | None
+    t: float | None
+    scheme: str
+    params: dict
+    bits_per_symbol: float
+    ci95: tuple[float, float] | None
+    excess_bits_per_symbol: float
+    kl_bits: float | None
+    cross_entropy_bits: float | None
+    code_kl_bits: float | None
+    entropy_bits: float
+    memory_bits: float | None
+    marginal_entropy_bits: float | None
+    expected_bits_per_symbol: float | None = None
+    verified: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def test_sweep_figure_and_table_name_rates(mpl):
+    h, hx = 0.7857, 0.9710
+    points = [SweepPoint("fair-coin", t, "arithmetic", {}, h + 0.2 - 0.1 * t, None, 0.2 - 0.1 * t, 0.2 - 0.1 * t,
+                         h + 0.2 - 0.1 * t, 0.2 - 0.1 * t, h, hx - h, hx) for t in (0.0, 0.5, 1.0)]
+    ax = plots.sweep_figure(points, "weather").axes[0]
+    assert "D(p||q_t) rate = H(p,q_t) rate - H rate" in legend_texts(ax)
+    assert ax.get_ylabel() == "excess bits per symbol\n(measured - H rate)"
+    table = report.sweep_points("table", {"trials": 3, "seed": 1}, points, "t")
+    assert "D(p||q_t) rate" in table and "H(p,q_t) rate" in table and report.SWEEP_MEMORY_NOTE in table
