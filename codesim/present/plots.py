@@ -1,6 +1,10 @@
 """Figures of what a run measured: bits per symbol against H(p) and H(p,q), the distributions, how
 measurements converge with the stream length, sweeps of a model, and a code's lengths against -log2 q.
 
+For a source with memory the lines are its rates and say so ("entropy rate H = ..."); for a file the
+entropy is its order-0 entropy, "H0 (order-0)", drawn dotted as no floor (:mod:`codesim.present.terms`
+names them after the records' kind of source).
+
 matplotlib is an optional extra (``pip install 'codesim[plot]'``), so nothing here imports it at module
 import time: :func:`require` imports it when a figure is first asked for and raises
 :class:`PlotUnavailable` with the install hint when it is missing. Figures are built as
@@ -251,7 +255,9 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
     """Measured bits per symbol per scheme, grouped by model, against H(p) and each model's H(p,q).
 
     Error bars are the 95% confidence intervals across trials (none for one trial). Rows without a
-    model (schemes that learn) form a group of their own, last, with no H(p,q) to compare against.
+    model (schemes that learn) form a group of their own, last, with no H(p,q) to compare against. For
+    a source with memory a second line marks H(X), one symbol's entropy: the least an i.i.d. model
+    averages, above the entropy rate by the memory it ignores.
     """
     if not measurements:
         raise CodesimError("no measurements to plot")

@@ -19,6 +19,7 @@ from codesim.sources.iid import Distribution
 from codesim.sources.markov import MarkovChain, cross_entropy_rate, kl_rate
 
 from ..conftest import SCENARIOS
+from .test_plots import ConvergencePoint, SweepPoint, legend_texts
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -192,11 +193,6 @@ def mpl():
     return pytest.importorskip("matplotlib")
 
 
-def legend_texts(ax) -> list[str]:
-    legend = ax.get_legend()
-    return [t.get_text() for t in legend.get_texts()] if legend else []
-
-
 def test_run_figure_of_a_source_with_memory(mpl, weather):
     fig = plots.run_figure(weather, "weather")
     ax = fig.axes[0]
@@ -240,24 +236,12 @@ def test_distributions_figure_of_a_chain_shows_each_context(mpl):
 
 
 @dataclass
-class Point:
+class Point(ConvergencePoint):
     """A convergence point that carries its source's memory (the figures read only these attributes)."""
 
-    model: str | None
-    scheme: str
-    length: int
-    trials: int
-    bits_per_symbol: float
-    bits_ci95: tuple[float, float] | None
-    llr_bits: float | None
-    llr_ci95: tuple[float, float] | None
-    entropy_bits: float
-    cross_entropy_bits: float | None
-    kl_bits: float | None
-    memory_bits: float | None
-    marginal_entropy_bits: float | None
+    memory_bits: float | None = None
+    marginal_entropy_bits: float | None = None
     expected_bits_per_symbol: float | None = None
-    verified: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -265,7 +249,8 @@ class Point:
 
 def test_converge_figure_names_rates(mpl):
     h, hx = 0.7857, 0.9710
-    points = [Point("iid", "arithmetic", n, 3, 1.0, None, 0.2, None, h, 1.0, 0.2143, hx - h, hx) for n in (10, 100)]
+    points = [Point("iid", "arithmetic", n, 3, 1.0, None, 0.2, None, h, 1.0, 0.2143, memory_bits=hx - h,
+                    marginal_entropy_bits=hx) for n in (10, 100)]
     fig = plots.converge_figure(points, "weather")
     left, right = fig.axes[:2]
     assert legend_texts(left)[-2:] == ["H(p,q) rate = 1.000", "entropy rate H = 0.786"]
@@ -276,24 +261,12 @@ def test_converge_figure_names_rates(mpl):
 
 
 @dataclass
-class SweepPoint:
+class MemorySweepPoint(SweepPoint):
     """A sweep point that carries its source's memory."""
 
-    model: str | None
-    t: float | None
-    scheme: str
-    params: dict
-    bits_per_symbol: float
-    ci95: tuple[float, float] | None
-    excess_bits_per_symbol: float
-    kl_bits: float | None
-    cross_entropy_bits: float | None
-    code_kl_bits: float | None
-    entropy_bits: float
-    memory_bits: float | None
-    marginal_entropy_bits: float | None
+    memory_bits: float | None = None
+    marginal_entropy_bits: float | None = None
     expected_bits_per_symbol: float | None = None
-    verified: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -301,8 +274,9 @@ class SweepPoint:
 
 def test_sweep_figure_and_table_name_rates(mpl):
     h, hx = 0.7857, 0.9710
-    points = [SweepPoint("fair-coin", t, "arithmetic", {}, h + 0.2 - 0.1 * t, None, 0.2 - 0.1 * t, 0.2 - 0.1 * t,
-                         h + 0.2 - 0.1 * t, 0.2 - 0.1 * t, h, hx - h, hx) for t in (0.0, 0.5, 1.0)]
+    points = [MemorySweepPoint("fair-coin", t, "arithmetic", {}, h + 0.2 - 0.1 * t, None, 0.2 - 0.1 * t,
+                               0.2 - 0.1 * t, h + 0.2 - 0.1 * t, 0.2 - 0.1 * t, h, memory_bits=hx - h,
+                               marginal_entropy_bits=hx) for t in (0.0, 0.5, 1.0)]
     ax = plots.sweep_figure(points, "weather").axes[0]
     assert "D(p||q_t) rate = H(p,q_t) rate - H rate" in legend_texts(ax)
     assert ax.get_ylabel() == "excess bits per symbol\n(measured - H rate)"
