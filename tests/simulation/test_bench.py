@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from codesim.present import report
 from codesim.simulation import bench
-from codesim.simulation.bench import SOURCES, BenchRow, benchmark, run_peers
+from codesim.simulation.bench import DEFAULT_SOURCES, SOURCES, BenchRow, benchmark, run_peers
 from codesim.cli import main
 from codesim.errors import CodesimError
 from codesim.coders import PrefixCode, SchemeSpec, available
@@ -47,7 +47,7 @@ def peers_of(rows, row):
 def test_every_row_is_a_verified_round_trip(rows):
     assert rows and all(r.verified for r in rows)
     labels = [s.label for s in select([ALL])[0]]
-    assert [(r.source, r.scheme) for r in ours(rows)] == [(s, x) for s in SOURCES for x in labels]
+    assert [(r.source, r.scheme) for r in ours(rows)] == [(s, x) for s in DEFAULT_SOURCES for x in labels]
     for r in rows:
         assert r.length == N and r.encode_symbols_per_second > 0 and r.decode_symbols_per_second > 0
 
@@ -187,7 +187,7 @@ def sweep():
 def test_a_sweep_times_every_scheme_at_every_length_in_order_and_verifies_each_row(sweep):
     assert sweep.skipped == [] and all(r.verified for r in sweep.rows)
     ours_at = [(r.source, r.length, r.scheme) for r in ours(sweep.rows)]
-    assert ours_at == [(s, n, x) for s in SOURCES for n in LENGTHS for x in ("huffman", "rans", "arithmetic")]
+    assert ours_at == [(s, n, x) for s in DEFAULT_SOURCES for n in LENGTHS for x in ("huffman", "rans", "arithmetic")]
 
 
 def test_each_length_times_the_first_symbols_of_one_stream_which_is_that_lengths_own_draw():
@@ -225,15 +225,15 @@ def test_a_long_length_alone_is_predicted_from_probes_ten_times_apart(monkeypatc
 
 def test_the_by_length_table_has_a_column_per_length_and_a_row_per_coder(sweep):
     text = report.bench_table(sweep, by_length=True)
-    for source in SOURCES:
+    for source in DEFAULT_SOURCES:
         assert f"{source}: encoding / decoding" in text
     heads = [line.split() for line in text.splitlines() if line.startswith("scheme")]
-    assert len(heads) == len(SOURCES)
+    assert len(heads) == len(DEFAULT_SOURCES)
     for head in heads:
         assert head == ["scheme", "coder", "1e+03", "3e+03", "1e+04", "verified"]
     coders = len({(r.scheme, r.peer) for r in sweep.rows})
     body = [line for line in text.splitlines() if line.split()[:1] in (["huffman"], ["rans"], ["arithmetic"])]
-    assert len(body) == coders * len(SOURCES)
+    assert len(body) == coders * len(DEFAULT_SOURCES)
     assert all(line.rstrip().endswith("yes") for line in body)
     assert all(line.count(" / ") == len(LENGTHS) for line in body)
     assert json.loads(report.bench_table(sweep, "json", by_length=True)) == json.loads(report.bench_table(sweep, "json"))
@@ -291,11 +291,11 @@ def test_cli_bench_refuses_conflicting_or_oversized_requests_in_one_line(args, m
 def test_the_pipeline_times_each_scheme_against_one_peer_run_per_source():
     schemes = ("huffman", "arithmetic", "rans")
     rows = bench.pipeline(schemes, "huffman", length=30_000)
-    assert [(r.source, r.scheme) for r in rows] == [(s, x) for s in SOURCES for x in schemes]
+    assert [(r.source, r.scheme) for r in rows] == [(s, x) for s in DEFAULT_SOURCES for x in schemes]
     for r in rows:
         assert r.verified and r.peer_verified and r.length == 30_000
         assert r.ratio == pytest.approx(r.peer_seconds / r.seconds)
-    for source in SOURCES:  # the peer ran once per source
+    for source in DEFAULT_SOURCES:  # the peer ran once per source
         assert len({r.peer_seconds for r in rows if r.source == source}) == 1
 
 
