@@ -337,7 +337,9 @@ def _run_tick(model: str | None, m: "Measurement", words: terms.Terms) -> str:
         return LEARNERS_TICK
     if m.kl_bits is None and m.model_order:
         return f"{_plain(model)}\norder {m.model_order}"
-    return f"{_plain(model)}\n{words.kl} = {_bits(m.kl_bits)}"
+    # A heading with "rate" is long: its value goes on a line of its own, so neighbouring groups' labels
+    # do not run into each other.
+    return f"{_plain(model)}\n{words.kl}" + ("\n= " if words.memory else " = ") + _bits(m.kl_bits)
 
 
 def distributions_figure(source: Any, models: Mapping[str, Any], title: str, file: bool = False) -> "Figure":
@@ -416,7 +418,7 @@ def _context_panels(source: Any, models: Mapping[str, Any], order: int) -> list[
             break
         context = np.array([(int(cid) // size ** j) % size for j in reversed(range(order))], dtype=np.int64)
         named = ", ".join(_symbol_text(source.alphabet[x]) for x in context)
-        panels.append((f"next symbol after {named} (probability {weights[cid]:.3f})",
+        panels.append((f"next symbol after {named} (context probability {weights[cid]:.3f})",
                        source.probabilities(context), {name: q.probabilities(context) for name, q in models.items()}))
     return panels
 

@@ -202,7 +202,7 @@ def test_run_figure_of_a_source_with_memory(mpl, weather):
     assert any(n.startswith(f"H(X) = {m.marginal_entropy_bits:.3f}") for n in names)
     assert not any("H(p)" in n for n in names)
     ticks = [t.get_text() for t in ax.get_xticklabels()]
-    assert ticks[0] == f"iid\nD(p||q) rate = {m.kl_bits:.3f}"
+    assert ticks[0] == f"iid\nD(p||q) rate\n= {m.kl_bits:.3f}"
 
 
 def test_run_figure_of_a_file_names_h0_and_takes_models_without_kl(mpl, on_a_file):
@@ -222,8 +222,8 @@ def test_distributions_figure_of_a_chain_shows_each_context(mpl):
     fig = plots.distributions_figure(WEATHER, {"iid": IID_Q, "chain": CHAIN_Q}, "weather")
     drawn = [ax for ax in fig.axes if ax.axison]
     assert [ax.get_title() for ax in drawn] == ["one symbol (stationary marginals)",
-                                                "next symbol after calm (probability 0.600)",
-                                                "next symbol after storm (probability 0.400)"]
+                                                "next symbol after calm (context probability 0.600)",
+                                                "next symbol after storm (context probability 0.400)"]
     for ax, row in zip(drawn[1:], WEATHER.rows):
         heights = [bar.get_height() for bar in ax.patches]
         assert heights[:2] == pytest.approx(row) and heights[2:4] == pytest.approx(IID_Q.probs)
