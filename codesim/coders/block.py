@@ -3,7 +3,8 @@
 A prefix code loses up to a bit per codeword to integer lengths. Coding k symbols at once spreads that
 bit over k of them: Huffman over the product model q^k spends E[l_k] < H(q^k) + 1 = k H(q) + 1 bits per
 tuple, so under p = q at most H(p) + 1/k bits per symbol (Cover & Thomas, 2nd ed., 5.4). The price is a
-code table of K^k entries for an alphabet of K symbols.
+code table of K^k entries for an alphabet of K symbols. With a model that has memory the tuples' code is
+Huffman over the model's stationary k-blocks, so on that source H(X^k)/k <= L_k/k < H(X^k)/k + 1/k.
 
 Config: ``{"scheme", "params": {"k"}, "tuple_lengths", "leftover_lengths"}``: canonical code lengths
 (:mod:`codesim.coders.prefix_code`) for the K^k tuples (a tuple's index is its k symbols read as base-K
@@ -112,6 +113,8 @@ class BlockCode(Coder):
         return sum(tuples.sum(axis=tuple(a for a in axes if a != j)) for j in axes) / self.k
 
     def _tuple_probs(self, p) -> np.ndarray:
+        if getattr(p, "order", 0) > 0:  # a source with memory: its stationary k-tuples
+            return np.asarray(p.block_probs(self.k), dtype=np.float64)
         pv = np.asarray(getattr(p, "probs", p), dtype=np.float64)
         if pv.shape != (self.size,):
             raise CodesimError(f"p has {pv.size} entries but the code's alphabet has {self.size}")
@@ -122,7 +125,8 @@ class BlockCode(Coder):
         return float(np.dot(self._tuple_probs(p), self.tuple_code.lengths)) / self.k
 
     def code_divergence(self, p) -> float:
-        """D(p^k || r_k) / k per original symbol, r_k the tuple code's implied distribution."""
+        """D(p^k || r_k) / k per original symbol, r_k the tuple code's implied distribution (p^k the
+        stationary k-tuples of a source with memory)."""
         return kl_divergence(self._tuple_probs(p), self.tuple_code.implied) / self.k
 
     # -- coding ---------------------------------------------------------------------------------
@@ -254,12 +258,23 @@ def block_huffman(q: np.ndarray, k: int) -> BlockCode:
     return BlockCode(huffman_lengths(product_distribution(q, k)), huffman_lengths(q), k)
 
 
+def block_huffman_chain(model, k: int) -> BlockCode:
+    """Huffman over the stationary distribution of a model's k-tuples (``model.block_probs(k)``, a
+    model with memory) for the tuples, and over its marginal for the leftover tail. The code keeps no
+    context between tuples, so its config is an i.i.d. block code's."""
+    size = len(model.alphabet)
+    _check_tuple_count(size, k)
+    return BlockCode(huffman_lengths(np.asarray(model.block_probs(k), dtype=np.float64)),
+                     huffman_lengths(np.asarray(model.block_probs(1), dtype=np.float64)), k)
+
+
 BLOCK_HUFFMAN = register(
     Scheme(
         name="block-huffman",
         summary="Huffman over k-tuples (extension code): within 1/k bit of H(q) per symbol",
         build=lambda q, k: block_huffman(q, k),
         restore=BlockCode.from_config,
+        context=block_huffman_chain,
         serves=lambda size, k: _check_tuple_count(size, k),
         unit=lambda k: k,
         groups=("prefix",),

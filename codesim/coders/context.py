@@ -25,14 +25,16 @@ refused with it.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import CodesimError, ConfigError, show_json
+from .base import running_totals, trace_columns_with
 from .config import field as config_field
 from .kernels.context import IMPOSSIBLE, LOOKUP
 
@@ -43,6 +45,8 @@ MAX_CONTEXT_ENTRIES = 1 << 22
 #: The largest order a model may have (and then only where K^order fits MAX_ID_BITS).
 MAX_ORDER = 32
 MAX_ID_BITS = 62
+#: The most rows of a context code's table that ``codesim inspect`` shows (whole contexts, at least one).
+MAX_TABLE_ROWS = 256
 #: Ids up to this many are mapped to rows through a dense array rather than a binary search.
 _DENSE_IDS = 1 << 22
 
@@ -245,6 +249,12 @@ def check_rows(rows: np.ndarray, contexts: Contexts, what: str) -> np.ndarray:
     return rows
 
 
+def context_table_columns(*own: tuple) -> tuple:
+    """A context code's table columns: the context, the symbol, q(x | c), the code's ``own`` columns
+    and the ideal length."""
+    return (("context", "context"), ("symbol", "symbol"), ("q", "q(x|c)"), *own, ("ideal_bits", "-log2 q(x|c)"))
+
+
 class ContextCode:
     """What every context code shares; a mixin for a :class:`~codesim.coders.base.Coder` subclass that
     sets ``contexts`` and gives :meth:`implied_rows`, the distribution each context's code is optimal
@@ -286,3 +296,75 @@ class ContextCode:
         ok = rows >= 0
         costs[ok] = self.cost_rows()[rows[ok], np.asarray(stream)[ok]]
         return cids, costs
+
+    # -- looking inside (codesim inspect) --------------------------------------------------------
+    #: The code table's columns (see :attr:`~codesim.coders.base.Coder.table_columns`): a row per
+    #: context and symbol.
+    table_columns = context_table_columns()
+    #: The annotated view's columns: each symbol's context and cost there.
+    trace_columns = trace_columns_with(("context", "context"), ("cost_bits", "cost"), total=("total_cost", "cost so far"))
+
+    def context_entry(self, row: int, x: int) -> dict[str, Any]:
+        """The code's own columns for symbol x in context row ``row`` (a codeword, a frequency): none here."""
+        return {}
+
+    def context_label(self, row: int, alphabet) -> str:
+        """A context row as its symbols' labels, oldest first; "(other)" for the fallback row."""
+        if row == len(self.contexts.ids):
+            return "(other)"
+        return self.contexts.describe(int(self.contexts.ids[row]), alphabet)
+
+    def table_rows(self, alphabet, model, source) -> list[dict[str, Any]]:
+        """A row per context and symbol, contexts in row order, as many whole contexts as
+        MAX_TABLE_ROWS rows hold: the context, the symbol, q(x | c) where ``model`` gives one row per
+        context, the code's entry (:meth:`context_entry`) and the ideal length -log2 q(x | c) (of the
+        code's implied r where the model is not given so)."""
+        given = self._conditionals(model)
+        probs = self.implied_rows() if given is None else given
+        shown = max(1, MAX_TABLE_ROWS // self.contexts.size)
+        rows = []
+        for row in range(min(self.contexts.rows, shown)):
+            context = self.context_label(row, alphabet)
+            for x, label in enumerate(alphabet):
+                entry: dict[str, Any] = {"context": context, "symbol": label}
+                if given is not None:
+                    entry["q"] = float(given[row, x])
+                entry.update(self.context_entry(row, x))
+                prob = float(probs[row, x])
+                entry["ideal_bits"] = -math.log2(prob) if prob > 0 else math.inf
+                rows.append(entry)
+        return rows
+
+    def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits) -> list[dict[str, Any]]:
+        """Each of the first ``limit`` symbols' context (its symbols, oldest first) and its cost
+        -log2 r(x | c) there, against the ideal -log2 q(x | c) (of the code's implied r where ``model``
+        does not give one row per context)."""
+        return running_totals(self.context_steps(stream[:limit], alphabet, model), "total_cost")
+
+    def context_steps(self, stream: np.ndarray, alphabet, model, own: Callable[[int, int], dict] | None = None
+                      ) -> list[tuple[dict[str, Any], float, float]]:
+        """(row, cost, ideal) per symbol, for :func:`~codesim.coders.base.running_totals`: the row holds
+        the symbol's index, label, context and cost in bits, and what ``own(context row, symbol)`` adds
+        (called symbol after symbol)."""
+        cids, costs = self.symbol_costs(stream)
+        rows = self.contexts.rows_of_ids(cids)
+        probs = self._conditionals(model)
+        with np.errstate(divide="ignore"):
+            ideal = costs if probs is None else -np.log2(probs[np.maximum(rows, 0), stream])
+        ideal = np.where(rows >= 0, ideal, np.inf)
+        label = alphabet.__getitem__
+        steps = []
+        for i, (row, x, cost, best) in enumerate(zip(rows.tolist(), stream.tolist(), costs.tolist(), ideal.tolist())):
+            entry = {"index": i, "symbol": label(x), "context": self.context_label(row, alphabet) if row >= 0
+                     else self.contexts.describe(int(cids[i]), alphabet), "cost_bits": cost}
+            if own is not None:
+                entry.update(own(row, x))
+            steps.append((entry, cost, best))
+        return steps
+
+    def _conditionals(self, model) -> np.ndarray | None:
+        """``model`` when it is one row of probabilities per context row, else None."""
+        if model is None:
+            return None
+        probs = np.asarray(model, dtype=np.float64)
+        return probs if probs.shape == (self.contexts.rows, self.contexts.size) else None

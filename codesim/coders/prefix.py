@@ -1,7 +1,9 @@
 """Prefix codes built from a model q: fixed-length, Shannon, Fano, Shannon-Fano-Elias, Huffman and
 length-limited Huffman.
 
-Each builder turns q into code lengths; :class:`~codesim.coders.prefix_code.PrefixCode` does the rest.
+Each builder turns q into code lengths; :class:`~codesim.coders.prefix_code.PrefixCode` does the rest
+(and, for a model with memory, :class:`~codesim.coders.prefix_context.ContextPrefixCode` from every
+context's row).
 Every symbol gets a codeword, including those q gives probability 0: a code must be able to encode
 whatever the source emits, and the cost of a model that ruled a symbol out then shows as a long codeword
 rather than a failure.
@@ -17,6 +19,7 @@ import numpy as np
 
 from ..errors import ConfigError, SchemeError
 from .prefix_code import MAX_CODEWORD_BITS, PrefixCode, complete_code
+from .prefix_context import ContextPrefixCode, each_row
 from .registry import Param, Scheme, register
 
 #: ceil(-log2 q) is taken after subtracting this, so that a q rescaled by rounding (0.25 stored as
@@ -83,8 +86,10 @@ def _prefix_scheme(name: str, summary: str, lengths_of, check=None, groups=("pre
             summary=summary,
             build=lambda q: PrefixCode(lengths_of(q), scheme=name),
             restore=PrefixCode.from_config,
-            check=check,
+            check=each_row(check),
             groups=groups,
+            context=lambda model: ContextPrefixCode.build(model, lengths_of, name),
+            context_coder=ContextPrefixCode,
         )
     )
 
@@ -296,7 +301,10 @@ HUFFMAN_LIMITED = register(
         ),
         restore=PrefixCode.from_config,
         serves=check_max_length,
-        check=_within_max_length,
+        check=each_row(_within_max_length),
+        context=lambda model, max_length: ContextPrefixCode.build(
+            model, lambda q: limited_huffman_lengths(q, max_length), "huffman-limited", {"max_length": max_length}),
+        context_coder=ContextPrefixCode,
         groups=("prefix",),
         params=(
             Param(

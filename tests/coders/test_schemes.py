@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 import codesim.coders
 from codesim.coders import Coder, Scheme, SchemeSpec, available, build, from_config
 from codesim.errors import CodesimError, DecodeError
+from codesim.sources.markov import MarkovChain
 
 from ..conftest import prob_vectors
 
@@ -120,6 +121,8 @@ def test_every_scheme_object_and_coder_class_is_registered():
     what some registered scheme builds."""
     registered = {s.name: s for s in available()}
     built = {type(build(s.name, np.array([0.5, 0.25, 0.25]))) for s in available()}
+    chain = MarkovChain.from_transitions([[0.5, 0.25, 0.25]] * 3)
+    built |= {type(build(s.name, chain)) for s in available() if s.context is not None}
     for info in pkgutil.iter_modules(codesim.coders.__path__):
         module = __import__(f"codesim.coders.{info.name}", fromlist=["_"])
         for obj in vars(module).values():
