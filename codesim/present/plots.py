@@ -384,7 +384,7 @@ def distributions_figure(source: Any, models: Mapping[str, Any], title: str, fil
         for handle, name in zip(*ax.get_legend_handles_labels()):
             legend.setdefault(name, handle)
     names = [n for n in legend if n != RULED_OUT] + [n for n in legend if n == RULED_OUT]
-    fig.legend([legend[n] for n in names], names, loc="outside lower center", ncols=min(len(names), 5), frameon=False,
+    fig.legend([legend[n] for n in names], names, loc="outside lower center", ncols=min(len(names), 6), frameon=False,
                fontsize="small")
     return fig
 
