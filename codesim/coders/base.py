@@ -80,6 +80,10 @@ class Coder(ABC):
     params: dict[str, Any]
     #: The most symbols one message of this scheme may hold (see :meth:`symbol_limit`).
     max_symbols: ClassVar[int] = MAX_SYMBOLS
+    #: Whether the code's cost depends on more than one symbol at a time (a block code's tuples, a
+    #: context code's contexts): then :meth:`expected_length` is given the source itself, with its memory,
+    #: rather than its marginal.
+    reads_context: ClassVar[bool] = False
 
     def symbol_limit(self) -> int:
         """The most symbols one message of this code may hold: a message within it, valid or hostile,

@@ -112,6 +112,8 @@ class BlockCode(Coder):
         axes = range(self.k)
         return sum(tuples.sum(axis=tuple(a for a in axes if a != j)) for j in axes) / self.k
 
+    reads_context = True
+
     def _tuple_probs(self, p) -> np.ndarray:
         if getattr(p, "order", 0) > 0:  # a source with memory: its stationary k-tuples
             return np.asarray(p.block_probs(self.k), dtype=np.float64)

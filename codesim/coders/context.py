@@ -261,6 +261,7 @@ class ContextCode:
     for (2^-length for a prefix code, the quantised frequencies for a stream coder)."""
 
     contexts: Contexts
+    reads_context = True
     trace_note = "each symbol's context and its cost under that context's code"
 
     @abstractmethod

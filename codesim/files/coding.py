@@ -17,9 +17,11 @@ import numpy as np
 from . import container, streamio
 from ..coders import Coder, SchemeSpec
 from ..errors import ArgumentError, CodesimError
-from ..measures import entropy, kl_divergence
 from ..scenario import Scenario, for_command, load
-from ..simulation.simulate import build_coder, check_stream_length, learns, stream_source, trial_streams
+from ..simulation.simulate import (build_coder, check_stream_length, learns, model_figures, stream_source,
+                                   trial_streams)
+from ..sources.base import order0_probs
+from ..sources.markov import MarkovChain
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,10 @@ class Encoded:
     bits: int
     scheme: str  # the scheme's label, parameters included
     model: str | None  # None: a scheme that learns, which takes no model
-    entropy: float  # H(p) of the scenario's source
-    divergence: float | None  # D(p||q) of the source from the model
+    entropy: float  # H(p) of the scenario's source (its entropy rate, for a source with memory)
+    divergence: float | None  # D(p||q) of the source from the model (its rate, with memory)
     output: str
+    memory: bool = False  # whether the source has memory, so that the figures are rates
 
     @property
     def bits_per_symbol(self) -> float:
@@ -56,9 +59,11 @@ class Encoded:
     @property
     def summary(self) -> str:
         built = (f"from model '{self.model}'" if self.model is not None else "learning as it codes (no model)")
-        divergence = f", D(p||q) = {self.divergence:.4f}" if self.divergence is not None else ""
+        rate = " rate" if self.memory else ""
+        divergence = f", D(p||q){rate} = {self.divergence:.4f}" if self.divergence is not None else ""
+        entropy = f"entropy rate H = {self.entropy:.4f}" if self.memory else f"H(p) = {self.entropy:.4f}"
         return (f"{self.symbols} symbols -> {self.bits} bits ({self.bits_per_symbol:.4f} bits/symbol) with "
-                f"{self.scheme} {built}; H(p) = {self.entropy:.4f}{divergence} bits/symbol -> {self.output}")
+                f"{self.scheme} {built}; {entropy}{divergence} bits/symbol -> {self.output}")
 
 
 @dataclass(frozen=True)
@@ -123,11 +128,15 @@ def encode(scenario: str | Path, output: str, scheme: SchemeSpec, *, model: str 
         origin = {"message": True} if sc.message is not None else {"seed": sc.run.seed}
     bits = coder.encode(stream)
     meta = {"scenario": sc.title, **({"model": model} if model is not None else {}), **origin}
-    data = container.dumps(coder, bits, stream.size, sc.alphabet, model=None if q is None else q.probs,
-                           source=sc.source.probs, meta=meta)
+    # The file records q and p of one symbol (a chain's: the distribution of a message's first symbol,
+    # and the stationary one); a context code's own table holds the rest.
+    data = container.dumps(coder, bits, stream.size, sc.alphabet, model=None if q is None else order0_probs(q),
+                           source=sc.source.marginal().probs, meta=meta)
     streamio.write_output(output, data, force)
-    return Encoded(int(stream.size), len(bits), scheme.label, model, entropy(sc.source),
-                   None if q is None else kl_divergence(sc.source, q), output)
+    source = stream_source(sc.source, sc.message)
+    return Encoded(int(stream.size), len(bits), scheme.label, model, source.entropy_rate(),
+                   None if q is None else model_figures(source, q)[1], output,
+                   memory=isinstance(sc.source, MarkovChain))
 
 
 def decode(path: str, output: str, *, fmt: str | None = None, force: bool = False) -> Decoded:

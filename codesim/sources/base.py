@@ -10,8 +10,9 @@ A **model** (q) is what a coder is built from: the probabilities of the next sym
 context, the ``order`` symbols before it. An i.i.d. model has order 0 and ignores the context; its
 :meth:`Model.order0_probs` is the whole model, and the simulation measures it from symbol counts
 (vectorised). A model with memory (order > 0) is one whose ``probabilities(context)`` depend on the
-context; a coder that takes one asks it per symbol, and the sample figures of such a model are sums of
--log2 q(x | context) over the stream rather than functions of counts.
+context (:class:`~codesim.sources.markov.MarkovChain`); it also gives ``context_table()``, every
+context a message may be coded in with q(. | context) (see :mod:`codesim.coders.context`), from which a
+context code is built, and ``message_bits(message)``, the sum of -log2 q(x | context) over a message.
 
 :class:`~codesim.sources.iid.Distribution` is both: an i.i.d. source and an order-0 model.
 

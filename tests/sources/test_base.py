@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from codesim import Distribution, build, simulate_many
+from codesim.coders.context import Contexts
 from codesim.coders.registry import get, register as register_scheme, unregister as unregister_scheme
 from codesim.errors import SchemeError
 from codesim.measures import cross_entropy, entropy, kl_divergence
@@ -55,6 +56,10 @@ class Remembering:
 
     def order0_probs(self):
         return np.full(3, 1 / 3)
+
+    def context_table(self):
+        contexts = Contexts(3, 1, np.arange(4), False)  # x, y, z and the empty context
+        return contexts, np.full((4, 3), 1 / 3)
 
 
 def test_a_distribution_is_an_iid_source_and_an_order0_model():
