@@ -14,7 +14,7 @@ import html
 import re
 from typing import TYPE_CHECKING, Any, Sequence
 
-from . import plots, report
+from . import plots, report, terms
 from ..errors import CodesimError
 
 if TYPE_CHECKING:
@@ -55,18 +55,17 @@ dl.columns { font-size: 0.85rem; color: #444; gap: 0 1rem; margin-top: 1rem; }
 .warning { color: #b00020; font-weight: 700; }
 """
 
-#: What each column means, for the reader who has not seen the README.
+#: What the columns not named after the source mean, for the reader who has not seen the README.
 COLUMN_NOTES = (
     ("bits/sym", "encoded bits per symbol, the mean over trials; every stream was decoded and compared"),
     ("95% CI", "Student-t 95% interval of that mean across trials"),
-    ("expected", "the code's exact expected bits per symbol under p"),
-    ("H(p)", "entropy of the source: the least any code spends on average"),
-    ("H(p,q)", "cross-entropy: what spending -log2 q(x) per symbol costs on p"),
-    ("D(p||q)", "KL divergence of the model from the source, H(p,q) - H(p)"),
-    ("excess", "bits/sym - H(p): the measured price of the code and its model"),
-    ("D(p||r)", "KL divergence from the code's implied distribution r(x) = 2^-l(x)/c"),
     ("verified", "yes when every trial decoded back to the original stream"),
 )
+
+
+def column_notes(words: terms.Terms) -> list[tuple[str, str]]:
+    """Every column's meaning, in the table's order: the source's figures in ``words``' terms."""
+    return [*COLUMN_NOTES[:2], *words.notes, COLUMN_NOTES[2]]
 
 
 # -- figures --------------------------------------------------------------------------------------------
@@ -81,7 +80,8 @@ def figures_for(scenario: "Scenario", measurements: Sequence["Measurement"]) -> 
     title = f"{scenario.title}: measured bits per symbol"
     out = [(title, plots.run_figure(measurements, title))]
     title = f"{scenario.title}: source p and models q"
-    out.append((title, plots.distributions_figure(scenario.source, models, title)))
+    out.append((title, plots.distributions_figure(scenario.source, models, title,
+                                                  file=scenario.message is not None)))
     return out
 
 
@@ -155,9 +155,8 @@ def _settings(scenario: "Scenario", measurements: Sequence["Measurement"]) -> li
     ]
 
 
-def _cells(m: "Measurement") -> list[str]:
-    row = report.record(m)
-    return [c.of(row) for c in report.COLUMNS]
+def _columns(measurements: Sequence["Measurement"]) -> tuple[report.Column, ...]:
+    return report.named(report.COLUMNS, terms.of(measurements))
 
 
 # -- HTML -----------------------------------------------------------------------------------------------
@@ -171,17 +170,22 @@ def _html_cell(text: str) -> str:
 
 
 def _html_table(measurements: Sequence["Measurement"]) -> list[str]:
-    kinds = ["text" if c.field in TEXT_COLUMNS else "num" for c in report.COLUMNS]
+    columns = _columns(measurements)
+    kinds = ["text" if c.field in TEXT_COLUMNS else "num" for c in columns]
     out = ['<div class="scroll">', "<table>", "<thead>", "<tr>"]
-    out += [f'<th scope="col" class="{kind}">{_e(c.head)}</th>' for c, kind in zip(report.COLUMNS, kinds)]
+    # "rate" on a line of its own under its figure, so the table of a source with memory fits the page
+    out += [f'<th scope="col" class="{kind}">{_e(c.head).replace(" rate", "<br />rate")}</th>'
+            for c, kind in zip(columns, kinds)]
     out += ["</tr>", "</thead>", "<tbody>"]
     previous = None
     for m in measurements:
         group = ' class="group"' if previous is not None and m.model != previous else ""
         previous = m.model
         cells = []
-        for c, kind, text in zip(report.COLUMNS, kinds, _cells(m)):
+        row = report.record(m)
+        for c, kind in zip(columns, kinds):
             css = kind + (" bad" if c.field == "verified" and not m.verified else "")
+            text = c.of(row)
             shown = _html_cell(text) if kind == "num" else _e(text)
             cells.append(f'<td class="{css}">{shown}</td>')
         out.append(f"<tr{group}>" + "".join(cells) + "</tr>")
@@ -216,7 +220,7 @@ def _html(scenario, measurements, figures, sentences) -> str:
     if measurements:
         out += _html_table(measurements)
         out.append('<dl class="columns">')
-        for head, note in COLUMN_NOTES:
+        for head, note in column_notes(terms.of(measurements)):
             out.append(f"<dt><code>{_e(head)}</code></dt><dd>{_e(note)}</dd>")
         out.append("</dl>")
     else:
@@ -258,8 +262,9 @@ def _markdown(scenario, measurements, figures, sentences) -> str:
     out += [f"- **{name}**: {value}" for name, value in _settings(scenario, measurements)]
     out += ["", "## Results", ""]
     if measurements:
-        out += report.pipes(report.Section([report.record(m) for m in measurements], report.COLUMNS))
-        out += ["", "Columns:", ""] + [f"- `{h}`: {note}" for h, note in COLUMN_NOTES] + [""]
+        out += report.pipes(report.Section([report.record(m) for m in measurements], _columns(measurements)))
+        out += ["", "Columns:", ""] + [f"- `{h}`: {note}" for h, note in column_notes(terms.of(measurements))]
+        out += [""]
     else:
         out += ["No measurements.", ""]
     if figures:

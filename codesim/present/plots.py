@@ -1,6 +1,10 @@
 """Figures of what a run measured: bits per symbol against H(p) and H(p,q), the distributions, how
 measurements converge with the stream length, sweeps of a model, and a code's lengths against -log2 q.
 
+For a source with memory the lines are its rates and say so ("entropy rate H = ..."); for a file the
+entropy is its order-0 entropy, "H0 (order-0)", drawn dotted as no floor (:mod:`codesim.present.terms`
+names them after the records' kind of source).
+
 matplotlib is an optional extra (``pip install 'codesim[plot]'``), so nothing here imports it at module
 import time: :func:`require` imports it when a figure is first asked for and raises
 :class:`PlotUnavailable` with the install hint when it is missing. Figures are built as
@@ -23,8 +27,11 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
+import numpy as np
+
 from ..errors import CodesimError, PlotUnavailable
 from ..files.streamio import check_target, write_outputs
+from . import terms
 
 if TYPE_CHECKING:  # only for annotations: matplotlib stays optional
     from matplotlib.axes import Axes
@@ -145,7 +152,8 @@ def save_run(path: str, force: bool, scenario: "Scenario", measurements: Sequenc
     """The two figures of ``run --plot`` and ``compare --plot`` (the run's bits, and p beside every q),
     written together; their paths."""
     figures = [run_figure(measurements, scenario.title),
-               distributions_figure(scenario.source, scenario.models, scenario.title)]
+               distributions_figure(scenario.source, scenario.models, scenario.title,
+                                    file=scenario.message is not None)]
     paths = figure_paths(path, len(figures))
     save_all(list(zip(figures, paths)), force)
     return paths
@@ -247,7 +255,9 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
     """Measured bits per symbol per scheme, grouped by model, against H(p) and each model's H(p,q).
 
     Error bars are the 95% confidence intervals across trials (none for one trial). Rows without a
-    model (schemes that learn) form a group of their own, last, with no H(p,q) to compare against.
+    model (schemes that learn) form a group of their own, last, with no H(p,q) to compare against. For
+    a source with memory a second line marks H(X), one symbol's entropy: the least an i.i.d. model
+    averages, above the entropy rate by the memory it ignores.
     """
     if not measurements:
         raise CodesimError("no measurements to plot")
@@ -281,49 +291,143 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
             tops.append(ci[1] if ci else m.bits_per_symbol)
         ax.bar(where, heights, width * 0.92, yerr=[low, high], capsize=3,
                label=_plain(scheme), color=colours[j], error_kw={"elinewidth": 1.0, "ecolor": "0.2"})
+    words = terms.of(measurements)
     h = measurements[0].entropy_bits
-    # H(p) grey and under the H(p,q) dashes: for a model equal to the source the two coincide, and the
-    # dashes must still show.
-    ax.axhline(h, color="0.45", linewidth=1.6, zorder=3, label=f"H(p) = {h:.3f}")
+    # The floor grey and under the H(p,q) dashes: for a model equal to the source the two coincide, and the
+    # dashes must still show. A file's H0 is no floor (a model with memory may spend less): dotted.
+    floor = words.entropy_line(h)
+    ax.axhline(h, color="0.45", linewidth=1.6, zorder=3, label=floor, linestyle=":" if words.file else "-")
+    marginal = measurements[0].marginal_entropy_bits
+    lines = [floor]
+    if words.memory:  # the least an i.i.d. model averages: where its bars stand, apart from the floor
+        lines.append(f"H(X) = {marginal:.3f}: one symbol's entropy,\nthe least an i.i.d. model averages")
+        ax.axhline(marginal, color="0.6", linewidth=1.2, linestyle=(0, (6, 2, 1, 2)), zorder=3, label=lines[-1])
+        tops.append(marginal)
     labelled = False
     for x, model in zip(xs, models):
         hpq = first[model].cross_entropy_bits
         if model is not None and _finite(hpq):
             ax.hlines(hpq, x - 0.45, x + 0.45, colors=REFERENCE, linestyles=(0, (4, 2)), linewidth=1.8,
-                      zorder=4, label=None if labelled else "H(p,q) of the model")
+                      zorder=4, label=None if labelled else words.cross_line)
             labelled = True
             tops.append(hpq)
     # Bars compare lengths, so they stand on zero: a cut axis would make 2.4 bits look like twice 2.3.
     top = max(tops + [h]) * 1.08
     ax.set_ylim(0.0, top)
     for x, model in zip(xs, models):
-        if model is not None and not _finite(first[model].cross_entropy_bits):
-            ax.annotate("H(p,q) = ∞", (x, top), xytext=(0, -4), textcoords="offset points",
+        if model is not None and first[model].cross_entropy_bits is not None \
+                and not _finite(first[model].cross_entropy_bits):
+            ax.annotate(f"{words.cross} = ∞", (x, top), xytext=(0, -4), textcoords="offset points",
                         ha="center", va="top", fontsize="small")
     ax.set_xticks(list(xs))
-    ax.set_xticklabels([LEARNERS_TICK if model is None else f"{_plain(model)}\nD(p||q) = {_bits(first[model].kl_bits)}"
-                        for model in models], fontsize="small")
+    ax.set_xticklabels([_run_tick(model, first[model], words) for model in models], fontsize="small")
     ax.set_xlabel("model q (with its divergence from the source)")
     ax.set_ylabel("bits per symbol")
-    ax.set_title(_wrap(title))
+    ax.set_title(_wrap(title, 60))  # over the axes only: the legend beside them takes a third of the width
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
-    _legend_outside(ax, last=[f"H(p) = {h:.3f}", "H(p,q) of the model"])
+    _legend_outside(ax, last=[*lines, words.cross_line])
     return fig
 
 
-def distributions_figure(source: "Distribution", models: Mapping[str, "Distribution"], title: str) -> "Figure":
+def _run_tick(model: str | None, m: "Measurement", words: terms.Terms) -> str:
+    """A model's group of bars: its name and its divergence from the source, or its order where it has
+    no divergence (a model with memory on a file)."""
+    if model is None:
+        return LEARNERS_TICK
+    if m.kl_bits is None and m.model_order:
+        return f"{_plain(model)}\norder {m.model_order}"
+    # A heading with "rate" is long: its value goes on a line of its own, so neighbouring groups' labels
+    # do not run into each other.
+    return f"{_plain(model)}\n{words.kl}" + ("\n= " if words.memory else " = ") + _bits(m.kl_bits)
+
+
+def distributions_figure(source: Any, models: Mapping[str, Any], title: str, file: bool = False) -> "Figure":
     """The source p and each model q over the alphabet: grouped bars, or steps for a big alphabet.
 
     Past about 120 bars in all, bars become slivers that cannot be told apart, so each distribution is
     drawn as a step line instead (p filled), which keeps the shapes comparable. Where a model gives 0
     to a symbol the source emits (D(p||q) = inf) a cross marks the place: a missing bar is easy to miss.
+
+    Where the source or a model has memory (a Markov chain), one panel shows one symbol's distribution
+    (a chain's stationary marginal), and one panel each of the up to MAX_CONTEXT_PANELS contexts the
+    source is most often in shows the next symbol's distribution after it: p's and every q's (an i.i.d.
+    model's is the same after every context, which is the memory it ignores). For a ``file`` p is only
+    its symbols' frequencies, labelled so, and there are no panels of contexts.
     """
-    series = [("p (source)", source.probs)] + [(f"q: {_plain(name)}", q.probs) for name, q in models.items()]
-    labels = list(source.alphabet)
+    orders = [_order(source), *(_order(q) for q in models.values())]
+    if not any(orders):
+        fig, axes = _figure(title)
+        ax = axes[0, 0]
+        _distribution_panel(ax, source.alphabet, source.probs, {name: q.probs for name, q in models.items()}, file)
+        ax.set_title(_wrap(title))
+        _legend_outside(ax, last=[RULED_OUT])
+        return fig
+    panels = [("one symbol" if file else "one symbol (stationary marginals)", source.marginal().probs,
+               {name: q.marginal().probs for name, q in models.items()})]
+    if not file:
+        panels += _context_panels(source, models, max(orders))
+    cols = 1 if len(panels) == 1 else 2
+    rows = -(-len(panels) // cols)
+    fig, axes = _figure(title, rows=rows, cols=cols, size=(11.0 if cols > 1 else SIZE[0], 1.2 + 3.0 * rows))
+    fig.suptitle(_wrap(title, 110))
+    for ax, (name, p, qs) in zip(axes.ravel(), panels):
+        _distribution_panel(ax, source.alphabet, p, qs, file)
+        ax.set_title(name, fontsize="medium")
+    top = max(ax.get_ylim()[1] for ax in axes.ravel()[: len(panels)])
+    for ax in axes.ravel()[: len(panels)]:
+        ax.set_ylim(0, top)  # one scale: panels compare by eye
+    for ax in axes.ravel()[len(panels):]:
+        ax.axis("off")
+    legend: dict[str, Any] = {}  # every entry once, whichever panel drew it (a cross may be in one only)
+    for ax in axes.ravel():
+        for handle, name in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(name, handle)
+    names = [n for n in legend if n != RULED_OUT] + [n for n in legend if n == RULED_OUT]
+    fig.legend([legend[n] for n in names], names, loc="outside lower center", ncols=min(len(names), 6), frameon=False,
+               fontsize="small")
+    return fig
+
+
+#: Most panels of the next symbol's distribution after a context, in the figure of a source with memory.
+MAX_CONTEXT_PANELS = 5
+#: Contexts of a distributions figure are ranked among at most this many (K^k for order k).
+MAX_CONTEXTS_RANKED = 1 << 20
+RULED_OUT = "q = 0 where p > 0"
+
+
+def _order(x: Any) -> int:
+    return getattr(x, "order", 0)
+
+
+def _context_panels(source: Any, models: Mapping[str, Any], order: int) -> list[tuple[str, Any, dict]]:
+    """(title, p after the context, {model: q after it}) for the contexts of ``order`` symbols the
+    source is most often in."""
+    size = len(source.alphabet)
+    if size ** order > MAX_CONTEXTS_RANKED:
+        return []
+    if _order(source):
+        weights = source.block_probs(order)
+    else:  # an i.i.d. source's k-tuples: products of its probabilities, oldest symbol first
+        weights = np.ones(1)
+        for _ in range(order):
+            weights = np.outer(weights, source.probs).ravel()
+    panels = []
+    for cid in np.argsort(-weights, kind="stable")[:MAX_CONTEXT_PANELS]:
+        if weights[cid] <= 0:
+            break
+        context = np.array([(int(cid) // size ** j) % size for j in reversed(range(order))], dtype=np.int64)
+        named = ", ".join(_symbol_text(source.alphabet[x]) for x in context)
+        panels.append((f"next symbol after {named} (context probability {weights[cid]:.3f})",
+                       source.probabilities(context), {name: q.probabilities(context) for name, q in models.items()}))
+    return panels
+
+
+def _distribution_panel(ax: "Axes", labels: Sequence["Label"], p: Any, qs: Mapping[str, Any], file: bool) -> None:
+    """p and every q over the symbols, as grouped bars or (past MAX_BARS) steps; a cross where a q rules
+    out a symbol p gives probability."""
+    series = [("p (the file's frequencies)" if file else "p (source)", p)] + [(f"q: {_plain(name)}", q) for name, q in qs.items()]
     k = len(labels)
-    fig, axes = _figure(title)
-    ax = axes[0, 0]
     xs = list(range(k))
     bars = k * len(series) <= MAX_BARS
     width = 0.84 / len(series)
@@ -338,19 +442,16 @@ def distributions_figure(source: "Distribution", models: Mapping[str, "Distribut
         else:
             ax.step(xs, probs, where="mid", linewidth=1.2, label=name)
         if j > 0:
-            ruled_out += [x + offset for x in xs if probs[x] == 0 < source.probs[x]]
+            ruled_out += [x + offset for x in xs if probs[x] == 0 < p[x]]
     if ruled_out:
         # After the distributions in the legend (matplotlib lists lines before bars by default).
         ax.plot(ruled_out, [0] * len(ruled_out), linestyle="none", marker="x", markersize=7, color="tab:red",
-                markeredgewidth=1.8, clip_on=False, zorder=5, label="q = 0 where p > 0")
+                markeredgewidth=1.8, clip_on=False, zorder=5, label=RULED_OUT)
     _symbol_axis(ax, labels)
     ax.set_ylabel("probability")
     ax.set_ylim(bottom=0)
-    ax.set_title(_wrap(title))
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
-    _legend_outside(ax, last=["q = 0 where p > 0"])
-    return fig
 
 
 # -- experiments ----------------------------------------------------------------------------------------
@@ -396,6 +497,7 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
     if any(p.model is None for p in points):
         groups.append(None)
     styles = _scheme_styles(_ordered(p.scheme for p in points))
+    words = terms.of(points)
     fig, axes = _figure(title, rows=len(groups), cols=2, size=(11.0, 0.9 + 3.3 * len(groups)), sharex=True)
     fig.suptitle(_wrap(title, 110))
     for row, model in enumerate(groups):
@@ -417,11 +519,11 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
             left.plot([], [], color="0.4", linestyle="-.", linewidth=1.0, label="code's expected bits/sym")
         if model is not None and math.isfinite(first.cross_entropy_bits):
             left.axhline(first.cross_entropy_bits, color=REFERENCE, linestyle="--", linewidth=1.2,
-                         label=f"H(p,q) = {first.cross_entropy_bits:.3f}")
+                         label=f"{words.cross} = {first.cross_entropy_bits:.3f}")
         elif model is not None:
-            left.text(0.02, 0.95, "H(p,q) = ∞", transform=left.transAxes, va="top", fontsize="small")
+            left.text(0.02, 0.95, f"{words.cross} = ∞", transform=left.transAxes, va="top", fontsize="small")
         left.axhline(first.entropy_bits, color=REFERENCE, linestyle=":", linewidth=1.2,
-                     label=f"H(p) = {first.entropy_bits:.3f}")
+                     label=words.entropy_line(first.entropy_bits))
         group = LEARNERS_TITLE if model is None else f"model '{_plain(model)}'"
         left.set_title(f"{group}: measured bits per symbol", fontsize="medium")
         left.set_ylabel("bits per symbol")
@@ -433,7 +535,7 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
                 axes[row - 1, 1].tick_params(axis="x", labelbottom=True)
                 axes[row - 1, 1].set_xlabel("stream length (symbols, log scale)")
         else:
-            _divergence_panel(right, model, mine)
+            _divergence_panel(right, model, mine, words)
         for ax in (left, right):
             ax.set_xscale("log")
             ax.grid(alpha=0.3)
@@ -444,8 +546,9 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
     return fig
 
 
-def _divergence_panel(ax: "Axes", model: str, mine: Sequence[Any]) -> None:
-    """The running mean of log2 p(x)/q(x) of one model's streams, against D(p||q)."""
+def _divergence_panel(ax: "Axes", model: str, mine: Sequence[Any], words: terms.Terms) -> None:
+    """The running mean of log2 p(x)/q(x) (in context, for a source with memory) of one model's streams,
+    against D(p||q) (its rate)."""
     first = mine[0]
     # log2 p/q depends on the stream, not on the scheme: one line per length.
     by_length = {}
@@ -454,12 +557,12 @@ def _divergence_panel(ax: "Axes", model: str, mine: Sequence[Any]) -> None:
     llr = [p for p in by_length.values() if _finite(p.llr_bits)]
     if llr:
         _band(ax, [p.length for p in llr], [p.llr_bits for p in llr], [p.llr_ci95 for p in llr],
-              color=LLR_COLOUR, label="mean log2 p(x)/q(x)")
-    if math.isfinite(first.kl_bits):
+              color=LLR_COLOUR, label="mean log2 p(x|c)/q(x|c)" if words.memory else "mean log2 p(x)/q(x)")
+    if _finite(first.kl_bits):
         ax.axhline(first.kl_bits, color=REFERENCE, linestyle="--", linewidth=1.2,
-                   label=f"D(p||q) = {first.kl_bits:.3f}")
-    else:
-        ax.text(0.02, 0.95, "D(p||q) = ∞: q rules out a symbol p emits", transform=ax.transAxes, va="top",
+                   label=f"{words.kl} = {first.kl_bits:.3f}")
+    elif first.kl_bits is not None:
+        ax.text(0.02, 0.95, f"{words.kl} = ∞: q rules out a symbol p emits", transform=ax.transAxes, va="top",
                 fontsize="small")
     ax.set_title(f"model '{_plain(model)}': sample divergence", fontsize="medium")
     ax.set_ylabel("bits per symbol")
@@ -526,6 +629,8 @@ def sweep_figure(points: Sequence[Any], title: str, xlabel: str = SWEEP_XLABEL) 
     width = max(9.0, 3.0 + 0.7 * len(variants)) if single_t else 9.0
     fig, axes = _figure(title, rows=len(models), cols=1, size=(width, 0.9 + 3.4 * len(models)), sharex=True)
     fig.suptitle(_wrap(title, 100))
+    words = terms.of(points)
+    kl_t = words.heading("D(p||q_t)")
     # x of a point: t, or the place of its scheme variant when t does not vary.
     where = (lambda p: variants.index(p.scheme)) if single_t else (lambda p: p.t)
     for row, model in enumerate(models):
@@ -554,12 +659,12 @@ def sweep_figure(points: Sequence[Any], title: str, xlabel: str = SWEEP_XLABEL) 
         kl = [p for p in by_t.values() if _finite(p.kl_bits)]
         if single_t and kl:
             ax.axhline(kl[0].kl_bits, color=REFERENCE, linestyle="--", linewidth=1.6,
-                       label=f"D(p||q) = {kl[0].kl_bits:.3f}")
+                       label=f"{words.kl} = {kl[0].kl_bits:.3f}")
         elif kl:
             ax.plot([p.t for p in kl], [p.kl_bits for p in kl], color=REFERENCE, linestyle="--", linewidth=1.6,
-                    label="D(p||q_t) = H(p,q_t) - H(p)")
+                    label=f"{kl_t} = {words.heading('H(p,q_t)')} - {words.entropy}")
         if len(kl) < len(by_t):
-            ax.text(0.02, 0.95, "D(p||q_t) = ∞ where q_t rules out a symbol p emits", transform=ax.transAxes,
+            ax.text(0.02, 0.95, f"{kl_t} = ∞ where q_t rules out a symbol p emits", transform=ax.transAxes,
                     va="top", fontsize="small")
         dips = [p for p in mine if _below(p)]
         if dips:
@@ -571,7 +676,7 @@ def sweep_figure(points: Sequence[Any], title: str, xlabel: str = SWEEP_XLABEL) 
         else:
             ax.set_title(f"model '{_plain(model)}'" + (f" at t = {mine[0].t:g}" if single_t and mine[0].t else ""),
                          fontsize="medium")
-        ax.set_ylabel("excess bits per symbol\n(measured - H(p))")
+        ax.set_ylabel(f"excess bits per symbol\n(measured - {words.entropy})")
         ax.grid(alpha=0.3)
         names = ax.get_legend_handles_labels()[1]
         _legend_outside(ax, last=[h for h in names if h.endswith(LEARNS)]

@@ -11,12 +11,13 @@ import csv
 import io
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..simulation.simulate import Measurement
+from . import terms
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -93,12 +94,21 @@ COMPARE_COLUMNS = (
     Column("dec Msym/s", "decode_symbols_per_second", _millions), Column("verified", "verified"),
 )
 
-#: Fields of a run's records (JSON and CSV), in order.
+#: Fields of a run's records (JSON and CSV), in order; those added later come after the first ones, so
+#: a CSV reader that counts columns still finds them. For a source with memory the figures of p and q
+#: are rates (see :mod:`codesim.present.terms`); ``model_order`` is how many symbols of context the
+#: model looks at (0: i.i.d.; null for a scheme that learns).
 FIELDS = (
     "model", "scheme", "length", "trials", "bits_per_symbol", "ci95", "expected_bits_per_symbol",
     "ideal_bits_per_symbol", "sample_kl_bits", "entropy_bits", "cross_entropy_bits", "kl_bits",
-    "code_kl_bits", "excess_bits_per_symbol", "verified", "bits",
+    "code_kl_bits", "excess_bits_per_symbol", "verified", "marginal_entropy_bits", "memory_bits", "model_order",
+    "bits",
 )
+
+
+def named(columns: Sequence[Column], words: terms.Terms) -> tuple[Column, ...]:
+    """``columns`` (headed for an i.i.d. source) with the headings of ``words``' kind of source."""
+    return tuple(replace(c, head=words.heading(c.head)) for c in columns)
 
 
 # -- one writer per format ------------------------------------------------------------------------------
@@ -289,48 +299,104 @@ def _setting(head: Mapping[str, Any]) -> str:
 
 
 def summary(measurements: Sequence[Measurement]) -> list[str]:
-    """Sentences saying what the table shows: the floor H(p), each model's cost in extra bits, and what
-    the schemes that learn (rows without a model) spent."""
+    """Sentences saying what the table shows: the floor (the entropy rate, H(p) for an i.i.d. source),
+    the memory of a source that has some, each model's cost in extra bits, and what the schemes that
+    learn (rows without a model) spent. A file has no known entropy rate: its order-0 entropy H0 is
+    said to be no floor, and codes that spend less than it are explained."""
     if not measurements:
         return []
-    lines = [f"H(p) = {measurements[0].entropy_bits:.4f} bits per symbol: no code spends less on average."]
+    words = terms.of(measurements)
+    lines = _opening(measurements[0], words)
     by_model: dict[str | None, list[Measurement]] = {}
     for m in measurements:
         by_model.setdefault(m.model, []).append(m)
     for model, ms in by_model.items():
-        spent = ", ".join(f"{m.scheme} {m.excess_bits_per_symbol:+.3f}" for m in ms)
-        kl = ms[0].kl_bits
-        if model is None:
-            lines.append(f"The schemes that learn take no model; measured excess over H(p): {spent}.")
-        elif kl is None or math.isnan(kl):
-            lines.append(f"Model '{model}': measured excess over H(p): {spent}.")
-        elif math.isinf(kl):
-            lines.append(
-                f"Model '{model}' gives probability 0 to a symbol the source emits, so D(p||q) = inf: "
-                f"a code spending -log2 q(x) could not encode it at all. The codes here still give that "
-                f"symbol a codeword, so the measured bits stay finite (excess over H(p): {spent})."
-            )
-        elif kl == 0:
-            lines.append(f"Model '{model}' is the source itself (D(p||q) = 0); what remains is each code's own "
-                         f"loss: {spent} bits per symbol over H(p).")
-        else:
-            lines.append(f"Model '{model}' costs D(p||q) = {kl:.3f} extra bits per symbol in theory; "
-                         f"measured excess over H(p): {spent}.")
-    lines.append(
-        "Excess = measured bits/sym - H(p). A prefix code spends whole bits, so its expected excess is "
-        "D(p||r) + log2(1/c), with r(x) = 2^-l(x)/c the distribution its lengths assume; a coder "
-        "spending -log2 q(x) per symbol would show exactly D(p||q)."
-    )
+        lines.append(_cost(model, ms, words))
+    beaten = [m for m in measurements if m.bits_per_symbol < m.entropy_bits]
+    if words.file and beaten:
+        shown = ", ".join(m.scheme + (f" with {m.model}" if m.model else "") + f" ({m.bits_per_symbol:.3f})"
+                          for m in beaten)
+        lines.append(f"{shown} spend{'s' if len(beaten) == 1 else ''} less than H0: the file has memory that "
+                     "order 0 does not see (a symbol depends on the symbols before it), which a model of order "
+                     "k, or a scheme that learns, uses.")
+    lines.append(EXCESS_NOTES[words.kind])
     if any(not m.verified for m in measurements):
         lines.append("WARNING: some streams did not decode back to the original (verified = NO).")
     return lines
+
+
+#: The last sentence of a run's words: what excess means, per kind of source.
+EXCESS_NOTES = {
+    "iid": "Excess = measured bits/sym - H(p). A prefix code spends whole bits, so its expected excess is "
+           "D(p||r) + log2(1/c), with r(x) = 2^-l(x)/c the distribution its lengths assume; a coder "
+           "spending -log2 q(x) per symbol would show exactly D(p||q).",
+    "memory": "Excess = measured bits/sym - H, the entropy rate. A prefix code spends whole bits, so its expected "
+              "excess is its D(p||r) rate plus its Kraft slack, with r(x | context) = 2^-l/c what its lengths "
+              "assume in each context (for a code without contexts, the memory plus D(marginal||r)); a coder "
+              "spending -log2 q(x | context) per symbol would show exactly the model's D(p||q) rate.",
+    "file": "Excess = measured bits/sym - H0. A prefix code spends whole bits, so its expected excess over H0 is "
+            "D(p||r) + log2(1/c), with p the file's frequencies and r(x) = 2^-l(x)/c the distribution its "
+            "lengths assume; a coder spending -log2 q(x) per symbol would show exactly D(p||q) for an order-0 "
+            "model, and H(p,q) - H0 for a model with memory.",
+}
+
+
+def _opening(m: Measurement, words: terms.Terms) -> list[str]:
+    """What the least a code can spend is, and the source's memory where it has some."""
+    h = m.entropy_bits
+    if words.file:
+        return [f"H0 = {h:.4f} bits per symbol: the file's order-0 entropy (its symbols' frequencies); "
+                "the file has no known entropy rate."]
+    if not words.memory:
+        return [f"H(p) = {h:.4f} bits per symbol: no code spends less on average."]
+    return [f"Entropy rate H = {h:.4f} bits per symbol: no code spends less on average.",
+            f"One symbol on its own has entropy H(X) = {m.marginal_entropy_bits:.4f} bits, so an i.i.d. model "
+            f"loses at least memory = H(X) - H = {m.memory_bits:.4f} bits per symbol: the dependence between "
+            "successive symbols that it ignores."]
+
+
+def _cost(model: str | None, ms: Sequence[Measurement], words: terms.Terms) -> str:
+    """One model's cost in theory beside what its schemes spent over the floor."""
+    over = words.floor
+    spent = ", ".join(f"{m.scheme} {m.excess_bits_per_symbol:+.3f}" for m in ms)
+    first = ms[0]
+    kl, order = first.kl_bits, first.model_order
+    if model is None:
+        return f"The schemes that learn take no model; measured excess over {over}: {spent}."
+    if kl is None or math.isnan(kl):
+        hpq = first.cross_entropy_bits
+        if words.file and order and hpq is not None:
+            return (f"Model '{model}' looks at {order} symbol{'s' if order > 1 else ''} of context: its ideal cost "
+                    f"on the file is H(p,q) = {hpq:.3f} bits per symbol, {hpq - first.entropy_bits:+.3f} against "
+                    f"H0; measured excess over H0: {spent}.")
+        return f"Model '{model}': measured excess over {over}: {spent}."
+    if math.isinf(kl):
+        where = " in some context" if words.memory else ""
+        return (f"Model '{model}' gives probability 0 to a symbol the source emits{where}, so {words.kl} = inf: "
+                f"a code spending -log2 q(x) could not encode it at all. The codes here still give that "
+                f"symbol a codeword, so the measured bits stay finite (excess over {over}: {spent}).")
+    if kl == 0:
+        return (f"Model '{model}' is the source itself ({words.kl} = 0); what remains is each code's own "
+                f"loss: {spent} bits per symbol over {over}.")
+    if words.memory and order == 0:
+        memory = first.memory_bits
+        return (f"Model '{model}' is i.i.d., so it pays for the memory it ignores: its KL divergence rate is "
+                f"memory + D(marginal||q) = {memory:.3f} + {max(0.0, kl - memory):.3f} = {kl:.3f} extra bits "
+                f"per symbol in theory; measured excess over {over}: {spent}.")
+    if words.memory:
+        looks = f" (order {order})" if order else ""
+        return (f"Model '{model}'{looks} costs its KL divergence rate, D(p||q) rate = {kl:.3f} extra bits per "
+                f"symbol in theory; measured excess over {over}: {spent}.")
+    return (f"Model '{model}' costs D(p||q) = {kl:.3f} extra bits per symbol in theory; measured excess over "
+            f"{over}: {spent}.")
 
 
 def render(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
     """``codesim run``: one row per (model, scheme), and what the numbers show."""
     words = summary(measurements) + list(head.get("scenario", {}).get("remarks", []))
     records = [record(m) for m in measurements]
-    return write(fmt, Output(records, [Section(records, COLUMNS)], header=head, title=title,
+    columns = named(COLUMNS, terms.of(measurements))
+    return write(fmt, Output(records, [Section(records, columns)], header=head, title=title,
                              setting=_setting(head), words=words))
 
 
@@ -343,28 +409,32 @@ def ranked(measurements: Sequence[Measurement]) -> list[tuple[int, Measurement]]
     return out
 
 
-def _compare_intro(m: Mapping[str, Any]) -> str:
-    figures = f"H(p) = {_number(m['entropy_bits'])}"
+def _compare_intro(m: Mapping[str, Any], words: terms.Terms) -> str:
+    figures = f"{words.entropy} = {_number(m['entropy_bits'])}"
     if m["model"] is None:
         return f"Schemes that learn (no model): {figures} bits per symbol"
-    return (f"Model '{m['model']}': {figures}, H(p,q) = {_number(m['cross_entropy_bits'])}, "
-            f"D(p||q) = {_number(m['kl_bits'])} bits per symbol")
+    return (f"Model '{m['model']}': {figures}, {words.cross} = {_number(m['cross_entropy_bits'])}, "
+            f"{words.kl} = {_number(m['kl_bits'])} bits per symbol")
 
 
 def render_compare(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
-    """``codesim compare``: per model, the schemes ranked by measured bits per symbol."""
+    """``codesim compare``: per model, the schemes ranked by measured bits per symbol; for a source with
+    memory or a file, what its entropy figure is said under the tables."""
+    words = terms.of(measurements)
     records = [{**record(m), "rank": r, "code_loss_bits": None if m.model is None else m.code_loss_bits,
                 "encode_symbols_per_second": m.encode_symbols_per_second,
                 "decode_symbols_per_second": m.decode_symbols_per_second} for r, m in ranked(measurements)]
     sections = []
+    columns = named(COMPARE_COLUMNS, words)
     for model in dict.fromkeys(r["model"] for r in records):
         group = [r for r in records if r["model"] == model]
-        sections.append(Section(group, COMPARE_COLUMNS, _compare_intro(group[0])))
-    note = ("excess-D = measured excess over H(p) minus D(p||q): what the code itself adds "
+        sections.append(Section(group, columns, _compare_intro(group[0], words)))
+    note = (f"excess-D = measured excess over {words.floor} minus {words.kl}: what the code itself adds "
             "(whole-bit lengths, frequency quantisation, termination). Throughput is symbols per "
             "second over all trials, in millions, on this machine.")
+    opening = _opening(measurements[0], words) if measurements and words.kind != "iid" else []
     return write(fmt, Output(records, sections, header=head, title=title, setting=_setting(head),
-                             notes=[*head.get("scenario", {}).get("remarks", []), note]))
+                             notes=[*opening, *head.get("scenario", {}).get("remarks", []), note]))
 
 
 # -- converge and sweep ---------------------------------------------------------------------------------
@@ -392,12 +462,14 @@ LEARNERS_NOTE = ("Rows without a model are schemes that learn as they code: each
 
 def points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], columns: Sequence[Column], title: str = "",
            note: str = "") -> str:
-    """`converge` and `sweep` results: every field of each point, the columns in a table; rows of schemes
-    that learn (model None) are said to be such under the table."""
+    """`converge` and `sweep` results: every field of each point, the columns in a table (headed for the
+    kind of source, see :mod:`codesim.present.terms`); rows of schemes that learn (model None) are said
+    to be such under the table."""
     words = sum(1 for c in columns[:3] if c.head in ("model", "scheme", "t"))  # left-aligned leading columns
     records = [r.to_dict() for r in rows]
     notes = ([note] if note else []) + ([LEARNERS_NOTE] if any(r["model"] is None for r in records) else [])
-    return write(fmt, Output(records, [Section(records, columns, left=words)], header=head, key="points",
+    section = Section(records, named(columns, terms.of(records)), left=words)
+    return write(fmt, Output(records, [section], header=head, key="points",
                              title=title, setting=f"{head['trials']} trials, seed {head['seed']}", notes=notes))
 
 
@@ -407,16 +479,26 @@ CONVERGE_NOTE = ("Bits per symbol settle at each code's expected length (H(p,q) 
 #: Under sweep's table: what its columns compare (for rows with a model).
 SWEEP_NOTE = ("excess = measured bits/sym - H(p); D(p||q_t) is what a coder spending -log2 q_t(x) would show, "
               "and a prefix code's expected excess is D(p||r) plus its Kraft slack.")
+#: The same, for a source with memory.
+CONVERGE_MEMORY_NOTE = ("Bits per symbol settle at each code's expected length (the H(p,q) rate for coders that "
+                        "spend -log2 q(x | context), such as arithmetic and rans); the mean of "
+                        "log2 p(x | context)/q(x | context) settles at the D(p||q) rate.")
+SWEEP_MEMORY_NOTE = ("excess = measured bits/sym - H rate; the D(p||q_t) rate is what a coder spending "
+                     "-log2 q_t(x | context) would show, and a prefix code's expected excess is its D(p||r) rate "
+                     "plus its Kraft slack.")
 
 
 def converge_points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], title: str = "") -> str:
     """``codesim converge``: its points, with what they settle at said under the table."""
-    return points(fmt, head, rows, CONVERGE_COLUMNS, title, _model_note(rows, CONVERGE_NOTE))
+    note = CONVERGE_MEMORY_NOTE if terms.of(rows).memory else CONVERGE_NOTE
+    return points(fmt, head, rows, CONVERGE_COLUMNS, title, _model_note(rows, note))
 
 
 def sweep_points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], title: str = "") -> str:
     """``codesim sweep``: its points, with what the columns compare said under the table."""
-    return points(fmt, head, rows, SWEEP_COLUMNS, title, _model_note(rows, SWEEP_NOTE))
+    words = terms.of(rows)
+    note = SWEEP_MEMORY_NOTE if words.memory else SWEEP_NOTE.replace("H(p)", words.entropy)
+    return points(fmt, head, rows, SWEEP_COLUMNS, title, _model_note(rows, note))
 
 
 def _model_note(rows: Sequence[Any], note: str) -> str:

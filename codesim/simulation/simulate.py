@@ -118,6 +118,7 @@ class Measurement:
     decode_seconds: float = field(compare=False)
     marginal_entropy_bits: float | None = None
     memory_bits: float | None = None
+    model_order: int | None = None  # how many symbols of context the model looks at (0: i.i.d.)
 
     @property
     def code_loss_bits(self) -> float:
@@ -556,4 +557,5 @@ def _measurement(name: str | None, spec: SchemeSpec, coder: Coder, source: Sourc
         decode_seconds=sum(o.decode_seconds for o in observed),
         marginal_entropy_bits=entropy(source.marginal()),
         memory_bits=memory,
+        model_order=None if q is None else getattr(q, "order", 0),
     )
