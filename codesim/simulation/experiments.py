@@ -50,14 +50,14 @@ import numpy as np
 from ..coders import SchemeSpec, available, get
 from ..sources.base import Model, Source, order0_probs
 from ..errors import CodesimError, did_you_mean
-from ..measures import log_likelihood_ratio_of_counts
+from ..measures import entropy, log_likelihood_ratio_of_counts
 from ..sources.files import Message
 from ..sources.markov import MarkovChain, mixture
 from .parallel import ProgressFactory, Task, check_jobs, check_scheduler, run_tasks
 from ..scenario import Scenario, default_schemes
 from .simulate import (BLOCK, block_for, build_coder, check_block, check_codes, check_models, check_run_size,
-                       code_figures, code_message, context_rows, has_memory, learns, model_bits, model_figures, plain_dict,
-                       source_bits, stream_source, trial_seeds)
+                       code_figures, code_message, context_rows, has_memory, learns, memory_of, model_bits,
+                       model_figures, plain_dict, source_bits, stream_source, trial_seeds)
 from .stats import confidence_interval
 
 #: Most points a mix may have: a finer grid than this shows nothing a plot could.
@@ -106,6 +106,9 @@ class ConvergencePoint:
     kl_bits: float | None
     expected_bits_per_symbol: float | None
     verified: bool
+    #: H of one symbol, and its excess over the entropy rate (None for a file): see Measurement.
+    marginal_entropy_bits: float | None = None
+    memory_bits: float | None = None
 
     def to_dict(self) -> dict:
         return plain_dict(self)
@@ -139,6 +142,8 @@ class SweepPoint:
     code_kl_bits: float | None
     expected_bits_per_symbol: float | None
     verified: bool
+    marginal_entropy_bits: float | None = None
+    memory_bits: float | None = None
 
     def to_dict(self) -> dict:
         return plain_dict(self)
@@ -308,7 +313,7 @@ def converge(
     tasks = [Task(_convergence_task, (p, q, group, lengths, block, s, message)) for q, group in groups for s in seeds]
     results = run_tasks(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
     source = stream_source(p, message)
-    h = source.entropy_rate()
+    h, marginal_h, memory = source.entropy_rate(), entropy(source.marginal()), memory_of(source)
     rows = [(name, q, modelled, which[m]) for m, (name, q) in enumerate(scenario.models.items())] if modelled else []
     rows += [(None, None, learning, len(distinct))] if learning else []
     points = []
@@ -327,7 +332,8 @@ def converge(
                     llr_ci95=confidence_interval(llr) if q is not None and all(map(math.isfinite, llr)) else None,
                     entropy_bits=h, cross_entropy_bits=hpq, kl_bits=kl,
                     expected_bits_per_symbol=per_trial[0].expected[c],
-                    verified=all(r.verified[c][i] for r in per_trial)))
+                    verified=all(r.verified[c][i] for r in per_trial),
+                    marginal_entropy_bits=marginal_h, memory_bits=memory))
     return points
 
 
@@ -470,7 +476,7 @@ def sweep(
              for q_t, group in groups for s in seeds]
     results = run_tasks(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
     source = stream_source(p, message)
-    h = source.entropy_rate()
+    h, marginal_h, memory = source.entropy_rate(), entropy(source.marginal()), memory_of(source)
     rows = [(name, t, q_t, modelled, which[g]) for g, (name, t, q_t) in enumerate(mixtures)]
     rows += [(None, None, None, learning, len(distinct))] if learning else []
     points = []
@@ -486,7 +492,8 @@ def sweep(
                 bits=bits, bits_per_symbol=mean, ci95=confidence_interval(per_symbol),
                 excess_bits_per_symbol=mean - h, entropy_bits=h, cross_entropy_bits=hpq, kl_bits=kl,
                 code_kl_bits=per_trial[0][c].code_kl, expected_bits_per_symbol=per_trial[0][c].expected,
-                verified=all(r[c].verified for r in per_trial)))
+                verified=all(r[c].verified for r in per_trial),
+                marginal_entropy_bits=marginal_h, memory_bits=memory))
     return points
 
 
