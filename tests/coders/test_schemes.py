@@ -120,6 +120,7 @@ def test_every_scheme_object_and_coder_class_is_registered():
     what some registered scheme builds."""
     registered = {s.name: s for s in available()}
     built = {type(build(s.name, np.array([0.5, 0.25, 0.25]))) for s in available()}
+    built |= {s.context_coder for s in available() if s.context_coder is not None}
     for info in pkgutil.iter_modules(codesim.coders.__path__):
         module = __import__(f"codesim.coders.{info.name}", fromlist=["_"])
         for obj in vars(module).values():

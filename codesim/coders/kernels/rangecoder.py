@@ -33,6 +33,7 @@ weight grows by ``step``, and the counts are halved when the total passes ``limi
 from __future__ import annotations
 
 from ... import jit
+from .context import advance_scaled
 from .fenwick import build, halve
 
 #: 2^63 - 1: a register masked with it is the same number, and the compiler then knows it is not
@@ -183,7 +184,7 @@ def _flush(out, at: int, pending: int, held: int) -> int:
 @jit.kernel
 def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state_bits: int, digit_bits: int,
            shift: int, starts, sizes, lookup, slot_shift: int, tree, total: int, step: int, limit: int,
-           pseudo: int, branchless: bool):
+           pseudo: int, branchless: bool, context=None):
     """Decode up to ``count`` symbols into ``out[0 .. count - 1]``, reading digits from ``data`` at bit ``pos``.
 
     ``diff`` is the code value minus low, in [0, rng) for bits the encoder wrote. ``data`` holds the
@@ -193,18 +194,37 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
     value falls in the sliver range - r * total that belongs to no symbol, which no encoder writes, or
     when a symbol took the read position past ``end``: the bits ran out), the read position, the
     registers and the model's total.
+
+    A context model (per-context frequencies, :mod:`codesim.coders.context_frequencies`) is a static
+    model with a row per context, given as ``context`` = (symbol, scaled, place, nxt, ids, size, full,
+    order, offsets, fallback). Its tables are flat, by entry row * size + x: ``starts``, ``sizes``,
+    and ``symbol`` (x itself); ``lookup`` has S = 2^(shift - slot_shift) + 1 entries a row, the entries
+    (not symbols) of the row's slots. The loop holds its row as row * S, starting at ``place[0]``, and
+    follows the context after each symbol (through ``scaled``, the next row * S by entry, and
+    :func:`.context.advance_scaled` with the rest), keeping (row * S, context id) in ``place``: a row
+    below 0 (the symbol before led to a context the model rules out, which no encoder codes) stops the
+    loop there, as a symbol the bits do not encode.
     """
     bottom = 1 << (state_bits - digit_bits)
     mask = (1 << digit_bits) - 1
     align = 16 - digit_bits
     span = 0 if tree is None else len(tree) - 1
+    start = 0  # the row's first slot in lookup: 0 for an i.i.d. model
+    if context is not None:
+        symbol, scaled, place, nxt, ids, size, full, order, offsets, fallback = context
+        slots = (1 << (shift - slot_shift)) + 1
+        shared = fallback * slots if fallback >= 0 else -1
+        start = place[0]
+        cid = place[1]
     for n in range(count):
         if tree is None:  # a static model: see encode()
+            if start < 0:
+                return n, pos, diff, rng, total
             r = rng >> shift
             target = (diff & NONNEG) // (r & NONNEG)
             if target >= total:
                 return n, pos, diff, rng, total
-            slot = target >> slot_shift
+            slot = start + (target >> slot_shift)
             x = lookup[slot]
             high = lookup[slot + 1]
             while x < high:
@@ -280,5 +300,18 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
             rng <<= digit_bits
         if pos > end:
             return n, pos, diff, rng, total
-        out[n] = x
+        if context is None:
+            out[n] = x
+        else:
+            s = symbol[x]
+            out[n] = s
+            nb = scaled[x]
+            if nb >= 0 and nb != shared:  # the common case, without a call
+                start = nb
+            else:
+                start, cid = advance_scaled(start, slots, cid, s, nxt, ids, size, full, order, offsets, fallback)
+            place[0] = start
+            place[1] = cid
     return count, pos, diff, rng, total
+
+
