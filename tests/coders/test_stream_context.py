@@ -5,6 +5,7 @@ file cannot get past, and decoders that trust no bits."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
@@ -270,16 +271,18 @@ def test_changed_bits_raise_decode_error_or_decode_to_what_encodes_to_them(schem
 
 @settings(max_examples=60)
 @given(scheme=st.sampled_from(SCHEMES), seed=st.integers(0, 2**32 - 1), n=st.integers(1, 2000),
-       length=st.integers(0, 3000))
-def test_random_bits_raise_decode_error_or_decode_to_what_encodes_to_them(scheme, seed, n, length):
+       length=st.integers(0, 3000), interpreted=st.booleans())
+def test_random_bits_raise_decode_error_or_decode_to_what_encodes_to_them(scheme, seed, n, length, interpreted):
+    """Compiled, and interpreted (where an index out of range would raise, or a negative one wrap)."""
     coder, _ = sparse_coder(scheme)
     if scheme == "rans":  # whole words after the lanes' states, each state in range now and then
         length = 64 * coder.lanes_for(n) + 32 * (length // 32)
     bits = bitarray(np.random.default_rng(seed).integers(0, 2, length).tolist(), endian="big")
-    try:
-        out = coder.decode(bits, n)
-    except DecodeError:
-        return
+    with jit.interpreted() if interpreted else contextlib.nullcontext():
+        try:
+            out = coder.decode(bits, n)
+        except DecodeError:
+            return
     assert coder.encode(out) == bits
 
 
