@@ -9,8 +9,8 @@ context c with its row's interval [s(x | c), s(x | c) + f(x | c)) out of 2^P. Th
 The coding loops see the table flat, entry ``row * K + x``: the encoder knows every position's row up
 front (:meth:`Contexts.rows_of`) and so hands its kernel the flat entries of the stream, through which
 it runs as it runs through the symbols of an i.i.d. table; the decoder follows the context from symbol
-to symbol, and finds the symbol of a target among its row's starts through :attr:`row_lookup`, a
-coarse slot table per row (see :func:`row_lookup`).
+to symbol, and finds the symbol of a target among its row's starts through a coarse slot table per
+row (:func:`row_lookup`).
 
 Config: ``{"scheme", "params", "version", "order", "contexts", "fallback", "precision", "freqs"}``,
 the contexts as :meth:`Contexts.to_config` writes them and ``freqs`` one list of K integers per row.
@@ -18,7 +18,6 @@ the contexts as :meth:`Contexts.to_config` writes them and ``freqs`` one list of
 
 from __future__ import annotations
 
-import math
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -35,12 +34,13 @@ from .kernels import context as kernel
 
 #: The most symbols one message of a context code may hold (see the README, "Decode time"). Without
 #: the ``fast`` extra the decoders take a Python step per symbol, and following the context costs
-#: more than an i.i.d. coder's step: up to 7 to 13 microseconds a symbol measured here on a loaded
-#: core (``arithmetic`` at precision 32 over 2048 symbols in 2047 contexts, every symbol but one of
-#: frequency 1, so a binary search of 11 steps and four digits a symbol; a fallback row reached at
-#: every symbol, found by a search among the stored ids), and up to a second building the tables of
-#: 2^22 entries. So 2^19 symbols decode in under 8 seconds; compiled, in a few hundredths.
-MAX_SYMBOLS = 1 << 19
+#: more than an i.i.d. coder's step. The slowest messages found (tools/stream_context_worst.py: tables
+#: of 2^22 entries, 2048 or 65536 symbols, every symbol but one of frequency 1, so binary searches of
+#: 11 to 16 steps and, for arithmetic at precision 32, four digits a symbol; with a fallback row, the
+#: next context searched for among the stored ids at every symbol) decode 2^18 symbols in 1.0 to 2.7
+#: s here on a machine shared with other work, up to 4.7 s when it was busiest; compiled, in 0.1 to
+#: 0.7 s (tables that large miss the caches).
+MAX_SYMBOLS = 1 << 18
 #: A row's slot table has at most 2^SLOT_BITS slots (as the i.i.d. range coder's), and all rows'
 #: tables together at most LOOKUP_ENTRIES entries (1 MB of int32): a table of a few rows finds
 #: nearly every symbol in one look-up, one of thousands of rows keeps a slot or two a row and
@@ -162,10 +162,10 @@ class ContextFrequencyCoder(ContextCode, Coder):
                 contexts.start_row, contexts.start_id, *self.follow_args())
 
     def flat_symbols(self, stream: np.ndarray) -> np.ndarray:
-        """Every position's flat table entry, row * K + x (uint16 where every entry fits, else int32: less
-        for the coding loop to read), for a stream checked already; a
-        CodesimError naming the first symbol the model rules out (one leading into a context the
-        model neither stores nor backs off from)."""
+        """Every position's flat table entry, row * K + x, for a stream checked already (uint16 where
+        every entry fits, else int32: less for the coding loop to read); a CodesimError naming the
+        first symbol the model rules out (one leading into a context the model neither stores nor
+        backs off from)."""
         contexts, size = self.contexts, self.size
         dtype = np.uint16 if self.flat_freqs.size <= 1 << 16 else np.int32
         out = jit.scratch(stream.size, dtype)
@@ -186,15 +186,6 @@ class ContextFrequencyCoder(ContextCode, Coder):
         """sum over the stream of -log2 r(x | context): what a coder with exact arithmetic spends."""
         flat = self.flat_symbols(self._check_stream(stream))
         return float(np.sum(self.precision - np.log2(self.flat_freqs[flat].astype(np.float64))))
-
-    def least_bits(self, n: int) -> float:
-        """Each symbol costs at least P - log2 of the largest frequency in any row."""
-        return n * (self.precision - math.log2(int(self.freqs.max())))
-
-    def _expected_bits(self, model=None) -> float:
-        """The mean entropy of the rows, a bit added: room a stream is likely to need a symbol."""
-        f = self.freqs.astype(np.float64)
-        return float(np.mean(np.sum(f * (self.precision - np.log2(f)), axis=1))) / (1 << self.precision) + 1.0
 
     def prepare(self, n: int) -> None:
         """Build the tables and load the kernels by coding a message of one symbol (a message's first

@@ -469,6 +469,15 @@ class ContextArithmeticCoder(ContextFrequencyCoder, RangeCoder):
     rounding_loss = ArithmeticCoder.rounding_loss
     max_bits = ArithmeticCoder.max_bits
 
+    def least_bits(self, n: int) -> float:
+        """Each symbol costs at least P - log2 of the largest frequency in any row."""
+        return n * (self.precision - math.log2(int(self.freqs.max())))
+
+    def _expected_bits(self, model=None) -> float:
+        """The mean entropy of the rows, a bit added: room a stream is likely to need a symbol."""
+        f = self.freqs.astype(np.float64)
+        return float(np.mean(np.sum(f * (self.precision - np.log2(f)), axis=1))) / (1 << self.precision) + 1.0
+
     def _model(self) -> "_RowModel":
         return _RowModel(self.precision)
 
