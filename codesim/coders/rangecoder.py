@@ -1,14 +1,17 @@
 """The range coder, one for every model, and arithmetic coding over quantised frequencies.
 
 :class:`RangeCoder` codes a stream with the intervals a model gives its symbols (:mod:`.models`):
-here the static model of scheme ``arithmetic``, and in :mod:`.adaptive` the learning model of scheme
-``adaptive-arithmetic``. Its loops are the kernels of :mod:`.kernels.rangecoder`, compiled with the
+here the static model of scheme ``arithmetic``, its per-context frequencies for a model with memory
+(:class:`ContextArithmeticCoder`, :mod:`.context_frequencies`), and in :mod:`.adaptive` the learning
+model of scheme ``adaptive-arithmetic``. Its loops are the kernels of :mod:`.kernels.rangecoder`, compiled with the
 ``fast`` extra (:mod:`codesim.jit`); this module holds what comes once per message (the buffers, the
 termination, the check of a decoded stream's ending).
 
 Scheme ``arithmetic`` quantises q to integer frequencies f with sum 2^P (P = ``precision``, default 24,
 every f >= 1, see :func:`~codesim.coders.frequencies.quantise`) and codes the whole stream as one number
-in [0, 1), one symbol after the other, in a single stream (no interleaving).
+in [0, 1), one symbol after the other, in a single stream (no interleaving). With a model with memory
+it quantises each context's row the same way and codes each symbol with its context's row: the same
+bitstream, termination and bound, ideal being the sum of -log2(f(x | context) / 2^P).
 
 Algorithm
 ---------
@@ -452,6 +455,14 @@ class ContextArithmeticCoder(ContextFrequencyCoder, RangeCoder):
     """The range coder over per-context frequencies (:mod:`.context_frequencies`): symbol x in context c
     gets its row's interval, and the stream, its termination and its bound are the i.i.d. coder's
     (version 2), with ideal = sum of -log2(f(x | c) / 2^P).
+
+    >>> from codesim.sources.markov import MarkovChain
+    >>> chain = MarkovChain.from_transitions([[0.9, 0.1], [0.2, 0.8]], alphabet=["calm", "storm"])
+    >>> coder = ContextArithmeticCoder.from_model(chain, 12, "arithmetic", {"precision": 12})
+    >>> coder.get_config()["freqs"]  # after calm, after storm, at a message's start (stationary)
+    [[3686, 410], [819, 3277], [2731, 1365]]
+    >>> coder.decode(coder.encode(np.array([0, 0, 1, 1, 0])), 5).tolist()
+    [0, 0, 1, 1, 0]
 
     It lives here, not in a module of its own, because the scheme registered below names it.
     """

@@ -13,6 +13,10 @@ M <= 2^16 <= 2^32, at most one word moves per symbol. Symbol i goes to lane i mo
 "Interleaved entropy coders"); the lanes are independent chains in one compiled loop
 (:mod:`.kernels.rans`), so the processor overlaps their work.
 
+With a model with memory, scheme ``rans`` builds a :class:`ContextRansCoder`: each context's row
+quantised as q is (:mod:`.context_frequencies`), each symbol coded with its context's frequency and
+start, in the version-2 bitstream below, whose length bound holds with I summed over those.
+
 Bitstream, version 2 (big-endian throughout; no header, no length)::
 
     state of lane 0, 1, ..., L-1      64 bits each (the encoder's final states, the decoder's first)
@@ -191,6 +195,12 @@ class ContextRansCoder(ContextFrequencyCoder):
     """Interleaved rANS over per-context frequencies (:mod:`.context_frequencies`): symbol x in context
     c is coded with its row's f(x | c) and start, in the version-2 bitstream (lanes, words, final
     states and the length bound as the i.i.d. coder's, with I = sum of log2(2^P / f(x | c))).
+
+    >>> from codesim.sources.markov import MarkovChain
+    >>> chain = MarkovChain.from_transitions([[0.9, 0.1], [0.2, 0.8]])
+    >>> coder = ContextRansCoder.from_model(chain, 8, "rans", {"lanes": 4})
+    >>> coder.decode(coder.encode(np.array([0, 0, 1, 1, 0])), 5).tolist()
+    [0, 0, 1, 1, 0]
 
     It lives here, not in a module of its own, because the scheme registered below names it.
     """
