@@ -15,7 +15,7 @@ from bitarray import bitarray
 from hypothesis import given, settings, strategies as st
 
 from codesim import jit
-from codesim.coders import build, check_config, from_config, rangecoder
+from codesim.coders import build, check_config, from_config, get, rangecoder
 from codesim.coders.context import Contexts
 from codesim.coders.context_frequencies import LOOKUP_ENTRIES, ContextFrequencyCoder, quantise_rows, row_lookup
 from codesim.coders.frequencies import quantise
@@ -180,6 +180,16 @@ def test_a_chain_whose_rows_are_all_q_codes_to_the_iid_coders_bits(scheme):
     np.testing.assert_array_equal(context.implied_rows(), np.tile(iid.implied, (context.contexts.rows, 1)))
     stream = chain.sample(30_000, 5)
     assert context.encode(stream) == iid.encode(stream)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_scheme_builds_and_restores_its_context_code_by_the_models_order(scheme):
+    chain = MarkovChain.from_transitions([[0.9, 0.1], [0.2, 0.8]])
+    coder = build(scheme, chain)
+    assert type(coder) is get(scheme).context_coder is {"arithmetic": ContextArithmeticCoder,
+                                                          "rans": ContextRansCoder}[scheme]
+    assert type(from_config(coder.get_config())) is type(coder)
+    assert type(build(scheme, chain.marginal())) is get(scheme).coder
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
