@@ -69,7 +69,6 @@ def advance(row: int, cid: int, x: int, nxt, ids, size: int, full: int, order: i
     return fallback, next_id(ids[row], x, size, full, order, offsets)
 
 
-
 @jit.kernel
 def advance_scaled(start: int, scale: int, cid: int, x: int, nxt, ids, size: int, full: int, order: int, offsets,
                    fallback: int) -> tuple[int, int]:

@@ -313,5 +313,3 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
             place[0] = start
             place[1] = cid
     return count, pos, diff, rng, total
-
-

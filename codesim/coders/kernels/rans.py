@@ -108,7 +108,6 @@ def decode(words, count, states, out, precision, slot_symbol, slot_freq, slot_of
     return read
 
 
-
 @jit.kernel
 def decode_context(words, count, states, out, precision, starts, freqs, symbol, lookup, slot_bits, scaled, row,
                    cid, nxt, ids, size, full, order, offsets, fallback):
