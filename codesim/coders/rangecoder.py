@@ -1,14 +1,17 @@
 """The range coder, one for every model, and arithmetic coding over quantised frequencies.
 
 :class:`RangeCoder` codes a stream with the intervals a model gives its symbols (:mod:`.models`):
-here the static model of scheme ``arithmetic``, and in :mod:`.adaptive` the learning model of scheme
-``adaptive-arithmetic``. Its loops are the kernels of :mod:`.kernels.rangecoder`, compiled with the
+here the static model of scheme ``arithmetic``, its per-context frequencies for a model with memory
+(:class:`ContextArithmeticCoder`, :mod:`.context_frequencies`), and in :mod:`.adaptive` the learning
+model of scheme ``adaptive-arithmetic``. Its loops are the kernels of :mod:`.kernels.rangecoder`, compiled with the
 ``fast`` extra (:mod:`codesim.jit`); this module holds what comes once per message (the buffers, the
 termination, the check of a decoded stream's ending).
 
 Scheme ``arithmetic`` quantises q to integer frequencies f with sum 2^P (P = ``precision``, default 24,
 every f >= 1, see :func:`~codesim.coders.frequencies.quantise`) and codes the whole stream as one number
-in [0, 1), one symbol after the other, in a single stream (no interleaving).
+in [0, 1), one symbol after the other, in a single stream (no interleaving). With a model with memory
+it quantises each context's row the same way and codes each symbol with its context's row: the same
+bitstream, termination and bound, ideal being the sum of -log2(f(x | context) / 2^P).
 
 Algorithm
 ---------
@@ -74,6 +77,7 @@ from ..errors import CodesimError, DecodeError
 from . import rangecoder_v1
 from .base import Coder, trace_columns_with
 from .config import versioned
+from .context_frequencies import ContextFrequencyCoder
 from .frequencies import FrequencyCoder, check_slots, quantise
 from .kernels import rangecoder as kernel
 from .models import StaticModel
@@ -252,15 +256,7 @@ class RangeCoder(Coder):
         out or hold no symbol."""
         W, U = self.state_bits, self.digit_bits
         size = len(bits)
-        # A valid stream ends at or after the encoder's last digit, so a decoder that reads past this
-        # many bits has run out of them; it may read up to W bits further before it knows.
-        end = W + size // U * U
-        raw = np.frombuffer(bits.tobytes(), dtype=np.uint8)
-        data = np.zeros((end + W) // 8 + 3, dtype=np.uint8)
-        data[: raw.size] = raw
-        head = (W + 7) // 8
-        diff = int.from_bytes(data[:head].tobytes(), "big") >> (8 * head - W)
-        data = jit.plain(data)
+        data, end, diff = self._window(bits)
         rng, pos, total = 1 << W, W, model.total
         starts, sizes, lookup, slot_shift, tree = model.tables()
         parts: list[np.ndarray] = []
@@ -271,13 +267,37 @@ class RangeCoder(Coder):
                 data, pos, end, part, m, diff, rng, W, U, model.shift, starts, sizes, lookup, slot_shift,
                 tree, total, model.step, model.limit, model.pseudo, jit.enabled(), model.follow, model.context)
             if done < m:
-                if pos > end:
-                    raise DecodeError(f"the stream is too short: decoding {n} symbols needs more than its "
-                                      f"{size} bits")
-                raise DecodeError(f"the bits do not encode a symbol at position {first + done}")
+                _refuse(n, size, first + done, pos > end)
             parts.append(np.asarray(part).astype(dtype, copy=False))
-        symbols = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-        return symbols, pos - W, diff, rng
+        return _joined(parts, dtype), pos - W, diff, rng
+
+    def _window(self, bits: bitarray) -> tuple[np.ndarray, int, int]:
+        """(data, end, diff) for the decoding kernels: the bits' bytes with room to read past them, the
+        read position past which the bits have run out, and the first window of W bits."""
+        W, U = self.state_bits, self.digit_bits
+        # A valid stream ends at or after the encoder's last digit, so a decoder that reads past this
+        # many bits has run out of them; it may read up to W bits further before it knows.
+        end = W + len(bits) // U * U
+        raw = np.frombuffer(bits.tobytes(), dtype=np.uint8)
+        data = np.zeros((end + W) // 8 + 3, dtype=np.uint8)
+        data[: raw.size] = raw
+        head = (W + 7) // 8
+        diff = int.from_bytes(data[:head].tobytes(), "big") >> (8 * head - W)
+        return jit.plain(data), end, diff
+
+
+def _refuse(n: int, size: int, at: int, ran_out: bool, ruled_out: bool = False):
+    """The DecodeError of a decoding kernel that stopped at symbol ``at`` of n, in a stream of ``size`` bits."""
+    if ran_out:
+        raise DecodeError(f"the stream is too short: decoding {n} symbols needs more than its {size} bits")
+    if ruled_out:
+        raise DecodeError(f"the bits decode to a symbol the model rules out before position {at}")
+    raise DecodeError(f"the bits do not encode a symbol at position {at}")
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """The decoded chunks as one array."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
 def kernel_dtype(size: int) -> np.dtype:
@@ -308,12 +328,15 @@ class ArithmeticCoder(RangeCoder, FrequencyCoder):
                  params: dict[str, Any] | None = None, version: int = 2):
         super().__init__(freqs, precision, scheme, {"precision": precision} if params is None else params)
         self._use_version(version)
-        # range >= 2^(W - U) before a symbol, so r = range >> P >= 1 needs P <= W - U; above that the
-        # range could reach 0 and never renormalise.
+        self._check_precision()
+        self._static = StaticModel(self.freqs, self.starts, self.precision)
+
+    def _check_precision(self) -> None:
+        """range >= 2^(W - U) before a symbol, so r = range >> P >= 1 needs P <= W - U; above that the
+        range could reach 0 and never renormalise."""
         limit = min(MAX_PRECISION, self.state_bits - self.digit_bits)
         if not 0 <= self.precision <= limit:
             raise CodesimError(f"arithmetic coder precision {self.precision} is outside 0..{limit}")
-        self._static = StaticModel(self.freqs, self.starts, self.precision)
 
 
     def _model(self) -> StaticModel:
@@ -429,6 +452,94 @@ class ArithmeticCoder(RangeCoder, FrequencyCoder):
         return rows
 
 
+class ContextArithmeticCoder(ContextFrequencyCoder, RangeCoder):
+    """The range coder over per-context frequencies (:mod:`.context_frequencies`): symbol x in context c
+    gets its row's interval, and the stream, its termination and its bound are the i.i.d. coder's
+    (version 2), with ideal = sum of -log2(f(x | c) / 2^P).
+
+    >>> from codesim.sources.markov import MarkovChain
+    >>> chain = MarkovChain.from_transitions([[0.9, 0.1], [0.2, 0.8]], alphabet=["calm", "storm"])
+    >>> coder = ContextArithmeticCoder.from_model(chain, 12, "arithmetic", {"precision": 12})
+    >>> coder.get_config()["freqs"]  # after calm, after storm, at a message's start (stationary)
+    [[3686, 410], [819, 3277], [2731, 1365]]
+    >>> coder.decode(coder.encode(np.array([0, 0, 1, 1, 0])), 5).tolist()
+    [0, 0, 1, 1, 0]
+
+    It lives here, not in a module of its own, because the scheme registered below names it.
+    """
+
+    versions: ClassVar[tuple[int, ...]] = (2,)
+    max_precision: ClassVar[int] = MAX_PRECISION
+
+    def __init__(self, contexts, freqs, precision: int, scheme: str = "arithmetic",
+                 params: dict[str, Any] | None = None, version: int = 2):
+        super().__init__(contexts, freqs, precision, scheme, {"precision": precision} if params is None else params)
+        self._use_version(version)
+        self._check_precision()
+
+    _check_precision = ArithmeticCoder._check_precision
+    rounding_loss = ArithmeticCoder.rounding_loss
+    max_bits = ArithmeticCoder.max_bits
+
+    def least_bits(self, n: int) -> float:
+        """Each symbol costs at least P - log2 of the largest frequency in any row."""
+        return n * (self.precision - math.log2(int(self.freqs.max())))
+
+    def _expected_bits(self, model=None) -> float:
+        """The mean entropy of the rows, a bit added: room a stream is likely to need a symbol."""
+        f = self.freqs.astype(np.float64)
+        return float(np.mean(np.sum(f * (self.precision - np.log2(f)), axis=1))) / (1 << self.precision) + 1.0
+
+    def _model(self) -> "_RowModel":
+        return _RowModel(self.precision)
+
+    def _encode_digits(self, model, stream: np.ndarray):
+        """The i.i.d. encoder's kernel run through the stream's flat entries row * K + x, whose
+        intervals are the flat tables' entries."""
+        W = self.state_bits
+        flat = jit.plain(self.flat_symbols(stream))
+        buffer = jit.scratch(int(stream.size * self._expected_bits() / 8 * 1.05) + W // 4 + 64, np.uint8)
+        state = (buffer, 0, 0, 1 << W, model.total)
+        state = self._encode_with(model, flat, state, *self.entry_tables(), None, None)
+        return state[:4]
+
+    def _decode_digits(self, model, bits: bitarray, n: int, dtype):
+        """As the i.i.d. decoder's, with the context followed from symbol to symbol in the kernel."""
+        W, U = self.state_bits, self.digit_bits
+        size = len(bits)
+        data, end, diff = self._window(bits)
+        rng, pos = 1 << W, W
+        starts, sizes, symbol, lookup, slot_bits, scaled, row, cid, *follow = self.decode_args()
+        place = jit.plain(np.array([row * ((1 << slot_bits) + 1), cid], dtype=np.int64))
+        table = (symbol, scaled, place, *follow)
+        total = 1 << self.precision
+        parts: list[np.ndarray] = []
+        for first in range(0, n, DECODE_CHUNK):
+            m = min(DECODE_CHUNK, n - first)
+            part = jit.scratch(m, kernel_dtype(self.size))
+            done, pos, diff, rng, _ = kernel.decode(
+                data, pos, end, part, m, diff, rng, W, U, self.precision, starts, sizes, lookup,
+                self.precision - slot_bits, None, total, 0, 0, 0, jit.enabled(), None, None, table)
+            if done < m:
+                _refuse(n, size, first + done, pos > end, place[0] < 0)
+            parts.append(np.asarray(part).astype(dtype, copy=False))
+        return _joined(parts, dtype), pos - W, diff, rng
+
+    def __repr__(self) -> str:
+        return (f"ContextArithmeticCoder(size={self.size}, order={self.contexts.order}, "
+                f"rows={self.contexts.rows}, precision={self.precision})")
+
+
+class _RowModel:
+    """What the range coder's loop asks of a model whose totals are all 2^P and that learns nothing."""
+
+    step = limit = pseudo = 0
+    follow = context = None
+
+    def __init__(self, precision: int):
+        self.shift, self.total = precision, 1 << precision
+
+
 def check_ending(bits: bitarray, pos: int, width: int, diff: int, rng: int, n: int) -> None:
     """Accept a decoded stream only if its bits end exactly as the encoder's termination ends them.
 
@@ -473,6 +584,9 @@ ARITHMETIC = register(
         build=lambda q, precision: ArithmeticCoder(quantise(q, precision), precision, "arithmetic",
                                                    {"precision": precision}),
         restore=ArithmeticCoder.from_config,
+        context=lambda model, precision: ContextArithmeticCoder.from_model(model, precision, "arithmetic",
+                                                                           {"precision": precision}),
+        context_coder=ContextArithmeticCoder,
         serves=lambda size, precision: check_slots("arithmetic", size, precision, MAX_PRECISION),
         groups=("stream", "default"),
         params=(

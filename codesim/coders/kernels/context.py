@@ -67,3 +67,41 @@ def advance(row: int, cid: int, x: int, nxt, ids, size: int, full: int, order: i
     if nr == IMPOSSIBLE:
         return IMPOSSIBLE, cid
     return fallback, next_id(ids[row], x, size, full, order, offsets)
+
+
+@jit.kernel
+def advance_scaled(start: int, scale: int, cid: int, x: int, nxt, ids, size: int, full: int, order: int, offsets,
+                   fallback: int) -> tuple[int, int]:
+    """:func:`advance` for a loop that holds its row as ``start`` = row * ``scale`` (where the row's
+    entries start in a table of ``scale`` entries a row): (next row * scale, id), negative when the
+    next row is IMPOSSIBLE.
+
+    Such a loop follows the common case itself, through a table ``scaled`` of next row * scale by
+    entry row * size + x (the entries of ``nxt`` that are not rows, LOOKUP and IMPOSSIBLE, as they
+    are), and calls this only where ``scaled`` has no row or has the fallback's: a multiply and a
+    call fewer on the path from one symbol to the next, which a decoder cannot overlap."""
+    row, cid = advance(start // scale, cid, x, nxt, ids, size, full, order, offsets, fallback)
+    return row * scale, cid
+
+
+@jit.kernel
+def entries(stream, out, row: int, cid: int, scaled, nxt, ids, size: int, full: int, order: int, offsets,
+            fallback: int) -> int:
+    """``out[i] = row_i * size + stream[i]``: every position's entry in a context code's flat tables
+    (``size`` entries a row), the message starting in context (``row``, ``cid``); ``scaled`` is the
+    next row * size by entry (see :func:`advance_scaled`). Returns len(stream), or the first position
+    whose row is IMPOSSIBLE (the symbol before it is ruled out)."""
+    base = row * size
+    shared = fallback * size if fallback >= 0 else IMPOSSIBLE
+    for i in range(len(stream)):
+        if base < 0:
+            return i
+        x = stream[i]
+        at = base + x
+        out[i] = at
+        nb = scaled[at]
+        if nb >= 0 and nb != shared:
+            base = nb
+        else:
+            base, cid = advance_scaled(base, size, cid, x, nxt, ids, size, full, order, offsets, fallback)
+    return len(stream)

@@ -40,6 +40,7 @@ without contexts passes None for both.
 from __future__ import annotations
 
 from ... import jit
+from .context import advance_scaled
 from .fenwick import build, halve
 
 #: 2^63 - 1: a register masked with it is the same number, and the compiler then knows it is not
@@ -213,7 +214,7 @@ def _flush(out, at: int, pending: int, held: int) -> int:
 @jit.kernel
 def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state_bits: int, digit_bits: int,
            shift: int, starts, sizes, lookup, slot_shift: int, tree, total: int, step: int, limit: int,
-           pseudo: int, branchless: bool, follow, context):
+           pseudo: int, branchless: bool, follow, context, table=None):
     """Decode up to ``count`` symbols into ``out[0 .. count - 1]``, reading digits from ``data`` at bit ``pos``.
 
     ``diff`` is the code value minus low, in [0, rng) for bits the encoder wrote. ``data`` holds the
@@ -222,8 +223,18 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
     Returns (decoded, pos, diff, rng, total): the symbols decoded (fewer than ``count`` when a code
     value falls in the sliver range - r * total that belongs to no symbol, which no encoder writes, or
     when a symbol took the read position past ``end``: the bits ran out), the read position, the
-    registers and the model's total. A model with contexts is followed as in :func:`encode`, and
-    ``context[0]`` written back at every return.
+    registers and the model's total. An adaptive model with contexts is followed as in :func:`encode`,
+    and ``context[0]`` written back at every return.
+
+    A static model with a row per context (per-context frequencies,
+    :mod:`codesim.coders.context_frequencies`) is given as ``table`` = (symbol, scaled, place, nxt, ids,
+    alphabet size, full, order, offsets, fallback). Its tables are flat, by entry row * size + x: ``starts``,
+    ``sizes``, and ``symbol`` (x itself); ``lookup`` has S = 2^(shift - slot_shift) + 1 entries a row,
+    the entries (not symbols) of the row's slots. The loop holds its row as row * S, starting at
+    ``place[0]``, and follows the context after each symbol (through ``scaled``, the next row * S by
+    entry, and :func:`.context.advance_scaled` with the rest), keeping (row * S, context id) in
+    ``place``: a row below 0 (the symbol before led to a context the model rules out, which no encoder
+    codes) stops the loop there, as a symbol the bits do not encode.
     """
     bottom = 1 << (state_bits - digit_bits)
     mask = (1 << digit_bits) - 1
@@ -233,13 +244,22 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
     span = 0 if tree is None else len(tree) // rows - 1
     symbols = 0 if tree is None else len(sizes) // rows
     weights = node = 0
+    start = 0  # the row's first slot in lookup: 0 for an i.i.d. model
+    if table is not None:
+        symbol, scaled, place, nxt, ids, alphabet, full, order, offsets, fallback = table
+        slots = (1 << (shift - slot_shift)) + 1
+        shared = fallback * slots if fallback >= 0 else -1
+        start = place[0]
+        cid = place[1]
     for n in range(count):
         if tree is None:  # a static model: see encode()
+            if start < 0:
+                return n, pos, diff, rng, total
             r = rng >> shift
             target = (diff & NONNEG) // (r & NONNEG)
             if target >= total:
                 return n, pos, diff, rng, total
-            slot = target >> slot_shift
+            slot = start + (target >> slot_shift)
             x = lookup[slot]
             high = lookup[slot + 1]
             while x < high:
@@ -326,7 +346,18 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
             if follow is not None:
                 context[0] = row
             return n, pos, diff, rng, total
-        out[n] = x
+        if table is None:
+            out[n] = x
+        else:
+            s = symbol[x]
+            out[n] = s
+            nb = scaled[x]
+            if nb >= 0 and nb != shared:  # the common case, without a call
+                start = nb
+            else:
+                start, cid = advance_scaled(start, slots, cid, s, nxt, ids, alphabet, full, order, offsets, fallback)
+            place[0] = start
+            place[1] = cid
     if follow is not None:
         context[0] = row
     return count, pos, diff, rng, total

@@ -16,6 +16,7 @@ stream never keeps).
 from __future__ import annotations
 
 from ... import jit
+from .context import advance_scaled
 
 #: The lower end of a lane's state interval, and every lane's state before encoding and after decoding.
 STATE_LOW = 1 << 31
@@ -105,3 +106,63 @@ def decode(words, count, states, out, precision, slot_symbol, slot_freq, slot_of
         if lane == lanes:
             lane = 0
     return read
+
+
+@jit.kernel
+def decode_context(words, count, states, out, precision, starts, freqs, symbol, lookup, slot_bits, scaled, row,
+                   cid, nxt, ids, size, full, order, offsets, fallback):
+    """:func:`decode` for a context code over per-context frequencies: symbol i is decoded in ``row``
+    (context id ``cid``), and the context then follows it (:func:`.context.advance`). The tables are
+    flat, by entry row * ``size`` + x: ``starts``, ``freqs`` and ``symbol`` (x itself).
+
+    A slot's entry is found through ``lookup``, S = 2^``slot_bits`` + 1 entries a row: entry s of a
+    row the entry whose range holds slot s << (precision - slot_bits), so the entry of any slot lies
+    between its look-up's and the next (a binary search among the row's starts, where they differ).
+    The loop holds its row as row * S, and ``scaled`` is the next row * S by entry (see
+    :func:`.context.advance_scaled`).
+
+    Returns (decoded, read): decoded < len(out) when symbol ``decoded`` needed a word past the last
+    (read > count: the stream is too short) or its row is IMPOSSIBLE (the symbol before led to a
+    context the model rules out, which no encoder codes); else the words read.
+    """
+    mask = (1 << precision) - 1
+    low, word_bits = STATE_LOW, WORD_BITS
+    slot_shift = precision - slot_bits
+    slots = (1 << slot_bits) + 1
+    shared = fallback * slots if fallback >= 0 else -1
+    lanes = len(states)
+    read = 0
+    lane = 0
+    start = row * slots
+    for i in range(len(out)):
+        if start < 0:
+            return i, read
+        x = states[lane]
+        slot = x & mask
+        at = start + (slot >> slot_shift)
+        e = lookup[at]
+        high = lookup[at + 1]
+        while e < high:
+            middle = (e + high + 1) >> 1
+            if starts[middle] <= slot:
+                e = middle
+            else:
+                high = middle - 1
+        x = freqs[e] * (x >> precision) + slot - starts[e]
+        need = x < low
+        x = (x << (word_bits * need)) | (words[read] * need)
+        read += need
+        if read > count:
+            return i, read
+        states[lane] = x
+        lane += 1
+        if lane == lanes:
+            lane = 0
+        s = symbol[e]
+        out[i] = s
+        nb = scaled[e]
+        if nb >= 0 and nb != shared:  # the common case, without a call
+            start = nb
+        else:
+            start, cid = advance_scaled(start, slots, cid, s, nxt, ids, size, full, order, offsets, fallback)
+    return len(out), read
