@@ -9,7 +9,7 @@ import pytest
 from codesim import Distribution, simulate_many
 from codesim.measures import entropy, kl_divergence
 from codesim.scenario import parse
-from codesim.simulation.experiments import converge
+from codesim.simulation.experiments import converge, sweep
 from codesim.sources.markov import MarkovChain, kl_rate, memory_bits
 
 WEATHER = MarkovChain.from_transitions([[0.8, 0.2], [0.3, 0.7]], ["calm", "storm"])
@@ -64,3 +64,28 @@ def test_convergence_on_a_chain_follows_the_rates():
     assert last.entropy_bits == WEATHER.entropy_rate() and last.kl_bits == pytest.approx(memory_bits(WEATHER))
     assert last.llr_bits == pytest.approx(last.kl_bits, abs=0.01)
     assert last.bits_per_symbol == pytest.approx(last.cross_entropy_bits, abs=0.01)
+
+
+def test_a_chain_model_pays_its_kl_divergence_rate_in_coded_bits():
+    misread = MarkovChain.from_transitions([[0.9, 0.1], [0.5, 0.5]], WEATHER.alphabet)
+    models = {"chain": WEATHER, "misread": misread}
+    chain, wrong = simulate_many(WEATHER, models, ["arithmetic"], length=300_000, trials=4, seed=11)
+    assert chain.kl_bits == 0.0 and wrong.kl_bits == pytest.approx(kl_rate(WEATHER, misread), abs=1e-15)
+    for m in (chain, wrong):
+        # a range coder spends the message's ideal length plus at most 2 bits and its quantisation
+        assert 0 <= m.bits_per_symbol - m.ideal_bits_per_symbol < 1e-4
+        assert m.excess_bits_per_symbol == pytest.approx(m.kl_bits, abs=0.006)
+        assert m.sample_kl_bits == pytest.approx(m.kl_bits, abs=0.006)
+        assert m.expected_bits_per_symbol == pytest.approx(m.cross_entropy_bits, abs=1e-6)
+
+
+def test_a_sweep_mixes_transition_rows_and_the_coded_bits_follow_the_kl_rate():
+    sc = parse({"alphabet": ["calm", "storm"], "source": {"markov": {"transitions": [[0.8, 0.2], [0.3, 0.7]]}},
+                "models": {"iid": {"probs": [0.5, 0.5]}}, "run": {"seed": 2}})
+    points = sweep(sc, mix=[0.0, 0.5, 1.0], schemes=["arithmetic"], length=200_000, trials=2, seed=2)
+    kl = [p.kl_bits for p in points]
+    assert kl[0] == pytest.approx(memory_bits(WEATHER) + kl_divergence(WEATHER.marginal(), [0.5, 0.5]))
+    assert kl[0] > kl[1] > kl[2] == 0.0
+    for p in points:
+        assert p.excess_bits_per_symbol == pytest.approx(p.kl_bits, abs=0.006)
+        assert p.memory_bits == pytest.approx(memory_bits(WEATHER))
