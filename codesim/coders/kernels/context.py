@@ -105,3 +105,18 @@ def entries(stream, out, row: int, cid: int, scaled, nxt, ids, size: int, full: 
         else:
             base, cid = advance_scaled(base, size, cid, x, nxt, ids, size, full, order, offsets, fallback)
     return len(stream)
+
+
+@jit.kernel
+def entry_of(lookup, starts, at: int, target: int) -> int:
+    """The entry whose interval holds ``target``: the last entry e from ``lookup[at]`` to
+    ``lookup[at + 1]`` (a slot's bracket of a row's entries) with ``starts[e] <= target``."""
+    e = lookup[at]
+    high = lookup[at + 1]
+    while e < high:
+        middle = (e + high + 1) >> 1
+        if starts[middle] <= target:
+            e = middle
+        else:
+            high = middle - 1
+    return e

@@ -40,7 +40,7 @@ without contexts passes None for both.
 from __future__ import annotations
 
 from ... import jit
-from .context import advance_scaled
+from .context import advance_scaled, entry_of
 from .fenwick import build, halve
 
 #: 2^63 - 1: a register masked with it is the same number, and the compiler then knows it is not
@@ -259,15 +259,7 @@ def decode(data, pos: int, end: int, out, count: int, diff: int, rng: int, state
             target = (diff & NONNEG) // (r & NONNEG)
             if target >= total:
                 return n, pos, diff, rng, total
-            slot = start + (target >> slot_shift)
-            x = lookup[slot]
-            high = lookup[slot + 1]
-            while x < high:
-                middle = (x + high + 1) >> 1
-                if starts[middle] <= target:
-                    x = middle
-                else:
-                    high = middle - 1
+            x = entry_of(lookup, starts, start + (target >> slot_shift), target)
             diff -= r * starts[x]
             rng = r * sizes[x]
         else:

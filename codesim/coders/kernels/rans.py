@@ -16,7 +16,7 @@ stream never keeps).
 from __future__ import annotations
 
 from ... import jit
-from .context import advance_scaled
+from .context import advance_scaled, entry_of
 
 #: The lower end of a lane's state interval, and every lane's state before encoding and after decoding.
 STATE_LOW = 1 << 31
@@ -139,15 +139,7 @@ def decode_context(words, count, states, out, precision, starts, freqs, symbol, 
             return i, read
         x = states[lane]
         slot = x & mask
-        at = start + (slot >> slot_shift)
-        e = lookup[at]
-        high = lookup[at + 1]
-        while e < high:
-            middle = (e + high + 1) >> 1
-            if starts[middle] <= slot:
-                e = middle
-            else:
-                high = middle - 1
+        e = entry_of(lookup, starts, start + (slot >> slot_shift), slot)
         x = freqs[e] * (x >> precision) + slot - starts[e]
         need = x < low
         x = (x << (word_bits * need)) | (words[read] * need)
