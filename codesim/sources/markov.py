@@ -46,8 +46,16 @@ from .iid import SAMPLE_CHUNK, SUM_TOLERANCE, AliasTable, Distribution, _as_vect
 MAX_DENSE_STATES = 2048
 #: Power iteration stops when a step changes pi by less than this (in total) ...
 POWER_TOLERANCE = 1e-14
-#: ... and gives up after this many steps (a chain that mixes too slowly for it is refused).
+#: ... and gives up after this many steps, or after MAX_POWER_WORK table entries visited in all (about
+#: 20 s here, a few hundred steps of the largest table), whichever comes first: a chain that mixes too
+#: slowly for it is refused.
 MAX_POWER_STEPS = 20_000
+MAX_POWER_WORK = 1 << 31
+#: The most probabilities (contexts x symbols) of a chain given by its transitions: a table written out
+#: (in a scenario, 2 symbols of order 17, 16 of order 3, 512 of order 1), whose checks, stationary
+#: distribution and sampling tables take a few seconds at this size. Estimates, which need none of those,
+#: go to MAX_CONTEXT_ENTRIES.
+MAX_GIVEN_ENTRIES = 1 << 18
 #: Keys (context, symbol) an estimate sorts at once.
 COUNT_KEYS = 1 << 22
 
@@ -67,7 +75,11 @@ def _probability_rows(transitions, size: int, order: int, alphabet) -> np.ndarra
     if not isinstance(transitions, (list, tuple, np.ndarray)):
         raise DistributionError(f"transitions must be a list of rows, got {type(transitions).__name__}")
     rows_wanted = size ** order
-    check_entries(rows_wanted, size, f"a chain of order {order} over {size} symbols")
+    if rows_wanted * size > MAX_GIVEN_ENTRIES:
+        raise DistributionError(
+            f"a chain of order {order} over {size} symbols has {size}^{order} contexts x {size} symbols = "
+            f"{rows_wanted * size} transition probabilities, over the limit of {MAX_GIVEN_ENTRIES} (2^18) for a "
+            "chain given by its transitions: use a lower order or a smaller alphabet")
     if len(transitions) != rows_wanted:
         raise DistributionError(
             f"transitions has {len(transitions)} rows, but order {order} over {size} symbols needs "
@@ -244,7 +256,7 @@ class MarkovChain:
         else:
             pi = np.full(n, 1.0 / n)
             flat, weights = nxt.ravel(), self.rows.ravel()
-            for _ in range(MAX_POWER_STEPS):
+            for _ in range(min(MAX_POWER_STEPS, MAX_POWER_WORK // flat.size)):
                 step = 0.5 * (pi + np.bincount(flat, weights=np.repeat(pi, size) * weights, minlength=n))
                 if np.abs(step - pi).sum() < POWER_TOLERANCE:
                     pi = step
@@ -252,7 +264,8 @@ class MarkovChain:
                 pi = step
             else:
                 raise CodesimError(f"the chain over {n} contexts mixes too slowly: power iteration did not "
-                                   f"settle within {MAX_POWER_STEPS} steps")
+                                   f"settle within {min(MAX_POWER_STEPS, MAX_POWER_WORK // flat.size)} steps "
+                                   "(use fewer contexts, or rows further from 0 and 1)")
         pi = np.clip(pi, 0.0, None)
         return pi / pi.sum()
 
