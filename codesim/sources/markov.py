@@ -56,8 +56,10 @@ MAX_POWER_WORK = 1 << 31
 #: distribution and sampling tables take a few seconds at this size. Estimates, which need none of those,
 #: go to MAX_CONTEXT_ENTRIES.
 MAX_GIVEN_ENTRIES = 1 << 18
-#: Keys (context, symbol) an estimate sorts at once.
+#: Keys (context, symbol) an estimate makes at once, and the most it counts in a dense array (128 MB)
+#: rather than by sorting them.
 COUNT_KEYS = 1 << 22
+DENSE_COUNTS = 1 << 24
 
 
 def _context_label(cid: int, order: int, alphabet) -> str:
@@ -535,31 +537,40 @@ def context_counts(blocks, size: int, order: int) -> tuple[np.ndarray, np.ndarra
     context id * size + symbol, over the full contexts of ``order`` symbols and, for the estimates of
     a message's start, the contexts of j < order symbols at every position (as partial ids)."""
     full, offsets = id_space(size, order)
+    span = (full + offsets[-1]) * size
+    dense = np.zeros(span, dtype=np.int64) if span <= DENSE_COUNTS else None
     keys = np.zeros(0, dtype=np.int64)
     counts = np.zeros(0, dtype=np.int64)
     tail = np.zeros(0, dtype=np.int64)
     # Each position has order + 1 keys: pieces of at most COUNT_KEYS / (order + 1) positions keep the
-    # scratch near 100 MB (int64 keys and their sort) whatever the order.
+    # scratch near 100 MB (int64 keys, and their sort where they are too many to count densely).
     step = max(1, COUNT_KEYS // (order + 1))
     pieces = (np.asarray(b)[lo : lo + step] for b in blocks for lo in range(0, len(b), step))
     for block in pieces:
         x = np.concatenate([tail, np.asarray(block, dtype=np.int64)])
+        at = np.arange(tail.size, x.size)  # the positions of this piece, after the tail carried over
+        symbol = x[at]
+        value = np.zeros(at.size, dtype=np.int64)  # the j symbols before each position, base-K
         found = []
         for j in range(order + 1):
-            if x.size <= j:
-                continue
-            value = np.zeros(x.size - j, dtype=np.int64)  # the j symbols before each position >= j
-            for d in range(j):
-                value = value * size + x[d : x.size - j + d]
+            known = at >= j  # a stream's first positions have fewer than j symbols before them
             cid = value if j == order else full + offsets[j] + value
-            at = np.arange(j, x.size)
-            new = at >= tail.size  # positions already counted with the previous block are skipped
-            found.append(cid[new] * size + x[at[new]])
+            found.append((cid * size + symbol)[known])
+            if j < order:  # one more symbol, older than those in value: the most significant digit
+                value = value + x[np.maximum(at - j - 1, 0)] * size ** j
         tail = x[-order:] if order else tail
+        if dense is not None:
+            for part in found:
+                dense += np.bincount(part, minlength=span)
+            continue
         merged, inverse = np.unique(np.concatenate([keys, *found]), return_inverse=True)
         counts = np.bincount(inverse, weights=np.concatenate([counts, np.ones(inverse.size - counts.size)]),
                              minlength=merged.size).astype(np.int64)
         keys = merged
+        check_entries(np.unique(keys // size).size, size, f"an order-{order} estimate")
+    if dense is not None:
+        keys = np.flatnonzero(dense)
+        counts = dense[keys]
         check_entries(np.unique(keys // size).size, size, f"an order-{order} estimate")
     return keys, counts
 
