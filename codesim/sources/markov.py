@@ -189,6 +189,11 @@ class MarkovChain:
         rows = _probability_rows(transitions, size, int(order), labels)
         contexts = Contexts(size, int(order), np.arange(full), False)
         chain = cls(labels, int(order), contexts, rows, np.zeros(0, dtype=np.int64), np.zeros((0, size)))
+        if initial is None:  # the contexts no history leads to never occur: the table keeps the others
+            keep = chain._entered()
+            contexts = Contexts(size, int(order), np.flatnonzero(keep), False)
+            rows = rows[keep]
+            chain = cls(labels, int(order), contexts, rows, np.zeros(0, dtype=np.int64), np.zeros((0, size)))
         closed, transient_rows = chain._classes()
         if len(closed) > 1:
             shown = "; ".join("{" + ", ".join(chain._names(c)) + "}" for c in closed[:3])
@@ -202,7 +207,8 @@ class MarkovChain:
                     f"the chain is not irreducible: context(s) {', '.join(chain._names(transient_rows))} are "
                     "transient (once left, never reached again), so the stationary start gives them no "
                     "mass; remove them, or give initial to start there")
-            start = chain.stationary
+            start = np.zeros(full)
+            start[contexts.ids] = chain.stationary
         else:
             start = _as_vector(initial, "initial")
             if start.size != full:
@@ -214,6 +220,20 @@ class MarkovChain:
             start = start / total
         ids, srows = _start_conditionals(start, size, int(order))
         return cls(labels, int(order), contexts, rows, ids, srows, start)
+
+    def _entered(self) -> np.ndarray:
+        """Which rows some row leads into with positive probability, after taking out, again and again,
+        those no remaining row leads into: the contexts a long enough history can end in."""
+        n, size = len(self.contexts.ids), self.contexts.size
+        succ = self.contexts.nxt[: n * size].reshape(n, size)
+        live = self.rows[:n] > 0
+        keep = np.ones(n, dtype=bool)
+        while True:
+            entered = np.zeros(n, dtype=bool)
+            entered[succ[live & keep[:, None]]] = True
+            if np.array_equal(entered & keep, keep):
+                return keep
+            keep &= entered
 
     def _classes(self) -> tuple[list[np.ndarray], np.ndarray]:
         """(closed classes, transient contexts) of the chain's context graph, as row numbers."""
@@ -370,9 +390,9 @@ class MarkovChain:
         dtype = index_dtype(size)
         first = int(start.draw(rng.bit_generator.random_raw(1))[0]) if length else 0
         pending = [(first // size ** (k - 1 - j)) % size for j in range(k)]
-        row = first  # a chain given by its transitions stores every full context: row = id
+        row = int(self.contexts.rows_of_ids(np.array([first]))[0]) if k else 0
         mask = (1 << (64 - shift)) - 1
-        nxt = self.contexts.nxt.astype(np.int32)  # rows of a chain's contexts: all of them, no fallback
+        nxt = self.contexts.nxt.astype(np.int32)  # a chain given by its transitions has no fallback row
         args = (size, shift, mask, jit.plain(bound), jit.plain(alias), jit.plain(nxt))
         for lo in range(0, length, block):
             n = min(block, length - lo)
@@ -494,7 +514,7 @@ def _table_of(q) -> tuple[Contexts, np.ndarray]:
 def transition_rows(q, order: int) -> np.ndarray:
     """A model's conditionals for every context of ``order`` symbols (>= its own order), K^order x K: an
     i.i.d. model's row repeated, a chain's row of each context's last symbols (the fallback for a
-    context an estimate never saw)."""
+    context an estimate never saw; zeros for a context a chain never enters)."""
     contexts, rows = _table_of(q)
     size = contexts.size
     check_entries(size ** order, size, f"a model lifted to order {order}")
@@ -520,8 +540,11 @@ def mixture(q, p, t: float):
         return p
     source = p if isinstance(p, MarkovChain) else p.marginal()
     order = max(getattr(q, "order", 0), getattr(p, "order", 0))
-    rows = (1.0 - t) * transition_rows(q, order) + t * transition_rows(source, order)
-    return MarkovChain.from_transitions(rows, q.alphabet, order, transient=True)
+    q_rows, p_rows = transition_rows(q, order), transition_rows(source, order)
+    # A context one side never enters has no row there: the other side's row stands in for it.
+    q_rows = np.where(q_rows.sum(axis=1, keepdims=True) > 0, q_rows, p_rows)
+    p_rows = np.where(p_rows.sum(axis=1, keepdims=True) > 0, p_rows, q_rows)
+    return MarkovChain.from_transitions((1.0 - t) * q_rows + t * p_rows, q.alphabet, order, transient=True)
 
 
 def memory_bits(p) -> float:

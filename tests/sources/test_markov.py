@@ -283,3 +283,25 @@ def test_an_estimate_counts_in_pieces_whatever_its_order(monkeypatch):
     monkeypatch.setattr(markov, "COUNT_KEYS", 9)  # pieces of 2 positions
     pieces = context_counts([x], 3, 3)
     assert np.array_equal(whole[0], pieces[0]) and np.array_equal(whole[1], pieces[1])
+
+
+def test_contexts_no_history_enters_are_not_stored_and_never_occur():
+    """Over 0, 1, 2 with order 2, a 2 never follows a 0: the contexts '0 2' is never entered, and its
+    row (whatever it says) is not kept; the chain is irreducible on the contexts that occur."""
+    rng = np.random.default_rng(4)
+    rows = rng.dirichlet(np.ones(3), size=9)
+    rows[[0, 3, 6], 2] = 0.0  # contexts ending in 0: no 2 next
+    rows[[0, 3, 6]] /= rows[[0, 3, 6]].sum(axis=1, keepdims=True)
+    rows[2] = [1.0, 0.0, 0.0]  # context '0 2' never occurs, so its row is never used
+    chain = MarkovChain.from_transitions(rows, order=2)
+    assert 2 not in chain.contexts.ids.tolist() and len(chain.contexts.ids) == 8
+    x = chain.sample(50_000, 3).astype(np.int64)
+    assert not np.any((x[:-1] == 0) & (x[1:] == 2))
+    P = dense_matrix(MarkovChain.from_transitions(rows, order=2, initial=np.full(9, 1 / 9)))
+    pi = np.full(9, 1 / 9)
+    for _ in range(5000):
+        pi = pi @ P
+    stored = chain.contexts.ids
+    assert chain.stationary == pytest.approx(pi[stored], abs=1e-9) and pi[2] < 1e-12
+    # a code built from it, and a mixture with an i.i.d. model, still cover every context that occurs
+    assert mixture(Distribution.uniform(3), chain, 0.5).rows.sum(axis=1) == pytest.approx(np.ones(9))
