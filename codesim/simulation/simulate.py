@@ -206,15 +206,17 @@ def check_codes(specs: Sequence[SchemeSpec], alphabet_size: int, models: int | S
     ``alphabet_size`` symbols whose tables would pass :data:`MAX_CODE_ENTRIES`, before any is built (a
     scheme's table has K^unit entries; a context code's, K per context row, at CONTEXT_ENTRY_WEIGHT)."""
     # A block code's K^k past its own limit of 2^16 tuples is refused by the scheme, naming it. A scheme
-    # that learns is built once, not once per model, but is counted per model: a bound that errs safe.
+    # that learns is built once, not once per model (its own tables are bounded by its parameters).
     rows = [1] * models if isinstance(models, int) else [context_rows(q) for q in models]
     entries = 0
-    for n in rows:
-        for spec in specs:
-            own = min(alphabet_size ** spec.unit, 1 << 16)
-            if n > 1 and spec.unit == 1:
-                own = n * alphabet_size // CONTEXT_ENTRY_WEIGHT
+    for spec in specs:
+        own = min(alphabet_size ** spec.unit, 1 << 16)
+        if learns(spec):
             entries += max(own, MIN_CODE_ENTRIES)
+            continue
+        for n in rows:
+            entries += max(n * alphabet_size // CONTEXT_ENTRY_WEIGHT if n > 1 and spec.unit == 1 else own,
+                           MIN_CODE_ENTRIES)
     if entries > MAX_CODE_ENTRIES:
         count = len(rows)
         what = f"{count} models x {len(specs)} schemes" if count > 1 else f"{len(specs)} schemes"

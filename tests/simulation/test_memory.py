@@ -4,6 +4,7 @@ measures exactly as before."""
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from codesim import Distribution, simulate_many
@@ -89,3 +90,17 @@ def test_a_sweep_mixes_transition_rows_and_the_coded_bits_follow_the_kl_rate():
     for p in points:
         assert p.excess_bits_per_symbol == pytest.approx(p.kl_bits, abs=0.006)
         assert p.memory_bits == pytest.approx(memory_bits(WEATHER))
+
+
+def test_the_code_budget_counts_context_tables_and_a_learner_once():
+    from codesim.coders import SchemeSpec
+    from codesim.simulation.simulate import MAX_CODE_ENTRIES, CONTEXT_ENTRY_WEIGHT, check_codes
+    from codesim.errors import CodesimError
+
+    big = MarkovChain.from_transitions(np.full((4096, 64), 1 / 64), order=2)  # 4097 + 65 rows x 64
+    rows = big.context_table()[0].rows
+    fits = MAX_CODE_ENTRIES // (rows * 64 // CONTEXT_ENTRY_WEIGHT)
+    check_codes([SchemeSpec.parse("huffman")], 64, [big] * fits)
+    with pytest.raises(CodesimError, match="over the limit of 2097152"):
+        check_codes([SchemeSpec.parse("huffman")], 64, [big] * (fits + 1))
+    check_codes([SchemeSpec.parse("adaptive-arithmetic")], 64, [big] * 1000)  # built once, not per model
