@@ -66,6 +66,15 @@ def id_space(size: int, order: int) -> tuple[int, list[int]]:
     return full, offsets
 
 
+def symbols_label(value: int, count: int, alphabet) -> str:
+    """``count`` symbols given as a base-K number (the oldest most significant) as their labels."""
+    digits = []
+    for _ in range(count):
+        value, d = divmod(value, len(alphabet))
+        digits.append(str(alphabet[d]))
+    return " ".join(reversed(digits))
+
+
 def check_entries(rows: int, size: int, what: str) -> None:
     """Refuse a context table of ``rows`` rows over ``size`` symbols past MAX_CONTEXT_ENTRIES."""
     if rows * size > MAX_CONTEXT_ENTRIES:
@@ -194,11 +203,7 @@ class Contexts:
             rest = cid - self.full
             j = int(np.searchsorted(self.offsets, rest, side="right")) - 1
             value = rest - int(self.offsets[j])
-        digits = []
-        for _ in range(j):
-            value, d = divmod(value, self.size)
-            digits.append(str(alphabet[d]))
-        return " ".join(reversed(digits)) if digits else "(start)"
+        return symbols_label(value, j, alphabet) or "(start)"
 
     # -- in a .csim file ---------------------------------------------------------------------------
     #: The config fields a context code adds to its scheme's: ``order``, ``contexts`` (the ids) and

@@ -34,7 +34,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .. import jit
-from ..coders.context import MAX_ORDER, Contexts, check_entries, id_space
+from ..coders.context import MAX_ORDER, Contexts, check_entries, id_space, symbols_label
 from ..errors import CodesimError, DistributionError, ScenarioError
 from ..measures import entropy
 from . import kernels
@@ -62,15 +62,6 @@ COUNT_KEYS = 1 << 22
 DENSE_COUNTS = 1 << 24
 
 
-def _context_label(cid: int, order: int, alphabet) -> str:
-    """A full context's symbols, oldest first, for messages."""
-    digits = []
-    for _ in range(order):
-        cid, d = divmod(cid, len(alphabet))
-        digits.append(str(alphabet[d]))
-    return " ".join(reversed(digits))
-
-
 def _probability_rows(transitions, size: int, order: int, alphabet) -> np.ndarray:
     """The rows of ``transitions`` as a float64 matrix, each a probability vector (a sum within 1e-6
     of 1 is rescaled), or an error naming the row by number and context."""
@@ -88,7 +79,7 @@ def _probability_rows(transitions, size: int, order: int, alphabet) -> np.ndarra
             f"{size}^{order} = {rows_wanted}: one per context, in the alphabet's order (oldest symbol first)")
     rows = np.empty((rows_wanted, size))
     for i, row in enumerate(transitions):
-        what = f"transitions row {i + 1} (context {_context_label(i, order, alphabet)!r})"
+        what = f"transitions row {i + 1} (context {symbols_label(i, order, alphabet)!r})"
         if not isinstance(row, (list, tuple, np.ndarray)):
             raise DistributionError(f"{what} is not a list of probabilities")
         vec = _as_vector(row, what)
@@ -249,7 +240,7 @@ class MarkovChain:
         return closed, np.flatnonzero(leaving[comp])
 
     def _names(self, rows: np.ndarray, most: int = 5) -> list[str]:
-        names = [repr(_context_label(int(self.contexts.ids[r]), self.order, self.alphabet)) for r in rows[:most]]
+        names = [repr(symbols_label(int(self.contexts.ids[r]), self.order, self.alphabet)) for r in rows[:most]]
         return names + (["..."] if len(rows) > most else [])
 
     # -- stationary statistics ---------------------------------------------------------------------
