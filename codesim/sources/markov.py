@@ -62,6 +62,17 @@ COUNT_KEYS = 1 << 22
 DENSE_COUNTS = 1 << 24
 
 
+def _sum_to_one(vec: np.ndarray, what: str) -> float:
+    """The sum of a probability vector, which must be within SUM_TOLERANCE of 1 (an error naming it)."""
+    try:
+        total = math.fsum(vec)
+    except OverflowError:  # entries near the largest double
+        raise DistributionError(f"{what} sums to more than the largest double, not 1") from None
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise DistributionError(f"{what} sums to {total:.10g}, not 1 (tolerance {SUM_TOLERANCE:g})")
+    return total
+
+
 def _probability_rows(transitions, size: int, order: int, alphabet) -> np.ndarray:
     """The rows of ``transitions`` as a float64 matrix, each a probability vector (a sum within 1e-6
     of 1 is rescaled), or an error naming the row by number and context."""
@@ -85,10 +96,7 @@ def _probability_rows(transitions, size: int, order: int, alphabet) -> np.ndarra
         vec = _as_vector(row, what)
         if vec.size != size:
             raise DistributionError(f"{what} has {vec.size} entries, but the alphabet has {size} symbols")
-        total = math.fsum(vec)
-        if abs(total - 1.0) > SUM_TOLERANCE:
-            raise DistributionError(f"{what} sums to {total:.10g}, not 1 (tolerance {SUM_TOLERANCE:g})")
-        rows[i] = vec / total
+        rows[i] = vec / _sum_to_one(vec, what)
     return rows
 
 
@@ -205,10 +213,7 @@ class MarkovChain:
             if start.size != full:
                 raise DistributionError(f"initial has {start.size} entries, but a chain of order {order} "
                                         f"over {size} symbols starts with one of {full} tuples")
-            total = math.fsum(start)
-            if abs(total - 1.0) > SUM_TOLERANCE:
-                raise DistributionError(f"initial sums to {total:.10g}, not 1 (tolerance {SUM_TOLERANCE:g})")
-            start = start / total
+            start = start / _sum_to_one(start, "initial")
         ids, srows = _start_conditionals(start, size, int(order))
         return cls(labels, int(order), contexts, rows, ids, srows, start)
 

@@ -234,6 +234,13 @@ def scenario(source: str, models: str = "[models.u]\nuniform = true") -> dict:
     ("markov = { transitions = [[0.5, 0.5]], order = 40 }", r"order: 40 is over the limit"),
     ("markov = { transitions = [[0.5, 0.5]], order = 30 }", r"2\^30 contexts x 2 symbols = 2147483648 transition probabilities, over the limit of 262144"),
     ("markov = { transition = [[0.5, 0.5]] }", r"missing key 'transitions'"),
+    ("markov = { transitions = [[1e308, 1e308], [0.5, 0.5]] }", r"row 1 \(context 'a'\) sums to more than the largest"),
+    ("markov = { transitions = [[0.5, 0.5], [0.5, 0.5]], initial = [1e308, 1e308] }", r"initial sums to more than"),
+    ("markov = { transitions = [[nan, 1], [0.5, 0.5]] }", r"row 1 \(context 'a'\) entry 1 is NaN"),
+    ("markov = { transitions = [[inf, 1], [0.5, 0.5]] }", r"row 1 \(context 'a'\) entry 1 is infinite"),
+    ("markov = { transitions = [['a', 1], [0.5, 0.5]] }", r"row 1 \(context 'a'\) entry 1 is the string 'a': expected a number"),
+    ("markov = { transitions = [0.5, 0.5] }", r"row 1 \(context 'a'\) is not a list of probabilities"),
+    ("markov = { transitions = [[0.5, 0.5], [0.5, 0.5]], order = 1.5 }", r"order: expected a whole number"),
 ])
 def test_a_bad_chain_is_refused_naming_the_key_and_row(source, message):
     with pytest.raises(ScenarioError, match=message):
