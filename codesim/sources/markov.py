@@ -252,14 +252,13 @@ class MarkovChain:
     @cached_property
     def stationary(self) -> np.ndarray:
         """pi over the stored full contexts (rows): pi P = pi, exactly (a linear solve, or power
-        iteration past MAX_DENSE_STATES contexts). For an estimate, over its stored contexts and the
-        fallback, which stands for all unseen contexts together (an approximation there)."""
+        iteration past MAX_DENSE_STATES contexts). A chain given by its transitions has one; an estimate,
+        whose fallback row stands for every context it never saw, is a model only."""
+        if self.contexts.fallback:
+            raise CodesimError("an estimated model is not a source: it has no stationary distribution")
         n, size = self.contexts.rows, self.contexts.size
-        nxt = self.contexts.nxt.reshape(n, size)
-        if self.contexts.fallback:  # the fallback's successors depend on the context: spread evenly
-            nxt = nxt.copy()
-            nxt[-1] = n - 1
-        nxt = np.where(nxt < 0, n - 1, nxt)
+        # A transition into a context the table left out has probability 0: where it points is moot.
+        nxt = np.where(self.contexts.nxt.reshape(n, size) < 0, 0, self.contexts.nxt.reshape(n, size))
         if n <= MAX_DENSE_STATES:
             P = np.zeros((n, n))
             np.add.at(P, (np.repeat(np.arange(n), size), nxt.ravel()), self.rows.ravel())
@@ -288,12 +287,11 @@ class MarkovChain:
         return pi / pi.sum()
 
     def marginal(self) -> Distribution:
-        """The stationary distribution of one symbol."""
-        last = self.contexts.ids % self.contexts.size if self.order else np.zeros(0, dtype=np.int64)
-        pi = self.stationary[: len(self.contexts.ids)]
-        if self.contexts.fallback:
+        """The stationary distribution of one symbol (an estimate's order-0 counts)."""
+        if self.contexts.fallback:  # an estimate: its order-0 counts
             return Distribution(self.alphabet, self.order0_probs())
-        return Distribution.from_probs(np.bincount(last, weights=pi, minlength=len(self.alphabet)),
+        last = self.contexts.ids % self.contexts.size
+        return Distribution.from_probs(np.bincount(last, weights=self.stationary, minlength=len(self.alphabet)),
                                        self.alphabet, normalise=True)
 
     def entropy_rate(self) -> float:
