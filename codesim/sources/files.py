@@ -315,7 +315,7 @@ class Message:
 @dataclass
 class _FileSetting:
     unit: str
-    counts: dict = field(default_factory=dict)  # model name -> (its file, its UnitCounts)
+    counts: dict = field(default_factory=dict)  # model name -> (its file, its UnitCounts, its units if kept)
 
 
 def _setup(setting, top, source, models) -> None:
@@ -336,11 +336,15 @@ def _setup(setting, top, source, models) -> None:
                     table.fail(f"unit {unit!r} differs from the source's {state.unit!r}: one alphabet serves all",
                                "unit")
                 try:
-                    state.counts[name] = (model_file, count_units(model_file, unit))
+                    labels, indices = tokens(model_file, unit)
                 except CodesimError as exc:
                     table.fail(str(exc), "file")
+                counts = UnitCounts(labels, np.bincount(indices, minlength=len(labels)).astype(np.int64))
+                # A model with memory counts contexts from the units in order: kept, not read twice.
+                kept = (labels, indices) if table.data.get("order") else None
+                state.counts[name] = (model_file, counts, kept)
         labels = set(source_labels)
-        for _, model_counts in state.counts.values():
+        for _, model_counts, _ in state.counts.values():
             labels.update(model_counts.labels)
         setting.alphabet = tuple(sorted(labels, key=sort_key))
         setting.message = reindex(path, state.unit, source_labels, source_indices, setting.alphabet)
@@ -359,14 +363,12 @@ def _from_file(table, setting, name: str | None) -> Distribution | MarkovChain:
     if not isinstance(setting.state, _FileSetting):
         table.fail("a model from a file needs a file source ([source] file = ...), which sets the alphabet")
     unit = setting.state.unit
-    path, counts = setting.state.counts[name]
+    path, counts, kept = setting.state.counts[name]
     smoothing = table.take("smoothing", (str, int, float), default="kt")
     order = table.integer("order", default=0, minimum=0, maximum=MAX_ORDER)
     alpha = pseudocount(smoothing)
     if order > 0:
-        labels, indices = tokens(path, unit)
-        chain = estimate_chain([reindex(path, unit, labels, indices, setting.alphabet)], setting.alphabet,
-                               order, alpha)
+        chain = estimate_chain([reindex(path, unit, *kept, setting.alphabet)], setting.alphabet, order, alpha)
         setting.remarks.append(
             f"Model '{name}' is an order-{order} chain counted from the {counts.total} {unit}s of {path}, "
             f"smoothed by adding {alpha:g} to every count: {len(chain.contexts.ids)} contexts seen, the "
