@@ -218,10 +218,11 @@ def check_codes(specs: Sequence[SchemeSpec], alphabet_size: int, models: int | S
             entries += max(n * alphabet_size // CONTEXT_ENTRY_WEIGHT if n > 1 and spec.unit == 1 else own,
                            MIN_CODE_ENTRIES)
     if entries > MAX_CODE_ENTRIES:
-        count = len(rows)
+        count, learning = len(rows), sum(map(learns, specs))
         what = f"{count} models x {len(specs)} schemes" if count > 1 else f"{len(specs)} schemes"
         raise CodesimError(
-            f"{what} over {alphabet_size} symbols make {count * len(specs)} codes held at once, with "
+            f"{what} over {alphabet_size} symbols make {count * (len(specs) - learning) + learning} codes "
+            f"held at once{' (a scheme that learns is built once)' if learning and count > 1 else ''}, with "
             f"{entries} table entries (each counted as at least {MIN_CODE_ENTRIES}), over the limit of "
             f"{MAX_CODE_ENTRIES} (2^21, about 500 MB): choose fewer models (--model) or schemes (--scheme)"
         )
