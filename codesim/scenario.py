@@ -375,6 +375,7 @@ class _Table:
         value = self.take(key, (int, float), default)
         if value is None or value is default:
             return value
+        written = value
         if isinstance(value, float):
             if not math.isfinite(value) or value != int(value):
                 self.fail(f"expected a whole number, got {_show(value)}", key)
@@ -382,7 +383,10 @@ class _Table:
         if minimum is not None and value < minimum:
             self.fail(f"must be >= {minimum}, got {value}", key)
         if maximum is not None and value > maximum:
-            self.fail(f"{value} is over the limit of {maximum:.0e}", key)
+            # as written when it was a float (1e300 has 301 digits); a round limit as a power of ten
+            shown = f"{written:g}" if isinstance(written, float) else str(value)
+            limit = f"{maximum:.0e}" if maximum >= 10**6 and str(maximum).rstrip("0") == "1" else str(maximum)
+            self.fail(f"{shown} is over the limit of {limit}", key)
         return value
 
     def seed(self, key: str, default: Any = _MISSING) -> int | None:

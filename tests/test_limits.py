@@ -410,6 +410,17 @@ def test_estimate_samples_are_bounded(tmp_path, samples):
     assert "over the limit of 1e+09" in result.stderr and result.seconds < 5
 
 
+def test_a_high_order_estimate_from_many_samples_is_refused_before_counting(tmp_path):
+    """Order 20 from 10^9 samples counts 2.1*10^10 contexts (minutes): refused at once, by name."""
+    scenario = tmp_path / "est.toml"
+    scenario.write_text('alphabet = ["a", "b"]\n[source]\nmarkov = { transitions = [[0.8, 0.2], [0.3, 0.7]] }\n'
+                        "[models.q]\nestimate = { samples = 1e9, order = 20, seed = 1 }\n")
+    result = invoke("run", scenario, "-n", "100", "--scheme", "huffman")
+    assert_one_line_error(result, 1, "[models.q.estimate] samples: 1000000000 samples at order 20 count "
+                          "21000000000 contexts")
+    assert "over the limit of 2e+09" in result.stderr and result.seconds < 5
+
+
 def test_out_of_memory_is_one_line(tmp_path):
     """A last resort: sizes within their limits that this machine cannot hold end as one line."""
     outcome = run_cli("bench", "-n", MAX_SYMBOLS, "--scheme", "rans", "--no-peers", "--source", "zipf256",

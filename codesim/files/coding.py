@@ -132,10 +132,10 @@ def encode(scenario: str | Path, output: str, scheme: SchemeSpec, *, model: str 
     # and the stationary one); a context code's own table holds the rest.
     data = container.dumps(coder, bits, stream.size, sc.alphabet, model=None if q is None else order0_probs(q),
                            source=sc.source.marginal().probs, meta=meta)
-    streamio.write_output(output, data, force)
     source = stream_source(sc.source, sc.message)
-    return Encoded(int(stream.size), len(bits), scheme.label, model, source.entropy_rate(),
-                   None if q is None else model_figures(source, q)[1], output,
+    kl = None if q is None else model_figures(source, q)[1]  # before the write: a refusal leaves no file
+    streamio.write_output(output, data, force)
+    return Encoded(int(stream.size), len(bits), scheme.label, model, source.entropy_rate(), kl, output,
                    memory=isinstance(sc.source, MarkovChain))
 
 

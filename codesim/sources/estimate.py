@@ -42,6 +42,10 @@ MAX_SAMPLES = 10**9
 #: Training samples are drawn and counted this many at a time, so that estimating from 10^9 symbols
 #: needs a few tens of MB, not one byte per symbol.
 COUNT_CHUNK = 1 << 22
+#: An order-k estimate counts k + 1 contexts a sample (its full one and the shorter ones of a message's
+#: start): at most this many in all, an order-1 estimate from MAX_SAMPLES, about 25 s here (order 19
+#: from 10^8 samples), so that a high order is refused before minutes of counting, not after.
+MAX_CONTEXT_COUNTS = 2 * MAX_SAMPLES
 
 
 def _is_number(text: str) -> bool:
@@ -185,6 +189,10 @@ def _estimated(table, setting, name: str | None) -> Distribution | MarkovChain:
     seed = spec.seed("seed")  # required, as for dirichlet
     order = spec.integer("order", default=0, minimum=0, maximum=MAX_ORDER)
     spec.done()
+    if order > 0 and samples * (order + 1) > MAX_CONTEXT_COUNTS:
+        spec.fail(f"{samples} samples at order {order} count {samples * (order + 1)} contexts (order + 1 a "
+                  f"sample), over the limit of {MAX_CONTEXT_COUNTS:.0e}: use fewer samples or a lower order",
+                  "samples")
     if order > 0:
         alpha = pseudocount(smoothing)
         chain = estimate_chain(setting.source.blocks(samples, seed, COUNT_CHUNK), setting.alphabet, order, alpha)

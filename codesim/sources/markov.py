@@ -88,6 +88,9 @@ def _probability_rows(transitions, size: int, order: int, alphabet) -> np.ndarra
         raise DistributionError(
             f"transitions has {len(transitions)} rows, but order {order} over {size} symbols needs "
             f"{size}^{order} = {rows_wanted}: one per context, in the alphabet's order (oldest symbol first)")
+    rows = _plain_rows(transitions, size)
+    if rows is not None:
+        return rows
     rows = np.empty((rows_wanted, size))
     for i, row in enumerate(transitions):
         what = f"transitions row {i + 1} (context {symbols_label(i, order, alphabet)!r})"
@@ -98,6 +101,35 @@ def _probability_rows(transitions, size: int, order: int, alphabet) -> np.ndarra
             raise DistributionError(f"{what} has {vec.size} entries, but the alphabet has {size} symbols")
         rows[i] = vec / _sum_to_one(vec, what)
     return rows
+
+
+def _plain_rows(transitions, size: int) -> np.ndarray | None:
+    """The rows as a matrix, each divided by its sum, when every one is a list of ``size`` finite,
+    non-negative floats or ints (or they are a float matrix) summing to within SUM_TOLERANCE of 1:
+    checked all at once, as a table at the limit has 2^17 rows; None otherwise, and the row-by-row
+    checks then name what is wrong."""
+    if isinstance(transitions, np.ndarray):
+        if transitions.ndim != 2 or transitions.shape[1] != size or transitions.dtype.kind != "f":
+            return None
+        rows = transitions.astype(np.float64) + 0.0  # -0.0 is 0
+    else:
+        plain = (float, int)
+        if not all(type(row) is list and len(row) == size and all(type(v) in plain for v in row)
+                   for row in transitions):
+            return None
+        try:
+            rows = np.array(transitions, dtype=np.float64) + 0.0
+        except OverflowError:  # an int past the largest double
+            return None
+    if not (np.isfinite(rows).all() and (rows >= 0).all()):
+        return None
+    try:
+        sums = np.array([math.fsum(row) for row in rows.tolist()])  # exact, as _sum_to_one's
+    except OverflowError:
+        return None
+    if not (np.abs(sums - 1.0) <= SUM_TOLERANCE).all():
+        return None
+    return rows / sums[:, None]
 
 
 def _tarjan(succ: np.ndarray, live: np.ndarray) -> np.ndarray:
@@ -576,9 +608,8 @@ def context_counts(blocks, size: int, order: int) -> tuple[np.ndarray, np.ndarra
             if j < order:  # one more symbol, older than those in value: the most significant digit
                 value = value + x[np.maximum(at - j - 1, 0)] * size ** j
         tail = x[-order:] if order else tail
-        if dense is not None:
-            for part in found:
-                dense += np.bincount(part, minlength=span)
+        if dense is not None:  # one pass over the span a piece: a pass per j costs order + 1 of them
+            dense += np.bincount(np.concatenate(found), minlength=span)
             continue
         merged, inverse = np.unique(np.concatenate([keys, *found]), return_inverse=True)
         counts = np.bincount(inverse, weights=np.concatenate([counts, np.ones(inverse.size - counts.size)]),

@@ -465,3 +465,22 @@ def test_the_trace_shows_each_symbols_context_and_cost_adding_up_to_the_ideal_le
     assert all(row.keys() == {key for key, *_ in coder.trace_columns} for row in rows)
     assert rows[-1]["total_cost"] == pytest.approx(ideal_by_hand(coder, stream[:4]))
     assert rows[0]["cost_bits"] == pytest.approx(-math.log2(coder.implied[1]))
+
+
+@given(seed=st.integers(0, 2**32 - 1), size=st.integers(2, 40), precision=st.integers(6, 24),
+       zeros=st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_rows_quantised_at_once_are_the_rows_quantised_one_by_one(seed, size, precision, zeros):
+    """quantise_rows takes the rows that rounding already solves all at once (a table at the limit has
+    2^21 rows): every row is still :func:`quantise`'s optimal table."""
+    from codesim.coders.context_frequencies import quantise_rows
+    from codesim.coders.frequencies import quantise
+
+    precision = max(precision, (size - 1).bit_length())
+    rng = np.random.default_rng(seed)
+    rows = rng.dirichlet(np.full(size, 0.3), size=50)
+    if zeros:
+        rows[::3, 0] = 0.0
+        rows[::5] = 1e-300
+        rows[::5, -1] = 1.0
+    assert np.array_equal(quantise_rows(rows, precision), np.stack([quantise(row, precision) for row in rows]))

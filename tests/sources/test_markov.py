@@ -12,6 +12,7 @@ from codesim import Distribution, jit
 from codesim.errors import CodesimError, DistributionError, ScenarioError
 from codesim.measures import kl_divergence
 from codesim.scenario import parse
+from codesim.sources import markov
 from codesim.sources.markov import (MarkovChain, context_counts, cross_entropy_rate, estimate_chain, expected_cost,
                                     kl_rate, memory_bits, mixture, transition_rows)
 
@@ -231,7 +232,8 @@ def scenario(source: str, models: str = "[models.u]\nuniform = true") -> dict:
     ("markov = { transitions = [[1, 0], [0.5, 0.5]] }", r"context\(s\) 'b' are transient"),
     ("markov = { transitions = [[0.5, 0.5], [0.5, 0.5]], initial = [1] }", r"initial has 1 entries"),
     ("markov = { transitions = [[0.5, 0.5]], order = 0, initial = [1] }", r"initial: an order-0 chain"),
-    ("markov = { transitions = [[0.5, 0.5]], order = 40 }", r"order: 40 is over the limit"),
+    ("markov = { transitions = [[0.5, 0.5]], order = 40 }", r"order: 40 is over the limit of 32$"),
+    ("markov = { transitions = [[0.5, 0.5]], order = 1e300 }", r"order: 1e\+300 is over the limit of 32$"),
     ("markov = { transitions = [[0.5, 0.5]], order = 30 }", r"2\^30 contexts x 2 symbols = 2147483648 transition probabilities, over the limit of 262144"),
     ("markov = { transition = [[0.5, 0.5]] }", r"missing key 'transitions'"),
     ("markov = { transitions = [[1e308, 1e308], [0.5, 0.5]] }", r"row 1 \(context 'a'\) sums to more than the largest"),
@@ -245,6 +247,31 @@ def scenario(source: str, models: str = "[models.u]\nuniform = true") -> dict:
 def test_a_bad_chain_is_refused_naming_the_key_and_row(source, message):
     with pytest.raises(ScenarioError, match=message):
         parse(scenario(source), "s.toml")
+
+
+@given(seed=st.integers(0, 2**32 - 1), size=st.integers(2, 4), order=st.integers(1, 2),
+       written=st.sampled_from(["float", "int", "array", "negzero"]))
+@settings(max_examples=25, deadline=None)
+def test_rows_checked_all_at_once_equal_rows_checked_one_by_one(seed, size, order, written):
+    """A table at the limit is checked as one matrix: the rows, -0.0 and integers among them, and
+    sums off by up to the tolerance, come out as the row-by-row checks give them."""
+    rng = np.random.default_rng(seed)
+    rows = rng.dirichlet(np.ones(size), size=size ** order) * (1 + rng.uniform(-1e-7, 1e-7, (size ** order, 1)))
+    rows[0] = 0.0
+    rows[0, 0] = 1
+    table = {"float": rows.tolist(), "array": rows, "int": [[int(v) if v == 1 else v for v in r] for r in rows.tolist()],
+             "negzero": [[-0.0 if v == 0 else v for v in r] for r in rows.tolist()]}[written]
+    fast = markov._probability_rows(table, size, order, tuple(range(size)))
+    assert markov._plain_rows(table, size) is not None  # tuples below take the checks row by row
+    slow = markov._probability_rows([tuple(r) for r in np.asarray(table, dtype=object)], size, order,
+                                    tuple(range(size)))
+    assert np.array_equal(fast, slow) and not np.signbit(fast).any()
+
+
+@pytest.mark.parametrize("row", [[1e308, 1e308], [True, 0], [1, 10**400], [0.5, -0.0, 0.5]])
+def test_rows_the_matrix_check_cannot_take_go_to_the_named_checks(row):
+    with pytest.raises(DistributionError, match="row 2 \\(context 'b'\\)"):
+        markov._probability_rows([[0.5, 0.5], row], 2, 1, ("a", "b"))
 
 
 def test_a_reducible_chain_may_start_where_initial_says():
