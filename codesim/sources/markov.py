@@ -486,12 +486,54 @@ def _tuples(p, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _expect(p, contexts: Contexts, per_row) -> float:
     """sum over the source's stationary contexts c (long enough for both) of pi(c) per_row(P(.|c),
     model's row index of c), where per_row gives one number per context."""
+    if contexts.fallback and contexts.order > _chain_of(p)[0]:
+        return _expect_stored(p, contexts, per_row)
     ids, probs, cond = _tuples(p, max(_chain_of(p)[0], contexts.order))
     model_ids = ids % contexts.full if contexts.order else ids * 0
     at = contexts.rows_of_ids(model_ids)
     values = per_row(cond, at)
     with np.errstate(invalid="ignore"):
         return float(np.where(probs > 0, probs * values, 0.0).sum())
+
+
+#: A fallback's share of a source context below this is taken as none: what is left when the stored
+#: contexts' probabilities, computed apart, are taken from their sum.
+FALLBACK_MASS_TOLERANCE = 1e-12
+
+
+def _expect_stored(p, contexts: Contexts, per_row) -> float:
+    """:func:`_expect` for a model with a fallback row and a longer order than the source's: the
+    model's stored contexts one by one, with their stationary probabilities by the chain rule, and the
+    fallback once per context of the source, with the mass the stored ones leave of it. (Listing every
+    context of the model's order, as :func:`_expect` does, would list |A|^k of them; an estimate stores
+    those it saw.)"""
+    order, source, rows, pi = _chain_of(p)
+    size, k = contexts.size, contexts.order
+    full_ids = contexts.ids[contexts.ids < contexts.full]
+    here = source.full  # the source's contexts: size^order ids (one, the empty one, for i.i.d.)
+
+    def source_row(ids):
+        return source.rows_of_ids(ids % here if order else ids * 0)
+
+    # P(c) = pi(c's first `order` symbols) x the source's transitions through the rest of c
+    head = full_ids // size ** (k - order)
+    at = source_row(head)
+    prob = np.where(at >= 0, pi[np.maximum(at, 0)], 0.0)
+    for j in range(order, k):
+        before = (full_ids // size ** (k - j)) % here if order else full_ids * 0
+        digit = (full_ids // size ** (k - 1 - j)) % size
+        at = source_row(before)
+        prob = prob * np.where(at >= 0, rows[np.maximum(at, 0), digit], 0.0)
+    after = source_row(full_ids)
+    cond = np.where((after >= 0)[:, None], rows[np.maximum(after, 0)], 0.0)
+    with np.errstate(invalid="ignore"):
+        stored = np.where(prob > 0, prob * per_row(cond, np.arange(full_ids.size)), 0.0).sum()
+    # What the stored contexts leave of each source context goes to the fallback row.
+    left = pi - np.bincount(np.maximum(after, 0), weights=prob, minlength=pi.size)
+    left = np.where(left > FALLBACK_MASS_TOLERANCE * np.maximum(pi, 1.0), left, 0.0)
+    fallback = per_row(rows[: pi.size], np.full(pi.size, contexts.fallback_row))
+    with np.errstate(invalid="ignore"):
+        return float(stored + np.where(left > 0, left * fallback, 0.0).sum())
 
 
 def expected_cost(p, contexts: Contexts, cost_rows: np.ndarray) -> float:

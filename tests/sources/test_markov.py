@@ -339,3 +339,36 @@ def test_contexts_no_history_enters_are_not_stored_and_never_occur():
     assert chain.stationary == pytest.approx(pi[stored], abs=1e-9) and pi[2] < 1e-12
     # a code built from it, and a mixture with an i.i.d. model, still cover every context that occurs
     assert mixture(Distribution.uniform(3), chain, 0.5).rows.sum(axis=1) == pytest.approx(np.ones(9))
+
+
+@pytest.mark.parametrize("source_order, model_order", [(0, 2), (1, 3), (0, 1)])
+def test_an_estimates_rates_come_from_its_stored_contexts_and_its_fallback(source_order, model_order):
+    """Against a brute-force sum over every context of the model's order: each context's stationary
+    probability by the chain rule, and the estimate's row for it (the fallback for those it never saw)."""
+    rng = np.random.default_rng(source_order * 10 + model_order)
+    p = (Distribution.from_probs(rng.dirichlet(np.ones(3))) if source_order == 0
+         else random_chain(rng, 3, source_order))
+    q = estimate_chain([p.sample(3 * model_order, 5)], range(3), model_order, 0.5)  # too short to see all
+    assert len(q.contexts.ids) < 3 ** model_order
+    marginal = p.marginal().probs
+
+    def conditional(context):
+        return marginal if source_order == 0 else p.probabilities(np.array(context))
+
+    brute = kl = 0.0
+    for context in itertools.product(range(3), repeat=model_order):
+        prob = marginal[context[0]] if source_order == 0 else p.stationary[context[0]]
+        for j in range(1, model_order):
+            prob *= conditional(context[:j])[context[j]]
+        nxt, model = conditional(context), q.probabilities(np.array(context))
+        brute += prob * -(nxt * np.log2(model)).sum()
+        kl += prob * (nxt * np.log2(nxt / model)).sum()
+    assert cross_entropy_rate(p, q) == pytest.approx(brute, abs=1e-12)
+    assert kl_rate(p, q) == pytest.approx(kl, abs=1e-12)
+
+
+def test_an_order2_estimate_over_a_large_alphabet_is_measured_without_listing_every_context():
+    p = Distribution.uniform(2100)
+    q = estimate_chain([p.sample(600, 1)], p.alphabet, 2, 0.5)
+    assert 2100 ** 2 > 4 * (1 << 20)  # more contexts than any table holds
+    assert cross_entropy_rate(p, q) > math.log2(2100) and math.isfinite(kl_rate(p, q))
