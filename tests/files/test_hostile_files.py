@@ -468,15 +468,19 @@ def test_an_output_in_a_missing_directory(tmp_path):
                           "s.txt: cannot write here (No such file or directory)")
 
 
-def test_an_encode_whose_figures_are_refused_leaves_no_file(tmp_path):
-    """The model's rates on 2100 i.i.d. symbols at order 2 would take 2100^2 contexts: the one-line
-    refusal comes before the file is written, not after."""
-    scenario = tmp_path / "wide.toml"
-    scenario.write_text(f"alphabet = {list(range(2100))}\n[source]\nuniform = true\n"
-                        "[models.e]\nestimate = { samples = 10, order = 2, seed = 1 }\n")
-    result = invoke("encode", scenario, "--model", "e", "--scheme", "arithmetic", "-n", 100, "-o", tmp_path / "w.csim")
-    assert_one_line_error(result, 1, "over the limit of 4194304")
-    assert files_in(tmp_path) == {"wide.toml"}
+def test_an_encode_whose_figures_are_refused_leaves_no_file(tmp_path, monkeypatch):
+    """The model's figures are worked out before the file is written, so a refusal there (a model whose
+    rates would need more contexts than a table holds, say) leaves nothing behind."""
+    from codesim.errors import CodesimError
+    from codesim.files import coding
+
+    def refused(*args, **kwargs):
+        raise CodesimError("the model's rates need more contexts than a table holds")
+
+    monkeypatch.setattr(coding, "model_figures", refused)
+    result = invoke("encode", NASA, "--model", "uniform", "--scheme", "arithmetic", "-n", 100, "-o", tmp_path / "w.csim")
+    assert_one_line_error(result, 1, "the model's rates need more contexts than a table holds")
+    assert files_in(tmp_path) == set()
 
 
 def test_existing_outputs_are_refused_before_any_work(tmp_path, monkeypatch):
