@@ -484,14 +484,17 @@ def code_figures(coder: Coder, source: Source) -> tuple[float | None, float | No
     A symbol code's expectation depends on the source's marginal alone; a code that reads context (a
     context code, a block code) is given the source itself, and its divergence is its expected excess
     over the entropy rate. A context code has no expectation on a file, which has no contexts'
-    frequencies."""
+    frequencies; a coder whose limit has no closed form (``expected_length`` None) has neither."""
     if isinstance(coder, ContextCode) and isinstance(source, Message):
         return None, None
     if coder.reads_context and not isinstance(source, Message):
         expected = coder.expected_length(source)
-        return expected, max(0.0, expected - source.entropy_rate())
+        return expected, None if expected is None else max(0.0, expected - source.entropy_rate())
     p = source.marginal()
-    return coder.expected_length(p), coder.code_divergence(p) + (memory_of(source) or 0.0)
+    expected = coder.expected_length(p)
+    if expected is None:  # a coder with no closed form for its limit (a general-purpose compressor)
+        return None, None
+    return expected, coder.code_divergence(p) + (memory_of(source) or 0.0)
 
 
 @dataclass
