@@ -490,8 +490,8 @@ class ContextArithmeticCoder(ContextFrequencyCoder, RangeCoder):
         f = self.freqs.astype(np.float64)
         return float(np.mean(np.sum(f * (self.precision - np.log2(f)), axis=1))) / (1 << self.precision) + 1.0
 
-    def _model(self) -> "_RowModel":
-        return _RowModel(self.precision)
+    def _model(self) -> "DyadicModel":
+        return DyadicModel(self.precision)
 
     def _encode_digits(self, model, stream: np.ndarray):
         """The i.i.d. encoder's kernel run through the stream's flat entries row * K + x, whose
@@ -530,7 +530,7 @@ class ContextArithmeticCoder(ContextFrequencyCoder, RangeCoder):
                 f"rows={self.contexts.rows}, precision={self.precision})")
 
 
-class _RowModel:
+class DyadicModel:
     """What the range coder's loop asks of a model whose totals are all 2^P and that learns nothing."""
 
     step = limit = pseudo = 0

@@ -25,6 +25,7 @@ PARAMS = {
     "rans": {"lanes": st.integers(1, 64)},
     "arithmetic": {},
     "adaptive-arithmetic": {"alpha": st.sampled_from([0.5, 1.0]) | st.floats(1e-4, 1e3)},
+    "ctw": {"depth": st.integers(0, 6)},
 }
 
 NAMES = [s.name for s in available()]
