@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .coders import SchemeSpec
-from .coders.registry import DEFAULT, select
+from .coders.registry import DEFAULT, get, select
 from .sources.base import Kind, Model, Setting, Source, kinds
 from .sources.iid import Distribution, Label
 from .errors import CodesimError, ScenarioError, SchemeError, did_you_mean, show_value as _show
@@ -320,7 +320,8 @@ def for_command(scenario: "Scenario | str | Path", models: Sequence[str] = (), s
         asked = tuple(schemes) or (() if sc.run.schemes else (DEFAULT,))
         chosen, unfit = select(asked, len(sc.alphabet))
         named = {s for s in asked if isinstance(s, SchemeSpec)}
-        for spec in [s for s in chosen if s not in named]:
+        # A scheme that learns takes no model, so no model can be one it cannot serve.
+        for spec in [s for s in chosen if s not in named and not get(s.name).learns]:
             for name, q in sc.models.items():
                 try:
                     spec.build(q)

@@ -264,3 +264,15 @@ def test_a_continuous_source_may_be_quantised_into_a_single_bin():
     sc = parse({"source": {"beta": {"a": 2, "b": 3}}, "models": {"m": {"beta": {"a": 2, "b": 3}}},
                 "quantise": {"bins": 1}}, "one-bin.toml")
     assert sc.source.probs.tolist() == [1.0] and len(sc.alphabet) == 1
+
+
+def test_a_group_keeps_the_schemes_that_learn_beside_models_with_memory():
+    """A group's scheme is left out where it cannot serve a model; a scheme that learns takes none, so a
+    chain model (which the i.i.d.-only schemes cannot serve) leaves every learner in."""
+    from codesim.coders.registry import group
+    from codesim.scenario import for_command
+
+    sc, remarks = for_command(load(SCENARIOS / "weather-persistence.toml"), ("chain",), ("learners", "prefix"))
+    learners = {spec.name for spec in group("learners")}
+    assert learners <= {spec.name for spec in sc.run.schemes}
+    assert not any(name in remark for remark in remarks for name in learners)

@@ -483,9 +483,10 @@ def code_figures(coder: Coder, source: Source) -> tuple[float | None, float | No
 
     A symbol code's expectation depends on the source's marginal alone; a code that reads context (a
     context code, a block code) is given the source itself, and its divergence is its expected excess
-    over the entropy rate. A context code has no expectation on a file, which has no contexts'
-    frequencies; a coder whose limit has no closed form (``expected_length`` None) has neither."""
-    if isinstance(coder, ContextCode) and isinstance(source, Message):
+    over the entropy rate. A context code, or a learner that uses context, has no expectation on a file,
+    which has no contexts' frequencies; a coder whose limit has no closed form (``expected_length`` None) has neither."""
+    learner_with_context = coder.reads_context and get(coder.scheme).learns
+    if isinstance(source, Message) and (isinstance(coder, ContextCode) or learner_with_context):
         return None, None
     if coder.reads_context and not isinstance(source, Message):
         expected = coder.expected_length(source)
