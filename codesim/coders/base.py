@@ -125,6 +125,11 @@ class Coder(ABC):
         """Expected bits per symbol when the source is p (excluding per-message overhead)."""
         return cross_entropy(p, self.implied)
 
+    def note(self) -> str | None:
+        """A phrase the results say beside this coder's bits when how it codes needs saying (a
+        general-purpose compressor's packing of symbols into bytes, its format's headers); None here."""
+        return None
+
     def prepare(self, n: int) -> None:
         """Build now any table that coding n symbols would build on first use (for timings that
         should measure coding alone); a coder without such tables does nothing."""

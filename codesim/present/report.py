@@ -97,12 +97,13 @@ COMPARE_COLUMNS = (
 #: Fields of a run's records (JSON and CSV), in order; those added later come after the first ones, so
 #: a CSV reader that counts columns still finds them. For a source with memory the figures of p and q
 #: are rates (see :mod:`codesim.present.terms`); ``model_order`` is how many symbols of context the
-#: model looks at (0: i.i.d.; null for a scheme that learns).
+#: model looks at (0: i.i.d.; null for a scheme that learns); ``limit_bits_per_symbol`` what a scheme
+#: that learns tends to, and ``scheme_note`` how a scheme codes where its bits need it said.
 FIELDS = (
     "model", "scheme", "length", "trials", "bits_per_symbol", "ci95", "expected_bits_per_symbol",
     "ideal_bits_per_symbol", "sample_kl_bits", "entropy_bits", "cross_entropy_bits", "kl_bits",
     "code_kl_bits", "excess_bits_per_symbol", "verified", "marginal_entropy_bits", "memory_bits", "model_order",
-    "bits",
+    "limit_bits_per_symbol", "scheme_note", "bits",
 )
 
 
@@ -362,7 +363,8 @@ def _cost(model: str | None, ms: Sequence[Measurement], words: terms.Terms) -> s
     first = ms[0]
     kl, order = first.kl_bits, first.model_order
     if model is None:
-        return f"The schemes that learn take no model; measured excess over {over}: {spent}."
+        return " ".join([f"The schemes that learn take no model; measured excess over {over}: {spent}.",
+                         *_learning(ms, words)])
     if kl is None or math.isnan(kl):
         hpq = first.cross_entropy_bits
         if words.file and order and hpq is not None:
@@ -389,6 +391,51 @@ def _cost(model: str | None, ms: Sequence[Measurement], words: terms.Terms) -> s
                 f"symbol in theory; measured excess over {over}: {spent}.")
     return (f"Model '{model}' costs D(p||q) = {kl:.3f} extra bits per symbol in theory; measured excess over "
             f"{over}: {spent}.")
+
+
+def _learning(ms: Sequence[Measurement], words: terms.Terms) -> list[str]:
+    """What the excess of the schemes that learn is made of: the memory a scheme does not model (its limit
+    over the entropy rate) and its regret (its bits over its limit, the price of learning at this length);
+    for the schemes without a known limit, whether they found the source's memory at all; and how the
+    schemes code where that needs saying (a compressor's packing and headers)."""
+    lines = []
+    known = [m for m in ms if m.limit_bits_per_symbol is not None]
+    if known:
+        parts = []
+        for m in known:
+            regret = m.bits_per_symbol - m.limit_bits_per_symbol
+            parts.append(f"{m.scheme} {m.limit_bits_per_symbol - m.entropy_bits:.3f} {'-' if regret < 0 else '+'} "
+                         f"{abs(regret):.3f}")
+        lines.append(f"Each one's excess is what it tends to as the stream grows, over {words.floor} (memory it "
+                     "does not model, and any loss of its code itself), plus its regret, what learning costs at "
+                     f"this length (below 0 where the streams happened to cost less than on average): "
+                     f"{'; '.join(parts)}.")
+    unknown = [m for m in ms if m.limit_bits_per_symbol is None]
+    if unknown and words.memory:
+        found = [m for m in unknown if m.bits_per_symbol < m.marginal_entropy_bits]
+        missed = [m for m in unknown if m.bits_per_symbol >= m.marginal_entropy_bits]
+        h1 = f"H(X) = {unknown[0].marginal_entropy_bits:.3f}"
+        if found:
+            lines.append(f"{_names(found)} spend{'s' * (len(found) == 1)} less than {h1}, the least an i.i.d. code "
+                         "averages: they found memory, net of what learning and their format cost.")
+        if missed:
+            lines.append(f"{_names(missed)} spend{'s' * (len(missed) == 1)} at least {h1}: whatever memory they "
+                         "found, learning and their format cost more.")
+    elif unknown and not words.file:
+        lines.append(f"The source has no memory to find: what {_names(unknown)} spend over {words.floor} is "
+                     "what learning and their format cost.")
+    notes: dict[str, list[str]] = {}
+    for m in ms:
+        if m.scheme_note:
+            notes.setdefault(m.scheme_note, []).append(m.scheme)
+    lines += [f"{_names(names, ', ')}: {note}." for note, names in notes.items()]
+    return lines
+
+
+def _names(items, last: str = " and ") -> str:
+    """Scheme labels (of measurements, or strings) as a list in words."""
+    names = [getattr(m, "scheme", m) for m in items]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + last + names[-1]
 
 
 def render(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
@@ -433,8 +480,10 @@ def render_compare(fmt: str, head: Mapping[str, Any], measurements: Sequence[Mea
             "(whole-bit lengths, frequency quantisation, termination). Throughput is symbols per "
             "second over all trials, in millions, on this machine.")
     opening = _opening(measurements[0], words) if measurements and words.kind != "iid" else []
+    learning = [m for m in measurements if m.model is None]
     return write(fmt, Output(records, sections, header=head, title=title, setting=_setting(head),
-                             notes=[*opening, *head.get("scenario", {}).get("remarks", []), note]))
+                             notes=[*opening, *(_learning(learning, words) if learning else []),
+                                    *head.get("scenario", {}).get("remarks", []), note]))
 
 
 # -- converge and sweep ---------------------------------------------------------------------------------

@@ -94,7 +94,9 @@ class Measurement:
     memory may beat; such a model's cross-entropy is its ideal length on the file, and it has no
     ``kl_bits``. ``code_kl_bits`` is the code's divergence rate, D(p||r) for the code's implied r. A
     scheme that learns has no model: ``model`` and every figure of q (ideal length, sample KL,
-    cross-entropy, KL, code KL, expected length) are None.
+    cross-entropy, KL, code KL, expected length) are None; ``limit_bits_per_symbol`` is then what it
+    tends to as the stream grows (its excess over that at this length is its regret), where known.
+    ``scheme_note`` says how the scheme codes where that needs saying beside its bits.
     """
 
     model: str | None
@@ -119,6 +121,11 @@ class Measurement:
     marginal_entropy_bits: float | None = None
     memory_bits: float | None = None
     model_order: int | None = None  # how many symbols of context the model looks at (0: i.i.d.)
+    #: For a scheme that learns: the bits per symbol it tends to as the stream grows, where that has a
+    #: closed form (None for a general-purpose compressor, and for every scheme that takes a model).
+    limit_bits_per_symbol: float | None = None
+    #: How the scheme codes, where the table should say it (a compressor's packing of symbols into bytes).
+    scheme_note: str | None = None
 
     @property
     def code_loss_bits(self) -> float:
@@ -535,8 +542,10 @@ def _measurement(name: str | None, spec: SchemeSpec, coder: Coder, source: Sourc
     mean = float(np.mean(per_symbol))
     h = source.entropy_rate()
     memory = memory_of(source)
+    limit = None
     if q is None:
         expected = ideal = sample_kl = hpq = kl = code_kl = None
+        limit = None if isinstance(source, Message) else code_figures(coder, source)[0]
     else:
         ideal = trials.ideal(q)
         sample_kl = trials.sample_kl(source, q)
@@ -565,4 +574,6 @@ def _measurement(name: str | None, spec: SchemeSpec, coder: Coder, source: Sourc
         marginal_entropy_bits=entropy(source.marginal()),
         memory_bits=memory,
         model_order=None if q is None else getattr(q, "order", 0),
+        limit_bits_per_symbol=limit,
+        scheme_note=coder.note(),
     )
