@@ -442,6 +442,17 @@ class AdaptiveArithmeticCoder(RangeCoder, AdaptiveCoder):
             nats += k * (math.lgamma(alpha) + math.lgamma(m + 1) - math.lgamma(m + alpha))
         return nats / math.log(2)
 
+    def expected_bits_bound(self, p, n: int) -> float | None:
+        """At order 0, a bound on the expected bits of a message of n symbols from the stationary source
+        p: n H(X) + :meth:`regret_bound` + 2 + n eps, because the regret bound holds over n H(empirical)
+        and E[H(empirical)] <= H(X), the entropy being concave and the empirical distribution's mean
+        the marginal. None at order > 0, and past :attr:`exact_symbols`."""
+        regret = self.regret_bound(n)
+        if self.order or not math.isfinite(regret):
+            return None
+        largest = min(self.max_total, self._size * self.pseudo + self.step * max(n - 1, 0))
+        return n * entropy(p.marginal().probs) + regret + 2.0 + n * self._rounding_loss(largest)
+
     def least_bits(self, n: int) -> float:
         """A lower bound on the bits of any stream of n symbols: the model's cost of n equal symbols.
 

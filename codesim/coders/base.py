@@ -125,6 +125,11 @@ class Coder(ABC):
         """Expected bits per symbol when the source is p (excluding per-message overhead)."""
         return cross_entropy(p, self.implied)
 
+    def expected_bits_bound(self, p, n: int) -> float | None:
+        """An upper bound on the expected bits of one message of n symbols from the stationary source p,
+        where the code has one worth drawing (a universal code's redundancy bound); None here."""
+        return None
+
     def note(self) -> str | None:
         """A phrase the results say beside this coder's bits when how it codes needs saying (a
         general-purpose compressor's packing of symbols into bytes, its format's headers); None here."""

@@ -228,6 +228,49 @@ class CtwCoder(RangeCoder, AdaptiveCoder):
             return None
         return entropy(p.block_probs(self.depth + 1)) - entropy(p.block_probs(self.depth))
 
+    def expected_bits_bound(self, p, n: int) -> float | None:
+        """The bound of the module notes in expectation, for a message of n symbols from p, a stationary
+        chain of order k <= depth (or an i.i.d. source, k = 0), whose tree S is every context of k
+        symbols (|S| = K^k leaves): for each of the K - 1 decision nodes, Gamma_D(S) + |S| gamma(n / |S|)
+        (gamma(z) = 1/2 log2 z + 1 for z >= 1, z below; it is concave and grows, so this bounds the sum
+        of the leaves' regrets over any counts of at most n decisions); plus the expected cost of the
+        symbols under the chain itself, (n - k) H for the symbols after the first k and, for those, their
+        cost in the contexts the message's past of zeros makes; plus the range coder's 2 bits, its
+        rounding and the quantisation of each decision (a decision's probability is at least 1 / (2 (n +
+        1)), so rounding it to 2^-32 loses at most -log2(1 - (n + 1) 2^-32) bits). None for a chain of
+        order above the depth, or one that rules out a symbol after the past of zeros."""
+        order = getattr(p, "order", 0)
+        K = self._size
+        if order > self.depth or n <= 0 or K == 1:
+            return None if order > self.depth else 0.0
+        leaves = K**order
+        describe = (leaves - 1) // (K - 1) + (leaves if order < self.depth else 0)
+        z = n / leaves
+        gamma = 0.5 * math.log2(z) + 1.0 if z >= 1 else z
+        start = min(order, n)
+        cost = (n - start) * p.entropy_rate() + self._start_cost(p, start)
+        if not math.isfinite(cost):
+            return None
+        decisions = n * self.bits
+        rounding = decisions * (self.rounding_loss - math.log2(1.0 - (n + 1) * 2.0**-PRECISION))
+        return cost + (K - 1) * (describe + leaves * gamma) + 2.0 + rounding
+
+    def _start_cost(self, p, count: int) -> float:
+        """The expected cost under the chain p of a message's first ``count`` symbols, each in the context
+        its past of zeros and the symbols before it make: sum over t < count of E[-log2 P(x_t | 0..0
+        x_0 .. x_{t-1})], x_0 .. x_t drawn from the stationary (t + 1)-blocks."""
+        K, k, total = self._size, p.order, 0.0
+        for t in range(count):
+            joint = p.block_probs(t + 1).reshape(-1, K)  # rows: x_0 .. x_{t-1}; columns: x_t
+            for prefix in np.flatnonzero(joint.sum(axis=1) > 0):
+                before = np.array(np.unravel_index(prefix, (K,) * t), dtype=np.int64).ravel() if t else []
+                row = p.probabilities(np.concatenate([np.zeros(k - t, dtype=np.int64), before]))
+                seen = joint[prefix] > 0
+                if np.any(row[seen] == 0):
+                    return math.inf
+                total -= float(np.dot(joint[prefix][seen], np.log2(row[seen])))
+        return total
+
     # -- looking inside ---------------------------------------------------------------------------
     trace_note = ("the probability the weighted context trees gave each symbol when it was coded (the "
                   "product of its binary decisions'), and its cost -log2 of that")

@@ -488,8 +488,9 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
     is drawn dash-dotted in the scheme's colour, since it is what the code tends to. Right panel: the
     prefix's average log2 p(x)/q(x) with its band, converging to D(p||q) (dashed). ``points`` are
     ConvergencePoints. Those without a model (schemes that learn) get a row of their own, last: their
-    bits per symbol against H(p), with nothing in the right panel's place, as they have no q. A scheme
-    keeps its colour and marker in every row.
+    bits per symbol against H(p), with nothing in the right panel's place, as they have no q, and, for
+    a scheme with a redundancy bound (``bound_bits_per_symbol``), that bound in its colour, which its
+    expected bits per symbol stay under. A scheme keeps its colour and marker in every row.
     """
     if not points:
         raise CodesimError("no convergence points to plot")
@@ -504,11 +505,17 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
         mine = sorted((p for p in points if p.model == model), key=lambda p: p.length)
         left, right = axes[row]
         first = mine[0]
-        expected_shown = False
+        expected_shown = bound_shown = False
         for scheme in _ordered(p.scheme for p in mine):
             pts = [p for p in mine if p.scheme == scheme]
             colour = _band(left, [p.length for p in pts], [p.bits_per_symbol for p in pts],
                            [p.bits_ci95 for p in pts], label=_plain(scheme), **styles[scheme])
+            # A universal code's redundancy bound: the line its expected bits per symbol stay under.
+            bounded = [p for p in pts if _finite(getattr(p, "bound_bits_per_symbol", None))]
+            if bounded:
+                left.plot([p.length for p in bounded], [p.bound_bits_per_symbol for p in bounded], color=colour,
+                          linestyle=(0, (5, 2)), linewidth=1.0)
+                bound_shown = True
             # A prefix code tends to its own expected length, not to H(p,q): drawn where they differ.
             expected = getattr(pts[-1], "expected_bits_per_symbol", None)
             if _finite(expected) and not (_finite(first.cross_entropy_bits)
@@ -517,6 +524,9 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
                 expected_shown = True
         if expected_shown:  # one grey legend entry for the expected lines of every colour
             left.plot([], [], color="0.4", linestyle="-.", linewidth=1.0, label="code's expected bits/sym")
+        if bound_shown:
+            left.plot([], [], color="0.4", linestyle=(0, (5, 2)), linewidth=1.0,
+                      label="bound on expected bits/sym")
         if model is not None and math.isfinite(first.cross_entropy_bits):
             left.axhline(first.cross_entropy_bits, color=REFERENCE, linestyle="--", linewidth=1.2,
                          label=f"{words.cross} = {first.cross_entropy_bits:.3f}")

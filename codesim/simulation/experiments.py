@@ -55,9 +55,9 @@ from ..sources.files import Message
 from ..sources.markov import MarkovChain, mixture
 from .parallel import ProgressFactory, Task, check_jobs, check_scheduler, run_tasks
 from ..scenario import Scenario, default_schemes
-from .simulate import (BLOCK, block_for, build_coder, check_block, check_codes, check_models, check_run_size,
-                       code_figures, code_message, context_rows, has_memory, learns, memory_of, model_bits,
-                       model_figures, plain_dict, source_bits, stream_source, trial_seeds)
+from .simulate import (BLOCK, block_for, bound_bits, build_coder, check_block, check_codes, check_models,
+                       check_run_size, code_figures, code_message, context_rows, has_memory, learns, memory_of,
+                       model_bits, model_figures, plain_dict, source_bits, stream_source, trial_seeds)
 from .stats import confidence_interval
 
 #: Most points a mix may have: a finer grid than this shows nothing a plot could.
@@ -109,6 +109,9 @@ class ConvergencePoint:
     #: H of one symbol, and its excess over the entropy rate (None for a file): see Measurement.
     marginal_entropy_bits: float | None = None
     memory_bits: float | None = None
+    #: For a scheme that learns and has a redundancy bound (ctw): the bound on the expected bits per
+    #: symbol of a stream of this length, coded in the same messages; None otherwise.
+    bound_bits_per_symbol: float | None = None
 
     def to_dict(self) -> dict:
         return plain_dict(self)
@@ -321,7 +324,9 @@ def converge(
         per_trial = results[g * trials : (g + 1) * trials]
         hpq, kl = (None, None) if q is None else model_figures(source, q)
         for c, spec in enumerate(group):
+            learner = build_coder(spec, None, p.alphabet) if q is None else None
             for i, length in enumerate(lengths):
+                bound = None if learner is None else bound_bits(learner, source, length, block)
                 bits = tuple(r.bits[c][i] for r in per_trial)
                 per_symbol = [b / length for b in bits]
                 llr = [r.llr[i] for r in per_trial]
@@ -333,7 +338,8 @@ def converge(
                     entropy_bits=h, cross_entropy_bits=hpq, kl_bits=kl,
                     expected_bits_per_symbol=per_trial[0].expected[c],
                     verified=all(r.verified[c][i] for r in per_trial),
-                    marginal_entropy_bits=marginal_h, memory_bits=memory))
+                    marginal_entropy_bits=marginal_h, memory_bits=memory,
+                    bound_bits_per_symbol=None if bound is None else bound / length))
     return points
 
 

@@ -378,6 +378,29 @@ def code_message(coder: Coder, stream: np.ndarray) -> tuple[int, bool, float, fl
     return len(bits), ok, t1 - t0, time.perf_counter() - t1
 
 
+def bound_bits(coder: Coder, source: Source, length: int, block: int) -> float | None:
+    """The coder's bound on the expected bits of a stream of ``length`` symbols from ``source`` coded as
+    :func:`code_message` codes it in blocks: a message per block, or per ``symbol_limit()`` symbols of
+    a longer block, each bounded on its own (:meth:`Coder.expected_bits_bound`); None where the coder
+    has no such bound, and for a file."""
+    if isinstance(source, Message):
+        return None
+    step = min(block, coder.symbol_limit())
+
+    def split(n: int, size: int, each) -> float | None:
+        """The sum of ``each`` over n symbols cut into pieces of ``size`` and a shorter rest."""
+        total = 0.0
+        for count, piece in ((n // size, size), (1, n % size)):
+            if count and piece:
+                b = each(piece)
+                if b is None:
+                    return None
+                total += count * b
+        return total
+
+    return split(length, block, lambda piece: split(piece, step, lambda n: coder.expected_bits_bound(source, n)))
+
+
 def _code_block(coder: Coder, stream: np.ndarray, seen: _Observed) -> None:
     bits, ok, encode_seconds, decode_seconds = code_message(coder, stream)
     seen.bits += bits
