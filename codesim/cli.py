@@ -446,7 +446,8 @@ PIPELINE_PEER_CODE = "huffman"
 @click.option("--source", "sources", type=click.Choice(list(benchmarks.SOURCES)), multiple=True,
               default=benchmarks.DEFAULT_SOURCES,
               help="Source; repeatable (default: nasa and zipf256; nasa-chain, the NASA levels with "
-                   "persistence, times the context codes built from the chain).")
+                   "persistence, times the context codes built from the chain; weather, a two-symbol chain, "
+                   "the binary coders such as ctw).")
 @click.option("--repeats", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Timings per measurement; the best is kept.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)

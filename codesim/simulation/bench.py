@@ -99,10 +99,17 @@ def nasa_chain(stay: float = 0.5) -> MarkovChain:
     return MarkovChain.from_transitions((1 - stay) * p + stay * np.eye(p.size), [100, 105, 110, 145, 160, 162, 174, 180])
 
 
+def weather() -> MarkovChain:
+    """Two symbols with memory (calm stays calm with probability 0.8, a storm stormy with 0.7): the binary
+    source of ``scenarios/weather-persistence.toml``, for the coders that learn binary decisions (ctw)."""
+    return MarkovChain.from_transitions([[0.8, 0.2], [0.3, 0.7]], ["calm", "storm"])
+
+
 SOURCES = {
     "nasa": lambda: Distribution.from_probs(NASA_PROBS, [100, 105, 110, 145, 160, 162, 174, 180]),
     "zipf256": zipf,
     "nasa-chain": nasa_chain,
+    "weather": weather,
 }
 #: What ``codesim bench`` times when no source is named: the i.i.d. sources (name the chain to time
 #: the context codes beside them).
@@ -257,7 +264,10 @@ PEERS = {
 
 def run_peers(coder: Coder, q, stream: np.ndarray, ours: bitarray, repeats: int = 1) -> list[PeerRun]:
     """Every available peer's run of the job ``coder`` did on ``stream`` (whose bits were ``ours``):
-    the peers the coder names (``Coder.bench_peers``) whose library is installed."""
+    the peers the coder names (``Coder.bench_peers``) whose library is installed. Only codes of i.i.d.
+    models name peers; a context code or a learner names none, and its q (a chain) is not read."""
+    if not coder.bench_peers:
+        return []
     q = np.asarray(getattr(q, "probs", q), dtype=np.float64)
     runs = (PEERS[name](coder, q, stream, ours, repeats) for name in coder.bench_peers)
     return [run for run in runs if run is not None]

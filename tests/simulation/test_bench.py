@@ -317,3 +317,11 @@ def test_cli_pipeline_prints_the_comparison():
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)
     assert row["scheme"] == "huffman" and row["peer"] == "numpy+bitarray" and row["verified"] is True
+
+
+def test_sources_with_memory_time_context_codes_and_learners_with_peers_asked_for():
+    """On the chains, context codes and learners name no peer, and asking for peers runs them without one."""
+    run = benchmark(["arithmetic", "ctw", "adaptive-arithmetic"], ["weather", "nasa-chain"], [2000], 1, 0, peers=True)
+    assert {(r.scheme, r.source) for r in run.rows} == {(s, c) for s in ("arithmetic", "ctw", "adaptive-arithmetic")
+                                                        for c in ("weather", "nasa-chain")}
+    assert all(r.verified and r.peer is None for r in run.rows)
