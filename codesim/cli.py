@@ -212,20 +212,20 @@ def _label(text: str):
     return text
 
 
-def _scenario(path, models: tuple[str, ...], length, trials, seed, schemes) -> Scenario:
+def _scenario(path, models: tuple[str, ...], length, trials, seed, schemes, block=None) -> Scenario:
     """The scenario with the command line's settings; a remark on stderr for each scheme left out."""
-    sc, remarks = for_command(path, models, schemes, length=length, trials=trials, seed=seed)
+    sc, remarks = for_command(path, models, schemes, length=length, trials=trials, seed=seed, block=block)
     for remark in remarks:
         click.echo(remark, err=True)
     return sc
 
 
-def _simulate(sc: Scenario, jobs: int, block: int, quiet: bool):
+def _simulate(sc: Scenario, jobs: int, quiet: bool):
     r = sc.run
     with Progress(r.length * r.trials, enabled=False if quiet else None) as advance:
         try:
             return simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed,
-                                 block=block, jobs=jobs, progress=advance, message=sc.message)
+                                 block=r.block, jobs=jobs, progress=advance, message=sc.message)
         except SchemeError as exc:  # a model that a scheme cannot serve: named with the scenario's file
             raise SchemeError(f"{sc.path}: {exc}") from None
 
@@ -248,8 +248,9 @@ RUN_OPTIONS = [
     click.option("--model", "models", multiple=True, help="Only this model from the scenario; repeatable."),
     click.option("--jobs", "-j", type=Jobs(), default=1, show_default=True,
                  help="Run trials in this many processes (same results as one)."),
-    click.option("--block", type=Count(), default=BLOCK, show_default=True,
-                 help="Symbols per coded block: streams are drawn and coded block by block."),
+    click.option("--block", type=Count(),
+                 help="Symbols per coded block: streams are drawn and coded block by block, each block one "
+                      f"message (default: the scenario's [run] block, else {BLOCK})."),
     click.option("--quiet", "-q", is_flag=True, help="No progress line on stderr."),
 ]
 
@@ -355,8 +356,8 @@ def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, out
         codesim run scenarios/nasa-temperature.toml --model uniform -n 1e6 --format json
     """
     plots.check_targets(plot_path, out.force, figures=2)
-    sc = _scenario(scenario, models, length, trials, seed, schemes)
-    measurements = _simulate(sc, jobs, block, quiet)
+    sc = _scenario(scenario, models, length, trials, seed, schemes, block)
+    measurements = _simulate(sc, jobs, quiet)
     out(report.render(out.fmt, report.header(sc), measurements, title=sc.title))
     _plot_results(plot_path, out.force, sc, measurements)
     _require_verified(measurements)
@@ -391,8 +392,8 @@ def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs
         raise click.UsageError(f"--labels has {len(labels)} entries, --p has {len(p)}")
     plots.check_targets(plot_path, out.force, figures=2)
     source = load(scenario) if scenario else from_vectors(p, qs, labels)
-    sc = _scenario(source, models, length, trials, seed, schemes or (registry.DEFAULT,))
-    measurements = _simulate(sc, jobs, block, quiet)
+    sc = _scenario(source, models, length, trials, seed, schemes or (registry.DEFAULT,), block)
+    measurements = _simulate(sc, jobs, quiet)
     out(report.render_compare(out.fmt, report.header(sc), measurements, title=sc.title))
     _plot_results(plot_path, out.force, sc, measurements)
     _require_verified(measurements)
@@ -613,8 +614,8 @@ def report_page(scenario, length, trials, seed, schemes, models, jobs, block, qu
     plots.require()
     fmt = fmt or ("markdown" if output.endswith(".md") else "html")
     streamio.check_target(output, force)
-    sc = _scenario(scenario, models, length, trials, seed, schemes)
-    measurements = _simulate(sc, jobs, block, quiet)
+    sc = _scenario(scenario, models, length, trials, seed, schemes, block)
+    measurements = _simulate(sc, jobs, quiet)
     text = page.render(fmt, sc, measurements, page.figures_for(sc, measurements), report.summary(measurements))
     streamio.write_output(output, text.encode("utf-8"), force)
     click.echo(f"report: {output}", err=True)
@@ -650,8 +651,9 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
         codesim converge scenarios/nasa-temperature.toml --model uniform --lengths 10,100,1000,10000
     """
     plots.check_targets(plot_path, out.force)
-    sc = _scenario(scenario, models, length, trials, seed, schemes)
-    found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler, block=block,
+    sc = _scenario(scenario, models, length, trials, seed, schemes, block)
+    found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler,
+                                 block=sc.run.block,
                                  progress=_progress(quiet))
     out(report.converge_points(out.fmt, report.header(sc), found, sc.title))
     if plot_path:
@@ -686,11 +688,11 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
     if mix is None and not params:
         raise click.UsageError("give --mix, --param or both")
     plots.check_targets(plot_path, out.force)
-    sc = _scenario(scenario, models, length, trials, seed, schemes)
+    sc = _scenario(scenario, models, length, trials, seed, schemes, block)
     ts = experiments.parse_mix(mix) if mix is not None else None
     swept = experiments.parse_params(params) or None
     found = experiments.sweep(sc, mix=ts, params=swept, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler,
-                              block=block, progress=_progress(quiet))
+                              block=sc.run.block, progress=_progress(quiet))
     out(report.sweep_points(out.fmt, report.header(sc), found, sc.title))
     if plot_path:
         plots.save(plots.sweep_figure(found, sc.title), plot_path, out.force)

@@ -22,7 +22,7 @@ from .coders.registry import DEFAULT, get, select
 from .sources.base import Kind, Model, Setting, Source, kinds
 from .sources.iid import Distribution, Label
 from .errors import CodesimError, ScenarioError, SchemeError, did_you_mean, show_value as _show
-from .simulation.simulate import DEFAULT_LENGTH, DEFAULT_TRIALS, check_run_size
+from .simulation.simulate import BLOCK, DEFAULT_LENGTH, DEFAULT_TRIALS, check_block, check_run_size
 from .files.streamio import read_input
 
 #: The largest scenario file. One with the largest alphabet (65536 labels) and five probability
@@ -38,12 +38,14 @@ MAX_MODEL_VALUES = 1 << 24
 
 @dataclass(frozen=True)
 class RunSettings:
-    """How to run a scenario: stream length, trials, seed, schemes. A seed of None means "draw one"."""
+    """How to run a scenario: stream length, trials, seed, schemes, and the symbols per coded block (each
+    block one message, which a scheme that learns learns afresh). A seed of None means "draw one"."""
 
     length: int = DEFAULT_LENGTH
     trials: int = DEFAULT_TRIALS
     seed: int | None = None
     schemes: tuple[SchemeSpec, ...] = ()
+    block: int = BLOCK
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,7 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
         trials=run_table.integer("trials", default=DEFAULT_TRIALS, minimum=1),
         seed=seed,
         schemes=_schemes(run_table, len(ctx.alphabet)),
+        block=run_table.integer("block", default=BLOCK, minimum=1),
     )
     run_table.done()
     top.done()
@@ -207,6 +210,7 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
         run = replace(run, length=int(ctx.message.size), trials=1)
     try:
         check_run_size(run.length, run.trials)
+        check_block(run.block, run.length)
     except CodesimError as exc:
         raise ScenarioError(f"{where}: [run] {exc}") from None
     return Scenario(title, description, where, ctx.alphabet, source, models, run, ctx.message,

@@ -276,3 +276,31 @@ def test_a_group_keeps_the_schemes_that_learn_beside_models_with_memory():
     learners = {spec.name for spec in group("learners")}
     assert learners <= {spec.name for spec in sc.run.schemes}
     assert not any(name in remark for remark in remarks for name in learners)
+
+
+def test_the_run_block_is_read_checked_and_used_by_the_commands(tmp_path):
+    """[run] block sets the messages a stream is coded in (a learner learns each afresh): the run's bits
+    are those of simulate_many with that block; --block overrides it; a bad block is named."""
+    import json
+
+    from click.testing import CliRunner
+
+    from codesim import simulate_many
+    from codesim.cli import main
+    from codesim.simulation.simulate import BLOCK
+
+    assert load(write(tmp_path, GOOD)).run.block == BLOCK
+    path = write(tmp_path, GOOD + "[run]\nlength = 3000\ntrials = 1\nseed = 4\nblock = 500\n"
+                 'schemes = ["adaptive-arithmetic"]\n')
+    sc = load(path)
+    assert sc.run.block == 500
+    expected = {block: simulate_many(sc.source, sc.models, sc.run.schemes, length=3000, trials=1, seed=4,
+                                     block=block)[0].bits for block in (500, 3000)}
+    assert expected[500] != expected[3000]
+    for args, block in (([], 500), (["--block", "3000"], 3000)):
+        result = CliRunner().invoke(main, ["run", str(path), "--format", "json", "-q", *args])
+        assert result.exit_code == 0, result.output
+        assert tuple(json.loads(result.output)["results"][0]["bits"]) == expected[block]
+    for bad in ("0", "1.5", '"big"'):
+        with pytest.raises(ScenarioError, match="block"):
+            load(write(tmp_path, GOOD + f"[run]\nblock = {bad}\n", "bad.toml"))
