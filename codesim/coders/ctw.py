@@ -389,6 +389,7 @@ CTW = register(
         build=lambda q, depth: CtwCoder(len(q), depth),
         restore=CtwCoder.from_config,
         learns=True,
+        per_symbol_table=False,
         serves=lambda size, depth: check_size("ctw", size),
         groups=("learners",),
         params=(

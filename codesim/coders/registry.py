@@ -125,6 +125,10 @@ class Scheme:
     #: The Coder class that restores (and checks) the configs of the scheme's context codes, those with
     #: an ``order`` field; None when the scheme has no context code.
     context_coder: type[Coder] | None = None
+    #: Whether the code holds a table of an entry per symbol (or per tuple, K^unit) while it exists, which
+    #: the simulation counts before building codes; False for a code whose memory does not grow with the
+    #: alphabet and is held only while it codes a message (a context tree, a dictionary, a compressor).
+    per_symbol_table: bool = True
 
     def restorer(self, config: Any) -> type[Coder]:
         """The Coder class for a config of this scheme: its context coder's for a config with ``order``."""

@@ -211,15 +211,16 @@ def check_stream_length(length: int, what: str = "length") -> None:
 def check_codes(specs: Sequence[SchemeSpec], alphabet_size: int, models: int | Sequence[Model] = 1) -> None:
     """Refuse codes for ``models`` (a count of i.i.d. models, or the models) by each of ``specs`` over
     ``alphabet_size`` symbols whose tables would pass :data:`MAX_CODE_ENTRIES`, before any is built (a
-    scheme's table has K^unit entries; a context code's, K per context row, at CONTEXT_ENTRY_WEIGHT)."""
+    scheme's table has K^unit entries; a context code's, K per context row, at CONTEXT_ENTRY_WEIGHT; a
+    learner's that builds its tables per message (``Scheme.per_symbol_table`` False), none)."""
     # A block code's K^k past its own limit of 2^16 tuples is refused by the scheme, naming it. A scheme
     # that learns is built once, not once per model (its own tables are bounded by its parameters).
     rows = [1] * models if isinstance(models, int) else [context_rows(q) for q in models]
     entries = 0
     for spec in specs:
         own = min(alphabet_size ** spec.unit, 1 << 16)
-        if learns(spec):
-            entries += max(own, MIN_CODE_ENTRIES)
+        if learns(spec):  # built once; a learner without a table per symbol holds nothing between messages
+            entries += max(own, MIN_CODE_ENTRIES) if get(spec.name).per_symbol_table else 0
             continue
         for n in rows:
             entries += max(n * alphabet_size // CONTEXT_ENTRY_WEIGHT if n > 1 and spec.unit == 1 else own,

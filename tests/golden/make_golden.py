@@ -66,6 +66,9 @@ CASES = {
     "adaptive-arithmetic-v2-laplace": ("adaptive-arithmetic", {"alpha": 1.0}, ["a", "b", "c"], [0.8, 0.15, 0.05],
                                        None, 200, 25, {}),
     "adaptive-arithmetic-v2-kt": ("adaptive-arithmetic", {}, NASA_LEVELS, NASA_P, None, 300, 28, {}),
+    # Context-tree weighting over 5 symbols: three binary decisions a symbol, some of them forced.
+    "ctw-depth-2": ("ctw", {"depth": 2}, ["e", "t", "a", "o", "n"], [0.4, 0.25, 0.15, 0.12, 0.08], None, 300, 29,
+                    {}),
 }
 
 
