@@ -68,7 +68,7 @@ from .adaptive import AdaptiveCoder, check_size
 from .base import running_totals, trace_columns_with
 from .kernels import ctw as kernel
 from .kernels import trie
-from .rangecoder import DyadicModel, RangeCoder, _refuse, kernel_dtype
+from .rangecoder import DyadicModel, RangeCoder, refuse, kernel_dtype
 from .registry import Param, Scheme, register
 
 DEFAULT_DEPTH = 4
@@ -81,9 +81,9 @@ MAX_NODES = 1 << 21
 FIRST_NODES = 1 << 12
 #: Symbols whose decisions the encoder works out at once, between calls of the range coder.
 CHUNK = 1 << 16
-#: Decision-levels (coded decisions x (depth + 1)) one message may take: without the ``fast`` extra 2.5
-#: to 4 microseconds each here (a Python call per decision and level), so a message of this many
-#: decodes in 3 to 4 seconds; compiled, in 0.05 to 0.1 (README, "Decode time").
+#: Decision-levels (coded decisions x (depth + 1)) one message may take: without the ``fast`` extra 2 to
+#: 6 microseconds each here (Python calls per decision and level; a node created costs the most), so
+#: the worst messages found decode in 2 to 7 seconds; compiled, in 0.02 to 0.23 (README, "Decode time").
 MAX_WORK = 1 << 20
 
 
@@ -162,7 +162,7 @@ class CtwCoder(RangeCoder, AdaptiveCoder):
                 data, pos, end, out, t, diff, rng, W, U, trees.past, self.depth, self._size, self.bits, PRECISION,
                 *trees.tables(), interval, jit.enabled())
             if status:
-                _refuse(n, len(bits), t, pos > end)
+                refuse(n, len(bits), t, pos > end)
             trees.grow()
         return np.asarray(out).astype(dtype, copy=False), pos - W, diff, rng
 

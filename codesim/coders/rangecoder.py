@@ -267,7 +267,7 @@ class RangeCoder(Coder):
                 data, pos, end, part, m, diff, rng, W, U, model.shift, starts, sizes, lookup, slot_shift,
                 tree, total, model.step, model.limit, model.pseudo, jit.enabled(), model.follow, model.context)
             if done < m:
-                _refuse(n, size, first + done, pos > end)
+                refuse(n, size, first + done, pos > end)
             parts.append(np.asarray(part).astype(dtype, copy=False))
         return _joined(parts, dtype), pos - W, diff, rng
 
@@ -286,7 +286,7 @@ class RangeCoder(Coder):
         return jit.plain(data), end, diff
 
 
-def _refuse(n: int, size: int, at: int, ran_out: bool, ruled_out: bool = False):
+def refuse(n: int, size: int, at: int, ran_out: bool, ruled_out: bool = False):
     """The DecodeError of a decoding kernel that stopped at symbol ``at`` of n, in a stream of ``size`` bits."""
     if ran_out:
         raise DecodeError(f"the stream is too short: decoding {n} symbols needs more than its {size} bits")
@@ -521,7 +521,7 @@ class ContextArithmeticCoder(ContextFrequencyCoder, RangeCoder):
                 data, pos, end, part, m, diff, rng, W, U, self.precision, starts, sizes, lookup,
                 self.precision - slot_bits, None, total, 0, 0, 0, jit.enabled(), None, None, table)
             if done < m:
-                _refuse(n, size, first + done, pos > end, place[0] < 0)
+                refuse(n, size, first + done, pos > end, place[0] < 0)
             parts.append(np.asarray(part).astype(dtype, copy=False))
         return _joined(parts, dtype), pos - W, diff, rng
 
