@@ -66,6 +66,7 @@ CASES = {
     "adaptive-arithmetic-v2-laplace": ("adaptive-arithmetic", {"alpha": 1.0}, ["a", "b", "c"], [0.8, 0.15, 0.05],
                                        None, 200, 25, {}),
     "adaptive-arithmetic-v2-kt": ("adaptive-arithmetic", {}, NASA_LEVELS, NASA_P, None, 300, 28, {}),
+    "lz78-nasa": ("lz78", {}, NASA_LEVELS, NASA_P, None, 300, 29, {}),
 }
 
 
