@@ -266,3 +266,23 @@ def test_the_trace_shows_each_phrase_with_its_fields_and_bits():
     assert [r["position"] for r in rows] == [0, 1, 3, 6, 9, 13, 17, 21, 25]
     assert rows[-1]["total_bits"] == len(bits) and rows[-1]["total_ideal"] == stream.size
     assert coder.trace_rows(stream, ["A", "B"], None, 3, bits) == rows[:3]
+
+
+def test_inspect_shows_the_phrases_of_a_file(tmp_path):
+    """`codesim inspect` on an lz78 file: a row per phrase, its prefix and new symbol, the end's index alone."""
+    from click.testing import CliRunner
+
+    from codesim.cli import main
+
+    stream = np.array(["AB".index(c) for c in CLASSIC])
+    coder = LZ78Coder(2)
+    path = tmp_path / "classic.csim"
+    path.write_bytes(dumps(coder, coder.encode(stream), stream.size, ["A", "B"]))
+    result = CliRunner().invoke(main, ["inspect", str(path), "--symbols", "9"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("index"))
+    assert lines[head].split()[:6] == ["index", "symbols", "phrase", "prefix", "new", "symbol"]
+    rows = [line.split() for line in lines[head + 2 : head + 11]]
+    assert [r[:5] for r in rows[:2]] == [["0", "A", "1", "0", "A"], ["1", "A", "B", "2", "1"]]
+    assert rows[-1][:6] == ["20", "B", "B", "9", "7", "25"]  # no new symbol: the bit position follows

@@ -53,12 +53,14 @@ def parse(stream, size: int, keys, values, room: int, state, prefixes, symbols) 
 
 
 @jit.kernel
-def read_field(data, pos: int, width: int) -> int:
+def read_field(data, nbits: int, pos: int, width: int) -> int:
     """The ``width``-bit unsigned integer at bit ``pos`` of ``data`` (bytes, first bit most
-    significant): the caller has checked that pos + width is within the bits."""
+    significant), or -1 if it would end past the first ``nbits`` bits."""
+    end = pos + width
+    if end > nbits:
+        return -1
     if width == 0:
         return 0
-    end = pos + width
     stop = (end + 7) >> 3
     acc = 0
     for b in range(pos >> 3, stop):
@@ -86,12 +88,9 @@ def decode(data, nbits: int, size: int, symbol_bits: int, out, parent, last, len
     length[0] = 0
     status = DONE
     while written < n:
-        if pos + width > nbits:
-            status = PAST_END
-            break
-        index = read_field(data, pos, width)
-        if index >= entries:
-            status = BAD_INDEX
+        index = read_field(data, nbits, pos, width)
+        if index < 0 or index >= entries:
+            status = PAST_END if index < 0 else BAD_INDEX
             break
         pos += width
         prefix = length[index]
@@ -100,12 +99,9 @@ def decode(data, nbits: int, size: int, symbol_bits: int, out, parent, last, len
             break
         end = written + prefix
         if end < n:
-            if pos + symbol_bits > nbits:
-                status = PAST_END
-                break
-            x = read_field(data, pos, symbol_bits)
-            if x >= size:
-                status = BAD_SYMBOL
+            x = read_field(data, nbits, pos, symbol_bits)
+            if x < 0 or x >= size:
+                status = PAST_END if x < 0 else BAD_SYMBOL
                 break
             key = index * size + x
             slot = slot_of(keys, key)
