@@ -52,9 +52,10 @@ def brute_bits(stream, k):
 
 @st.composite
 def streams(draw, max_size=400):
-    """(K, stream): any alphabet of the list, short streams of up to 4 distinct symbols (long phrases)."""
+    """(K, stream): any alphabet of the list, short streams of 1 to 16 distinct symbols (few of them make
+    long phrases, many short ones)."""
     k = draw(st.sampled_from(ALPHABETS))
-    used = draw(st.integers(1, min(k, 4)))
+    used = draw(st.integers(1, min(k, 16)))
     symbols = draw(st.lists(st.integers(0, k - 1), min_size=used, max_size=used))
     picks = draw(st.lists(st.integers(0, used - 1), max_size=max_size))
     return k, np.array([symbols[i] for i in picks], dtype=np.int64)
