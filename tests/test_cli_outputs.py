@@ -149,7 +149,7 @@ def test_the_default_set_is_a_fixed_group_declared_by_the_schemes():
     groups = registry.groups()
     assert groups["default"] == ("fixed", "shannon", "huffman", "arithmetic", "rans")
     assert groups["stream"] == ("arithmetic", "rans")
-    assert set(groups["learners"]) == {"adaptive-arithmetic", "adaptive-huffman", "ctw"}
+    assert set(groups["learners"]) == {"adaptive-arithmetic", "adaptive-huffman", "ctw", "lz78"}
     assert "huffman" in groups["prefix"] and "arithmetic" not in groups["prefix"]
     assert groups["all"] == tuple(s.name for s in available())
     for scheme in available():

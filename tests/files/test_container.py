@@ -410,7 +410,7 @@ def test_sizes_beyond_the_limits_are_refused_before_allocating(field, value, mat
     assert peak < 1 << 20
 
 
-@pytest.mark.parametrize("name", ["huffman", "block-huffman", "arithmetic", "rans"])
+@pytest.mark.parametrize("name", ["huffman", "block-huffman", "arithmetic", "rans", "lz78"])
 def test_a_symbol_count_the_payload_cannot_hold_is_refused_without_allocating_it(name):
     """As many symbols as the scheme allows (2^24 for most) over a handful of payload bits: refused
     before they are allocated."""
@@ -517,7 +517,7 @@ def test_every_flip_of_one_to_three_bits_is_caught(name, data):
         full_decode(bytes(blob))
 
 
-@pytest.mark.parametrize("name", ["huffman", "block-huffman", "arithmetic", "rans"])
+@pytest.mark.parametrize("name", ["huffman", "block-huffman", "arithmetic", "rans", "lz78"])
 def test_every_truncation_is_refused(name):
     blob = SMALL[name]
     for cut in range(len(blob)):

@@ -69,6 +69,7 @@ CASES = {
     # Context-tree weighting over 5 symbols: three binary decisions a symbol, some of them forced.
     "ctw-depth-2": ("ctw", {"depth": 2}, ["e", "t", "a", "o", "n"], [0.4, 0.25, 0.15, 0.12, 0.08], None, 300, 29,
                     {}),
+    "lz78-nasa": ("lz78", {}, NASA_LEVELS, NASA_P, None, 300, 29, {}),
 }
 
 
