@@ -270,6 +270,14 @@ def stream_source(p: Source, message: np.ndarray | None) -> Source:
     return p if message is None else Message(p.alphabet, np.asarray(message))
 
 
+def prepared(coders: list[Coder], n: int) -> list[Coder]:
+    """The coders, each with the tables and kernels a message of n symbols needs built or loaded
+    (:meth:`Coder.prepare`), so that the first message's timing is of coding, not of compiling."""
+    for coder in coders:
+        coder.prepare(n)
+    return coders
+
+
 def learns(spec: SchemeSpec) -> bool:
     """Whether the scheme learns as it codes (and so takes no model)."""
     return get(spec.name).learns
@@ -326,7 +334,8 @@ class _TrialTask:
 
     @cached_property
     def coders(self) -> list[Coder]:
-        return [build_coder(spec, q, self.p.alphabet) for spec, q in zip(self.specs, self.models)]
+        return prepared([build_coder(spec, q, self.p.alphabet) for spec, q in zip(self.specs, self.models)],
+                        min(self.length, self.block))
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "coders"}  # rebuilt where the task runs
@@ -458,7 +467,7 @@ def simulate_many(
             if name is None:
                 raise
             raise type(exc)(f"model {name!r}: {exc}") from None
-    task.coders = coders
+    task.coders = prepared(coders, min(length, task.block))
     seeds = trial_seeds(seed, trials)
     if jobs == 1:
         outcomes = [task(s, progress) for s in seeds]
