@@ -274,7 +274,7 @@ def load(coder: type[ReferenceCompressor]):
         raise SchemeError(f"scheme {coder.name!r} needs the package {coder.package!r}: {INSTALL}") from None
 
 
-class ZlibCompressor(ReferenceCompressor):
+class ZlibCoder(ReferenceCompressor):
     """zlib (RFC 1950) over DEFLATE (RFC 1951): LZ77 in a 32 KiB window, Huffman-coded."""
 
     name, module, levels = "zlib", "zlib", (1, 9)
@@ -292,7 +292,7 @@ class ZlibCompressor(ReferenceCompressor):
         return out, stream.eof, len(stream.unused_data)
 
 
-class Bz2Compressor(ReferenceCompressor):
+class Bz2Coder(ReferenceCompressor):
     """bzip2: the Burrows-Wheeler transform of blocks of level x 100 kB, move-to-front, Huffman."""
 
     name, module, levels = "bz2", "bz2", (1, 9)
@@ -316,7 +316,7 @@ PRESET_DICTIONARY_BITS = (18, 20, 21, 22, 22, 23, 23, 24, 25, 26)
 LEAST_DICTIONARY = 1 << 12
 
 
-class LzmaCompressor(ReferenceCompressor):
+class LzmaCoder(ReferenceCompressor):
     """LZMA2 in the xz container: LZ77 over a large dictionary with adaptive binary range coding."""
 
     name, module, levels = "lzma", "lzma", (0, 9)
@@ -349,7 +349,7 @@ class LzmaCompressor(ReferenceCompressor):
 ZSTD_MAGIC = bytes.fromhex("28b52ffd")
 
 
-class ZstdCompressor(ReferenceCompressor):
+class ZstdCoder(ReferenceCompressor):
     """Zstandard (RFC 8878): LZ77 with Huffman-coded literals and FSE-coded sequences."""
 
     name, module, package, levels = "zstd", "zstandard", "zstandard", (1, 22)
@@ -388,7 +388,7 @@ class ZstdCompressor(ReferenceCompressor):
         return out, True, 0
 
 
-class BrotliCompressor(ReferenceCompressor):
+class BrotliCoder(ReferenceCompressor):
     """Brotli (RFC 7932): LZ77 with context-modelled Huffman codes and a built-in static dictionary."""
 
     name, module, package, levels = "brotli", "brotli", "brotli", (0, 11)
@@ -430,13 +430,13 @@ def _register(coder: type[ReferenceCompressor], summary: str, level: str) -> Sch
     )
 
 
-ZLIB = _register(ZlibCompressor, "zlib (DEFLATE: LZ77 in a 32 KiB window + Huffman) over the symbols packed "
+ZLIB = _register(ZlibCoder, "zlib (DEFLATE: LZ77 in a 32 KiB window + Huffman) over the symbols packed "
                  "as bytes; bits include its header and Adler-32", "compression level, 9 the strongest")
-BZ2 = _register(Bz2Compressor, "bzip2 (Burrows-Wheeler transform + move-to-front + Huffman) over the symbols "
+BZ2 = _register(Bz2Coder, "bzip2 (Burrows-Wheeler transform + move-to-front + Huffman) over the symbols "
                 "packed as bytes; bits include its header and CRCs", "compression level: blocks of level x 100 kB")
-LZMA = _register(LzmaCompressor, "xz (LZMA2) over the symbols packed as bytes; bits include the xz container and "
+LZMA = _register(LzmaCoder, "xz (LZMA2) over the symbols packed as bytes; bits include the xz container and "
                  "its CRC-64", "xz preset, 9 the strongest (its dictionary limited to the message)")
-ZSTD = _register(ZstdCompressor, "Zstandard over the symbols packed as bytes, with the content size and checksum "
+ZSTD = _register(ZstdCoder, "Zstandard over the symbols packed as bytes, with the content size and checksum "
                  "in the frame (optional extra 'compressors')", "compression level, 20 to 22 zstd's ultra levels")
-BROTLI = _register(BrotliCompressor, "Brotli over the symbols packed as bytes, window 2^24 (optional extra "
+BROTLI = _register(BrotliCoder, "Brotli over the symbols packed as bytes, window 2^24 (optional extra "
                    "'compressors')", "quality, 11 the strongest")
