@@ -26,6 +26,9 @@ from codesim.files import container, inspection
 from codesim.simulation.simulate import simulate_many, trial_streams
 from codesim.sources.iid import Distribution
 
+from ..conftest import SCENARIOS
+from ..hostile import assert_one_line_error, invoke
+
 NAMES = ["zlib", "bz2", "lzma", "zstd", "brotli"]
 LEVELS = {"zlib": (1, 9), "bz2": (1, 9), "lzma": (0, 9), "zstd": (1, 22), "brotli": (0, 11)}
 SIZES = [1, 2, 256, 257, 65536]
@@ -429,3 +432,23 @@ def test_a_message_over_the_limit_is_refused_by_the_container():
     with pytest.raises(ContainerError, match=r"524289 symbols are over scheme 'zlib''s limit of 524288 symbols per "
                                              r"message \(2\^20 bytes at 1 symbol per 2 bytes, high byte first\)$"):
         container.dumps(coder, bits, 2**19 + 1, list(range(300)))
+
+
+@pytest.mark.parametrize("scheme", ["zlib", "bz2:level=1", "lzma:level=6", "zstd:level=3", "brotli"])
+def test_codesim_encode_decode_and_inspect_a_compressor_s_file(tmp_path, scheme):
+    """Through the command line as every learner: no --model, the symbols back byte for byte, and inspect
+    showing the packed bytes; a file cut short is one line and no output."""
+    nasa = SCENARIOS / "nasa-temperature.toml"
+    symbols, packed_file, back = tmp_path / "s.txt", tmp_path / "s.csim", tmp_path / "back.txt"
+    assert invoke("sample", nasa, "-n", 3000, "--seed", 4, "-o", symbols).exit_code == 0
+    result = invoke("encode", nasa, "--scheme", scheme, "--input", symbols, "-o", packed_file)
+    assert result.exit_code == 0 and "learning as it codes (no model)" in result.stdout, result.output
+    assert invoke("decode", packed_file, "-o", back).exit_code == 0
+    assert back.read_bytes() == symbols.read_bytes()
+    shown = invoke("inspect", packed_file, "--symbols", 3).stdout
+    assert "packed bytes" in shown and "no symbol has bits of its own" in shown and "cost" not in shown
+    header, coder, bits = container.loads(packed_file.read_bytes())
+    cut = tmp_path / "cut.csim"
+    cut.write_bytes(container.dumps(coder, bits[:-16], 3000, list(header.alphabet)))
+    assert_one_line_error(invoke("decode", cut, "-o", tmp_path / "out.txt"), 1, "the payload does not decode")
+    assert not (tmp_path / "out.txt").exists()
