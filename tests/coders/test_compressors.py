@@ -139,6 +139,13 @@ def test_each_level_defaults_to_the_library_s_strongest_and_is_bounded_by_its_ra
         assert get(name).learns and get(name).groups == ("compressors",)
 
 
+def test_an_empty_message_costs_the_framing_documented():
+    """The whole output for no symbols is each library's framing alone, as the README's table gives it."""
+    empty = np.zeros(0, dtype=np.int64)
+    sizes = {name: len(build(name, uniform(2)).encode(empty)) // 8 for name in NAMES}
+    assert sizes == {"zlib": 8, "bz2": 14, "lzma": 32, "zstd": 13, "brotli": 1}
+
+
 def test_the_lzma_dictionary_holds_the_message_within_the_preset_s():
     """The presets' dictionaries are liblzma's; a message's is the least power of two holding it (at least
     4 KiB); and limiting it changes nothing but the header's record of it (same length)."""
