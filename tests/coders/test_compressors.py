@@ -163,6 +163,15 @@ def test_the_lzma_dictionary_holds_the_message_within_the_preset_s():
         assert len(ours) == len(whole) and sum(a != b for a, b in zip(ours, whole)) <= 5
 
 
+@pytest.mark.parametrize("k", [256, 300])
+def test_a_message_at_the_limit_decodes_within_lzma_s_memory_limit(k):
+    """2^20 packed bytes of random symbols at preset 9: the decoder's memory limit (the message's
+    dictionary plus 1 MiB) holds what the encoder wrote."""
+    coder = build("lzma", uniform(k))
+    stream = np.random.default_rng(k).integers(0, k, coder.symbol_limit())
+    assert coder.decode(coder.encode(stream), stream.size).tolist() == stream.tolist()
+
+
 def test_a_compressor_has_no_closed_form_limit_and_a_uniform_initial_model():
     coder = build("bz2", uniform(4))
     assert coder.expected_length(np.array([0.5, 0.5, 0, 0])) is None and coder.code_divergence(uniform(4)) is None
