@@ -70,6 +70,12 @@ CASES = {
     "ctw-depth-2": ("ctw", {"depth": 2}, ["e", "t", "a", "o", "n"], [0.4, 0.25, 0.15, 0.12, 0.08], None, 300, 29,
                     {}),
     "lz78-nasa": ("lz78", {}, NASA_LEVELS, NASA_P, None, 300, 29, {}),
+    # The reference compressors take no model either; a 300-symbol alphabet packs two bytes a symbol.
+    "zlib-nasa": ("zlib", {}, NASA_LEVELS, NASA_P, None, 300, 29, {}),
+    "bz2-nasa": ("bz2", {"level": 1}, NASA_LEVELS, NASA_P, None, 300, 30, {}),
+    "lzma-nasa": ("lzma", {}, NASA_LEVELS, NASA_P, None, 300, 31, {}),
+    "zstd-wide": ("zstd", {}, list(range(300)), ZIPF_300, None, 400, 32, {}),
+    "brotli-text": ("brotli", {"level": 5}, ["e", "t", "a", "o", "n"], [0.4, 0.25, 0.15, 0.12, 0.08], None, 300, 33, {}),
 }
 
 
