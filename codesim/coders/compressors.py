@@ -151,7 +151,9 @@ class ReferenceCompressor(AdaptiveCoder):
 
     def note(self) -> str:
         """What the results say beside the bits: the packing, and the framing the bits include."""
-        return f"{self.packing}; framing in its bits: {self.framing}"
+        empty = len(self.encode(np.zeros(0, dtype=self._packed))) // 8
+        return (f"{self.packing}; framing in its bits: {self.framing}; an empty message takes {empty} "
+                f"byte{'s' * (empty != 1)}")
 
     @property
     def packing(self) -> str:

@@ -313,6 +313,8 @@ def summary(measurements: Sequence[Measurement]) -> list[str]:
         by_model.setdefault(m.model, []).append(m)
     for model, ms in by_model.items():
         lines.append(_cost(model, ms, words))
+        if model is None:
+            lines += _learning(ms, words)
     beaten = [m for m in measurements if m.bits_per_symbol < m.entropy_bits]
     if words.file and beaten:
         shown = ", ".join(m.scheme + (f" with {m.model}" if m.model else "") + f" ({m.bits_per_symbol:.3f})"
@@ -363,8 +365,7 @@ def _cost(model: str | None, ms: Sequence[Measurement], words: terms.Terms) -> s
     first = ms[0]
     kl, order = first.kl_bits, first.model_order
     if model is None:
-        return " ".join([f"The schemes that learn take no model; measured excess over {over}: {spent}.",
-                         *_learning(ms, words)])
+        return f"The schemes that learn take no model; measured excess over {over}: {spent}."
     if kl is None or math.isnan(kl):
         hpq = first.cross_entropy_bits
         if words.file and order and hpq is not None:
@@ -416,8 +417,12 @@ def _learning(ms: Sequence[Measurement], words: terms.Terms) -> list[str]:
         missed = [m for m in unknown if m.bits_per_symbol >= m.marginal_entropy_bits]
         h1 = f"H(X) = {unknown[0].marginal_entropy_bits:.3f}"
         if found:
+            gains = sorted(m.marginal_entropy_bits - m.bits_per_symbol for m in found)
+            share = f"{gains[0]:.3f}" if len(found) == 1 else f"{gains[0]:.3f} to {gains[-1]:.3f}"
             lines.append(f"{_names(found)} spend{'s' * (len(found) == 1)} less than {h1}, the least an i.i.d. code "
-                         "averages: they found memory, net of what learning and their format cost.")
+                         f"averages, so {'it' if len(found) == 1 else 'they'} found at least {share} of the "
+                         f"{found[0].memory_bits:.3f} bits of memory (what {'it' if len(found) == 1 else 'they'} "
+                         "spend also pays for learning and for the format).")
         if missed:
             lines.append(f"{_names(missed)} spend{'s' * (len(missed) == 1)} at least {h1}: whatever memory they "
                          "found, learning and their format cost more.")
