@@ -92,7 +92,6 @@ so :meth:`ReferenceCompressor.expected_length` and ``code_divergence`` are None 
 from __future__ import annotations
 
 import importlib
-import math
 from abc import abstractmethod
 from typing import Any, ClassVar
 

@@ -75,7 +75,7 @@ DEFAULT_DEPTH = 4
 MAX_DEPTH = 32
 #: Each decision's probability of a one is coded as a frequency out of 2^PRECISION.
 PRECISION = 32
-#: The most context-tree nodes a message creates (see the module notes).
+#: The most context-tree nodes a message holds, its roots included (see the module notes); a power of two.
 MAX_NODES = 1 << 21
 #: The trie's first size, in nodes beyond the roots.
 FIRST_NODES = 1 << 12
@@ -301,7 +301,7 @@ class _Trees:
         if past.shape != (depth,) or (past.size and (past.min() < 0 or past.max() >= size)):
             raise CodesimError(f"the past is {depth} symbols of the alphabet, got {past.tolist()!r}")
         self.past = jit.plain(past)
-        self.limit = roots + MAX_NODES
+        self.limit = MAX_NODES
         slots = 2
         while slots // 2 < min(roots + FIRST_NODES, self.limit):
             slots *= 2

@@ -1,7 +1,6 @@
 """The hash-table trie: every key stored is found again, at any load up to half full, after growing, compiled
 and interpreted alike."""
 
-import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
