@@ -21,7 +21,7 @@ from codesim.coders.prefix_context import MAX_CONTEXT_CODEWORD_BITS, ContextPref
 from codesim.errors import CodesimError, ConfigError, DecodeError, DistributionError, SchemeError
 from codesim.files import container
 from codesim.files.inspection import inspect_file
-from codesim.sources.markov import MarkovChain
+from codesim.sources.markov import MarkovChain, transition_rows
 
 #: Every scheme whose context code is a per-context prefix code.
 #: The labels of the small chains below.
@@ -150,9 +150,10 @@ def test_expected_length_is_the_stationary_mean_codeword_length(chain, scheme):
     """sum over full contexts pi(c) sum_x p(x | c) l(x | c), with pi from the power-iterated stationary
     vector; on the chain itself the excess over the entropy rate is the code's divergence rate."""
     code = code_of(scheme, chain)
-    pi = stationary(chain.rows, chain.order)
-    full = len(chain.rows)
-    expected = float((pi[:, None] * chain.rows * code.lengths[:full]).sum())
+    dense = transition_rows(chain, chain.order)  # a row for every context, zeros where none enters
+    pi = stationary(dense, chain.order)[chain.contexts.ids]  # the contexts the chain (and its code) holds
+    full = len(chain.contexts.ids)
+    expected = float((pi[:, None] * chain.rows[:full] * code.lengths[:full]).sum())
     assert code.expected_length(chain) == pytest.approx(expected, rel=1e-6, abs=1e-9)
     assert code.code_divergence(chain) == pytest.approx(max(0.0, expected - chain.entropy_rate()), abs=1e-6)
 
@@ -411,7 +412,7 @@ def test_block_huffman_on_a_chain_is_within_one_over_k_of_the_block_entropy(chai
     assume(len(chain.alphabet)**k <= 256)
     code = build("block-huffman", chain, k=k)
     assert isinstance(code, BlockCode) and code.k == k
-    blocks = block_distribution(chain.rows, chain.order, k)
+    blocks = block_distribution(transition_rows(chain, chain.order), chain.order, k)
     probs = np.array([blocks[t] for t in itertools.product(range(len(chain.alphabet)), repeat=k)])
     positive = probs[probs > 0]
     block_entropy = float(-(positive * np.log2(positive)).sum())
