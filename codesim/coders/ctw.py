@@ -190,6 +190,16 @@ class CtwCoder(RangeCoder, AdaptiveCoder):
             parts.append(np.array(sizes[:written], dtype=np.int64))  # a copy: the next chunk reuses sizes
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
+    def coded_decisions(self, stream: np.ndarray) -> np.ndarray:
+        """How many decisions each symbol of ``stream`` is coded with: its b decisions but those it
+        forces (no symbol below the alphabet's size starts with the prefix so far and a one)."""
+        x = np.asarray(stream, dtype=np.int64)
+        coded = np.zeros(x.size, dtype=np.int64)
+        for level in range(self.bits):
+            prefix = x >> (self.bits - level)
+            coded += ((2 * prefix + 1) << (self.bits - 1 - level)) < self._size
+        return coded
+
     def ideal_bits(self, stream: np.ndarray, past=None) -> float:
         """-log2 of the probability the coder gives ``stream``: the sum over its coded decisions of
         -log2(f / 2^32), f the quantised weighted probability of the decision's outcome."""
@@ -279,8 +289,10 @@ class CtwCoder(RangeCoder, AdaptiveCoder):
     def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:
         head = self._check_stream(stream)[: max(0, int(limit))]
         costs = self.ideal_costs(model)
-        spent = [self.ideal_bits(head[: i + 1]) for i in range(head.size)]
-        own = np.diff(np.concatenate(([0.0], spent)))
+        # One pass over the head: each coded decision's cost, summed over the symbol it belongs to.
+        decisions = PRECISION - np.log2(self.decision_sizes(head).astype(np.float64))
+        owner = np.repeat(np.arange(head.size), self.coded_decisions(head))
+        own = np.bincount(owner, weights=decisions, minlength=head.size)
         return running_totals(
             (({"index": i, "symbol": alphabet[s], "model_prob": 2.0 ** -float(c), "cost_bits": float(c)},
               float(c), float(costs[s]))
