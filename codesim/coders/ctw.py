@@ -56,6 +56,7 @@ seconds without the ``fast`` extra (README, "Decode time").
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any, ClassVar
 
 import numpy as np
@@ -64,6 +65,7 @@ from bitarray import bitarray
 from .. import jit
 from ..errors import CodesimError
 from ..measures import entropy
+from ..sources.markov import transition_rows
 from .adaptive import AdaptiveCoder, check_size
 from .base import running_totals, trace_columns_with
 from .kernels import ctw as kernel
@@ -85,6 +87,8 @@ CHUNK = 1 << 16
 #: 6 microseconds each here (Python calls per decision and level; a node created costs the most), so
 #: the worst messages found decode in 2 to 7 seconds; compiled, in 0.02 to 0.23 (README, "Decode time").
 MAX_WORK = 1 << 20
+#: The expected cost of a message's first symbols (:meth:`CtwCoder._start_cost`), by source and count.
+_START_COSTS: "weakref.WeakKeyDictionary[Any, dict[int, float]]" = weakref.WeakKeyDictionary()
 
 
 class CtwCoder(RangeCoder, AdaptiveCoder):
@@ -268,17 +272,25 @@ class CtwCoder(RangeCoder, AdaptiveCoder):
     def _start_cost(self, p, count: int) -> float:
         """The expected cost under the chain p of a message's first ``count`` symbols, each in the context
         its past of zeros and the symbols before it make: sum over t < count of E[-log2 P(x_t | 0..0
-        x_0 .. x_{t-1})], x_0 .. x_t drawn from the stationary (t + 1)-blocks."""
-        K, k, total = self._size, p.order, 0.0
+        x_0 .. x_{t-1})], x_0 .. x_t drawn from the stationary (t + 1)-blocks. The context 0..0 x_0 ..
+        x_{t-1} of p.order symbols has the id of x_0 .. x_{t-1} (base-K digits, oldest first): its row of
+        :func:`~codesim.sources.markov.transition_rows` is the prefix's own index."""
+        if count == 0:
+            return 0.0
+        known = _START_COSTS.setdefault(p, {})  # converge asks for every length and block of one source
+        if count in known:
+            return known[count]
+        K, total = self._size, 0.0
+        rows = transition_rows(p, p.order)
         for t in range(count):
             joint = p.block_probs(t + 1).reshape(-1, K)  # rows: x_0 .. x_{t-1}; columns: x_t
-            for prefix in np.flatnonzero(joint.sum(axis=1) > 0):
-                before = np.array(np.unravel_index(prefix, (K,) * t), dtype=np.int64).ravel() if t else []
-                row = p.probabilities(np.concatenate([np.zeros(k - t, dtype=np.int64), before]))
-                seen = joint[prefix] > 0
-                if np.any(row[seen] == 0):
-                    return math.inf
-                total -= float(np.dot(joint[prefix][seen], np.log2(row[seen])))
+            seen = joint > 0
+            row = rows[: K**t][seen]
+            if np.any(row == 0):
+                total = math.inf
+                break
+            total -= float(np.dot(joint[seen], np.log2(row)))
+        known[count] = total
         return total
 
     # -- looking inside ---------------------------------------------------------------------------
