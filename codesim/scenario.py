@@ -84,6 +84,11 @@ class Scenario:
                                 "--length and --trials do not apply")
         run = replace(self.run, **updates)
         check_run_size(run.length, run.trials)
+        if "length" in updates and "block" not in updates:
+            try:  # the file's block, against a length given elsewhere
+                check_block(run.block, run.length)
+            except CodesimError as exc:
+                raise ScenarioError(f"{self.path or 'scenario'}: [run] {exc}") from None
         if "seed" in updates:
             try:
                 check_seed(run.seed)
