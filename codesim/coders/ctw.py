@@ -47,9 +47,9 @@ Memory and limits
 -----------------
 Each message starts with an empty tree and creates at most b D nodes a symbol; a node takes 56 bytes
 (two counts, its ratio beta, two trie slots). The trie starts small and doubles as the message needs,
-up to :data:`MAX_NODES` nodes (about 117 MB); past that, a path stops at its deepest node that exists,
-which then codes as a leaf (decodable, since encoder and decoder stop at the same node; the bound no
-longer holds). A message holds at most :meth:`CtwCoder.symbol_limit` symbols, so that it decodes within
+up to :data:`MAX_NODES` nodes (112 MB; as Python lists, without the ``fast`` extra, several times
+that); past that, a path stops at its deepest node that exists, which then codes as a leaf
+(decodable, since encoder and decoder stop at the same node; the bound no longer holds). A message holds at most :meth:`CtwCoder.symbol_limit` symbols, so that it decodes within
 seconds without the ``fast`` extra (README, "Decode time").
 """
 
