@@ -18,6 +18,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import ConfigError, SchemeError
+from .dary import MAX_RADIX, DaryCode, check_dary_huffman, dary_huffman_lengths
 from .prefix_code import MAX_CODEWORD_BITS, PrefixCode, complete_code
 from .prefix_context import ContextPrefixCode, each_row
 from .registry import Param, Scheme, register
@@ -25,6 +26,10 @@ from .registry import Param, Scheme, register
 #: ceil(-log2 q) is taken after subtracting this, so that a q rescaled by rounding (0.25 stored as
 #: 0.25000000000000006) still gets its exact dyadic length.
 _LOG_SLACK = 1e-9
+#: huffman's radix: the digits a codeword is written in (2: bits). A config leaves it out at 2, so binary
+#: configs are as they were before the parameter.
+RADIX = Param("radix", int, 2, "digits per codeword position (2: binary)", minimum=2, maximum=MAX_RADIX,
+              optional=True)
 
 
 def fixed_lengths(q: np.ndarray) -> np.ndarray:
@@ -106,8 +111,49 @@ FIXED = _prefix_scheme("fixed", "ceil(log2 k) bits per symbol, ignoring q (the D
                        fixed_lengths, _fixed_width, ("prefix", "default"))
 SHANNON = _prefix_scheme("shannon", "lengths ceil(-log2 q(x)): within 1 bit of the model's ideal", shannon_lengths,
                          groups=("prefix", "default"))
-HUFFMAN = _prefix_scheme("huffman", "optimal prefix code for q (Huffman 1952)", huffman_lengths, complete_code,
-                         ("prefix", "default"))
+
+
+def huffman_code(q: np.ndarray, radix: int = 2) -> PrefixCode | DaryCode:
+    """Huffman's code for q over ``radix`` digits: a binary PrefixCode, or a DaryCode (whose config
+    records the radix)."""
+    if radix == 2:
+        return PrefixCode(huffman_lengths(q), scheme="huffman")
+    return DaryCode(dary_huffman_lengths(q, radix), radix, scheme="huffman")
+
+
+def _huffman_check(config: dict, params: dict) -> None:
+    """A Huffman code read from a file: complete in binary, complete but for its dummies in radix D."""
+    radix = params.get("radix", 2)
+    if radix == 2:
+        complete_code(config, params)
+    else:
+        check_dary_huffman(config["lengths"], radix)
+
+
+def _binary_context(scheme: str, radix: int) -> None:
+    if radix != 2:
+        raise SchemeError(f"scheme {scheme!r}: radix={radix} codes with i.i.d. models only (a context code's "
+                          "rows are binary)")
+
+
+def _huffman_context(model, radix: int = 2) -> ContextPrefixCode:
+    _binary_context("huffman", radix)
+    return ContextPrefixCode.build(model, huffman_lengths, "huffman")
+
+
+HUFFMAN = register(
+    Scheme(
+        name="huffman",
+        summary="optimal prefix code for q (Huffman 1952), binary or over radix digits",
+        build=huffman_code,
+        restore=PrefixCode.from_config,
+        check=each_row(_huffman_check),
+        groups=("prefix", "default"),
+        context=_huffman_context,
+        context_coder=ContextPrefixCode,
+        params=(RADIX,),
+    )
+)
 
 
 # -- Fano, Shannon-Fano-Elias and length-limited Huffman ----------------------------------------------
