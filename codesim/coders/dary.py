@@ -45,6 +45,8 @@ PACK_BITS = 16
 #: The longest codeword, in bits once each digit is written in ceil(log2 D) bits: the tree bitarray's
 #: decoder walks, as deep as a binary prefix code's (MAX_CODEWORD_BITS).
 MAX_EXPANDED_BITS = 256
+#: Digits converted between groups and bits at a time, so that the arrays of one step stay a few MB.
+CHUNK_DIGITS = 1 << 18
 
 
 def digit_bits(radix: int) -> int:
@@ -177,6 +179,10 @@ class DaryCode(Coder):
     [3, 0, 2]
     """
 
+    #: A message's digits are converted by numpy, some 20 ns each, and up to 128 a symbol (radix 3):
+    #: measured in the README, "Decode time".
+    max_symbols: ClassVar[int] = 1 << 20
+
     def __init__(self, lengths, radix: int, scheme: str = "huffman", params: dict[str, Any] | None = None):
         if isinstance(radix, bool) or not isinstance(radix, (int, np.integer)) or not 3 <= radix <= MAX_RADIX:
             raise CodesimError(f"radix {radix!r}: a D-ary code has a radix from 3 to {MAX_RADIX}")
@@ -280,10 +286,14 @@ class DaryCode(Coder):
         wide.encode(self._table, stream.tolist())
         if self.radix == 1 << self._width:  # a power of two: the digits' bits are the packing
             return wide
-        digits = _bits_to_ints(wide, self._width)
-        g, b = self.group_digits, self.group_bits
-        digits = np.concatenate((digits, np.zeros(-digits.size % g, dtype=np.int64)))
-        return _ints_to_bits(digits.reshape(-1, g) @ self._powers(), b)
+        g, b, w = self.group_digits, self.group_bits, self._width
+        wide.extend([0] * (-(len(wide) // w) % g * w))  # the last group's padding: zero digits
+        out = bitarray(endian="big")
+        step = CHUNK_DIGITS // g * g * w
+        for lo in range(0, len(wide), step):
+            digits = _bits_to_ints(wide[lo : lo + step], w)
+            out += _ints_to_bits(digits.reshape(-1, g) @ self._powers(), b)
+        return out
 
     def decode(self, bits: bitarray, n: int) -> np.ndarray:
         n = operator.index(n)
@@ -296,16 +306,7 @@ class DaryCode(Coder):
         if n * self._shortest > groups * g:  # before anything of size n is allocated
             raise DecodeError(f"{n} symbols of this code take at least {n * self._shortest} digits, but the "
                               f"stream holds {groups * g} (truncated, or the wrong symbol count)")
-        if self.radix == 1 << self._width:
-            wide, digits = bits, None
-        else:
-            values = _bits_to_ints(bits, b)
-            bad = np.flatnonzero(values >= self.radix**g)
-            if bad.size:
-                raise DecodeError(f"group {int(bad[0])} of the stream holds {int(values[bad[0]])}, over the "
-                                  f"{self.radix ** g - 1} that {g} radix-{self.radix} digits reach")
-            digits = (values[:, None] // self._powers() % self.radix).ravel()
-            wide = _ints_to_bits(digits, self._width)
+        wide = bits if self.radix == 1 << self._width else self._unpack(bits)
         try:
             out = np.fromiter(wide.decode(self._tree), dtype=index_dtype(self.size), count=n)
         except ValueError as exc:  # bitarray: no codeword matches, or the bits ran out
@@ -314,9 +315,24 @@ class DaryCode(Coder):
         if -(-used // g) != groups:
             raise DecodeError(f"{n} symbols use {used} digits, {-(-used // g)} groups of {g}, but the stream "
                               f"has {groups}")
-        if digits is not None and digits[used:].any():
+        if wide[used * self._width :].any():
             raise DecodeError(f"the last group's padding after digit {used} is not zero digits")
         return out
+
+    def _unpack(self, bits: bitarray) -> bitarray:
+        """The packed groups' digits, each written in ceil(log2 D) bits; DecodeError for a group whose
+        value no g digits reach."""
+        g, b = self.group_digits, self.group_bits
+        wide = bitarray(endian="big")
+        step = CHUNK_DIGITS // g * b
+        for lo in range(0, len(bits), step):
+            values = _bits_to_ints(bits[lo : lo + step], b)
+            bad = np.flatnonzero(values >= self.radix**g)
+            if bad.size:
+                raise DecodeError(f"group {lo // b + int(bad[0])} of the stream holds {int(values[bad[0]])}, over "
+                                  f"the {self.radix ** g - 1} that {g} radix-{self.radix} digits reach")
+            wide += _ints_to_bits((values[:, None] // self._powers() % self.radix).ravel(), self._width)
+        return wide
 
     def prepare(self, n: int) -> None:
         self._tree  # built here, so that it is not built while a decode is timed

@@ -12,6 +12,7 @@ from bitarray import bitarray
 from hypothesis import given, settings, strategies as st
 
 from codesim.coders import build, check_config, from_config
+from codesim.coders import dary
 from codesim.coders.dary import (
     MAX_RADIX, DaryCode, dary_huffman_lengths, dary_kraft_sum, dummies, max_digits, packing, packing_efficiency,
 )
@@ -208,3 +209,24 @@ def test_digits_per_symbol_in_a_simulation():
     assert m.bits_per_symbol >= m.digits_per_symbol * math.log2(3)
     assert "5 digits packed in 8 bits" in m.scheme_note
     assert simulate(p, q, "huffman", length=1000, trials=1).digits_per_symbol is None
+
+
+@pytest.mark.parametrize("radix", [3, 5, 6, 7, 8, 12])
+def test_streams_across_many_conversion_chunks_round_trip(radix, monkeypatch):
+    """Digits converted a few at a time (CHUNK_DIGITS shrunk) give the same bits and symbols."""
+    q = np.random.default_rng(radix).dirichlet(np.ones(40))
+    code = build("huffman", q, radix=radix)
+    stream = np.random.default_rng(1).choice(40, size=3000, p=q)
+    whole = code.encode(stream)
+    monkeypatch.setattr(dary, "CHUNK_DIGITS", 7)
+    assert code.encode(stream) == whole
+    assert code.decode(whole, stream.size).tolist() == stream.tolist()
+    if radix & (radix - 1):
+        bad = whole.copy()
+        bad[-code.group_bits:] = 1  # a last group past D^g - 1
+        with pytest.raises(DecodeError, match=f"group {len(whole) // code.group_bits - 1} of the stream"):
+            code.decode(bad, stream.size)
+
+
+def test_a_message_is_limited_to_two_to_the_twenty_symbols():
+    assert build("huffman", np.array([0.5, 0.3, 0.2]), radix=3).symbol_limit() == 1 << 20
