@@ -12,6 +12,7 @@ from bitarray import bitarray
 from hypothesis import given, settings, strategies as st
 
 from codesim.coders import build, check_config, from_config
+from codesim.coders.prefix import limited_huffman_lengths
 from codesim.coders import dary
 from codesim.coders.dary import (
     MAX_RADIX, DaryCode, dary_huffman_lengths, dary_kraft_sum, dummies, max_digits, packing, packing_efficiency,
@@ -26,10 +27,11 @@ from codesim.sources.markov import MarkovChain
 from ..conftest import prob_vectors, streams_for
 
 
-def brute_force_digits(p: np.ndarray, radix: int) -> float:
-    """The least sum p(x) l(x) over every length vector (1 to k digits) with D-ary Kraft sum <= 1."""
+def brute_force_digits(p: np.ndarray, radix: int, limit: int | None = None) -> float:
+    """The least sum p(x) l(x) over every length vector (1 to k digits, or to ``limit``) with D-ary
+    Kraft sum <= 1."""
     k = p.size
-    top = max(1, k - 1)
+    top = max(1, k - 1) if limit is None else limit
     grid = np.array(list(itertools.product(range(1, top + 1), repeat=k)), dtype=np.int64)
     kraft = (radix ** (top - grid)).sum(axis=1)
     feasible = grid[kraft <= radix**top]
@@ -45,11 +47,33 @@ def test_dary_huffman_is_optimal_against_brute_force(radix, p):
     assert float(p @ lengths) <= brute_force_digits(p, radix) + 1e-12
 
 
+@pytest.mark.parametrize("radix", [3, 4])
+@given(p=prob_vectors(max_size=6), data=st.data())
+@settings(max_examples=60, deadline=None)
+def test_length_limited_dary_huffman_is_optimal_against_brute_force(radix, p, data):
+    """Package-merge over D digits: no codeword over the limit, and no D-ary prefix code within the limit
+    has fewer expected digits; with room to spare it is as good as D-ary Huffman."""
+    least = 1 if p.size == 1 else math.ceil(math.log(p.size, radix) - 1e-12)
+    limit = data.draw(st.integers(least, max(least, p.size - 1)), label="limit")
+    lengths = limited_huffman_lengths(p, limit, radix)
+    assert lengths.max() <= limit
+    assert float(p @ lengths) <= brute_force_digits(p, radix, limit) + 1e-12
+    roomy = limited_huffman_lengths(p, max(1, p.size - 1), radix)
+    assert float(p @ roomy) == pytest.approx(float(p @ dary_huffman_lengths(p, radix)))
+
+
+def test_a_limit_too_short_for_the_radix_is_refused():
+    limited_huffman_lengths(np.full(9, 1 / 9), 2, 3)
+    with pytest.raises(SchemeError, match="max_length=2 cannot give 10 symbols.*radix-3 codewords number 9.*max_length >= 3"):
+        limited_huffman_lengths(np.full(10, 1 / 10), 2, 3)
+
+
+@pytest.mark.parametrize("scheme", ["huffman", "huffman-limited"])
 @given(p=prob_vectors(max_size=60), radix=st.integers(3, 16))
 @settings(max_examples=100, deadline=None)
-def test_kraft_sum_is_one_exactly_when_no_dummy_was_needed(p, radix):
+def test_kraft_sum_is_one_exactly_when_no_dummy_was_needed(scheme, p, radix):
     """sum D^-l <= 1, = 1 iff (k - 1) mod (D - 1) = 0; the dummies sit at the deepest level: 1 - d D^-L."""
-    lengths = dary_huffman_lengths(p, radix)
+    lengths = build(scheme, p, radix=radix).lengths
     kraft = dary_kraft_sum(lengths, radix)
     d = dummies(p.size, radix) if p.size > 1 else radix - 1
     assert kraft <= 1
@@ -140,6 +164,11 @@ def config(lengths, **params):
     (config([2, 2, 2], radix=3), "field 'coder.lengths' is not a radix-3 Huffman code"),
     (config([1, 2, 2, 2, 2], radix=3), "field 'coder.lengths' is not a radix-3 Huffman code"),
     (config([1] * 15 + [33, 33], radix=256), "field 'coder.lengths' entry 16 is 33.*1 to 32 digits"),
+    ({**config([1, 1, 2, 2, 2], radix=3, max_length=1), "scheme": "huffman-limited"},
+     "field 'coder.lengths' has a 2-digit codeword, over max_length=1"),
+    ({**config([1, 2, 2, 2], radix=3, max_length=5), "scheme": "huffman-limited"},
+     "field 'coder.lengths' is not a radix-3 Huffman code"),
+    ({**config([1, 1, 1], radix=2, max_length=5), "scheme": "huffman-limited"}, "field 'coder.params.radix' is 2"),
 ])
 def test_hostile_configs_name_the_field(bad, match):
     with pytest.raises(ConfigError, match=match):
@@ -187,10 +216,11 @@ def test_codeword_lengths_past_the_decoder_are_refused():
         DaryCode([1, 1], radix=2)
 
 
-def test_models_with_memory_are_refused_beyond_radix_two():
+@pytest.mark.parametrize("scheme", ["huffman", "huffman-limited"])
+def test_models_with_memory_are_refused_beyond_radix_two(scheme):
     chain = MarkovChain.from_transitions([[0.5, 0.25, 0.25]] * 3)
     with pytest.raises(SchemeError, match="radix=3 codes with i.i.d. models only"):
-        build("huffman", chain, radix=3)
+        build(scheme, chain, radix=3)
 
 
 def test_digits_per_symbol_in_a_simulation():

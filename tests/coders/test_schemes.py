@@ -21,7 +21,7 @@ from ..conftest import prob_vectors
 #: Hypothesis strategies for each scheme's parameters (schemes without parameters need no entry).
 PARAMS = {
     "huffman": {"radix": st.integers(2, 16)},
-    "huffman-limited": {"max_length": st.integers(6, 20)},
+    "huffman-limited": {"max_length": st.integers(6, 20), "radix": st.integers(2, 16)},
     "block-huffman": {"k": st.integers(1, 3)},
     "rans": {"lanes": st.integers(1, 64)},
     "arithmetic": {},
