@@ -28,7 +28,7 @@ from .registry import Param, Scheme, register
 _LOG_SLACK = 1e-9
 #: huffman's radix: the digits a codeword is written in (2: bits). A config leaves it out at 2, so binary
 #: configs are as they were before the parameter.
-RADIX = Param("radix", int, 2, "digits per codeword position (2: binary)", minimum=2, maximum=MAX_RADIX,
+RADIX = Param("radix", int, 2, "distinct digits the codewords use (2: bits)", minimum=2, maximum=MAX_RADIX,
               optional=True)
 
 

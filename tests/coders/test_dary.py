@@ -148,6 +148,8 @@ def test_a_binary_config_gains_no_field():
     assert code.get_config() == {"scheme": "huffman", "params": {}, "lengths": [1, 2, 3, 3]}
     assert not isinstance(code, DaryCode)
     check_config(code.get_config(), 4)
+    limited = build("huffman-limited", q, radix=2)
+    assert limited.get_config() == {"scheme": "huffman-limited", "params": {"max_length": 15}, "lengths": [1, 2, 3, 3]}
 
 
 def config(lengths, **params):
