@@ -428,5 +428,6 @@ def test_codesim_run_codes_each_integer_family_end_to_end(tmp_path, family):
     assert all(r["verified"] for r in doc["results"])
     assert [r["kl_bits"] for r in doc["results"] if r["model"] == "same"] == [0.0] * 3
     assert any(remark.startswith("The source is ") for remark in doc["scenario"]["remarks"])
+    assert set(doc["scenario"]["truncated_mass"]) == {"source", "same"}
     table = CliRunner().invoke(main, ["run", str(write(tmp_path, text))]).stdout
     assert "holds all but" in table and "renormalised" in table
