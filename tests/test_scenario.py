@@ -1,7 +1,10 @@
 """Scenario files: the shipped ones load, and every mistake is named with file, key and problem."""
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from codesim import load
 from codesim.errors import ScenarioError
@@ -357,7 +360,7 @@ def test_a_given_alphabet_is_what_integer_families_are_evaluated_on(tmp_path):
     pmf = np.array([0.1 * 0.9**n for n in (0, 1, 2, 5)])
     assert sc.source.probs.tolist() == pytest.approx((pmf / pmf.sum()).tolist(), rel=1e-13)
     assert sc.source.truncated == pytest.approx(1 - pmf.sum(), rel=1e-12)
-    assert "The source is geometric(theta=0.9): the alphabet of 4 labels holds all but 6.7e-01" in sc.remarks[0]
+    assert "The source is geometric(theta=0.9): the alphabet of 4 labels holds only 3.3e-01" in sc.remarks[0]
     mixed = load(write(tmp_path, GOOD.replace('["a", "b"]', "[3, 4]").replace("probs = [0.9, 0.1]",
                                                                               "poisson = { mean = 3 }")))
     assert mixed.models["m"].family == "poisson" and mixed.source.probs.tolist() == [0.5, 0.5]
@@ -431,3 +434,27 @@ def test_codesim_run_codes_each_integer_family_end_to_end(tmp_path, family):
     assert set(doc["scenario"]["truncated_mass"]) == {"source", "same"}
     table = CliRunner().invoke(main, ["run", str(write(tmp_path, text))]).stdout
     assert "holds all but" in table and "renormalised" in table
+
+
+@settings(max_examples=80, deadline=None)
+@given(family=st.sampled_from([("geometric", "theta"), ("poisson", "mean"), ("zeta", "s")]),
+       value=st.floats() | st.integers() | st.booleans() | st.text(max_size=3) | st.floats(1.0, 1.001)
+       | st.floats(0.999, 1.0), cap=st.none() | st.integers(-5, 70000) | st.floats(-1, 1e6))
+def test_any_integer_parameter_and_max_load_or_are_refused_in_one_line(family, value, cap):
+    kind, key = family
+    table = {key: value} if cap is None else {key: value, "max": cap}
+    try:
+        sc = parse({"source": {kind: table}, "models": {"m": {"uniform": True}}}, "fuzz.toml")
+    except ScenarioError as exc:
+        assert str(exc).startswith(f"fuzz.toml: [source.{kind}] ") and "\n" not in str(exc), str(exc)
+    else:
+        assert 1 <= len(sc.alphabet) <= 65536 and sc.alphabet[-1] <= (65535 if cap is None else cap)
+        assert 0 <= sc.source.truncated <= 1 and abs(math.fsum(sc.source.probs) - 1) < 1e-12
+        assert "of its mass" in sc.remarks[0]
+
+
+def test_an_alphabet_holding_little_of_the_mass_says_how_little():
+    sc = parse({"source": {"poisson": {"mean": 7e4}}, "models": {"m": {"uniform": True}}}, "far.toml")
+    assert sc.source.truncated == 1.0 and 0 < sc.source.kept < 1e-50
+    assert sc.remarks[0].startswith(f"The source is poisson(mean=70000): the alphabet 0..65535 holds only "
+                                    f"{sc.source.kept:.1e} of its mass;")

@@ -190,11 +190,13 @@ def _log_pmf(family: str, parameter: float, n: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, eq=False, repr=False)
 class IntegerDistribution(Distribution):
     """A geometric, Poisson or zeta distribution renormalised over integer labels; ``truncated`` is the
-    mass the labels leave out, before renormalising."""
+    mass the labels leave out, before renormalising, and ``kept`` the mass they hold (1 - truncated,
+    accurate also where truncated rounds to 1)."""
 
     family: str
     parameter: float
     truncated: float
+    kept: float
 
     @classmethod
     def of(cls, family: str, parameter: float, labels: Sequence[Label] | None = None) -> "IntegerDistribution":
@@ -215,7 +217,7 @@ class IntegerDistribution(Distribution):
             truncated = _TAILS[family](parameter, end)
         else:
             truncated = max(0.0, 1.0 - kept)
-        return cls(labels, pmf / kept, family, parameter, truncated)
+        return cls(labels, pmf / kept, family, parameter, truncated, kept)
 
     @classmethod
     def geometric(cls, theta: float, labels: Sequence[Label] | None = None) -> "IntegerDistribution":
@@ -291,9 +293,11 @@ def _build(family: str):
                                    "(or set by its source): remove max", "max")
         dist = IntegerDistribution.of(family, parameter, setting.alphabet)
         who = "The source" if name is None else f"Model '{name}'"
-        left = ("all of its mass in double precision" if dist.truncated == 0
-                else f"all but {dist.truncated:.1e} of its mass; the rest is left out and the distribution "
-                     "renormalised")
+        if dist.truncated == 0:
+            left = "all of its mass in double precision"
+        else:
+            held = f"all but {dist.truncated:.1e}" if dist.truncated < 0.5 else f"only {dist.kept:.1e}"
+            left = f"{held} of its mass; the rest is left out and the distribution renormalised"
         span = (f"0..{setting.alphabet[-1]}" if isinstance(setting.state, OmittedAlphabet)
                 else f"of {len(setting.alphabet)} labels")
         setting.remarks.append(f"{who} is {dist.name}: the alphabet {span} holds {left}.")

@@ -59,6 +59,7 @@ def test_pmf_is_scipys_renormalised_over_0_to_n(family, parameter):
     np.testing.assert_allclose(d.probs, expected / kept, rtol=RTOL[family], atol=1e-300)
     assert math.fsum(d.probs) == pytest.approx(1.0, abs=1e-15)
     assert d.truncated == pytest.approx(reference_tail(family, parameter, len(d) - 1), rel=RTOL[family])
+    assert d.kept == pytest.approx(kept, rel=RTOL[family]) and d.kept + d.truncated == pytest.approx(1.0)
     assert (d.family, d.parameter) == (family, parameter)
 
 
