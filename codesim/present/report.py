@@ -323,6 +323,7 @@ def summary(measurements: Sequence[Measurement]) -> list[str]:
         lines.append(f"{shown} spend{'s' if len(beaten) == 1 else ''} less than H0: the file has memory that "
                      "order 0 does not see (a symbol depends on the symbols before it), which a model of order "
                      "k, or a scheme that learns, uses.")
+    lines += _scheme_notes(measurements)
     lines.append(EXCESS_NOTES[words.kind])
     if any(not m.verified for m in measurements):
         lines.append("WARNING: some streams did not decode back to the original (verified = NO).")
@@ -332,14 +333,16 @@ def summary(measurements: Sequence[Measurement]) -> list[str]:
 #: The last sentence of a run's words: what excess means, per kind of source.
 EXCESS_NOTES = {
     "iid": "Excess = measured bits/sym - H(p). A prefix code spends whole bits, so its expected excess is "
-           "D(p||r) + log2(1/c), with r(x) = 2^-l(x)/c the distribution its lengths assume; a coder "
+           "D(p||r) + log2(1/c), with r(x) = 2^-l(x)/c the distribution its lengths assume (D^-l(x)/c for "
+           "digits of radix D); a coder "
            "spending -log2 q(x) per symbol would show exactly D(p||q).",
     "memory": "Excess = measured bits/sym - H, the entropy rate. A prefix code spends whole bits, so its expected "
               "excess is its D(p||r) rate plus its Kraft slack, with r(x | context) = 2^-l/c what its lengths "
               "assume in each context (for a code without contexts, the memory plus D(marginal||r)); a coder "
               "spending -log2 q(x | context) per symbol would show exactly the model's D(p||q) rate.",
     "file": "Excess = measured bits/sym - H0. A prefix code spends whole bits, so its expected excess over H0 is "
-            "D(p||r) + log2(1/c), with p the file's frequencies and r(x) = 2^-l(x)/c the distribution its "
+            "D(p||r) + log2(1/c), with p the file's frequencies and r(x) = 2^-l(x)/c (D^-l(x)/c for radix D) the "
+            "distribution its "
             "lengths assume; a coder spending -log2 q(x) per symbol would show exactly D(p||q) for an order-0 "
             "model, and H(p,q) - H0 for a model with memory.",
 }
@@ -398,8 +401,7 @@ def _cost(model: str | None, ms: Sequence[Measurement], words: terms.Terms) -> s
 def _learning(ms: Sequence[Measurement], words: terms.Terms) -> list[str]:
     """What the excess of the schemes that learn is made of: the memory a scheme does not model (its limit
     over the entropy rate) and its regret (its bits over its limit, the price of learning at this length);
-    for the schemes without a known limit, whether they found the source's memory at all; and how the
-    schemes code where that needs saying (a compressor's packing and headers)."""
+    for the schemes without a known limit, whether they found the source's memory at all."""
     lines = []
     known = [m for m in ms if m.limit_bits_per_symbol is not None]
     if known:
@@ -428,14 +430,20 @@ def _learning(ms: Sequence[Measurement], words: terms.Terms) -> list[str]:
             lines.append(f"{_names(missed)} spend{'s' * (len(missed) == 1)} at least {h1}: whatever memory they "
                          "found, learning and their format cost more.")
     elif unknown and not words.file:
-        lines.append(f"The source has no memory to find: what {_names(unknown)} spend over {words.floor} is "
-                     "what learning and their format cost.")
+        one = len(unknown) == 1
+        lines.append(f"The source has no memory to find: what {_names(unknown)} spend{'s' * one} over {words.floor} "
+                     f"is what learning and {'its' if one else 'their'} format cost.")
+    return lines
+
+
+def _scheme_notes(ms: Sequence[Measurement]) -> list[str]:
+    """How the schemes code, where it needs saying beside their bits (``scheme_note``): a line per note,
+    naming the schemes it is said of (each once, whatever models it ran with)."""
     notes: dict[str, list[str]] = {}
     for m in ms:
-        if m.scheme_note:
-            notes.setdefault(m.scheme_note, []).append(m.scheme)
-    lines += [f"{_names(names, ', ')}: {note}." for note, names in notes.items()]
-    return lines
+        if m.scheme_note and m.scheme not in notes.setdefault(m.scheme_note, []):
+            notes[m.scheme_note].append(m.scheme)
+    return [f"{_names(names, ', ')}: {note}." for note, names in notes.items()]
 
 
 def _names(items, last: str = " and ") -> str:
@@ -489,7 +497,8 @@ def render_compare(fmt: str, head: Mapping[str, Any], measurements: Sequence[Mea
     learning = [m for m in measurements if m.model is None]
     return write(fmt, Output(records, sections, header=head, title=title, setting=_setting(head),
                              notes=[*opening, *(_learning(learning, words) if learning else []),
-                                    *head.get("scenario", {}).get("remarks", []), note]))
+                                    *_scheme_notes(measurements), *head.get("scenario", {}).get("remarks", []),
+                                    note]))
 
 
 # -- converge and sweep ---------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ IID = Terms(
      ("H(p,q)", "cross-entropy: what spending -log2 q(x) per symbol costs on p"),
      ("D(p||q)", "KL divergence of the model from the source, H(p,q) - H(p)"),
      ("excess", "bits/sym - H(p): the measured price of the code and its model"),
-     ("D(p||r)", "KL divergence from the code's implied distribution r(x) = 2^-l(x)/c")),
+     ("D(p||r)", "KL divergence from the code's implied distribution r(x) = 2^-l(x)/c (D^-l(x)/c for radix D)")),
 )
 
 MEMORY = Terms(
@@ -91,7 +91,7 @@ FILE = Terms(
                 "order-0 model, the cross-entropy of p and q)"),
      ("D(p||q)", "H(p,q) - H0 for an order-0 model; n/a for a model with memory, which p does not describe"),
      ("excess", "bits/sym - H0: below zero where a code uses memory that order 0 does not see"),
-     ("D(p||r)", "KL divergence from the code's implied distribution r(x) = 2^-l(x)/c")),
+     ("D(p||r)", "KL divergence from the code's implied distribution r(x) = 2^-l(x)/c (D^-l(x)/c for radix D)")),
 )
 
 
