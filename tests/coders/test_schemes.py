@@ -27,6 +27,7 @@ PARAMS = {
     "arithmetic": {},
     "adaptive-arithmetic": {"alpha": st.sampled_from([0.5, 1.0]) | st.floats(1e-4, 1e3)},
     "ctw": {"depth": st.integers(0, 6)},
+    "tunstall": {"bits": st.integers(5, 12)},  # 2^5 words hold the up to 24 symbols drawn
     **{name: {"level": st.integers(low, high)}
        for name, low, high in [("zlib", 1, 9), ("bz2", 1, 9), ("lzma", 0, 9), ("zstd", 1, 22), ("brotli", 0, 11)]},
 }
@@ -78,7 +79,7 @@ def test_every_scheme_codes_a_symbol_the_model_rules_out(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_scheme_handles_an_alphabet_of_1500_symbols(name):
     q = np.random.default_rng(1).dirichlet(np.ones(1500))
-    params = {"k": 1} if name == "block-huffman" else {}
+    params = {"k": 1} if name == "block-huffman" else {"bits": 11} if name == "tunstall" else {}
     coder = build(name, q, **params)
     check_round_trip(coder, np.random.default_rng(2).integers(0, 1500, 5000))
 

@@ -77,6 +77,8 @@ CASES = {
     "ctw-depth-2": ("ctw", {"depth": 2}, ["e", "t", "a", "o", "n"], [0.4, 0.25, 0.15, 0.12, 0.08], None, 300, 29,
                     {}),
     "lz78-nasa": ("lz78", {}, NASA_LEVELS, NASA_P, None, 300, 29, {}),
+    # Tunstall's words of 6 bits over the NASA levels, built on a model that is not the source.
+    "tunstall-nasa-6": ("tunstall", {"bits": 6}, NASA_LEVELS, NASA_P, [1 / 8] * 8, 301, 34, {}),
     # The reference compressors take no model either; a 300-symbol alphabet packs two bytes a symbol.
     "zlib-nasa": ("zlib", {}, NASA_LEVELS, NASA_P, None, 300, 29, {}),
     "bz2-nasa": ("bz2", {"level": 1}, NASA_LEVELS, NASA_P, None, 300, 30, {}),
