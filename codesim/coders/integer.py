@@ -54,9 +54,13 @@ MAX_CODEWORD_BITS = 1 << 20
 #: The largest Golomb m (and 2^k of Rice), and the largest exp-Golomb k.
 MAX_M = 1 << 40
 MAX_K = 40
-#: Decoding costs the interpreted kernel about a microsecond a symbol plus a fifth of one a bit
-#: (measured: README, "Decode time"); a message's symbols times its longest codeword stays within this.
-BIT_BUDGET = 1 << 24
+#: What decoding a symbol costs the interpreted kernel, in the time it takes to read a bit on its own
+#: (about 0.8 us): a few for the symbol itself, one for each bit read one at a time (at most the
+#: codeword's fields and short runs, :data:`SLOW_BITS`), a 32nd for each bit of a long run, skipped a byte
+#: at a time. A message's cost stays within BIT_BUDGET of them (measured: README, "Decode time").
+SYMBOL_COST = 3
+SLOW_BITS = 128
+BIT_BUDGET = 1 << 22
 #: Codewords longer than this show in ``inspect`` as their ends around the count of bits left out.
 SHOWN_BITS = 48
 #: Symbols the encoder turns into bits at once (its arrays hold a few bytes per bit of them).
@@ -238,7 +242,8 @@ class IntegerCode(Coder):
         return str(self._run_bit) * int(self._run[i]) + format(int(self._field[i]), f"0{width}b")
 
     def symbol_limit(self) -> int:
-        return max(1, min(self.max_symbols, BIT_BUDGET // self._longest))
+        cost = SYMBOL_COST + min(self._longest, SLOW_BITS) + self._longest // 32
+        return min(self.max_symbols, BIT_BUDGET // cost)
 
     def _limit_reason(self) -> str:
         return f" (codewords of up to {self._longest} bits)"

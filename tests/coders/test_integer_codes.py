@@ -286,9 +286,10 @@ def test_values_outside_the_alphabet_are_decode_errors():
         code.decode(bitarray("010" + "1", endian="big"), 2)  # value 1, then 0
 
 
-def test_the_symbol_limit_keeps_a_message_s_bits_within_the_budget():
-    from codesim.coders.integer import BIT_BUDGET
+def test_the_symbol_limit_keeps_a_message_s_decoding_cost_within_the_budget():
+    from codesim.coders.integer import BIT_BUDGET, SLOW_BITS, SYMBOL_COST
     for name in SCHEMES:
         code = build(name, geometric(0.999, 65535))
-        assert code.symbol_limit() * int(code.lengths.max()) <= max(BIT_BUDGET, int(code.lengths.max()))
-    assert isinstance(build("unary", [0.5, 0.5]), IntegerCode)
+        longest = int(code.lengths.max())
+        assert code.symbol_limit() * (SYMBOL_COST + min(longest, SLOW_BITS) + longest // 32) <= BIT_BUDGET
+    assert build("unary", np.full(65536, 1 / 65536)).symbol_limit() == BIT_BUDGET // (3 + 128 + 2048)
