@@ -63,8 +63,9 @@ SLOW_BITS = 128
 BIT_BUDGET = 1 << 22
 #: Codewords longer than this show in ``inspect`` as their ends around the count of bits left out.
 SHOWN_BITS = 48
-#: Symbols the encoder turns into bits at once (its arrays hold a few bytes per bit of them).
+#: Symbols, and bits, the encoder writes at once (its arrays hold a few bytes per bit).
 ENCODE_CHUNK = 1 << 16
+ENCODE_CHUNK_BITS = 1 << 24
 
 #: The Fibonacci numbers 1, 2, 3, 5, ... below 2^62, the weights of a Fibonacci codeword's digits.
 FIBONACCI = np.array([1, 2], dtype=np.int64)
@@ -248,6 +249,10 @@ class IntegerCode(Coder):
     def _limit_reason(self) -> str:
         return f" (codewords of up to {self._longest} bits)"
 
+    def lanes_for(self, n: int) -> int:
+        """Lanes a stream of n symbols is split into: one, always (the codewords one after another)."""
+        return 1
+
     def bit_bounds(self, n: int) -> tuple[int, int]:
         return int(n) * self._shortest, int(n) * self._longest
 
@@ -255,8 +260,14 @@ class IntegerCode(Coder):
     def encode(self, stream: np.ndarray) -> bitarray:
         stream = self._check_stream(stream)
         out = bitarray(endian="big")
-        for start in range(0, stream.size, ENCODE_CHUNK):
-            out += self._encode_chunk(stream[start:start + ENCODE_CHUNK])
+        ends = np.cumsum(self.lengths[stream])
+        start = 0
+        while start < stream.size:
+            before = int(ends[start - 1]) if start else 0
+            stop = int(np.searchsorted(ends, before + ENCODE_CHUNK_BITS, side="right"))
+            stop = min(max(stop, start + 1), start + ENCODE_CHUNK)
+            out += self._encode_chunk(stream[start:stop])
+            start = stop
         return out
 
     def _encode_chunk(self, symbols: np.ndarray) -> bitarray:

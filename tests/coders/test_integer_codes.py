@@ -294,3 +294,15 @@ def test_the_symbol_limit_keeps_a_message_s_decoding_cost_within_the_budget():
         longest = int(code.lengths.max())
         assert code.symbol_limit() * (SYMBOL_COST + min(longest, SLOW_BITS) + longest // 32) <= BIT_BUDGET
     assert build("unary", np.full(65536, 1 / 65536)).symbol_limit() == BIT_BUDGET // (3 + 128 + 2048)
+
+
+@pytest.mark.parametrize("name", SCHEMES)
+def test_the_encoder_s_chunks_by_symbols_and_by_bits_join_to_the_codewords(name, monkeypatch):
+    from codesim.coders import integer
+
+    code = build(name, np.full(300, 1 / 300))
+    stream = np.random.default_rng(1).integers(0, 300, 500)
+    whole = code.encode(stream)
+    monkeypatch.setattr(integer, "ENCODE_CHUNK", 7)
+    monkeypatch.setattr(integer, "ENCODE_CHUNK_BITS", 100)  # below unary's longest codewords, 300 bits
+    assert code.encode(stream) == whole and whole.to01() == "".join(code.codeword(s) for s in stream.tolist())
