@@ -84,6 +84,11 @@ class Scenario:
                                 "--length and --trials do not apply")
         run = replace(self.run, **updates)
         check_run_size(run.length, run.trials)
+        if "length" in updates and "block" not in updates:
+            try:  # the file's block, against a length given elsewhere
+                check_block(run.block, run.length)
+            except CodesimError as exc:
+                raise ScenarioError(f"{self.path or 'scenario'}: [run] {exc}") from None
         if "seed" in updates:
             try:
                 check_seed(run.seed)
@@ -183,7 +188,7 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
     if kind.setup is not None:
         kind.setup(ctx, top, source_table, model_tables)
     else:
-        _alphabet_setup(ctx, top, kind)
+        _alphabet_setup(ctx, top, kind, source_table, model_tables)
     source = ctx.source or _distribution(source_table, ctx)
     ctx.source = source
     _check_model_count(where, len(model_tables), len(source.alphabet))
@@ -246,12 +251,17 @@ def _kind_of(table: "_Table") -> Kind:
     return known[given[0]]
 
 
-def _alphabet_setup(setting: Setting, top: "_Table", kind: Kind) -> None:
-    """The alphabet of a source whose kind does not decide it: the scenario's ``alphabet`` key."""
+def _alphabet_setup(setting: Setting, top: "_Table", kind: Kind, source: "_Table",
+                    models: dict[str, "_Table"]) -> None:
+    """The alphabet of a source whose kind does not decide it: the scenario's ``alphabet`` key, or when
+    that is omitted, the one the source's kind gives (an integer family's 0..N)."""
     for other in kinds().values():
         for key, message in other.top_keys.items():
             if other is not kind and key in top.data:
                 top.fail(message, key)
+    if "alphabet" not in top.data and kind.alphabet is not None:
+        setting.alphabet = Distribution.uniform(kind.alphabet(setting, source, models)).alphabet
+        return
     try:
         setting.alphabet = Distribution.uniform(top.take("alphabet", list)).alphabet
     except ScenarioError:

@@ -302,6 +302,15 @@ def test_toml_values_out_of_range_are_refused_in_one_line(tmp_path):
     refused_run(tmp_path, TWO.replace("length = 50", "length = 1e999"), "[run] length: expected a whole number, got inf")
 
 
+@pytest.mark.parametrize("command", ["run", "compare", "report"])
+def test_a_files_block_that_cuts_a_longer_stream_into_too_many_blocks_names_the_file(tmp_path, command):
+    path = scenario(tmp_path, TWO.replace("[run]", "[run]\nblock = 2"))
+    out = ["-o", tmp_path / "r.html"] if command == "report" else []
+    result = invoke(command, path, "-n", "1e6", "--scheme", "huffman", *out)
+    assert_one_line_error(result, 1, f"{path}: [run] block 2 cuts a stream of 1000000 symbols into 500000 blocks")
+    assert files_in(tmp_path) == {"s.toml"}
+
+
 def csim_with(tmp_path: Path, old: str, new: str, name: str = "x.csim") -> str:
     """The NASA test file with ``old`` replaced by ``new`` in its header's JSON text, CRCs recomputed."""
     header, payload, n, nbits = split(NASA_FILE)

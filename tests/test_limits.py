@@ -284,6 +284,20 @@ def test_the_annotated_view_is_bounded_and_its_worst_case_is_quick(tmp_path):
         assert outcome.seconds < 10 and outcome.peak_mb < 520, (outcome.seconds, outcome.peak_mb)
 
 
+@pytest.mark.parametrize("scheme, size, params", [("ctw", 1 << 16, {"depth": 32}), ("lz78", 1 << 16, {})])
+def test_the_annotated_view_of_a_learner_is_quick_at_the_most_symbols(tmp_path, scheme, size, params):
+    """A learner's cost of symbol i depends on every symbol before it: the view of MAX_TRACE_SYMBOLS
+    symbols is worked out in one pass over them (as prefixes one by one, ctw's took 30 s compiled, and
+    minutes in Python, at depth 32)."""
+    stream = np.random.default_rng(3).integers(0, size, MAX_TRACE_SYMBOLS + 10)
+    path = tmp_path / "learner.csim"
+    path.write_bytes(encoded(scheme, size, stream, **params))
+    outcome = run_cli("inspect", path, "-k", MAX_TRACE_SYMBOLS, "--format", "json", timeout=60)
+    assert outcome.exit_code == 0, outcome.stderr
+    assert len(json.loads(outcome.stdout)["trace"]) == MAX_TRACE_SYMBOLS
+    assert outcome.seconds < 10 and outcome.peak_mb < 700, (outcome.seconds, outcome.peak_mb)
+
+
 # -- sizes on the command line and in scenarios ----------------------------------------------------------
 
 

@@ -1,7 +1,10 @@
 """Scenario files: the shipped ones load, and every mistake is named with file, key and problem."""
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from codesim import load
 from codesim.errors import ScenarioError
@@ -304,3 +307,154 @@ def test_the_run_block_is_read_checked_and_used_by_the_commands(tmp_path):
     for bad in ("0", "1.5", '"big"'):
         with pytest.raises(ScenarioError, match="block"):
             load(write(tmp_path, GOOD + f"[run]\nblock = {bad}\n", "bad.toml"))
+
+
+# -- integer sources and models ------------------------------------------------------------------------
+INTEGER = """
+[source]
+geometric = { theta = 0.9 }
+[models.near]
+geometric = { theta = 0.8 }
+[models.heavy]
+zeta = { s = 4.0 }
+"""
+
+
+def test_an_omitted_alphabet_is_0_to_the_largest_end_over_source_and_integer_models(tmp_path):
+    from codesim.sources.integer import IntegerDistribution, support_end
+
+    sc = load(write(tmp_path, INTEGER))
+    end = max(support_end("geometric", 0.9), support_end("geometric", 0.8), support_end("zeta", 4.0))
+    assert end == support_end("zeta", 4.0) > support_end("geometric", 0.9) == 262
+    assert sc.alphabet == tuple(range(end + 1))
+    assert sc.source == IntegerDistribution.geometric(0.9, range(end + 1))
+    assert (sc.models["heavy"].family, sc.models["heavy"].parameter) == ("zeta", 4.0)
+    assert sc.source.truncated == pytest.approx(0.9 ** (end + 1), rel=1e-12)
+    assert sc.figures["truncated_mass"] == {"source": sc.source.truncated, "near": sc.models["near"].truncated,
+                                            "heavy": sc.models["heavy"].truncated}
+    assert sc.remarks[0] == (f"The source is geometric(theta=0.9): the alphabet 0..{end} holds all but "
+                             f"{0.9 ** (end + 1):.1e} of its mass; the rest is left out and the distribution "
+                             "renormalised.")
+    heavy = sc.models["heavy"].truncated
+    assert heavy < 1e-12 and sc.remarks[2] == (f"Model 'heavy' is zeta(s=4): the alphabet 0..{end} holds all but "
+                                               f"{heavy:.1e} of its mass; the rest is left out and the distribution "
+                                               "renormalised.")
+
+
+def test_max_caps_a_heavy_tail_and_probs_models_fit_the_alphabet(tmp_path):
+    text = INTEGER.replace("zeta = { s = 4.0 }", "zeta = { s = 1.5, max = 300 }") + \
+        "[models.flat]\nuniform = true\n[models.listed]\nprobs = [" + ", ".join(["1"] * 301) + "]\nnormalise = true\n"
+    sc = load(write(tmp_path, text))
+    assert len(sc.alphabet) == 301
+    assert sc.models["listed"].probs.tolist() == sc.models["flat"].probs.tolist()
+    assert sc.models["heavy"].truncated > 0.04  # the zeta(1.5) tail past 300, 0.044
+    assert "Model 'heavy' is zeta(s=1.5): the alphabet 0..300 holds all but" in " ".join(sc.remarks)
+    assert len(load(write(tmp_path, INTEGER.replace("s = 4.0", "s = 1.5"))).alphabet) == 65536
+    with pytest.raises(ScenarioError, match=r"probs has 5 entries but the alphabet has 301 symbols"):
+        load(write(tmp_path, text + "[models.short]\nprobs = [1, 1, 1, 1, 1]\nnormalise = true\n"))
+
+
+def test_a_given_alphabet_is_what_integer_families_are_evaluated_on(tmp_path):
+    sc = load(write(tmp_path, "alphabet = [0, 1, 2, 5]\n" + INTEGER))
+    assert sc.alphabet == (0, 1, 2, 5)
+    pmf = np.array([0.1 * 0.9**n for n in (0, 1, 2, 5)])
+    assert sc.source.probs.tolist() == pytest.approx((pmf / pmf.sum()).tolist(), rel=1e-13)
+    assert sc.source.truncated == pytest.approx(1 - pmf.sum(), rel=1e-12)
+    assert "The source is geometric(theta=0.9): the alphabet of 4 labels holds only 3.3e-01" in sc.remarks[0]
+    mixed = load(write(tmp_path, GOOD.replace('["a", "b"]', "[3, 4]").replace("probs = [0.9, 0.1]",
+                                                                              "poisson = { mean = 3 }")))
+    assert mixed.models["m"].family == "poisson" and mixed.source.probs.tolist() == [0.5, 0.5]
+
+
+INTEGER_BAD = [
+    ("theta = 0.9", "theta = 0", "[source.geometric] theta is 0: it must be between 0 and 1, both excluded"),
+    ("theta = 0.9", "theta = 1", "[source.geometric] theta is 1: it must be between 0 and 1"),
+    ("theta = 0.9", "theta = 1.5", "[source.geometric] theta is 1.5:"),
+    ("theta = 0.9", "theta = nan", "[source.geometric] theta is nan: it must be finite"),
+    ("theta = 0.9", "theta = inf", "[source.geometric] theta is inf: it must be finite"),
+    ("theta = 0.9", 'theta = "0.9"', "[source.geometric] theta: expected a number, got the string '0.9'"),
+    ("theta = 0.9", "tehta = 0.9", "[source.geometric] missing key 'theta'"),
+    ("theta = 0.9", "theta = 0.9, mean = 2", "[source.geometric] unknown key 'mean'"),
+    ("theta = 0.9", "theta = 0.9, max = 70000", "[source.geometric] max: 70000 is over the limit of 65535"),
+    ("theta = 0.9", "theta = 0.9, max = -1", "[source.geometric] max: must be >= 0, got -1"),
+    ("theta = 0.9", "theta = 0.9, max = 1e300", "[source.geometric] max: 1e+300 is over the limit of 65535"),
+    ("theta = 0.9", "theta = 0.9, max = 2.5", "[source.geometric] max: expected a whole number, got 2.5"),
+    ("geometric = { theta = 0.9 }", "poisson = { mean = 0 }", "[source.poisson] mean is 0: it must be > 0"),
+    ("geometric = { theta = 0.9 }", "poisson = { mean = -3 }", "[source.poisson] mean is -3: it must be > 0"),
+    ("geometric = { theta = 0.9 }", "poisson = { mean = -inf }", "[source.poisson] mean is -inf"),
+    ("zeta = { s = 4.0 }", "zeta = { s = 1 }", "[models.heavy.zeta] s is 1: it must be > 1"),
+    ("zeta = { s = 4.0 }", "zeta = { s = 0.5 }", "[models.heavy.zeta] s is 0.5: it must be > 1"),
+    ("zeta = { s = 4.0 }", "zeta = { s = true }", "[models.heavy.zeta] s: expected a number, got the boolean true"),
+    ("zeta = { s = 4.0 }", "zeta = 4.0", "[models.heavy] zeta: expected a table, got 4.0"),
+]
+
+
+@pytest.mark.parametrize("old, new, message", INTEGER_BAD)
+def test_bad_integer_parameters_are_one_line_errors_naming_the_key(tmp_path, old, new, message):
+    path = write(tmp_path, INTEGER.replace(old, new, 1))
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    text = str(info.value)
+    assert text.startswith(f"{path}: ") and message in text and "\n" not in text, text
+
+
+@pytest.mark.parametrize("label, shown", [("-1", "-1"), ("2.0", "2.0"), ('"x"', "the string 'x'")])
+def test_a_given_alphabet_with_a_label_no_integer_family_has_is_named(tmp_path, label, shown):
+    with pytest.raises(ScenarioError, match=fr"\[source\] alphabet entry 2 is {shown}: a geometric distribution "
+                                            "is over the non-negative integers"):
+        load(write(tmp_path, f"alphabet = [0, {label}, 7]\n" + INTEGER))
+
+
+def test_max_is_refused_beside_a_given_alphabet_and_a_non_integer_source_still_needs_one(tmp_path):
+    with pytest.raises(ScenarioError, match=r"\[source.geometric\] max: max caps an omitted alphabet"):
+        load(write(tmp_path, "alphabet = [0, 1, 2]\n" + INTEGER.replace("theta = 0.9", "theta = 0.9, max = 5")))
+    no_alphabet = GOOD.replace('alphabet = ["a", "b"]\n', "").replace("probs = [0.9, 0.1]", "geometric = {theta = 0.5}")
+    with pytest.raises(ScenarioError, match="missing key 'alphabet'"):
+        load(write(tmp_path, no_alphabet))
+
+
+@pytest.mark.parametrize("family", ["geometric = { theta = 0.7 }", "poisson = { mean = 4.5 }", "zeta = { s = 3 }"])
+def test_codesim_run_codes_each_integer_family_end_to_end(tmp_path, family):
+    import json
+
+    from click.testing import CliRunner
+
+    from codesim.cli import main
+
+    text = (f'description = "integers"\n[source]\n{family}\n[models.same]\n{family}\n[models.flat]\nuniform = true\n'
+            '[run]\nlength = 3000\ntrials = 2\nseed = 9\nschemes = ["huffman", "arithmetic", "rans"]\n')
+    text = text.replace("zeta = { s = 3 }", "zeta = { s = 3, max = 4000 }")
+    result = CliRunner().invoke(main, ["run", str(write(tmp_path, text)), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert {r["model"] for r in doc["results"]} == {"same", "flat"}
+    assert all(r["verified"] for r in doc["results"])
+    assert [r["kl_bits"] for r in doc["results"] if r["model"] == "same"] == [0.0] * 3
+    assert any(remark.startswith("The source is ") for remark in doc["scenario"]["remarks"])
+    assert set(doc["scenario"]["truncated_mass"]) == {"source", "same"}
+    table = CliRunner().invoke(main, ["run", str(write(tmp_path, text))]).stdout
+    assert "holds all but" in table and "renormalised" in table
+
+
+@settings(max_examples=80, deadline=None)
+@given(family=st.sampled_from([("geometric", "theta"), ("poisson", "mean"), ("zeta", "s")]),
+       value=st.floats() | st.integers() | st.booleans() | st.text(max_size=3) | st.floats(1.0, 1.001)
+       | st.floats(0.999, 1.0), cap=st.none() | st.integers(-5, 70000) | st.floats(-1, 1e6))
+def test_any_integer_parameter_and_max_load_or_are_refused_in_one_line(family, value, cap):
+    kind, key = family
+    table = {key: value} if cap is None else {key: value, "max": cap}
+    try:
+        sc = parse({"source": {kind: table}, "models": {"m": {"uniform": True}}}, "fuzz.toml")
+    except ScenarioError as exc:
+        assert str(exc).startswith(f"fuzz.toml: [source.{kind}] ") and "\n" not in str(exc), str(exc)
+    else:
+        assert 1 <= len(sc.alphabet) <= 65536 and sc.alphabet[-1] <= (65535 if cap is None else cap)
+        assert 0 <= sc.source.truncated <= 1 and abs(math.fsum(sc.source.probs) - 1) < 1e-12
+        assert "of its mass" in sc.remarks[0]
+
+
+def test_an_alphabet_holding_little_of_the_mass_says_how_little():
+    sc = parse({"source": {"poisson": {"mean": 7e4}}, "models": {"m": {"uniform": True}}}, "far.toml")
+    assert sc.source.truncated == 1.0 and 0 < sc.source.kept < 1e-50
+    assert sc.remarks[0].startswith(f"The source is poisson(mean=70000): the alphabet 0..65535 holds only "
+                                    f"{sc.source.kept:.1e} of its mass;")

@@ -96,6 +96,7 @@ EXTREMES = [
     ["huffman"], ["block-huffman:k=16"], ["rans:precision=1"], ["rans:lanes=1,lanes=2"], [{"name": "rans", "lanes": "4"}],
     [{"name": "huffman-limited", "max_length": 1}], [{"lanes": 4}], {"a": 2, "b": 3}, {"mean": 0, "sd": 5e-324},
     {"alpha": 1e-300, "seed": 1}, {"samples": 10, "seed": 1}, [0, 1e308], list(range(70)),
+    {"theta": 0.5}, {"s": 1.01, "max": 65535}, {"mean": 1e6},
 ]
 # Copied: the fuzz changes values in place, and EXTREMES must stay as it is for the next example.
 leaves = (st.sampled_from(EXTREMES).map(copy.deepcopy) | st.integers() | st.floats() | st.text(max_size=12) | st.booleans())
@@ -104,7 +105,8 @@ values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=4) | st.dic
     inner, max_size=4), max_leaves=8)
 KEYS = ["title", "alphabet", "source", "models", "run", "quantise", "probs", "counts", "uniform", "dirichlet",
         "estimate", "beta", "normal", "file", "unit", "smoothing", "normalise", "length", "trials", "seed",
-        "schemes", "bins", "range", "edges", "samples", "alpha", "a", "b", "mean", "sd", "name", "extra"]
+        "schemes", "bins", "range", "edges", "samples", "alpha", "a", "b", "mean", "sd", "name", "extra",
+        "geometric", "poisson", "zeta", "theta", "s", "max"]
 
 
 def _places(doc) -> list[tuple[object, object]]:

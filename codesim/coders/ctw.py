@@ -47,15 +47,16 @@ Memory and limits
 -----------------
 Each message starts with an empty tree and creates at most b D nodes a symbol; a node takes 56 bytes
 (two counts, its ratio beta, two trie slots). The trie starts small and doubles as the message needs,
-up to :data:`MAX_NODES` nodes (about 117 MB); past that, a path stops at its deepest node that exists,
-which then codes as a leaf (decodable, since encoder and decoder stop at the same node; the bound no
-longer holds). A message holds at most :meth:`CtwCoder.symbol_limit` symbols, so that it decodes within
+up to :data:`MAX_NODES` nodes (112 MB; as Python lists, without the ``fast`` extra, several times
+that); past that, a path stops at its deepest node that exists, which then codes as a leaf
+(decodable, since encoder and decoder stop at the same node; the bound no longer holds). A message holds at most :meth:`CtwCoder.symbol_limit` symbols, so that it decodes within
 seconds without the ``fast`` extra (README, "Decode time").
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any, ClassVar
 
 import numpy as np
@@ -64,6 +65,7 @@ from bitarray import bitarray
 from .. import jit
 from ..errors import CodesimError
 from ..measures import entropy
+from ..sources.markov import transition_rows
 from .adaptive import AdaptiveCoder, check_size
 from .base import running_totals, trace_columns_with
 from .kernels import ctw as kernel
@@ -85,6 +87,8 @@ CHUNK = 1 << 16
 #: 6 microseconds each here (Python calls per decision and level; a node created costs the most), so
 #: the worst messages found decode in 2 to 7 seconds; compiled, in 0.02 to 0.23 (README, "Decode time").
 MAX_WORK = 1 << 20
+#: The expected cost of a message's first symbols (:meth:`CtwCoder._start_cost`), by source and count.
+_START_COSTS: "weakref.WeakKeyDictionary[Any, dict[int, float]]" = weakref.WeakKeyDictionary()
 
 
 class CtwCoder(RangeCoder, AdaptiveCoder):
@@ -190,6 +194,16 @@ class CtwCoder(RangeCoder, AdaptiveCoder):
             parts.append(np.array(sizes[:written], dtype=np.int64))  # a copy: the next chunk reuses sizes
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
+    def coded_decisions(self, stream: np.ndarray) -> np.ndarray:
+        """How many decisions each symbol of ``stream`` is coded with: its b decisions but those it
+        forces (no symbol below the alphabet's size starts with the prefix so far and a one)."""
+        x = np.asarray(stream, dtype=np.int64)
+        coded = np.zeros(x.size, dtype=np.int64)
+        for level in range(self.bits):
+            prefix = x >> (self.bits - level)
+            coded += ((2 * prefix + 1) << (self.bits - 1 - level)) < self._size
+        return coded
+
     def ideal_bits(self, stream: np.ndarray, past=None) -> float:
         """-log2 of the probability the coder gives ``stream``: the sum over its coded decisions of
         -log2(f / 2^32), f the quantised weighted probability of the decision's outcome."""
@@ -258,17 +272,25 @@ class CtwCoder(RangeCoder, AdaptiveCoder):
     def _start_cost(self, p, count: int) -> float:
         """The expected cost under the chain p of a message's first ``count`` symbols, each in the context
         its past of zeros and the symbols before it make: sum over t < count of E[-log2 P(x_t | 0..0
-        x_0 .. x_{t-1})], x_0 .. x_t drawn from the stationary (t + 1)-blocks."""
-        K, k, total = self._size, p.order, 0.0
+        x_0 .. x_{t-1})], x_0 .. x_t drawn from the stationary (t + 1)-blocks. The context 0..0 x_0 ..
+        x_{t-1} of p.order symbols has the id of x_0 .. x_{t-1} (base-K digits, oldest first): its row of
+        :func:`~codesim.sources.markov.transition_rows` is the prefix's own index."""
+        if count == 0:
+            return 0.0
+        known = _START_COSTS.setdefault(p, {})  # converge asks for every length and block of one source
+        if count in known:
+            return known[count]
+        K, total = self._size, 0.0
+        rows = transition_rows(p, p.order)
         for t in range(count):
             joint = p.block_probs(t + 1).reshape(-1, K)  # rows: x_0 .. x_{t-1}; columns: x_t
-            for prefix in np.flatnonzero(joint.sum(axis=1) > 0):
-                before = np.array(np.unravel_index(prefix, (K,) * t), dtype=np.int64).ravel() if t else []
-                row = p.probabilities(np.concatenate([np.zeros(k - t, dtype=np.int64), before]))
-                seen = joint[prefix] > 0
-                if np.any(row[seen] == 0):
-                    return math.inf
-                total -= float(np.dot(joint[prefix][seen], np.log2(row[seen])))
+            seen = joint > 0
+            row = rows[: K**t][seen]
+            if np.any(row == 0):
+                total = math.inf
+                break
+            total -= float(np.dot(joint[seen], np.log2(row)))
+        known[count] = total
         return total
 
     # -- looking inside ---------------------------------------------------------------------------
@@ -279,8 +301,10 @@ class CtwCoder(RangeCoder, AdaptiveCoder):
     def trace_rows(self, stream: np.ndarray, alphabet, model, limit: int, bits: bitarray) -> list[dict[str, Any]]:
         head = self._check_stream(stream)[: max(0, int(limit))]
         costs = self.ideal_costs(model)
-        spent = [self.ideal_bits(head[: i + 1]) for i in range(head.size)]
-        own = np.diff(np.concatenate(([0.0], spent)))
+        # One pass over the head: each coded decision's cost, summed over the symbol it belongs to.
+        decisions = PRECISION - np.log2(self.decision_sizes(head).astype(np.float64))
+        owner = np.repeat(np.arange(head.size), self.coded_decisions(head))
+        own = np.bincount(owner, weights=decisions, minlength=head.size)
         return running_totals(
             (({"index": i, "symbol": alphabet[s], "model_prob": 2.0 ** -float(c), "cost_bits": float(c)},
               float(c), float(costs[s]))

@@ -18,6 +18,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import ConfigError, SchemeError
+from .dary import MAX_RADIX, DaryCode, check_dary_huffman, dary_huffman_lengths, dummies
 from .prefix_code import MAX_CODEWORD_BITS, PrefixCode, complete_code
 from .prefix_context import ContextPrefixCode, each_row
 from .registry import Param, Scheme, register
@@ -25,6 +26,10 @@ from .registry import Param, Scheme, register
 #: ceil(-log2 q) is taken after subtracting this, so that a q rescaled by rounding (0.25 stored as
 #: 0.25000000000000006) still gets its exact dyadic length.
 _LOG_SLACK = 1e-9
+#: huffman's radix: the digits a codeword is written in (2: bits). A config leaves it out at 2, so binary
+#: configs are as they were before the parameter.
+RADIX = Param("radix", int, 2, "distinct digits the codewords use (2: bits)", minimum=2, maximum=MAX_RADIX,
+              optional=True)
 
 
 def fixed_lengths(q: np.ndarray) -> np.ndarray:
@@ -106,8 +111,49 @@ FIXED = _prefix_scheme("fixed", "ceil(log2 k) bits per symbol, ignoring q (the D
                        fixed_lengths, _fixed_width, ("prefix", "default"))
 SHANNON = _prefix_scheme("shannon", "lengths ceil(-log2 q(x)): within 1 bit of the model's ideal", shannon_lengths,
                          groups=("prefix", "default"))
-HUFFMAN = _prefix_scheme("huffman", "optimal prefix code for q (Huffman 1952)", huffman_lengths, complete_code,
-                         ("prefix", "default"))
+
+
+def huffman_code(q: np.ndarray, radix: int = 2) -> PrefixCode | DaryCode:
+    """Huffman's code for q over ``radix`` digits: a binary PrefixCode, or a DaryCode (whose config
+    records the radix)."""
+    if radix == 2:
+        return PrefixCode(huffman_lengths(q), scheme="huffman")
+    return DaryCode(dary_huffman_lengths(q, radix), radix, scheme="huffman")
+
+
+def _huffman_check(config: dict, params: dict) -> None:
+    """A Huffman code read from a file: complete in binary, complete but for its dummies in radix D."""
+    radix = params.get("radix", 2)
+    if radix == 2:
+        complete_code(config, params)
+    else:
+        check_dary_huffman(config["lengths"], radix)
+
+
+def _binary_context(scheme: str, radix: int) -> None:
+    if radix != 2:
+        raise SchemeError(f"scheme {scheme!r}: radix={radix} codes with i.i.d. models only (a context code's "
+                          "rows are binary)")
+
+
+def _huffman_context(model, radix: int = 2) -> ContextPrefixCode:
+    _binary_context("huffman", radix)
+    return ContextPrefixCode.build(model, huffman_lengths, "huffman")
+
+
+HUFFMAN = register(
+    Scheme(
+        name="huffman",
+        summary="optimal prefix code for q (Huffman 1952), binary or over radix digits",
+        build=huffman_code,
+        restore=PrefixCode.from_config,
+        check=each_row(_huffman_check),
+        groups=("prefix", "default"),
+        context=_huffman_context,
+        context_coder=ContextPrefixCode,
+        params=(RADIX,),
+    )
+)
 
 
 # -- Fano, Shannon-Fano-Elias and length-limited Huffman ----------------------------------------------
@@ -205,17 +251,20 @@ def shannon_fano_elias_codewords(q: np.ndarray) -> list[str | None]:
     return words
 
 
-def check_max_length(k: int, max_length: int) -> None:
-    """Refuse a length limit that leaves k symbols too few codewords."""
-    shortest = max(1, (k - 1).bit_length())  # ceil(log2 k): 2^L codewords of L bits at most
+def check_max_length(k: int, max_length: int, radix: int = 2) -> None:
+    """Refuse a length limit that leaves k symbols too few codewords of D = radix digits."""
+    shortest = 1
+    while radix**shortest < k:  # ceil(log_D k): D^L codewords of L digits at most
+        shortest += 1
     if max_length < shortest:
+        unit = "bit" if radix == 2 else f"digit radix-{radix}"
         raise SchemeError(
             f"scheme 'huffman-limited': max_length={max_length} cannot give {k} symbols distinct "
-            f"codewords ({max_length}-bit codewords number {1 << max_length}); use max_length >= {shortest}"
+            f"codewords ({max_length}-{unit} codewords number {radix**max_length}); use max_length >= {shortest}"
         )
 
 
-def limited_huffman_lengths(q: np.ndarray, max_length: int) -> np.ndarray:
+def limited_huffman_lengths(q: np.ndarray, max_length: int, radix: int = 2) -> np.ndarray:
     """Optimal code lengths for weights q with no length over ``max_length``: package-merge.
 
     Larmore & Hirschberg (1990): each symbol x has one coin per depth d = 1..L, of value 2^-d and
@@ -225,21 +274,30 @@ def limited_huffman_lengths(q: np.ndarray, max_length: int) -> np.ndarray:
     coins, then taking the 2k - 2 lightest items at the top. On equal weights a symbol's coin sorts
     before a package and symbols keep index order, so the result is deterministic.
 
+    Over D = radix digits the coins are worth (D - 1) D^-d, the k symbols are padded with the
+    d = (1 - k) mod (D - 1) zero-weight dummies of D-ary Huffman (:func:`.dary.dummies`) to k', packages
+    are of D items, and the D (k' - 1) / (D - 1) lightest are taken at the top: sum D^-l = 1 over the k'
+    symbols. The dummies, lightest of all, have a coin at every level anything is taken, so they end at
+    the deepest level, as in D-ary Huffman, and are dropped.
+
     Symbols with q(x) = 0 get weight 2^-32 / k times the smallest positive weight: lighter than every
     real symbol, so they take the longest codewords the limit allows, yet small enough only to break
     ties among codes optimal for q (in favour of shorter codewords for them). A one-symbol alphabet
     gets one bit.
     """
-    k = q.size
-    check_max_length(k, max_length)
-    if k == 1:
+    real = q.size
+    check_max_length(real, max_length, radix)
+    if real == 1:
         return np.ones(1, dtype=np.int64)
     weights = np.asarray(q, dtype=np.float64).copy()
     positive = weights > 0
     if not positive.all():
         smallest = weights[positive].min() if positive.any() else 1.0
-        weights[~positive] = smallest * 2.0**-32 / k
-    depth = min(max_length, k - 1)  # an optimal code never needs more than k - 1 bits
+        weights[~positive] = smallest * 2.0**-32 / real
+    pad = dummies(real, radix)
+    weights = np.concatenate((np.zeros(pad), weights))
+    k = weights.size
+    depth = min(max_length, (k - 1) // (radix - 1))  # an optimal code needs no more: the merges' count
     order = np.argsort(weights, kind="stable")
     leaves = weights[order]
     items = leaves
@@ -247,8 +305,8 @@ def limited_huffman_lengths(q: np.ndarray, max_length: int) -> np.ndarray:
     # alphabet keeps hundreds of levels of about 2k entries each.
     is_leaf = [np.packbits(np.ones(k, dtype=bool))]
     for _ in range(depth - 1):
-        pairs = items.size // 2 * 2
-        packages = items[0:pairs:2] + items[1:pairs:2]  # non-decreasing, as items is sorted
+        whole = items.size // radix * radix
+        packages = items[:whole].reshape(-1, radix).sum(axis=1)  # non-decreasing, as items is sorted
         at_leaf = np.arange(k) + np.searchsorted(packages, leaves, side="left")
         at_package = np.arange(packages.size) + np.searchsorted(leaves, packages, side="right")
         items = np.empty(k + packages.size)
@@ -258,25 +316,42 @@ def limited_huffman_lengths(q: np.ndarray, max_length: int) -> np.ndarray:
         level[at_leaf] = True
         is_leaf.append(np.packbits(level))
     # Walk back down: the first `take` items of a level are chosen; the packages among them account
-    # for the first 2 * packages items of the level below. A level's chosen symbols are its lightest.
-    take = 2 * k - 2
+    # for the first D * packages items of the level below. A level's chosen symbols are its lightest.
+    take = radix * (k - 1) // (radix - 1)
     chosen = np.empty(depth, dtype=np.int64)
     for j, level in enumerate(reversed(is_leaf)):
         chosen[j] = np.count_nonzero(np.unpackbits(level, count=take))
-        take = 2 * (take - int(chosen[j]))
+        take = radix * (take - int(chosen[j]))
     # The symbol of rank r (0 = lightest) has one coin at each level that chose more than r symbols.
     at_most = np.cumsum(np.bincount(chosen, minlength=k + 1))[:k]
     lengths = np.empty(k, dtype=np.int64)
     lengths[order] = depth - at_most
-    return lengths
+    return lengths[pad:]
 
 
 def _within_max_length(config: dict, params: dict) -> None:
-    """A length-limited Huffman code read from a file: complete, and no codeword over max_length bits."""
-    complete_code(config, params)
+    """A length-limited Huffman code read from a file: complete (in radix D: but for its dummies, as
+    Huffman's), and no codeword over max_length digits."""
+    _huffman_check(config, params)
     longest = max(config["lengths"])
     if longest > params["max_length"]:
-        raise ConfigError(f"field 'coder.lengths' has a {longest}-bit codeword, over max_length={params['max_length']}")
+        unit = "bit" if params.get("radix", 2) == 2 else "digit"
+        raise ConfigError(f"field 'coder.lengths' has a {longest}-{unit} codeword, over "
+                          f"max_length={params['max_length']}")
+
+
+def limited_huffman_code(q: np.ndarray, max_length: int, radix: int = 2) -> PrefixCode | DaryCode:
+    """The length-limited Huffman code for q over ``radix`` digits (a DaryCode beyond 2)."""
+    lengths = limited_huffman_lengths(q, max_length, radix)
+    if radix == 2:
+        return PrefixCode(lengths, scheme="huffman-limited", params={"max_length": max_length})
+    return DaryCode(lengths, radix, scheme="huffman-limited", params={"max_length": max_length})
+
+
+def _limited_context(model, max_length: int, radix: int = 2) -> ContextPrefixCode:
+    _binary_context("huffman-limited", radix)
+    return ContextPrefixCode.build(model, lambda q: limited_huffman_lengths(q, max_length), "huffman-limited",
+                                   {"max_length": max_length})
 
 
 SHANNON_FANO = _prefix_scheme(
@@ -293,24 +368,20 @@ SHANNON_FANO_ELIAS = _prefix_scheme(
 HUFFMAN_LIMITED = register(
     Scheme(
         name="huffman-limited",
-        summary="optimal prefix code for q with codewords of at most max_length bits (package-merge)",
-        build=lambda q, max_length: PrefixCode(
-            limited_huffman_lengths(q, max_length),
-            scheme="huffman-limited",
-            params={"max_length": max_length},
-        ),
+        summary="optimal prefix code for q with codewords of at most max_length bits or digits (package-merge)",
+        build=limited_huffman_code,
         restore=PrefixCode.from_config,
         serves=check_max_length,
         check=each_row(_within_max_length),
-        context=lambda model, max_length: ContextPrefixCode.build(
-            model, lambda q: limited_huffman_lengths(q, max_length), "huffman-limited", {"max_length": max_length}),
+        context=_limited_context,
         context_coder=ContextPrefixCode,
         groups=("prefix",),
         params=(
             Param(
-                "max_length", int, DEFAULT_MAX_LENGTH, "longest codeword in bits",
+                "max_length", int, DEFAULT_MAX_LENGTH, "longest codeword in bits (digits)",
                 minimum=1, maximum=MAX_CODEWORD_BITS,
             ),
+            RADIX,
         ),
     )
 )

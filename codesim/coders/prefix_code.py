@@ -30,6 +30,7 @@ from ..errors import CodesimError, ConfigError, DecodeError
 from ..sources.iid import index_dtype
 from .base import Coder, running_totals, table_columns_with, trace_columns_with
 from .config import check_count, field, int_list
+from .dary import DaryCode, check_dary_table
 from .kernels import prefix as stream_kernel
 from .lanes import (
     JUMP_FIELD_BITS, LANE_CODEWORD_BITS, MAX_LANES, MIN_LANES, PACKED_CODEWORD_BITS, SYMBOLS_PER_LANE,
@@ -323,14 +324,21 @@ class PrefixCode(Coder):
         return {"scheme": self.scheme, "params": dict(self.params), "lengths": self.lengths.tolist()}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "PrefixCode":
+    def from_config(cls, config: dict[str, Any]) -> "PrefixCode | DaryCode":
+        """The code of a config: a DaryCode when its params name a radix."""
+        if "radix" in (config.get("params") or {}):
+            return DaryCode.from_config(config)
         return cls(config["lengths"], scheme=config["scheme"], params=config.get("params"))
 
     config_fields: ClassVar[tuple[str, ...]] = ("lengths",)
 
     @classmethod
     def check_table(cls, config: dict[str, Any], params: dict[str, Any], size: int) -> None:
-        check_kraft(check_lengths(config["lengths"], "lengths", size), "lengths")
+        lengths = check_lengths(config["lengths"], "lengths", size)
+        if "radix" in params:
+            check_dary_table(lengths, params["radix"])
+        else:
+            check_kraft(lengths, "lengths")
 
     # -- looking inside ---------------------------------------------------------------------------
     trace_note: ClassVar[str] = "each symbol's codeword, at the bit position where it starts"

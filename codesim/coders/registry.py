@@ -27,6 +27,9 @@ class Param:
     help: str
     minimum: float | None = None
     maximum: float | None = None
+    #: Whether a config leaves the parameter out at its default (and only then): one added to a scheme
+    #: whose configs were written without it, so those still read and its default codes' stay as they were.
+    optional: bool = False
 
     def convert(self, scheme: str, value: Any) -> Any:
         """The value as this parameter's type, or a SchemeError saying what is accepted.
@@ -163,8 +166,13 @@ class Scheme:
                                   f"{self.name!r} (parameters: {', '.join(known) or 'none'})", corrupt=True)
         for key, param in known.items():
             if key not in params:
+                if param.optional:
+                    continue
                 raise ConfigError(f"field 'coder.params.{key}' is missing", corrupt=True)
             param.strict(self.name, params[key])
+            if param.optional and params[key] == param.default:
+                raise ConfigError(f"field 'coder.params.{key}' is {param.default}, which a config says by "
+                                  "leaving the field out", corrupt=True)
         try:
             self.resolve(params)
         except CodesimError as exc:

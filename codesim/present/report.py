@@ -98,12 +98,13 @@ COMPARE_COLUMNS = (
 #: a CSV reader that counts columns still finds them. For a source with memory the figures of p and q
 #: are rates (see :mod:`codesim.present.terms`); ``model_order`` is how many symbols of context the
 #: model looks at (0: i.i.d.; null for a scheme that learns); ``limit_bits_per_symbol`` what a scheme
-#: that learns tends to, and ``scheme_note`` how a scheme codes where its bits need it said.
+#: that learns tends to, ``scheme_note`` how a scheme codes where its bits need it said, and
+#: ``digits_per_symbol`` the digits of a D-ary code (null for a binary one).
 FIELDS = (
     "model", "scheme", "length", "trials", "bits_per_symbol", "ci95", "expected_bits_per_symbol",
     "ideal_bits_per_symbol", "sample_kl_bits", "entropy_bits", "cross_entropy_bits", "kl_bits",
     "code_kl_bits", "excess_bits_per_symbol", "verified", "marginal_entropy_bits", "memory_bits", "model_order",
-    "limit_bits_per_symbol", "scheme_note", "bits",
+    "limit_bits_per_symbol", "scheme_note", "digits_per_symbol", "bits",
 )
 
 

@@ -33,6 +33,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from ..coders import Coder, PrefixCode, SchemeSpec, get
+from ..coders.dary import DaryCode
 from ..coders.base import MAX_SYMBOLS
 from ..sources.base import Model, Source, whole_stream
 from ..sources.files import Message
@@ -126,6 +127,9 @@ class Measurement:
     limit_bits_per_symbol: float | None = None
     #: How the scheme codes, where the table should say it (a compressor's packing of symbols into bytes).
     scheme_note: str | None = None
+    #: For a code over D > 2 digits: the digits per symbol its streams took (mean over trials), whose
+    #: bits per symbol are these digits packed into bits; None for a binary code.
+    digits_per_symbol: float | None = None
 
     @property
     def code_loss_bits(self) -> float:
@@ -556,6 +560,12 @@ class _Trials:
             return float(np.mean([o[2][self.pair] / self.length for o in self.outcomes]))
         return float(np.mean([ideal_length_of_counts(o[1], q) / self.length for o in self.outcomes]))
 
+    def digits(self, coder: Coder) -> float | None:
+        """Mean over trials of the digits a D-ary code's stream took / length; None for a binary code."""
+        if not isinstance(coder, DaryCode):
+            return None
+        return float(np.mean([coder.digit_count(o[1]) / self.length for o in self.outcomes]))
+
     def sample_kl(self, p: Source, q: Model) -> float:
         """Mean over trials of the stream's average log2 p(x | context) / q(x | context)."""
         if not isinstance(p, MarkovChain) and not has_memory(q):
@@ -612,4 +622,5 @@ def _measurement(name: str | None, spec: SchemeSpec, coder: Coder, source: Sourc
         model_order=None if q is None else getattr(q, "order", 0),
         limit_bits_per_symbol=limit,
         scheme_note=coder.note(),
+        digits_per_symbol=trials.digits(coder),
     )

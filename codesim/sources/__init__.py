@@ -4,4 +4,4 @@
 scenario kinds it defines when imported (in this order, which is the order a scenario lists them in).
 """
 
-from . import iid, markov, estimate, files, continuous  # noqa: F401
+from . import iid, markov, estimate, files, continuous, integer  # noqa: F401

@@ -127,13 +127,15 @@ class Kind:
     ``name``. ``setup(setting, top, source, models)``, when given, is run first when the source is of
     this kind: it sets the alphabet (and p, a message, a state) itself; without it, the scenario's
     ``alphabet`` key gives the alphabet. ``top_keys`` are the scenario's top-level keys the kind's setup
-    reads, each with what to tell a scenario whose source is of another kind.
+    reads, each with what to tell a scenario whose source is of another kind. ``alphabet(setting, source,
+    models)``, when given, is the alphabet of a scenario that omits it and whose source is of this kind.
     """
 
     key: str
     build: Callable[[Table, Setting, str | None], Any]
     setup: Callable[[Setting, Table, Table, Mapping[str, Table]], None] | None = None
     top_keys: Mapping[str, str] = field(default_factory=dict)
+    alphabet: Callable[[Setting, Table, Mapping[str, Table]], tuple] | None = None
 
 
 _KINDS: dict[str, Kind] = {}

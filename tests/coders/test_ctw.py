@@ -169,6 +169,18 @@ def test_round_trips_through_the_coder_the_container_and_both_kernel_paths(size,
         assert coder.decode(bits, n).tolist() == stream.tolist()
 
 
+@given(size=st.sampled_from([1, 2, 3, 5, 8, 256, 257]), depth=st.integers(0, 4), data=st.data())
+@settings(max_examples=40)
+def test_each_traced_symbol_costs_what_it_adds_to_its_prefixs_ideal_bits(size, depth, data):
+    stream = np.asarray(data.draw(st.lists(st.integers(0, size - 1), max_size=40), label="stream"), dtype=np.int64)
+    coder = CtwCoder(size, depth)
+    rows = coder.trace_rows(stream, list(range(size)), None, stream.size, None)
+    prefixes = [coder.ideal_bits(stream[:i]) for i in range(stream.size + 1)]
+    assert [row["cost_bits"] for row in rows] == pytest.approx(np.diff(prefixes).tolist(), abs=1e-9)
+    assert all(row["model_prob"] == pytest.approx(2.0 ** -row["cost_bits"]) for row in rows)
+    assert coder.coded_decisions(stream).sum() == coder.decision_sizes(stream).size
+
+
 def test_a_message_past_the_node_budget_still_round_trips(monkeypatch):
     """With the budget spent, paths stop at their deepest existing node; encoder and decoder agree, and
     the trie's growth from its first size to the budget changes no bit."""

@@ -306,3 +306,17 @@ def test_the_encoder_s_chunks_by_symbols_and_by_bits_join_to_the_codewords(name,
     monkeypatch.setattr(integer, "ENCODE_CHUNK", 7)
     monkeypatch.setattr(integer, "ENCODE_CHUNK_BITS", 100)  # below unary's longest codewords, 300 bits
     assert code.encode(stream) == whole and whole.to01() == "".join(code.codeword(s) for s in stream.tolist())
+
+
+def test_golomb_on_an_integer_distribution_takes_its_family_s_rule():
+    """The integer sources' geometric model gives its theta to Gallager and van Voorhis's rule; a Poisson
+    model, its mean to the rule for the geometric of that mean."""
+    from codesim.sources.integer import IntegerDistribution
+
+    q = IntegerDistribution.of("geometric", 0.9)
+    code = build("golomb", q)
+    assert q.family == "geometric" and code.params == {"m": gallager_van_voorhis(0.9)} == {"m": 7}
+    assert code.get_config()["values"] == list(q.alphabet)
+    poisson = IntegerDistribution.of("poisson", 20.0)
+    mean = float(np.dot(poisson.probs, np.array(poisson.alphabet, dtype=float)))
+    assert build("golomb", poisson).params == {"m": gallager_van_voorhis(mean / (1 + mean))}

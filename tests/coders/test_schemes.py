@@ -20,7 +20,8 @@ from ..conftest import prob_vectors
 
 #: Hypothesis strategies for each scheme's parameters (schemes without parameters need no entry).
 PARAMS = {
-    "huffman-limited": {"max_length": st.integers(6, 20)},
+    "huffman": {"radix": st.integers(2, 16)},
+    "huffman-limited": {"max_length": st.integers(6, 20), "radix": st.integers(2, 16)},
     "block-huffman": {"k": st.integers(1, 3)},
     "rans": {"lanes": st.integers(1, 64)},
     "arithmetic": {},
@@ -133,6 +134,7 @@ def test_every_scheme_object_and_coder_class_is_registered():
     built = {type(build(s.name, np.array([0.5, 0.25, 0.25]))) for s in available()}
     chain = MarkovChain.from_transitions([[0.5, 0.25, 0.25]] * 3)
     built |= {type(build(s.name, chain)) for s in available() if s.context is not None}
+    built.add(type(build("huffman", np.array([0.5, 0.25, 0.25]), radix=3)))  # D-ary Huffman's own class
     for info in pkgutil.iter_modules(codesim.coders.__path__):
         module = __import__(f"codesim.coders.{info.name}", fromlist=["_"])
         for obj in vars(module).values():

@@ -54,6 +54,13 @@ CASES = {
     "fixed-nasa": ("fixed", {}, NASA_LEVELS, NASA_P, NASA_P, 100, 21, {}),
     "shannon-fano-nasa": ("shannon-fano", {}, NASA_LEVELS, NASA_P, NASA_P, 100, 22, {}),
     "shannon-fano-elias-nasa": ("shannon-fano-elias", {}, NASA_LEVELS, NASA_P, [1 / 8] * 8, 100, 23, {}),
+    # D-ary Huffman over 8 symbols: radix 3 pads one dummy (five trits a byte), radix 4 two (two bits a
+    # digit); both codes are incomplete.
+    "huffman-radix-3-nasa": ("huffman", {"radix": 3}, NASA_LEVELS, NASA_P, NASA_P, 200, 34, {}),
+    "huffman-radix-4-nasa": ("huffman", {"radix": 4}, NASA_LEVELS, NASA_P, NASA_P, 200, 35, {}),
+    # Radix-3 Huffman's NASA code has 3-trit codewords; a limit of 2 changes it.
+    "huffman-limited-radix-3": ("huffman-limited", {"max_length": 2, "radix": 3}, NASA_LEVELS, NASA_P, NASA_P,
+                                200, 36, {}),
     # Huffman's longest NASA codeword has 5 bits; a limit of 4 changes the code.
     "huffman-limited-4": ("huffman-limited", {"max_length": 4}, NASA_LEVELS, NASA_P, NASA_P, 100, 24, {}),
     # The adaptive coders take no model: they learn the counts from the stream itself.

@@ -70,3 +70,53 @@ def test_converge_carries_the_bound_of_ctw_and_of_no_scheme_without_one():
         assert learned[("adaptive-huffman", n)].bound_bits_per_symbol is None
     assert all(p.bound_bits_per_symbol is None for p in points if p.model is not None)
     assert code_message(build("ctw:depth=2", [0.5, 0.5]), scenario.source.sample(100, 0))[1]
+
+
+def direct_start_cost(p, size: int, count: int) -> float:
+    """sum over t < count of E[-log2 P(x_t | 0..0 x_0 .. x_{t-1})], one prefix at a time."""
+    total = 0.0
+    for t in range(count):
+        joint = p.block_probs(t + 1).reshape(-1, size)
+        for prefix in range(size**t):
+            before = np.array(np.unravel_index(prefix, (size,) * t), dtype=np.int64).ravel() if t else []
+            row = p.probabilities(np.concatenate([np.zeros(p.order - t, dtype=np.int64), before]))
+            seen = joint[prefix] > 0
+            if np.any(row[seen] == 0):
+                return math.inf
+            total -= float(np.dot(joint[prefix][seen], np.log2(row[seen])))
+    return total
+
+
+@pytest.mark.parametrize("size, order", [(2, 1), (3, 2), (2, 4), (4, 3)])
+def test_the_bound_counts_the_first_symbols_in_the_contexts_their_past_of_zeros_makes(size, order):
+    rng = np.random.default_rng(size * 10 + order)
+    chain = MarkovChain.from_transitions(rng.dirichlet(np.full(size, 0.7), size**order), order=order)
+    coder = build(f"ctw:depth={order}", np.full(size, 1 / size))
+    for n in (1, order, 50):
+        start = min(order, n)
+        rest = coder.expected_bits_bound(chain, n) - (n - start) * chain.entropy_rate()
+        assert coder._start_cost(chain, start) == pytest.approx(direct_start_cost(chain, size, start), rel=1e-12)
+        assert rest > coder._start_cost(chain, start)
+
+
+def test_a_chain_that_rules_out_a_symbol_after_the_zeros_has_no_bound():
+    chain = MarkovChain.from_transitions([[0.5, 0.5, 0.0], [0.2, 0.5, 0.3], [0.3, 0.3, 0.4]])
+    coder = build("ctw:depth=1", np.full(3, 1 / 3))
+    assert coder.expected_bits_bound(chain, 10) is None
+    assert coder._start_cost(chain, 1) == direct_start_cost(chain, 3, 1) == math.inf
+
+
+def test_the_start_of_a_message_is_costed_once_per_source_at_every_length_converge_takes(monkeypatch):
+    """A binary chain of order 17, the highest a scenario writes out: its bound at 400 lengths, each cut
+    into messages, works out the cost of a message's first j symbols once per j <= 17, not once per
+    message (it took a second a call)."""
+    from codesim.coders import ctw
+
+    rows = np.random.default_rng(0).dirichlet(np.ones(2), 2**17)
+    chain = MarkovChain.from_transitions(rows, order=17)
+    coder = build("ctw:depth=17", [0.5, 0.5])
+    calls = []
+    monkeypatch.setattr(ctw, "transition_rows", lambda *a, _f=ctw.transition_rows: calls.append(a) or _f(*a))
+    bounds = [bound_bits(coder, chain, n, 7 * n // 10 + 1) for n in range(20, 8020, 20)]
+    assert 1 <= len(calls) <= 17
+    assert all(b is not None and b > 0 for b in bounds)
