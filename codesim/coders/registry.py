@@ -132,6 +132,10 @@ class Scheme:
     #: the simulation counts before building codes; False for a code whose memory does not grow with the
     #: alphabet and is held only while it codes a message (a context tree, a dictionary, a compressor).
     per_symbol_table: bool = True
+    #: Whether build needs the model itself, not only its probabilities (a code of the symbols' values
+    #: reads the labels, and a model's family and parameter where it has them): then build(q_probs,
+    #: model=q, **params), q a Model or the plain probability vector it was given.
+    takes_model: bool = False
 
     def restorer(self, config: Any) -> type[Coder]:
         """The Coder class for a config of this scheme: its context coder's for a config with ``order``."""
@@ -260,6 +264,8 @@ class SchemeSpec:
         probs = order0_probs(q)
         self.check_alphabet(probs.size)
         try:
+            if scheme.takes_model:
+                return scheme.build(probs, model=q, **dict(self.params))
             return scheme.build(probs, **dict(self.params))
         except SchemeError:
             raise

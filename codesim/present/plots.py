@@ -170,10 +170,11 @@ def _wrap(title: str, width: int = 80) -> str:
 
 def _distinct_colours(n: int) -> list:
     """n colours, no two alike: matplotlib's ten-colour cycle repeats from the eleventh scheme on (every
-    registered scheme compared is eleven), so more than ten take tab20's twenty."""
+    registered scheme compared is eleven), so more than ten take tab20's twenty, then tab20b's and tab20c's."""
     from matplotlib import colormaps
 
-    return [colormaps["tab10" if n <= 10 else "tab20"](i % 20) for i in range(n)]
+    palette = [c for name in (["tab10"] if n <= 10 else ["tab20", "tab20b", "tab20c"]) for c in colormaps[name].colors]
+    return [palette[i % len(palette)] for i in range(n)]
 
 
 def _figure(title: str, rows: int = 1, cols: int = 1, size: tuple[float, float] = SIZE, **kw) -> tuple["Figure", Any]:

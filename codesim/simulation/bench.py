@@ -359,7 +359,8 @@ def benchmark(
         # A code bitarray can stand beside has codewords: a prefix code, which may split into lanes.
         prefix = [coder for coder in coders if "bitarray" in coder.bench_peers]
         lanes |= {coder.lanes_for(n) > 1 for coder in prefix for n in lengths}
-        threshold = next((coder.symbols_per_lane * coder.min_lanes for coder in prefix), threshold)
+        threshold = next((coder.symbols_per_lane * coder.min_lanes for coder in prefix
+                          if any(coder.lanes_for(n) > 1 for n in lengths)), threshold)
         timed: list[dict[int, float]] = [{} for _ in schemes]
         for length in lengths:
             stream = whole[:length]

@@ -21,10 +21,13 @@ sys.path.insert(0, str(HERE.parent.parent))  # the checkout's codesim, not an in
 
 from codesim.files import container  # noqa: E402
 from codesim.coders import build  # noqa: E402
+from codesim.sources.iid import Distribution  # noqa: E402
 
 NASA_LEVELS = [100, 105, 110, 145, 160, 162, 174, 180]
 NASA_P = [0.30, 0.40, 0.05, 0.06, 0.07, 0.02, 0.05, 0.05]
 ZIPF_300 = (1 / np.arange(1, 301) / np.sum(1 / np.arange(1, 301))).tolist()
+GEOMETRIC_VALUES = [*range(12), 40]
+GEOMETRIC_P = (0.4 * 0.6 ** np.arange(13) / np.sum(0.4 * 0.6 ** np.arange(13))).tolist()
 
 #: name: (scheme, params, alphabet, source p, model q, symbols, seed, meta)
 CASES = {
@@ -85,6 +88,12 @@ CASES = {
     "lzma-nasa": ("lzma", {}, NASA_LEVELS, NASA_P, None, 300, 31, {}),
     "zstd-wide": ("zstd", {}, list(range(300)), ZIPF_300, None, 400, 32, {}),
     "brotli-text": ("brotli", {"level": 5}, ["e", "t", "a", "o", "n"], [0.4, 0.25, 0.15, 0.12, 0.08], None, 300, 33, {}),
+    # The integer codes code each symbol's value (its label) over a geometric source of ratio 0.6 on 0..11;
+    # golomb chooses m from the model's mean (the file records it), the tail value 40 takes a long codeword.
+    **{f"{scheme}-geometric": (scheme, params, GEOMETRIC_VALUES, GEOMETRIC_P, GEOMETRIC_P, 200, 40 + i, {})
+       for i, (scheme, params) in enumerate([("unary", {}), ("elias-gamma", {}), ("elias-delta", {}),
+                                             ("elias-omega", {}), ("fibonacci", {}), ("exp-golomb", {"k": 1}),
+                                             ("golomb", {}), ("rice", {"k": 1})])},
 }
 
 
@@ -93,7 +102,8 @@ def main() -> None:
         if (HERE / f"{name}.csim").exists():
             continue
         stream = np.random.default_rng(seed).choice(len(alphabet), size=n, p=p).astype(np.uint16)
-        coder = build(scheme, q if q is not None else p, **params)
+        # The model with its labels: a code of the symbols' values reads them.
+        coder = build(scheme, Distribution.from_probs(q if q is not None else p, alphabet=alphabet), **params)
         data = container.dumps(coder, coder.encode(stream), n, alphabet, model=q, source=p, meta=meta)
         (HERE / f"{name}.csim").write_bytes(data)
         expected = {"alphabet": alphabet, "symbols": stream.tolist()}

@@ -15,6 +15,7 @@ from codesim.simulation.bench import DEFAULT_SOURCES, SOURCES, BenchRow, benchma
 from codesim.cli import main
 from codesim.errors import CodesimError
 from codesim.coders import PrefixCode, SchemeSpec, available
+from codesim.coders.integer import IntegerCode
 from codesim.sources.iid import Distribution
 from codesim.coders.registry import ALL, select
 
@@ -22,7 +23,7 @@ from ..conftest import prob_vectors
 
 N = 10_000
 PREFIX_SCHEMES = [s.name for s in available()
-                  if isinstance(SchemeSpec.of(s.name).build(np.array([0.5, 0.5])), PrefixCode)]
+                  if isinstance(SchemeSpec.of(s.name).build(np.array([0.5, 0.5])), (PrefixCode, IntegerCode))]
 
 
 @pytest.fixture(scope="module")
