@@ -177,7 +177,7 @@ def integer_values(labels, scheme: str) -> np.ndarray:
         if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)) \
                 or not 0 <= label <= MAX_VALUE:
             raise SchemeError(f"scheme {scheme!r} codes a symbol's value: its labels are integers from 0 to "
-                              f"2^40 - 1, and label {show_value(label)} (symbol {i + 1}) is not")
+                              f"2^40 - 1, and label {show_value(label)} (alphabet entry {i}, counting from 0) is not")
     return np.array([int(v) for v in labels], dtype=np.int64)
 
 

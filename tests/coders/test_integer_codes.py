@@ -82,7 +82,7 @@ def test_a_symbol_s_value_is_its_label_not_its_index():
 @pytest.mark.parametrize("label", ["a", 1.0, -1, MAX_VALUE + 1])
 def test_labels_that_are_not_non_negative_integers_are_refused_by_name(label):
     q = Distribution.from_probs([0.5, 0.5], alphabet=[0, label])
-    named = rf"label .*{re.escape(repr(label))} \(symbol 2\)"
+    named = rf"label .*{re.escape(repr(label))} \(alphabet entry 1, counting from 0\)"
     for name in SCHEMES:
         with pytest.raises(SchemeError, match=rf"scheme '{name}' codes a symbol's value.*{named}"):
             build(name, q)
