@@ -471,15 +471,17 @@ def test_default_scheme_lists_skip_what_cannot_serve_with_one_line_each(tmp_path
             "precision >= 15")
     tunstall = ("skipped scheme 'tunstall' with bits = 8 has 256 words, fewer than the 20000 symbols of the "
                 "alphabet: use bits >= 15")
+    tans = ("skipped scheme 'tans': table_log=11 gives 2048 states, fewer than the 20000 symbols; use "
+            "table_log >= 15")
     for command, group, skipped in [("run", (), [rans]), ("compare", (), [rans]),
-                                    ("run", ("--scheme", "all"), [block, rans, tunstall]),
+                                    ("run", ("--scheme", "all"), [block, rans, tunstall, tans]),
                                     ("compare", ("--scheme", "prefix"), [block])]:
         result = invoke(command, path, "-q", "-n", "20", "--format", "json", *group)
         assert result.exit_code == 0, result.output
         assert result.stderr.strip().splitlines() == skipped
         ran = {r["scheme"] for r in json.loads(result.stdout)["results"]}
         members = registry.groups()[group[1] if group else "default"]
-        assert ran == set(members) - {"block-huffman", "rans", "tunstall"}
+        assert ran == set(members) - {"block-huffman", "rans", "tunstall", "tans"}
     assert set(registry.groups()["all"]) == {s.name for s in available()}
     small = invoke("run", NASA, "-q", "-n", "20", "--trials", "1", "--scheme", "huffman")
     assert small.exit_code == 0 and small.stderr == ""

@@ -7,7 +7,7 @@
 """
 
 # Importing a coder module registers its schemes, in this order.
-from . import prefix, block, rangecoder, rans, adaptive, vitter, ctw, lz78, compressors, tunstall  # noqa: F401
+from . import prefix, block, rangecoder, rans, adaptive, vitter, ctw, lz78, compressors, tunstall, tans  # noqa: F401
 from . import integer  # noqa: F401
 from .base import Coder
 from .prefix_code import PrefixCode

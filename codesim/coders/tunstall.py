@@ -32,7 +32,6 @@ the symbols' frequencies in the dictionary's words under that assumption are its
 from __future__ import annotations
 
 import heapq
-import math
 from typing import Any, ClassVar
 
 import numpy as np

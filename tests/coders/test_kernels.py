@@ -14,14 +14,14 @@ from hypothesis import given, settings, strategies as st
 import codesim
 from codesim import jit
 from codesim.coders import build, from_config, models, rangecoder_v1
-from codesim.coders.kernels import ctw, fenwick, integer, lz78, prefix, rangecoder, trie, tunstall, vitter
+from codesim.coders.kernels import ctw, fenwick, integer, lz78, prefix, rangecoder, tans, trie, tunstall, vitter
 from codesim.coders.adaptive import AdaptiveArithmeticCoder
 from codesim.coders.frequencies import quantise
 from codesim.coders.rangecoder import ArithmeticCoder
 from codesim.errors import DecodeError
 
 PACKAGE = Path(codesim.__file__).resolve().parent
-KERNELS = [ctw, fenwick, integer, lz78, prefix, rangecoder, trie, tunstall, vitter]
+KERNELS = [ctw, fenwick, integer, lz78, prefix, rangecoder, tans, trie, tunstall, vitter]
 
 
 @given(st.lists(st.integers(0, 1 << 40), min_size=1, max_size=40), st.data())

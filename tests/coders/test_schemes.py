@@ -28,6 +28,7 @@ PARAMS = {
     "adaptive-arithmetic": {"alpha": st.sampled_from([0.5, 1.0]) | st.floats(1e-4, 1e3)},
     "ctw": {"depth": st.integers(0, 6)},
     "tunstall": {"bits": st.integers(5, 12)},  # 2^5 words hold the up to 24 symbols drawn
+    "tans": {"table_log": st.integers(5, 12)},
     "exp-golomb": {"k": st.integers(0, 12)},
     "golomb": {"m": st.integers(0, 40)},
     "rice": {"k": st.integers(0, 12)},

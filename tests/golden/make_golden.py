@@ -82,6 +82,9 @@ CASES = {
     "lz78-nasa": ("lz78", {}, NASA_LEVELS, NASA_P, None, 300, 29, {}),
     # Tunstall's words of 6 bits over the NASA levels, built on a model that is not the source.
     "tunstall-nasa-6": ("tunstall", {"bits": 6}, NASA_LEVELS, NASA_P, [1 / 8] * 8, 301, 34, {}),
+    # tANS over 32 states, built on a model that is not the source.
+    "tans-nasa-5": ("tans", {"table_log": 5}, NASA_LEVELS, NASA_P, [0.2, 0.3, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05], 300, 35,
+                    {}),
     # The reference compressors take no model either; a 300-symbol alphabet packs two bytes a symbol.
     "zlib-nasa": ("zlib", {}, NASA_LEVELS, NASA_P, None, 300, 29, {}),
     "bz2-nasa": ("bz2", {"level": 1}, NASA_LEVELS, NASA_P, None, 300, 30, {}),
