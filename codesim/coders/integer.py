@@ -45,6 +45,7 @@ from ..sources.iid import index_dtype
 from .base import Coder, running_totals, table_columns_with, trace_columns_with
 from .config import check_count, field, int_list
 from .kernels import integer as kernel
+from .lanes import WordPacker
 from .registry import Param, Scheme, register
 
 #: The largest value coded: every codeword's field then fits in 62 bits (Fibonacci's 59, omega's 53).
@@ -257,8 +258,20 @@ class IntegerCode(Coder):
         return int(n) * self._shortest, int(n) * self._longest
 
     # -- coding ---------------------------------------------------------------------------------
+    @cached_property
+    def _packer(self) -> WordPacker | None:
+        """The prefix codes' packer (64-bit word arithmetic, a table of symbol pairs over up to 256
+        symbols) where every codeword fits 64 bits; None otherwise (unary on a long tail)."""
+        if self._longest > 64:
+            return None
+        codes = [((((1 << r) - 1) if self._run_bit else 0) << w) | f
+                 for r, w, f in zip(self._run.tolist(), self._width.tolist(), self._field.tolist())]
+        return WordPacker(codes, self.lengths)
+
     def encode(self, stream: np.ndarray) -> bitarray:
         stream = self._check_stream(stream)
+        if self._packer is not None:
+            return self._packer.pack(stream)[0]
         out = bitarray(endian="big")
         ends = np.cumsum(self.lengths[stream])
         start = 0
