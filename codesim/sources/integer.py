@@ -187,6 +187,11 @@ def _log_pmf(family: str, parameter: float, n: np.ndarray) -> np.ndarray:
     return -parameter * np.log1p(n) - log_hurwitz(parameter, 1.0)
 
 
+class OutOfReach(DistributionError):
+    """The labels hold none of a family's mass in double precision (its parameter puts the mass far
+    from them)."""
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class IntegerDistribution(Distribution):
     """A geometric, Poisson or zeta distribution renormalised over integer labels; ``truncated`` is the
@@ -210,8 +215,8 @@ class IntegerDistribution(Distribution):
         kept = math.fsum(pmf)
         shown = describe(family, parameter)
         if not kept > 0:
-            raise DistributionError(f"the alphabet holds none of {shown}'s mass in double precision: give "
-                                    "labels nearer its bulk")
+            raise OutOfReach(f"the alphabet holds none of {shown}'s mass in double precision: give labels nearer "
+                             "its bulk")
         end = max(labels)
         if len(labels) == end + 1:  # distinct non-negative integers: exactly 0..end
             truncated = _TAILS[family](parameter, end)
@@ -291,7 +296,10 @@ def _build(family: str):
         if cap is not None and not isinstance(setting.state, OmittedAlphabet):
             table.sub(family).fail("max caps an omitted alphabet, and this scenario's alphabet is given "
                                    "(or set by its source): remove max", "max")
-        dist = IntegerDistribution.of(family, parameter, setting.alphabet)
+        try:
+            dist = IntegerDistribution.of(family, parameter, setting.alphabet)
+        except OutOfReach as exc:  # the parameter puts the mass out of the alphabet's reach: name it
+            table.sub(family).fail(f"{PARAMETERS[family]} = {parameter:g}: {exc}")
         who = "The source" if name is None else f"Model '{name}'"
         if dist.truncated == 0:
             left = "all of its mass in double precision"
