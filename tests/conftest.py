@@ -71,3 +71,33 @@ def compiled_kernels():
             except SchemeError:  # block-huffman over 300 symbols: too many tuples, and no kernel to load
                 continue
             coder.decode(coder.encode(stream), stream.size)
+
+
+def round_trips_everywhere(coder, stream: np.ndarray):
+    """Encode ``stream`` and check it comes back: from the coder, through a .csim file (config and
+    payload restored from bytes), and with the kernels interpreted (the same bits both ways). Returns
+    the bits."""
+    from codesim import jit
+    from codesim.files import container
+
+    bits = coder.encode(stream)
+    assert coder.decode(bits, stream.size).tolist() == stream.tolist()
+    labels = [f"s{i}" for i in range(coder.size)]
+    header, again, stored = container.loads(container.dumps(coder, bits, stream.size, labels))
+    assert container.decode_payload(header, again, stored).tolist() == stream.tolist()
+    with jit.interpreted():
+        assert coder.encode(stream) == bits
+        assert coder.decode(bits, stream.size).tolist() == stream.tolist()
+    return bits
+
+
+def decodes_to_its_own_encoding_or_is_refused(coder, bits, n: int) -> None:
+    """Hostile bits: a DecodeError, or n symbols whose encoding is exactly those bits (a decoder that
+    accepts only the encoder's bits); never a crash or a hang."""
+    from codesim.errors import DecodeError
+
+    try:
+        out = coder.decode(bits, n)
+    except DecodeError:
+        return
+    assert coder.encode(out) == bits

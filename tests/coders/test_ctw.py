@@ -14,10 +14,11 @@ from hypothesis import given, settings, strategies as st
 from codesim import jit
 from codesim.coders import build, ctw
 from codesim.coders.ctw import CtwCoder, tree_source_bound
-from codesim.errors import DecodeError, SchemeError
-from codesim.files import container
+from codesim.errors import SchemeError
 from codesim.measures import entropy
 from codesim.sources.markov import MarkovChain
+
+from ..conftest import decodes_to_its_own_encoding_or_is_refused, round_trips_everywhere
 
 
 # -- the definition, with fractions ----------------------------------------------------------------
@@ -158,15 +159,8 @@ def test_round_trips_through_the_coder_the_container_and_both_kernel_paths(size,
     skew = rng.dirichlet(np.full(size, 0.3))
     stream = rng.choice(size, n, p=skew)
     coder = build("ctw", np.full(size, 1 / size), depth=depth)
-    bits = coder.encode(stream)
-    assert coder.decode(bits, n).tolist() == stream.tolist()
+    bits = round_trips_everywhere(coder, stream)
     assert len(bits) <= coder.max_bits(stream)
-    data_bytes = container.dumps(coder, bits, n, [f"s{i}" for i in range(size)])
-    header, again, stored = container.loads(data_bytes)
-    assert container.decode_payload(header, again, stored).tolist() == stream.tolist()
-    with jit.interpreted():
-        assert coder.encode(stream) == bits
-        assert coder.decode(bits, n).tolist() == stream.tolist()
 
 
 @given(size=st.sampled_from([1, 2, 3, 5, 8, 256, 257]), depth=st.integers(0, 4), data=st.data())
@@ -213,11 +207,7 @@ def test_hostile_bits_decode_to_their_encoding_or_are_refused(data):
     candidates = [bitarray(rng.integers(0, 2, data.draw(st.integers(0, 400))).tolist(), endian="big"),
                   good[: len(good) // 2], good + bitarray("1"), good + bitarray("0" * 9)]
     for bits in candidates:
-        try:
-            out = coder.decode(bits, n)
-        except DecodeError:
-            continue
-        assert coder.encode(out) == bits
+        decodes_to_its_own_encoding_or_is_refused(coder, bits, n)
 
 
 # -- what it tends to --------------------------------------------------------------------------------
