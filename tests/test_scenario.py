@@ -36,13 +36,19 @@ def test_every_shipped_scenario_loads_and_describes_itself(path):
     assert scenario.run.seed is not None or scenario.message is not None  # a file is its own message
 
 
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_scenario_runs_a_coder_that_spends_exactly_minus_log_q(path):
+    """Only a coder spending -log2 q(x) a symbol shows D(p||q) itself; prefix codes alone round it away."""
+    assert {spec.name for spec in load(path).run.schemes} & {"arithmetic", "rans"}
+
+
 def test_nasa_scenario_has_the_seed_numbers():
     s = load(SCENARIOS / "nasa-temperature.toml")
     assert s.alphabet == (100, 105, 110, 145, 160, 162, 174, 180)
     assert s.source.probs.tolist() == pytest.approx(NASA_P)
     assert {"matched", "uniform", "counts_example"} <= set(s.models)
     assert s.models["counts_example"].probs.tolist() == pytest.approx(NASA_P)
-    assert [spec.name for spec in s.run.schemes] == ["fixed", "shannon", "huffman"]
+    assert [spec.name for spec in s.run.schemes] == ["fixed", "shannon", "huffman", "arithmetic", "rans"]
 
 
 def test_defaults_when_run_table_is_absent(tmp_path):

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import textwrap
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
@@ -132,8 +133,9 @@ class Output:
     are, under ``key`` beside the ``header`` fields (or as a bare list without a header), with
     ``notes``; CSV gives one row each. Table and Markdown show the title and the setting (beside the
     title; under it when the sections have lines of their own, as compare's models do), the
-    ``sections``, then ``words`` (a list in Markdown) and ``notes`` (as they are). ``text`` replaces
-    the table view of a command whose view is not a table (schemes, inspect).
+    ``sections``, then ``words`` (a list in Markdown) and ``notes`` (as they are); a ``description``
+    goes between the title and the tables, wrapped. ``text`` replaces the table view of a command whose
+    view is not a table (schemes, inspect).
     """
 
     records: Sequence[Mapping[str, Any]]
@@ -145,6 +147,7 @@ class Output:
     words: Sequence[str] = ()
     notes: Sequence[str] = ()
     text: str | None = None
+    description: str = ""
 
 
 def write(fmt: str, out: Output) -> str:
@@ -182,9 +185,18 @@ def _table(out: Output) -> str:
         return "\n".join(lines + [*out.words, *out.notes])
     heading = f"{out.title} ({out.setting})" if out.setting else out.title
     lines = [heading, ""] if heading else []
+    lines += [*_wrapped(out.description), ""] if out.description.strip() else []
     lines += [line for s in out.sections for line in grid(s)]
     after = [*out.words, *out.notes]
     return "\n".join(lines + (["", *after] if after else []))
+
+
+def _wrapped(text: str, width: int = 100) -> list[str]:
+    """Paragraphs (blank-line separated) refilled to ``width`` columns, a blank line between them."""
+    out: list[str] = []
+    for paragraph in (p for p in text.strip().split("\n\n") if p.strip()):
+        out += [*([""] if out else []), *textwrap.wrap(" ".join(paragraph.split()), width, break_on_hyphens=False)]
+    return out
 
 
 def _markdown(out: Output) -> str:
@@ -195,6 +207,7 @@ def _markdown(out: Output) -> str:
         return "\n".join(lines + [*(f"- {w}" for w in out.words), *out.notes])
     lines = [f"## {out.title}", ""] if out.title else []
     lines += [out.setting, ""] if out.setting else []
+    lines += [" ".join(out.description.split()), ""] if out.description.strip() else []
     lines += [line for s in out.sections for line in pipes(s)]
     after = [*(f"- {w}" for w in out.words), *out.notes]
     return "\n".join(lines + (["", *after] if after else []))
@@ -452,13 +465,15 @@ def _names(items, last: str = " and ") -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + last + names[-1]
 
 
-def render(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
-    """``codesim run``: one row per (model, scheme), and what the numbers show."""
+def render(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement], title: str = "",
+           description: str = "") -> str:
+    """``codesim run``: one row per (model, scheme), and what the numbers show, under the scenario's
+    ``description`` (the lesson the run is there to show)."""
     words = summary(measurements) + list(head.get("scenario", {}).get("remarks", []))
     records = [record(m) for m in measurements]
     columns = named(COLUMNS, terms.of(measurements))
     return write(fmt, Output(records, [Section(records, columns)], header=head, title=title,
-                             setting=_setting(head), words=words))
+                             setting=_setting(head), words=words, description=description))
 
 
 def ranked(measurements: Sequence[Measurement]) -> list[tuple[int, Measurement]]:
