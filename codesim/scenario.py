@@ -9,6 +9,7 @@ What a ``[source]`` or ``[models.NAME]`` table means is up to the kind its key n
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -246,8 +247,10 @@ def _kind_of(table: "_Table") -> Kind:
     known = kinds()
     given = [key for key in known if key in table.data]
     if len(given) != 1:
-        found = f"found {', '.join(given)}" if given else "found none"
-        table.fail(f"give exactly one of {', '.join(known)} ({found})")
+        if given:
+            table.fail(f"give exactly one of {', '.join(known)} (found {', '.join(given)})")
+        hint = table.misspelt(*known)
+        table.fail(f"give exactly one of {', '.join(known)} ({hint[2:-1] if hint else 'found none'})")
     return known[given[0]]
 
 
@@ -366,7 +369,7 @@ class _Table:
         self.used.add(key)
         if key not in self.data:
             if default is self._MISSING:
-                self.fail(f"missing key {key!r}")
+                self.fail(f"missing key {key!r}{self.misspelt(key)}")
             return default
         value = self.data[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
@@ -374,6 +377,16 @@ class _Table:
             self.fail(f"expected {_NAMES.get(kinds, ' or '.join(k.__name__ for k in kinds))},"
                       f" got {_show(value)}", key)
         return value
+
+    def misspelt(self, *keys: str) -> str:
+        """`` (found 'alphabt': did you mean 'alphabet'?)`` when a key of this table not yet read is close to
+        one of ``keys`` (the ones looked for and missing), else ``""``."""
+        unread = [str(k) for k in self.data if k not in self.used]
+        for key in keys:
+            close = difflib.get_close_matches(key, unread, n=1, cutoff=0.75)
+            if close:
+                return f" (found {close[0]!r}: did you mean {key!r}?)"
+        return ""
 
     def sub(self, key: str, default: Any = _MISSING) -> "_Table":
         """The table under ``key``, to be read in turn."""

@@ -92,6 +92,17 @@ BAD = [
     (GOOD.replace("[source]\nprobs = [0.5, 0.5]\n", ""), r"missing key 'source'"),
     (GOOD.replace('alphabet = ["a", "b"]\n', ""), r"missing key 'alphabet'"),
     (GOOD + "[models.u]\nuniform = false\n", r"uniform = false says nothing"),
+    # the commonest typos: a key spelt almost right is named beside the one it was meant to be
+    (GOOD.replace("probs = [0.5", "prob = [0.5"),
+     r"\[source\] give exactly one of probs, .* \(found 'prob': did you mean 'probs'\?\)$"),
+    (GOOD.replace("probs = [0.9", "Probs = [0.9"), r"\[models.m\] .*\(found 'Probs': did you mean 'probs'\?\)$"),
+    (GOOD.replace("probs = [0.9", "count = [0.9"), r"\[models.m\] .*\(found 'count': did you mean 'counts'\?\)$"),
+    (GOOD.replace("probs = [0.9", "colour = [0.9"), r"\[models.m\] give exactly one of .*\(found none\)$"),
+    (GOOD.replace("alphabet =", "alphabt ="), r": missing key 'alphabet' \(found 'alphabt': did you mean 'alphabet'\?\)$"),
+    (GOOD.replace("[models.m]", "[model.m]"), r": missing key 'models' \(found 'model': did you mean 'models'\?\)$"),
+    (GOOD.replace("[source]", "[sources]"), r": missing key 'source' \(found 'sources': did you mean 'source'\?\)$"),
+    (GOOD.replace("probs = [0.9, 0.1]", "dirichlet = { alpha = 1.0, sede = 3 }"),
+     r"\[models.m.dirichlet\] missing key 'seed' \(found 'sede': did you mean 'seed'\?\)$"),
 ]
 
 
