@@ -309,6 +309,35 @@ def test_an_adversary_feeding_the_longest_codeword_meets_the_bound(k, t):
     assert codeword_bits - static_huffman_bits(stream, k) == t - 1
 
 
+def test_the_bound_leaves_out_the_indices_of_new_letters():
+    """Why the README states Vitter's bound for the codewords only: 256 letters each sent once cost
+    S = 2048 bits two-pass, and Lambda's codewords stay under S + t, but with the indices of the new
+    letters (log2 of the unseen letters' number each) the whole stream does not."""
+    k = 256
+    stream = np.random.default_rng(1987).permutation(k)
+    coder = AdaptiveHuffmanCoder(k)
+    total, ranks, static = len(coder.encode(stream)), coder.escape_bits(stream), static_huffman_bits(stream, k)
+    assert static == 8 * k
+    assert total - ranks < static + k <= total
+    assert ranks == sum(math.floor(math.log2(u)) + _long_rank(u, r) for u, r in _unseen_ranks(stream, k))
+
+
+def _unseen_ranks(stream, k):
+    """(number of unseen letters, the letter's rank among them) at each first occurrence."""
+    unseen = list(range(k))
+    for x in stream:
+        if x in unseen:
+            yield len(unseen), unseen.index(x)
+            unseen.remove(x)
+
+
+def _long_rank(u: int, r: int) -> int:
+    """1 when rank r among u takes the longer of a truncated binary code's two lengths (never when u is a
+    power of 2: then every rank is short)."""
+    short = (1 << (math.floor(math.log2(u)) + 1)) - u  # ranks below this take floor(log2 u) bits
+    return int(r >= short)
+
+
 def test_first_occurrences_are_an_escape_and_a_truncated_binary_rank():
     """Over 5 symbols, the first symbol is the empty 0-node codeword plus its rank among 5 in truncated
     binary (ranks 0..2 take 2 bits, 3..4 take 3); a repeat then costs its one-bit codeword."""
