@@ -12,9 +12,12 @@ from .errors import CodesimError
 from .measures import cross_entropy, entropy, kl_divergence, log_likelihood_ratio
 from .scenario import Scenario, load
 from .simulation.simulate import Measurement, simulate, simulate_many
+from .version import version as _installed_version
+
+__version__ = _installed_version()
 
 __all__ = [
     "Coder", "PrefixCode", "SchemeSpec", "build", "Distribution", "CodesimError", "cross_entropy",
     "entropy", "kl_divergence", "log_likelihood_ratio", "Scenario", "load", "Measurement", "simulate",
-    "simulate_many", "MarkovChain", "cross_entropy_rate", "kl_rate",
+    "simulate_many", "MarkovChain", "cross_entropy_rate", "kl_rate", "__version__",
 ]
