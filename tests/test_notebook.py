@@ -101,6 +101,29 @@ def test_compare_ranks_the_default_set_per_model_as_the_compare_command_does():
     assert "Model 'uniform':" in table and "rank" in table and "excess-D" in table
 
 
+def test_converge_and_sweep_print_and_write_as_their_commands_do():
+    common = ["--model", "uniform", "--scheme", "huffman", "--scheme", "arithmetic", "--trials", 2, "--seed", 7, "-q"]
+    converged = codesim.converge(NASA, lengths=[10, 100], models="uniform", schemes=["huffman", "arithmetic"],
+                                 trials=2, seed=7)
+    args = ["converge", NASA, "--lengths", "10,100", *common]
+    assert str(converged) + "\n" == cli(*args) and converged.to_json() + "\n" == cli(*args, "--format", "json")
+    assert [(r["scheme"], r["length"]) for r in converged.to_records()] == [
+        ("huffman", 10), ("huffman", 100), ("arithmetic", 10), ("arithmetic", 100)]
+    swept = codesim.sweep(NASA, mix="0:1:3", params={"precision": [8, 12]}, models="uniform", schemes="arithmetic",
+                          length=300, trials=2, seed=7)
+    args = ["sweep", NASA, "--mix", "0:1:3", "--param", "precision=8,12", "-n", 300, *common[:2], "--scheme",
+            "arithmetic", *common[6:]]
+    assert str(swept) + "\n" == cli(*args) and swept.to_csv() + "\n" == cli(*args, "--format", "csv")
+    assert [(r["t"], r["params"]) for r in swept.to_records()] == [
+        (t, {"precision": k}) for t in (0.0, 0.5, 1.0) for k in (8, 12)]
+    assert swept.to_pandas().attrs["seed"] == swept.seed == 7
+    assert swept._repr_html_().startswith("<pre>NASA planet temperatures")
+    with pytest.raises(CodesimError, match="codesim.sweep: give mix, params or both"):
+        codesim.sweep(NASA)
+    with pytest.raises(CodesimError, match="the count must be from 1"):
+        codesim.sweep(NASA, mix="0:1:0")
+
+
 def test_the_html_table_is_the_report_page_s_and_escapes_what_a_scenario_says():
     doc = {"title": "<script>alert(1)</script> & co", "alphabet": ["<a>", "b&c"],
            "source": {"probs": [0.5, 0.5]}, "models": {"<q>": {"probs": [0.25, 0.75]}}}
