@@ -41,12 +41,16 @@ from .simulation.simulate import Measurement, simulate_many
 if TYPE_CHECKING:
     import pandas
 
-#: What :func:`run` and :func:`compare` take beside the scenario, as the command line's options do.
+#: What :func:`run`, :func:`compare`, :func:`converge` and :func:`sweep` take beside the scenario, as the
+#: command line's options do.
 SETTINGS = ("length", "trials", "seed", "schemes", "models", "block", "jobs")
 
 
 class _Output(ABC):
-    """What every kind of results gives: the command's outputs in each format, and its records."""
+    """What every kind of results gives: the command's outputs in each format, and its records. A
+    subclass holds the ``scenario`` it ran (its ``run`` with the settings used)."""
+
+    scenario: Scenario
 
     #: The key of the records in the JSON output.
     key = "results"
@@ -55,11 +59,15 @@ class _Output(ABC):
     def _write(self, fmt: str) -> str:
         """The command's output in one of :data:`codesim.present.report.FORMATS`."""
 
+    @property
+    def seed(self) -> int:
+        """The seed the streams were drawn from: run again with it, the same bits come out."""
+        return self.scenario.run.seed
+
     def __str__(self) -> str:
         return self._write("table")
 
-    def __repr__(self) -> str:
-        return self._write("table")
+    __repr__ = __str__
 
     def to_json(self) -> str:
         """The JSON the command writes: the version, the seed, the settings, the records."""
@@ -112,11 +120,6 @@ class Results(_Output):
     skipped: tuple[str, ...] = ()
     ranked: bool = False
 
-    @property
-    def seed(self) -> int:
-        """The seed the streams were drawn from: run again with it, the same bits come out."""
-        return self.scenario.run.seed
-
     def _write(self, fmt: str) -> str:
         render = report.render_compare if self.ranked else report.render
         return render(fmt, report.header(self.scenario), self.measurements, title=self.scenario.title)
@@ -143,11 +146,6 @@ class Points(_Output):
     kind: str
     skipped: tuple[str, ...] = ()
     key = "points"
-
-    @property
-    def seed(self) -> int:
-        """The seed the streams were drawn from."""
-        return self.scenario.run.seed
 
     def _write(self, fmt: str) -> str:
         render = report.converge_points if self.kind == "converge" else report.sweep_points
