@@ -12,9 +12,14 @@ from .errors import CodesimError
 from .measures import cross_entropy, entropy, kl_divergence, log_likelihood_ratio
 from .scenario import Scenario, load
 from .simulation.simulate import Measurement, simulate, simulate_many
+from .notebook import Points, Results, compare, converge, run, sweep
+from .version import version as _installed_version
+
+__version__ = _installed_version()
 
 __all__ = [
     "Coder", "PrefixCode", "SchemeSpec", "build", "Distribution", "CodesimError", "cross_entropy",
     "entropy", "kl_divergence", "log_likelihood_ratio", "Scenario", "load", "Measurement", "simulate",
     "simulate_many", "MarkovChain", "cross_entropy_rate", "kl_rate",
+    "run", "compare", "converge", "sweep", "Results", "Points", "__version__",
 ]

@@ -483,7 +483,7 @@ def bench(lengths, sweep, pipeline, schemes, sources, repeats, seed, out, peers,
     if pipeline:
         rows = benchmarks.pipeline(schemes or PIPELINE_SCHEMES, PIPELINE_PEER_CODE, sources,
                                    lengths[0] if lengths else benchmarks.PIPELINE_LENGTH, seed, repeats)
-        out(report.pipeline_table(rows, out.fmt))
+        out(report.pipeline_table(rows, out.fmt, seed))
         _require_verified(rows)
         return
     hint = benchmarks.missing_peers_hint() if peers else None

@@ -215,7 +215,7 @@ def test_schemes_lists_every_registered_scheme_with_parameters():
         assert scheme.name in result.stdout
         for param in scheme.params:
             assert f"{param.name}={param.default}" in result.stdout
-    listing = json.loads(invoke("schemes", "--format", "json").stdout)
+    listing = json.loads(invoke("schemes", "--format", "json").stdout)["results"]
     assert [s["name"] for s in listing] == [s.name for s in available()]
 
 

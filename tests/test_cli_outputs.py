@@ -37,16 +37,15 @@ def csim(tmp_path_factory):
     return path
 
 
-#: Each table command's arguments, the key of its records in JSON (None: JSON is the list of records), and
-#: fields every record has.
+#: Each table command's arguments, the key of its records in JSON, and fields every record has.
 COMMANDS = {
     "run": ([NASA, *RUN], "results", {"model", "scheme", "bits_per_symbol", "ci95", "verified", "bits"}),
     "compare": ([NASA, *RUN], "results", {"model", "scheme", "rank", "ci95", "code_loss_bits", "verified"}),
     "converge": ([NASA, *RUN, "--lengths", "10,100"], "points",
                  {"model", "scheme", "length", "bits_ci95", "llr_ci95", "verified"}),
     "sweep": ([NASA, *RUN, "--mix", "0:1:3"], "points", {"model", "t", "scheme", "ci95", "excess_bits_per_symbol"}),
-    "schemes": ([], None, {"name", "summary", "groups", "params"}),
-    "bench": (["-n", "1000", "--scheme", "huffman", "--source", "nasa", "--no-peers"], None,
+    "schemes": ([], "results", {"name", "summary", "groups", "params"}),
+    "bench": (["-n", "1000", "--scheme", "huffman", "--source", "nasa", "--no-peers"], "results",
               {"scheme", "source", "length", "verified", "overhead_bits_per_symbol"}),
     "inspect": (["{csim}", "--symbols", "3"], "table", {"symbol", "q", "codeword", "length"}),
 }
@@ -72,7 +71,7 @@ def test_json_and_csv_hold_the_same_records_with_the_same_fields(command, csim):
     as_json = invoke(*args, "--format", "json")
     assert as_json.exit_code == 0, as_json.output
     doc = json.loads(as_json.stdout, parse_constant=lambda c: pytest.fail(f"non-JSON token {c}"))
-    records = doc if key is None else doc[key]
+    records = doc[key]
     assert records and all(fields <= set(r) for r in records)
     as_csv = invoke(*args, "--format", "csv")
     assert as_csv.exit_code == 0, as_csv.output
@@ -104,8 +103,7 @@ def test_json_and_csv_hold_the_same_records_with_the_same_fields(command, csim):
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_table_and_markdown_show_every_record(command, fmt, csim):
     args, key, _ = _args(command, csim)
-    records = json.loads(invoke(*args, "--format", "json").stdout)
-    records = records if key is None else records[key]
+    records = json.loads(invoke(*args, "--format", "json").stdout)[key]
     result = invoke(*args, "--format", fmt)
     assert result.exit_code == 0, result.output
     first = records[0].get("scheme", records[0].get("name", records[0].get("symbol")))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..simulation.simulate import Measurement
+from ..version import version
 from . import terms
 
 if TYPE_CHECKING:
@@ -130,12 +131,12 @@ class Output:
     """What a command prints, in a form every writer takes.
 
     ``records`` are flat (one level of fields, the same names in every format): JSON gives them as they
-    are, under ``key`` beside the ``header`` fields (or as a bare list without a header), with
-    ``notes``; CSV gives one row each. Table and Markdown show the title and the setting (beside the
-    title; under it when the sections have lines of their own, as compare's models do), the
-    ``sections``, then ``words`` (a list in Markdown) and ``notes`` (as they are); a ``description``
-    goes between the title and the tables, wrapped. ``text`` replaces the table view of a command whose
-    view is not a table (schemes, inspect).
+    are, under ``key`` beside the ``header`` fields, with ``notes``; CSV gives one row each. Both record
+    the :data:`PROVENANCE`, the seed taken from the header (none: nothing was drawn). Table and Markdown
+    show the title and the setting (beside the title; under it when the sections have lines of their
+    own, as compare's models do), the ``sections``, then ``words`` (a list in Markdown) and ``notes`` (as
+    they are); a ``description`` goes between the title and the tables, wrapped. ``text`` replaces the
+    table view of a command whose view is not a table (schemes, inspect).
     """
 
     records: Sequence[Mapping[str, Any]]
@@ -155,7 +156,7 @@ def write(fmt: str, out: Output) -> str:
     if fmt == "json":
         return to_json(out)
     if fmt == "csv":
-        return to_csv(out.records)
+        return to_csv(out)
     if fmt == "markdown":
         return _markdown(out)
     if fmt == "table":
@@ -217,12 +218,26 @@ def _is_interval(name: str) -> bool:
     return name.endswith("ci95")
 
 
-def to_csv(records: Sequence[Mapping[str, Any]]) -> str:
+#: What every JSON and CSV output records of where its figures came from: the codesim that made them,
+#: and the seed their streams were drawn from (null, an empty cell, where nothing was drawn).
+PROVENANCE = ("codesim_version", "seed")
+
+
+def provenance(out: Output) -> dict[str, Any]:
+    """``out``'s :data:`PROVENANCE`: this codesim's version, and the seed its header gives."""
+    return {"codesim_version": version(), "seed": (out.header or {}).get("seed")}
+
+
+def to_csv(out: Output) -> str:
     """One row per record, the fields in order; an interval (a field named ...ci95) becomes two columns,
     ..._low and ..._high, after the others, and a list of numbers (per-trial bits) is joined by spaces
-    in the last columns. Any other nested value is written as compact JSON."""
+    in the columns after them. The last two columns are the :data:`PROVENANCE`, the same in every row
+    (added last, so that a reader counting columns finds the others where they were). Any other nested
+    value is written as compact JSON."""
+    records = out.records
     if not records:
         return ""
+    stamp = provenance(out)
     names = list(records[0])
     # A column of numbers lists in every record (not only the first, whose list may be empty).
     lists = [n for n in names if not _is_interval(n) and any(r[n] for r in records)
@@ -231,13 +246,13 @@ def to_csv(records: Sequence[Mapping[str, Any]]) -> str:
     plain = [n for n in names if n not in lists and n not in intervals]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([*plain, *(f"{n}_{end}" for n in intervals for end in ("low", "high")), *lists])
+    writer.writerow([*plain, *(f"{n}_{end}" for n in intervals for end in ("low", "high")), *lists, *stamp])
     for r in records:
         cells = [_csv_cell(r[n]) for n in plain]
         for n in intervals:
             cells += list(r[n]) if r[n] is not None else ["", ""]
         cells += [" ".join(map(str, r[n])) for n in lists]
-        writer.writerow(cells)
+        writer.writerow(cells + ["" if v is None else _csv_cell(v) for v in stamp.values()])
     return buf.getvalue().rstrip("\n")
 
 
@@ -266,15 +281,13 @@ def _finite(value: Any, path: str, notes: list[str]) -> Any:
 
 
 def to_json(out: Output) -> str:
-    """Strict JSON (RFC 8259): the header's fields, the records under ``key`` and ``notes`` naming
-    each value written as null because it is not finite; without a header, the list of records."""
+    """Strict JSON (RFC 8259): one object, the :data:`PROVENANCE` first, then the header's fields, the
+    records under ``key`` and ``notes`` naming each value written as null because it is not finite."""
     notes: list[str] = []
     records = [_finite(dict(r), f"{out.key}[{i}]", notes) for i, r in enumerate(out.records)]
-    if out.header is None:
-        return json.dumps(records, indent=2, allow_nan=False)
     # The header's fields sit at the top level, beside the records (which it may hold too: inspect's).
-    header = {k: v for k, v in out.header.items() if k != out.key}
-    doc = {**_finite(header, "", notes), out.key: records, "notes": notes}
+    header = {k: v for k, v in (out.header or {}).items() if k != out.key}
+    doc = {**provenance(out), **_finite(header, "", notes), out.key: records, "notes": notes}
     return json.dumps(doc, indent=2, allow_nan=False)
 
 
@@ -296,7 +309,8 @@ def _grid(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
 
 # -- run and compare ------------------------------------------------------------------------------------
 def header(scenario: "Scenario") -> dict[str, Any]:
-    """The fields a run's JSON gives before its results: the scenario, and the run's settings."""
+    """The fields a run's JSON gives before its results: the scenario, and the run's settings (the seed
+    among them, which JSON and CSV record beside the version, see :data:`PROVENANCE`)."""
     run = scenario.run
     return {"scenario": {"title": scenario.title, "path": scenario.path, "remarks": list(scenario.remarks),
                          **scenario.figures},
@@ -630,7 +644,7 @@ def bench_table(run, fmt: str = "table", by_length: bool = False) -> str:
     if by_length and fmt in ("table", "markdown"):
         return write(fmt, Output(records, _by_length_sections(rows, with_peers), notes=notes,
                                  title="codesim bench: throughput against stream length",
-                                 setting=f"best of {run.repeats}, seed {run.seed}"))
+                                 setting=f"best of {run.repeats}, seed {run.seed}", header={"seed": run.seed}))
     ratio = lambda x: "" if x is None else f"{x:.2f}"
     columns = [Column("scheme", "scheme"), Column("source", "source"), Column("length", "length", _length),
                Column("enc Msym/s", "encode_symbols_per_second", _millions),
@@ -643,7 +657,8 @@ def bench_table(run, fmt: str = "table", by_length: bool = False) -> str:
         columns[1:1] = [Column("coder", "peer", lambda p: p or "codesim")]
         columns[-1:-1] = [Column("enc ours/peer", "encode_ratio", ratio),
                           Column("dec ours/peer", "decode_ratio", ratio)]
-    return write(fmt, Output(records, [Section(records, columns, left=3 if with_peers else 2)], notes=notes))
+    return write(fmt, Output(records, [Section(records, columns, left=3 if with_peers else 2)], notes=notes,
+                             header={"seed": run.seed}))
 
 
 #: A throughput under this fraction of the best in its row is marked: the length is too short for the
@@ -698,8 +713,9 @@ def _bench_notes(run) -> list[str]:
     return notes
 
 
-def pipeline_table(rows, fmt: str = "table") -> str:
-    """``codesim bench --pipeline``: a run's whole work against numpy+bitarray's, seconds and ratio."""
+def pipeline_table(rows, fmt: str = "table", seed: int | None = None) -> str:
+    """``codesim bench --pipeline``: a run's whole work against numpy+bitarray's, seconds and ratio, on
+    streams drawn with ``seed``."""
     records = [{**asdict(r), "symbols_per_second": r.symbols_per_second,
                 "peer_symbols_per_second": r.peer_symbols_per_second} for r in rows]
     columns = [Column("scheme", "scheme"), Column("source", "source"),
@@ -714,12 +730,13 @@ def pipeline_table(rows, fmt: str = "table") -> str:
              "numpy+bitarray: Generator.choice draws, bitarray's encode and decode code with p's Huffman "
              "codewords (the same code for every row), np.array_equal compares, in the same blocks.",
              "ours/peer: the peer's time over ours (above 1, codesim run is faster)."]
-    return write(fmt, Output(records, [Section(records, columns, left=2)], words=words))
+    return write(fmt, Output(records, [Section(records, columns, left=2)], words=words, header={"seed": seed}))
 
 
 def inspection(doc: dict[str, Any], fmt: str = "table") -> str:
     """``codesim inspect``: header, code table and the annotated first symbols.
-    JSON gives the whole document; CSV the code table, one row per symbol."""
+    JSON gives the whole document; CSV the code table, one row per symbol. The seed both record is the
+    one the file says its stream was drawn with (none for a stream read from a file)."""
     ck = doc["checksums"]
     ok = lambda c: f"{c['crc32']} ({'ok' if c['ok'] else 'MISMATCH'})"
     params = ", ".join(f"{_printable(str(k))}={_printable(str(v))}" for k, v in doc["params"].items()) or "none"
@@ -752,7 +769,8 @@ def inspection(doc: dict[str, Any], fmt: str = "table") -> str:
     for s in sections:
         text += ["", s.intro, *grid(s)]
     listed = "\n".join(f"- {name}: {value}" for name, value in fields[1:])
-    return write(fmt, Output(table, sections, header=doc, key="table", title=_printable(str(doc["file"])),
+    head = {**doc, "seed": doc["meta"].get("seed")}
+    return write(fmt, Output(table, sections, header=head, key="table", title=_printable(str(doc["file"])),
                              setting=listed, text="\n".join(text)))
 
 

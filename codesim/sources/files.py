@@ -56,7 +56,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from .base import Kind, register
-from .iid import Distribution, Label, _as_vector, _check_labels, index_dtype
+from .iid import Distribution, Label, _as_vector, _check_labels, index_dtype, short_labels
 from ..errors import CodesimError, ScenarioError, TextSourceError, did_you_mean
 from ..measures import entropy
 from .estimate import pseudocount, smoothed
@@ -295,6 +295,9 @@ class Message:
 
     alphabet: tuple[Label, ...]
     symbols: np.ndarray = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Message({self.symbols.size} symbols over {short_labels(self.alphabet)})"
 
     def blocks(self, length: int, seed: np.random.SeedSequence | None, block: int) -> Iterator[np.ndarray]:
         """The message's first ``length`` symbols in consecutive slices of at most ``block``."""

@@ -76,6 +76,24 @@ def _check_labels(alphabet: Sequence[Label]) -> tuple[Label, ...]:
     return _Labels(labels)
 
 
+#: The most symbols a repr lists; a larger alphabet is shown by its first and last few.
+REPR_SYMBOLS = 8
+
+
+def short_label(label: Label) -> str:
+    """A label as a repr shows it: its repr, cut short past 20 characters."""
+    text = repr(label)
+    return text if len(text) <= 20 else text[:16] + "..." + text[-1]
+
+
+def short_labels(alphabet: Sequence[Label]) -> str:
+    """An alphabet in one short line: its labels, or the first and last few and how many."""
+    if len(alphabet) <= REPR_SYMBOLS:
+        return f"({', '.join(map(short_label, alphabet))})"
+    ends = [*map(short_label, alphabet[:3]), "...", *map(short_label, alphabet[-2:])]
+    return f"({', '.join(ends)}; {len(alphabet)} symbols)"
+
+
 def _as_vector(values, what: str) -> np.ndarray:
     """A 1-D float64 vector of finite, non-negative numbers, or an error naming the bad entry."""
     seq = list(values) if not isinstance(values, np.ndarray) else values.ravel().tolist()
@@ -212,6 +230,20 @@ class Distribution:
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        """One short line: each label with its probability (4 significant digits), or for more than
+        :data:`REPR_SYMBOLS` symbols the first and last few and the alphabet's size.
+
+        >>> Distribution.from_probs([0.5, 0.25, 0.25], alphabet=["a", "b", "c"])
+        Distribution({'a': 0.5, 'b': 0.25, 'c': 0.25})
+        >>> Distribution.uniform(1000)
+        Distribution({0: 0.001, 1: 0.001, 2: 0.001, ..., 998: 0.001, 999: 0.001}, 1000 symbols)
+        """
+        pairs = [f"{short_label(a)}: {p:.4g}" for a, p in zip(self.alphabet, self.probs.tolist())]
+        if len(pairs) <= REPR_SYMBOLS:
+            return f"Distribution({{{', '.join(pairs)}}})"
+        return f"Distribution({{{', '.join(pairs[:3])}, ..., {', '.join(pairs[-2:])}}}, {len(pairs)} symbols)"
 
     def with_probs(self, probs: Sequence[float]) -> "Distribution":
         """The same alphabet with another probability vector (validated)."""

@@ -39,7 +39,8 @@ from ..errors import CodesimError, DistributionError, ScenarioError
 from ..measures import entropy
 from . import kernels
 from .base import Kind, register
-from .iid import SAMPLE_CHUNK, SUM_TOLERANCE, AliasTable, Distribution, _as_vector, _check_labels, index_dtype
+from .iid import (SAMPLE_CHUNK, SUM_TOLERANCE, AliasTable, Distribution, _as_vector, _check_labels, index_dtype,
+                  short_labels)
 
 #: The most contexts whose stationary distribution is found by a dense linear solve (a 2048 x 2048
 #: system, 32 MB, solved in a fraction of a second); past it, by power iteration.
@@ -196,6 +197,16 @@ class MarkovChain:
     start_ids: np.ndarray
     start_rows: np.ndarray
     initial: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        """One short line: the order, the alphabet (shortened) and how many contexts have rows.
+
+        >>> MarkovChain.from_transitions([[0.8, 0.2], [0.3, 0.7]], ["calm", "storm"])
+        MarkovChain(order 1 over ('calm', 'storm'), 2 contexts)
+        """
+        estimate = " and a fallback row (an estimate)" if self.contexts.fallback else ""
+        return (f"MarkovChain(order {self.order} over {short_labels(self.alphabet)}, "
+                f"{len(self.contexts.ids)} contexts{estimate})")
 
     # -- building ----------------------------------------------------------------------------------
     @classmethod

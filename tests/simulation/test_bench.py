@@ -146,7 +146,7 @@ def test_cli_bench_with_peers_prints_them_with_ratios():
 def test_cli_bench_json_with_peers_is_json():
     result = invoke("--scheme", "fixed", "--source", "nasa", "--format", "json")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = json.loads(result.stdout)["results"]
     assert [d["peer"] for d in data] == [None, "bitarray"]
     assert data[1]["same_bits"] is True and data[1]["encode_ratio"] > 0
 
@@ -167,7 +167,7 @@ def test_cli_bench_without_constriction_says_how_to_install_it(no_constriction, 
     assert "constriction ans" not in result.stdout and "bitarray" in result.stdout
     if fmt == "json":
         # huffman and its bitarray peer, then rans alone, on each of the two sources
-        assert [d["peer"] for d in json.loads(result.stdout)] == [None, "bitarray", None] * 2
+        assert [d["peer"] for d in json.loads(result.stdout)["results"]] == [None, "bitarray", None] * 2
 
 
 def test_cli_bench_without_peers_does_not_mention_constriction(no_constriction):
@@ -316,7 +316,7 @@ def test_cli_pipeline_prints_the_comparison():
     result = CliRunner().invoke(main, ["bench", "--pipeline", "-n", "2e4", "--scheme", "huffman",
                                        "--source", "nasa", "--format", "json", "--repeats", "2"])
     assert result.exit_code == 0, result.output
-    (row,) = json.loads(result.stdout)
+    (row,) = json.loads(result.stdout)["results"]
     assert row["scheme"] == "huffman" and row["peer"] == "numpy+bitarray" and row["verified"] is True
 
 
