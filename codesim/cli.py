@@ -358,7 +358,7 @@ def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, out
     plots.check_targets(plot_path, out.force, figures=2)
     sc = _scenario(scenario, models, length, trials, seed, schemes, block)
     measurements = _simulate(sc, jobs, quiet)
-    out(report.render(out.fmt, report.header(sc), measurements, title=sc.title, description=sc.description))
+    out(report.render(out.fmt, report.header(sc), measurements, title=sc.title))
     _plot_results(plot_path, out.force, sc, measurements)
     _require_verified(measurements)
 

@@ -130,6 +130,9 @@ class Results(_Output):
         order = [m for _, m in report.ranked(self.measurements)] if self.ranked else list(self.measurements)
         out = [f"<p><strong>{html.escape(self.scenario.title)}</strong> "
                f"({html.escape(report._setting(head))})</p>"]
+        description = " ".join(self.scenario.description.split())
+        if description and not self.ranked:  # as the run command prints it above its table
+            out.append(f"<p>{html.escape(description)}</p>")
         out += page._html_table(order) if order else ["<p>No measurements.</p>"]
         out += [f"<p>{html.escape(s)}</p>" for s in report.summary(self.measurements) + list(self.scenario.remarks)]
         return "\n".join(out)

@@ -312,8 +312,8 @@ def header(scenario: "Scenario") -> dict[str, Any]:
     """The fields a run's JSON gives before its results: the scenario, and the run's settings (the seed
     among them, which JSON and CSV record beside the version, see :data:`PROVENANCE`)."""
     run = scenario.run
-    return {"scenario": {"title": scenario.title, "path": scenario.path, "remarks": list(scenario.remarks),
-                         **scenario.figures},
+    return {"scenario": {"title": scenario.title, "description": scenario.description.strip(),
+                         "path": scenario.path, "remarks": list(scenario.remarks), **scenario.figures},
             "length": run.length, "trials": run.trials, "seed": run.seed}
 
 
@@ -479,15 +479,15 @@ def _names(items, last: str = " and ") -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + last + names[-1]
 
 
-def render(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement], title: str = "",
-           description: str = "") -> str:
+def render(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement], title: str = "") -> str:
     """``codesim run``: one row per (model, scheme), and what the numbers show, under the scenario's
-    ``description`` (the lesson the run is there to show)."""
+    description (the lesson the run is there to show)."""
     words = summary(measurements) + list(head.get("scenario", {}).get("remarks", []))
     records = [record(m) for m in measurements]
     columns = named(COLUMNS, terms.of(measurements))
     return write(fmt, Output(records, [Section(records, columns)], header=head, title=title,
-                             setting=_setting(head), words=words, description=description))
+                             setting=_setting(head), words=words,
+                             description=head.get("scenario", {}).get("description", "")))
 
 
 def ranked(measurements: Sequence[Measurement]) -> list[tuple[int, Measurement]]:
