@@ -239,7 +239,7 @@ def scenario_input(f):
     @click.argument("scenario", required=False, type=InputFile())
     @click.option("--p", "p", type=Vector(), help="Source probabilities p, instead of a SCENARIO file.")
     @click.option("--q", "qs", type=Vector(), multiple=True,
-                  help="A model's probabilities q (with --p); repeatable: models q1, q2, ...")
+                  help="A model's probabilities q (with --p); repeatable (one model is q, several q1, q2, ...).")
     @click.option("--labels", type=Vector(labels=True), help="Alphabet labels for --p/--q (default 0, 1, ...).")
     @click.option("--source-file", type=InputFile(), metavar="FILE",
                   help="A file as the source, instead of a SCENARIO file: its units are the message, coded "
@@ -605,14 +605,17 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
 @main.command()
 @click.argument("stream_file", metavar="FILE.csim", type=InputFile())
 @click.option("--format", "fmt", type=click.Choice(streamio.FORMATS),
-              help="Output format; default: that of the encoded input file, else from the name.")
+              help="Output format; default: the one the output's name ends in (.txt, .npy), else that of the "
+                   "file encode --input read, else text.")
 @OUTPUT
 @FORCE
 def decode(stream_file, fmt, output, force):
     """Decode a .csim file and write the symbols' labels back.
 
-    A stream read with `codesim encode --input` is written back byte for byte as it was read
-    (text or npy). A corrupt, truncated or foreign file is an error, and no output is written.
+    The format is --format, else the one the output's name ends in (.txt: text, .npy: npy), else
+    (any other name, and -o -) that of the file `codesim encode --input` read, else text. In that
+    file's own format the stream is written back byte for byte as it was read. npy is never written
+    to a terminal. A corrupt, truncated or foreign file is an error, and no output is written.
 
     \b
     Example:
