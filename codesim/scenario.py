@@ -21,7 +21,8 @@ from .coders import SchemeSpec
 from .coders.registry import DEFAULT, get, select
 from .sources.base import Kind, Model, Setting, Source, kinds
 from .sources.iid import Distribution, Label
-from .errors import ArgumentError, CodesimError, ScenarioError, SchemeError, did_you_mean, show_value as _show
+from .errors import CodesimError, ScenarioError, SchemeError, did_you_mean, show_value as _show
+from .errors import ArgumentError, TextSourceError
 from .simulation.simulate import BLOCK, DEFAULT_LENGTH, DEFAULT_TRIALS, check_block, check_run_size
 from .files.streamio import open_input, read_input
 from .sources.files import MAX_UNIT_FILE_BYTES, UNITS
@@ -250,7 +251,8 @@ def from_options(
     ``--q``, ``--labels``; see :func:`from_vectors`), or a file as the source with models counted from
     files (``--source-file``, ``--unit``, ``--model-file``), meaning what a scenario's ``file = ...`` and
     ``unit = ...`` mean; each such model is named by its file as given, and relative names are read from
-    the working directory. Every problem is an ArgumentError naming the option."""
+    the working directory. Every problem is an error naming the option: an ArgumentError for a misuse of
+    the options, a TextSourceError or ScenarioError for what is wrong with a file."""
     if p is not None and source_file is not None:
         raise ArgumentError("--p and --source-file are two sources: give one")
     for option, given, owner, present in (("--q", qs, "--p", p), ("--labels", labels, "--p", p),
@@ -268,16 +270,24 @@ def from_options(
     unit = unit or "byte"
     if unit not in UNITS:
         raise ArgumentError(f"--unit: unknown unit {unit!r}: use one of {', '.join(UNITS)}")
-    for option, path in [("--source-file", source_file)] + [("--model-file", path) for path in model_files]:
-        try:
-            with open_input(path, "a file to read units from", ArgumentError, MAX_UNIT_FILE_BYTES):
-                pass
-        except ArgumentError as exc:
-            raise ArgumentError(f"{option} {exc}") from None
     if len(set(model_files)) != len(model_files):
         raise ArgumentError("--model-file: a file is given twice")
-    return parse({"title": f"{source_file} ({unit}s)", "source": {"file": source_file, "unit": unit},
-                  "models": {path: {"file": path} for path in model_files}}, "--source-file")
+    for option, path in [("--source-file", source_file)] + [("--model-file", path) for path in model_files]:
+        try:
+            with open_input(path, "a file to read units from", TextSourceError, MAX_UNIT_FILE_BYTES):
+                pass
+        except TextSourceError as exc:
+            raise TextSourceError(f"{option} {exc}") from None
+    # What the file kind says of a table ([source], [models.NAME] file: ...), said of the option instead.
+    places = {"[source] ": "--source-file ",
+              **{f"[models.{_name(path)}] file: ": "--model-file " for path in model_files}}
+    try:
+        return parse({"title": f"{source_file} ({unit}s)", "source": {"file": source_file, "unit": unit},
+                      "models": {path: {"file": path} for path in model_files}}, "--source-file")
+    except ScenarioError as exc:
+        text = str(exc).removeprefix("--source-file: ")
+        place = next((place for place in places if text.startswith(place)), None)
+        raise ScenarioError(places[place] + text[len(place):] if place else f"--source-file: {text}") from None
 
 
 def _from_vector_options(p, qs, labels) -> Scenario:
@@ -285,16 +295,15 @@ def _from_vector_options(p, qs, labels) -> Scenario:
         raise ArgumentError("--p needs at least one --q")
     if labels is not None and len(labels) != len(p):
         raise ArgumentError(f"--labels has {len(labels)} entries, --p has {len(p)}")
-    for i, q in enumerate(qs, 1):
+    options = [f"--q (the {_ordinal(i)})" if len(qs) > 1 else "--q" for i in range(1, len(qs) + 1)]
+    for option, q in zip(options, qs):
         if len(q) != len(p):
-            nth = f" (the {_ordinal(i)})" if len(qs) > 1 else ""
-            raise ArgumentError(f"--q{nth} has {len(q)} entries, --p has {len(p)}")
+            raise ArgumentError(f"{option} has {len(q)} entries, --p has {len(p)}")
     try:
         alphabet = Distribution.uniform(list(labels) if labels else len(p)).alphabet
     except CodesimError as exc:
         raise ArgumentError(f"--labels: {exc}") from None
-    for option, vector in [("--p", p)] + [(f"--q{f' (the {_ordinal(i)})' if len(qs) > 1 else ''}", q)
-                                          for i, q in enumerate(qs, 1)]:
+    for option, vector in zip(["--p", *options], [p, *qs]):
         try:
             Distribution.from_probs(vector, alphabet)
         except CodesimError as exc:  # without the scenario file's remedy (normalise = true) after a ';'

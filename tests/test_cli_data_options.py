@@ -129,10 +129,6 @@ MISUSES = [
     (["--p", "1", "--q", "1", "--source-file", "message.txt"], "--p and --source-file are two sources"),
     (["--source-file", "message.txt"], "--source-file needs at least one --model-file"),
     (["--source-file", "message.txt", "--q", "1"], "--q goes with --p"),
-    (["--source-file", "absent.txt", "--model-file", "model.txt"], "--source-file absent.txt: no such file"),
-    (["--source-file", "message.txt", "--model-file", "absent.txt"], "--model-file absent.txt: no such file"),
-    (["--source-file", ".", "--model-file", "model.txt"], "--source-file .: is a directory"),
-    (["--source-file", "message.txt", "--model-file", _fifo], "--model-file fifo: is a FIFO"),
     (["--source-file", "message.txt", "--model-file", "model.txt", "--model-file", "model.txt"],
      "--model-file: a file is given twice"),
     (["--source-file", "message.txt", "--model-file", "model.txt", "--unit", "letter"], "'--unit'"),
@@ -142,14 +138,38 @@ MISUSES = [
 ]
 
 
+
+def _binary(folder):
+    (folder / "binary.dat").write_bytes(b"\xff\xfe")
+    return "binary.dat"
+
+
+def _empty(folder):
+    (folder / "empty.txt").write_bytes(b"")
+    return "empty.txt"
+
+
+#: Files that cannot be read as asked: errors of the input (exit 1), not of the command line.
+BAD_FILES = [
+    (["--source-file", "absent.txt", "--model-file", "model.txt"], "--source-file absent.txt: no such file"),
+    (["--source-file", "message.txt", "--model-file", "absent.txt"], "--model-file absent.txt: no such file"),
+    (["--source-file", ".", "--model-file", "model.txt"], "--source-file .: is a directory"),
+    (["--source-file", "message.txt", "--model-file", _fifo], "--model-file fifo: is a FIFO"),
+    (["--source-file", _binary, "--unit", "char", "--model-file", "model.txt"], "--source-file binary.dat: not UTF-8"),
+    (["--source-file", "message.txt", "--unit", "word", "--model-file", _binary], "--model-file binary.dat: not UTF-8"),
+    (["--source-file", _empty, "--model-file", "model.txt"], "--source-file empty.txt has no bytes to code"),
+]
+
+
 @pytest.mark.parametrize("command", COMMANDS)
-@pytest.mark.parametrize("given, message", MISUSES, ids=[m for _, m in MISUSES])
-def test_each_misuse_is_one_line_naming_the_option(data, command, given, message):
+@pytest.mark.parametrize("given, message, code", [(*m, 2) for m in MISUSES] + [(*m, 1) for m in BAD_FILES],
+                         ids=[m for _, m in MISUSES + BAD_FILES])
+def test_each_misuse_is_one_line_naming_the_option(data, command, given, message, code):
     given = [arg(data) if callable(arg) else arg for arg in given]
     out = ["-o", data / "out.x"] if command in ("encode", "report") else []
     extra = {"sweep": ["--mix", "0,1"]}.get(command, [])
     result = invoke(command, *given, *extra, *out)
-    assert_one_line_error(result, 2, message)
+    assert_one_line_error(result, code, message)
     assert not (data / "out.x").exists()
 
 
