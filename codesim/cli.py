@@ -21,7 +21,8 @@ from .present import page, plots, report
 from .files.inspection import MAX_TRACE_SYMBOLS, inspect_file
 from .coders import SchemeSpec, registry
 from .errors import ArgumentError, CodesimError, SchemeError, StandardOutputError
-from .scenario import Scenario, for_command, from_vectors, load
+from .scenario import Scenario, for_command, from_options, load
+from .sources.files import UNITS
 from .simulation.parallel import check_jobs
 from .present.progress import Progress
 from .simulation.simulate import BLOCK, simulate_many
@@ -36,6 +37,15 @@ class Command(click.Command):
             return super().invoke(ctx)
         except ArgumentError as exc:
             raise click.UsageError(str(exc), ctx) from None
+
+    def parse_args(self, ctx, args):
+        if any("--q" in param.opts for param in self.params):
+            for flag, value in zip(args, args[1:]):
+                if flag == "-q" and _is_vector(value) and not os.path.exists(value):
+                    quiet = " (-q is --quiet)" if any("-q" in param.opts for param in self.params) else ""
+                    raise click.UsageError(f"a model's probabilities are given as --q, spelled out: --q {value}"
+                                           f"{quiet}", ctx)
+        return super().parse_args(ctx, args)
 
 
 class OneLineErrors(click.Group):
@@ -203,6 +213,15 @@ class Lengths(Vector):
         return sorted({int(v) for v in numbers})
 
 
+def _is_vector(text: str) -> bool:
+    """Whether ``text`` reads as comma-separated numbers (``0.3,0.7``)."""
+    try:
+        Vector().convert(text, None, None)
+    except click.BadParameter:
+        return False
+    return True
+
+
 def _label(text: str):
     for kind in (int, float):
         try:
@@ -212,9 +231,46 @@ def _label(text: str):
     return text
 
 
-def _scenario(path, models: tuple[str, ...], length, trials, seed, schemes, block=None) -> Scenario:
-    """The scenario with the command line's settings; a remark on stderr for each scheme left out."""
-    sc, remarks = for_command(path, models, schemes, length=length, trials=trials, seed=seed, block=block)
+def scenario_input(f):
+    """SCENARIO, or the data as options instead (``--p``/``--q``/``--labels``, or ``--source-file``/
+    ``--unit``/``--model-file``; :func:`~codesim.scenario.from_options`), one or the other. The command
+    takes ``scenario``: a function that reads the scenario, called once the outputs are checked."""
+
+    @click.argument("scenario", required=False, type=InputFile())
+    @click.option("--p", "p", type=Vector(), help="Source probabilities p, instead of a SCENARIO file.")
+    @click.option("--q", "qs", type=Vector(), multiple=True,
+                  help="A model's probabilities q (with --p); repeatable (one model is q, several q1, q2, ...).")
+    @click.option("--labels", type=Vector(labels=True), help="Alphabet labels for --p/--q (default 0, 1, ...).")
+    @click.option("--source-file", type=InputFile(), metavar="FILE",
+                  help="A file as the source, instead of a SCENARIO file: its units are the message, coded "
+                       "once (a scenario's [source] file = ...).")
+    @click.option("--unit", type=click.Choice(UNITS),
+                  help="How --source-file and --model-file are read: byte (the default), char or word (UTF-8).")
+    @click.option("--model-file", "model_files", type=InputFile(), metavar="FILE", multiple=True,
+                  help="A model counted from this file's units, named by the file (a scenario's "
+                       "[models.NAME] file = ...); repeatable.")
+    @functools.wraps(f)
+    def command(*args, scenario, p, qs, labels, source_file, unit, model_files, **kwargs):
+        given = [option for option, value in (("--p", p), ("--q", qs), ("--labels", labels),
+                                              ("--source-file", source_file), ("--unit", unit),
+                                              ("--model-file", model_files)) if value]
+        if scenario is not None and given:
+            raise click.UsageError(f"give a SCENARIO file or its data as options, not both: {scenario} with "
+                                   f"{given[0]}")
+        if scenario is None and not given:
+            raise click.UsageError("give a SCENARIO file, or the data: --p with --q, or --source-file with "
+                                   "--model-file")
+        read = (functools.partial(load, scenario) if scenario is not None else
+                functools.partial(from_options, p, qs, labels, source_file, unit, model_files))
+        return f(*args, scenario=read, **kwargs)
+
+    return command
+
+
+def _scenario(read, models: tuple[str, ...], length, trials, seed, schemes, block=None) -> Scenario:
+    """The scenario (``read()``, see :func:`scenario_input`) with the command line's settings; a remark on
+    stderr for each scheme left out."""
+    sc, remarks = for_command(read(), models, schemes, length=length, trials=trials, seed=seed, block=block)
     for remark in remarks:
         click.echo(remark, err=True)
     return sc
@@ -326,7 +382,7 @@ def main():
 
 
 @main.command()
-@click.argument("scenario", type=InputFile())
+@scenario_input
 @run_options
 @output_options
 @PLOT
@@ -349,11 +405,15 @@ def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, out
         seed = 1948
         schemes = ["fixed", "shannon", "huffman"]
 
-    Options given here override the file's [run] table.
+    Options given here override the file's [run] table. Instead of a file, the data can be given
+    as options: --p with one --q per model (and --labels), or --source-file with one --model-file per
+    model (and --unit); a SCENARIO file with them is an error.
 
     \b
-    Example:
+    Examples:
         codesim run scenarios/nasa-temperature.toml --model uniform -n 1e6 --format json
+        codesim run --p 0.5,0.25,0.25 --q 0.25,0.25,0.5 --scheme huffman --scheme arithmetic
+        codesim run --source-file README.md --unit char --model-file codesim/cli.py
     """
     plots.check_targets(plot_path, out.force, figures=2)
     sc = _scenario(scenario, models, length, trials, seed, schemes, block)
@@ -364,35 +424,25 @@ def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, out
 
 
 @main.command()
-@click.argument("scenario", required=False, type=InputFile())
-@click.option("--p", "p", type=Vector(), help="Source probabilities, instead of a scenario file.")
-@click.option("--q", "qs", type=Vector(), multiple=True, help="Model probabilities (with --p); repeatable.")
-@click.option("--labels", type=Vector(labels=True), help="Alphabet labels for --p/--q (default 0, 1, ...).")
+@scenario_input
 @run_options
 @output_options
 @PLOT
-def compare(scenario, p, qs, labels, length, trials, seed, schemes, models, jobs, block, quiet, out, plot_path):
+def compare(scenario, length, trials, seed, schemes, models, jobs, block, quiet, out, plot_path):
     """Run schemes on the same sampled streams and rank them by measured bits per symbol.
 
     Every scheme selected with --scheme (default: the default set, not the file's list) codes the same streams;
     for each model the table ranks them, with the excess over H(p), D(p||q), the code's own loss
-    beyond D(p||q), and encode/decode throughput. Give a SCENARIO file, or the distributions
-    directly with --p and --q.
+    beyond D(p||q), and encode/decode throughput. Give a SCENARIO file, or the data as options
+    (--p/--q/--labels or --source-file/--unit/--model-file, as for `codesim run`).
 
     \b
     Examples:
         codesim compare scenarios/nasa-temperature.toml --model uniform
         codesim compare --p 1,0 --q 0.3,0.7 --labels dog,panda -n 1e5
     """
-    if (scenario is None) == (p is None):
-        raise click.UsageError("give a SCENARIO file or --p with --q, not both or neither")
-    if p is not None and not qs:
-        raise click.UsageError("--p needs at least one --q")
-    if scenario is None and labels is not None and len(labels) != len(p):
-        raise click.UsageError(f"--labels has {len(labels)} entries, --p has {len(p)}")
     plots.check_targets(plot_path, out.force, figures=2)
-    source = load(scenario) if scenario else from_vectors(p, qs, labels)
-    sc = _scenario(source, models, length, trials, seed, schemes or (registry.DEFAULT,), block)
+    sc = _scenario(scenario, models, length, trials, seed, schemes or (registry.DEFAULT,), block)
     measurements = _simulate(sc, jobs, quiet)
     out(report.render_compare(out.fmt, report.header(sc), measurements, title=sc.title))
     _plot_results(plot_path, out.force, sc, measurements)
@@ -468,10 +518,10 @@ def bench(lengths, sweep, pipeline, schemes, sources, repeats, seed, out, peers,
     against a numpy+bitarray pipeline doing the same.
 
     \b
-    Example:
-        codesim bench -n 1e6 -n 1e7 --scheme huffman --scheme rans
-        codesim bench --sweep --scheme prefix --scheme stream --plot bench.png
-        codesim bench --pipeline
+    Examples:
+        codesim bench -n 1e6 --scheme huffman --scheme rans
+        codesim bench --sweep -n 1e3 -n 1e4 -n 1e5 -n 1e6 --scheme huffman --scheme stream --plot bench.png
+        codesim bench --pipeline -n 1e6
     """
     if sweep and pipeline:
         raise click.UsageError("--sweep and --pipeline are two different measurements: give one")
@@ -524,7 +574,7 @@ def sample(scenario, length, seed, fmt, output, force):
 
 
 @main.command()
-@click.argument("scenario", type=InputFile())
+@scenario_input
 @click.option("--model", help="The model q to build the code from (needed when the scenario has several).")
 @click.option("--scheme", "scheme", type=Scheme(groups=False), default="huffman", show_default=True,
               help="Scheme, with parameters as name:k=v,...")
@@ -538,13 +588,16 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
 
     The stream is drawn from the scenario's source (as `codesim sample` draws it), or read from
     --input. The file records the code, the alphabet, q and p, so `codesim decode` and
-    `codesim inspect` need nothing else.
+    `codesim inspect` need nothing else. Instead of a SCENARIO file, the data can be given as
+    options, as for `codesim run`.
 
     \b
-    Example:
+    Examples:
         codesim encode scenarios/nasa-temperature.toml --model uniform --scheme huffman -o stream.csim
+        codesim encode --p 0.9,0.1 --q 0.5,0.5 --scheme arithmetic -n 1000 -o coin.csim
     """
-    done = coding.encode(scenario, output, scheme, model=model, length=length, seed=seed, input_path=input_path,
+    streamio.check_target(output, force)  # before the data options' files are read
+    done = coding.encode(scenario(), output, scheme, model=model, length=length, seed=seed, input_path=input_path,
                          force=force)
     click.echo(done.summary)
 
@@ -552,14 +605,17 @@ def encode(scenario, model, scheme, length, seed, input_path, output, force):
 @main.command()
 @click.argument("stream_file", metavar="FILE.csim", type=InputFile())
 @click.option("--format", "fmt", type=click.Choice(streamio.FORMATS),
-              help="Output format; default: that of the encoded input file, else from the name.")
+              help="Output format; default: the one the output's name ends in (.txt, .npy), else that of the "
+                   "file encode --input read, else text.")
 @OUTPUT
 @FORCE
 def decode(stream_file, fmt, output, force):
     """Decode a .csim file and write the symbols' labels back.
 
-    A stream read with `codesim encode --input` is written back byte for byte as it was read
-    (text or npy). A corrupt, truncated or foreign file is an error, and no output is written.
+    The format is --format, else the one the output's name ends in (.txt: text, .npy: npy), else
+    (any other name, and -o -) that of the file `codesim encode --input` read, else text. In that
+    file's own format the stream is written back byte for byte as it was read. npy is never written
+    to a terminal. A corrupt, truncated or foreign file is an error, and no output is written.
 
     \b
     Example:
@@ -596,7 +652,7 @@ def inspect(stream_file, limit, out, plot_path):
 
 
 @main.command("report")
-@click.argument("scenario", type=InputFile())
+@scenario_input
 @run_options
 @OUTPUT
 @FORCE
@@ -629,7 +685,7 @@ def _progress(quiet: bool):
 
 
 @main.command()
-@click.argument("scenario", type=InputFile())
+@scenario_input
 @click.option("--lengths", type=Lengths(), help="Stream lengths, e.g. 10,100,1000 (default: 10, 100, ... up "
                                               "to the scenario's length).")
 @run_options
@@ -663,10 +719,11 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
 
 
 @main.command()
-@click.argument("scenario", type=InputFile())
+@scenario_input
 @click.option("--mix", help="Mixtures q_t = (1-t) q + t p for t = START:STOP:COUNT (e.g. 0:1:21) or t1,t2,...")
 @click.option("--param", "params", multiple=True, metavar="NAME=V1,V2,...",
-              help="Sweep a scheme parameter (e.g. k=1,2,3 for block-huffman); repeatable.")
+              help="Sweep a scheme parameter (e.g. k=1,2,3 for block-huffman); repeatable. A selected scheme "
+                   "that has none of the swept parameters is left out, with a line on stderr.")
 @run_options
 @SCHEDULER
 @output_options
@@ -680,10 +737,14 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
     and can dip below it. Every (model, t, trial) is a task with its own seed derived from the run's
     seed, so results do not depend on where or in which order tasks run (--jobs, --scheduler).
 
+    With --param, every selected scheme that has the parameter runs once per value; one that has
+    none of the swept parameters is left out with a line on stderr naming it, and if no selected
+    scheme has one, that is an error.
+
     \b
     Examples:
         codesim sweep scenarios/nasa-temperature.toml --model uniform --mix 0:1:21
-        codesim sweep scenarios/nasa-temperature.toml --model matched --param k=1,2,3
+        codesim sweep scenarios/nasa-temperature.toml --model matched --scheme block-huffman --param k=1,2,3
     """
     if mix is None and not params:
         raise click.UsageError("give --mix, --param or both")
@@ -691,6 +752,9 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
     sc = _scenario(scenario, models, length, trials, seed, schemes, block)
     ts = experiments.parse_mix(mix) if mix is not None else None
     swept = experiments.parse_params(params) or None
+    left_out = experiments.unswept(sc.run.schemes, swept) if swept else []
+    if left_out:
+        click.echo("\n".join(left_out), err=True)
     found = experiments.sweep(sc, mix=ts, params=swept, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler,
                               block=sc.run.block, progress=_progress(quiet))
     out(report.sweep_points(out.fmt, report.header(sc), found, sc.title))

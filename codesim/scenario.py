@@ -23,8 +23,10 @@ from .coders.registry import DEFAULT, get, select
 from .sources.base import Kind, Model, Setting, Source, kinds
 from .sources.iid import Distribution, Label
 from .errors import CodesimError, ScenarioError, SchemeError, did_you_mean, show_value as _show
+from .errors import ArgumentError, TextSourceError
 from .simulation.simulate import BLOCK, DEFAULT_LENGTH, DEFAULT_TRIALS, check_block, check_run_size
-from .files.streamio import read_input
+from .files.streamio import open_input, read_input
+from .sources.files import MAX_UNIT_FILE_BYTES, UNITS
 
 #: The largest scenario file. One with the largest alphabet (65536 labels) and five probability
 #: vectors over it takes about 8 MiB and parses in under 2 seconds.
@@ -240,6 +242,78 @@ def from_vectors(
     models = {f"q{i}" if len(qs) > 1 else "q": {"probs": list(q)} for i, q in enumerate(qs, 1)}
     return parse({"title": "command-line distributions", "alphabet": alphabet,
                   "source": {"probs": list(p)}, "models": models}, "--p/--q")
+
+
+def from_options(
+    p: Sequence[float] | None = None, qs: Sequence[Sequence[float]] = (), labels: Sequence[Label] | None = None,
+    source_file: str | None = None, unit: str | None = None, model_files: Sequence[str] = (),
+) -> Scenario:
+    """A scenario from the command line's own data instead of a file: p and models q as vectors (``--p``,
+    ``--q``, ``--labels``; see :func:`from_vectors`), or a file as the source with models counted from
+    files (``--source-file``, ``--unit``, ``--model-file``), meaning what a scenario's ``file = ...`` and
+    ``unit = ...`` mean; each such model is named by its file as given, and relative names are read from
+    the working directory. Every problem is an error naming the option: an ArgumentError for a misuse of
+    the options, a TextSourceError or ScenarioError for what is wrong with a file."""
+    if p is not None and source_file is not None:
+        raise ArgumentError("--p and --source-file are two sources: give one")
+    for option, given, owner, present in (("--q", qs, "--p", p), ("--labels", labels, "--p", p),
+                                          ("--unit", unit, "--source-file", source_file),
+                                          ("--model-file", model_files, "--source-file", source_file)):
+        if given and present is None:
+            raise ArgumentError(f"{option} goes with {owner}, which is not given")
+    if p is None and source_file is None:
+        raise ArgumentError("give the source: --p with --q, or --source-file with --model-file")
+    if p is not None:
+        return _from_vector_options(p, qs, labels)
+    if not model_files:
+        raise ArgumentError("--source-file needs at least one --model-file (the same file gives a model of its "
+                            "own frequencies)")
+    unit = unit or "byte"
+    if unit not in UNITS:
+        raise ArgumentError(f"--unit: unknown unit {unit!r}: use one of {', '.join(UNITS)}")
+    if len(set(model_files)) != len(model_files):
+        raise ArgumentError("--model-file: a file is given twice")
+    for option, path in [("--source-file", source_file)] + [("--model-file", path) for path in model_files]:
+        try:
+            with open_input(path, "a file to read units from", TextSourceError, MAX_UNIT_FILE_BYTES):
+                pass
+        except TextSourceError as exc:
+            raise TextSourceError(f"{option} {exc}") from None
+    # What the file kind says of a table ([source], [models.NAME] file: ...), said of the option instead.
+    places = {"[source] ": "--source-file ",
+              **{f"[models.{_name(path)}] file: ": "--model-file " for path in model_files}}
+    try:
+        return parse({"title": f"{source_file} ({unit}s)", "source": {"file": source_file, "unit": unit},
+                      "models": {path: {"file": path} for path in model_files}}, "--source-file")
+    except ScenarioError as exc:
+        text = str(exc).removeprefix("--source-file: ")
+        place = next((place for place in places if text.startswith(place)), None)
+        raise ScenarioError(places[place] + text[len(place):] if place else f"--source-file: {text}") from None
+
+
+def _from_vector_options(p, qs, labels) -> Scenario:
+    if not qs:
+        raise ArgumentError("--p needs at least one --q")
+    if labels is not None and len(labels) != len(p):
+        raise ArgumentError(f"--labels has {len(labels)} entries, --p has {len(p)}")
+    options = [f"--q (the {_ordinal(i)})" if len(qs) > 1 else "--q" for i in range(1, len(qs) + 1)]
+    for option, q in zip(options, qs):
+        if len(q) != len(p):
+            raise ArgumentError(f"{option} has {len(q)} entries, --p has {len(p)}")
+    try:
+        alphabet = Distribution.uniform(list(labels) if labels else len(p)).alphabet
+    except CodesimError as exc:
+        raise ArgumentError(f"--labels: {exc}") from None
+    for option, vector in zip(["--p", *options], [p, *qs]):
+        try:
+            Distribution.from_probs(vector, alphabet)
+        except CodesimError as exc:  # without the scenario file's remedy (normalise = true) after a ';'
+            raise ArgumentError(f"{option}: {str(exc).split(';')[0]}") from None
+    return from_vectors(p, qs, labels)
+
+
+def _ordinal(i: int) -> str:
+    return f"{i}{'th' if 10 <= i % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(i % 10, 'th')}"
 
 
 def _kind_of(table: "_Table") -> Kind:

@@ -536,7 +536,7 @@ def test_non_finite_numbers_on_the_command_line_are_usage_errors(args, match):
 
 def test_probabilities_near_the_largest_double_on_the_command_line():
     result = invoke("compare", "--p", "1e308,1e308", "--q", "0.5,0.5", "-q")
-    assert_one_line_error(result, 1, "--p/--q: [source] probs sum to more than the largest double, not 1")
+    assert_one_line_error(result, 2, "--p: probs sum to more than the largest double, not 1")
 
 
 def test_a_model_a_scheme_cannot_serve_is_named_with_the_scheme(tmp_path):

@@ -90,7 +90,7 @@ def sample(scenario: str | Path, output: str, *, length: int | None = None, seed
     return Sampled(int(stream.size), sc.path, None if sc.message is not None else sc.run.seed, output)
 
 
-def encode(scenario: str | Path, output: str, scheme: SchemeSpec, *, model: str | None = None,
+def encode(scenario: Scenario | str | Path, output: str, scheme: SchemeSpec, *, model: str | None = None,
            length: int | None = None, seed: int | None = None, input_path: str | None = None,
            force: bool = False) -> Encoded:
     """Encode a stream with ``scheme`` built from the scenario's ``model`` (None: its only one; a scheme
@@ -102,7 +102,7 @@ def encode(scenario: str | Path, output: str, scheme: SchemeSpec, *, model: str 
     if input_path is not None and (length is not None or seed is not None):
         raise ArgumentError("--length and --seed draw a stream; --input reads one: give one or the other")
     streamio.check_target(output, force)
-    sc = load(scenario)
+    sc = scenario if isinstance(scenario, Scenario) else load(scenario)
     if learns(scheme):
         if model is not None:
             raise ArgumentError(f"scheme {scheme.label!r} learns as it codes and takes no model: leave out --model")
@@ -111,7 +111,7 @@ def encode(scenario: str | Path, output: str, scheme: SchemeSpec, *, model: str 
     else:
         if model is None:
             if len(sc.models) != 1:
-                raise ArgumentError(f"--model is needed: {scenario} has models {', '.join(sc.models)}")
+                raise ArgumentError(f"--model is needed: {sc.path} has models {', '.join(sc.models)}")
             model = next(iter(sc.models))
         sc, _ = for_command(sc, (model,), length=length, seed=seed)
         q = sc.models[model]
@@ -142,16 +142,18 @@ def encode(scenario: str | Path, output: str, scheme: SchemeSpec, *, model: str 
 def decode(path: str, output: str, *, fmt: str | None = None, force: bool = False) -> Decoded:
     """Decode the .csim file ``path`` and write its labels to ``output`` (``-``: standard output).
 
-    The format is ``fmt`` if given, else the one the encoded input file had (its layout, kept byte
-    for byte), else from the output's name. On standard output the stored layout decides, whatever
-    the name."""
+    The format is ``fmt`` if given, else the one the output's name ends in (.txt, .npy), else the one
+    the encoded input file had, else text. Written in the input file's format, the stream is that file
+    byte for byte (its layout is stored). A binary format is not written to a terminal."""
     streamio.check_target(output, force)
-    header, stream = container.decode_file(path)
+    header, coder, bits = container.read(path)
     layout = dict(header.meta.get("layout") or {})
     stored = layout.get("format")
-    wanted = fmt or (stored if output == "-" else streamio.guess_format(output, stored))
+    wanted = fmt or streamio.named_format(output) or stored or "text"
     if wanted != stored:
         layout = {"format": wanted}
+    streamio.check_terminal(output, wanted)  # before the work of decoding
+    stream = container.decode_payload(header, coder, bits, path)
     streamio.write_symbols(output, stream, header.alphabet, layout, force)
     return Decoded(int(stream.size), path, output)
 

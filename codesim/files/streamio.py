@@ -35,6 +35,10 @@ from ..sources.iid import Label, index_dtype
 from ..errors import CodesimError, StandardOutputError, StreamFileError
 
 FORMATS = ("text", "npy")
+#: The file name endings that name a format; any other name (and standard output) names none.
+EXTENSIONS = {".txt": "text", ".npy": "npy"}
+#: The formats that are not text, which are never written to a terminal.
+BINARY = ("npy",)
 
 #: The largest symbol file read (text or .npy, a file or standard input): the 2^24 symbols a .csim file
 #: holds as text labels of up to 63 characters, or as any .npy (an int64 one takes 128 MiB); reading holds
@@ -55,11 +59,14 @@ def format_label(label: Label) -> str:
     return repr(label) if isinstance(label, float) else str(label)
 
 
+def named_format(path: str) -> str | None:
+    """The format a file's name ends in (see EXTENSIONS), else None."""
+    return EXTENSIONS.get(Path(str(path)).suffix.lower()) if path != "-" else None
+
+
 def guess_format(path: str, given: str | None) -> str:
-    """The stream format: as given, else from the file name (.npy), else text."""
-    if given:
-        return given
-    return "npy" if str(path).endswith(".npy") else "text"
+    """The stream format: as given, else the one the file name ends in, else text."""
+    return given or named_format(path) or "text"
 
 
 def shown(path: str | os.PathLike) -> str:
@@ -411,6 +418,7 @@ def check_writable(path: str, alphabet: Sequence[Label], layout: dict[str, Any] 
     hold exactly (of the labels in ``indices``; None: of them all), so that it is refused before any work."""
     layout = _clean_layout(layout)
     where = "standard output" if path == "-" else shown(path)
+    check_terminal(path, layout["format"])
     if layout["format"] == "text":
         check_labels(where, alphabet, "text")
         return
@@ -420,6 +428,20 @@ def check_writable(path: str, alphabet: Sequence[Label], layout: dict[str, Any] 
         raise StreamFileError(f"{where}: {exc}") from None
     if values.dtype.kind == "U":
         check_labels(where, alphabet, "npy")
+
+
+def check_terminal(path: str, fmt: str) -> None:
+    """Refuse to write a binary format (an .npy stream) to standard output when it is a terminal."""
+    if path == "-" and fmt in BINARY and _terminal():
+        raise StreamFileError(f"standard output is a terminal, and {fmt} is a binary format: write it to a file "
+                              "(-o FILE) or as text (--format text)")
+
+
+def _terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced or closed: not a terminal
+        return False
 
 
 def write_symbols(path: str, indices: np.ndarray, alphabet: Sequence[Label], layout: dict[str, Any] | None = None,

@@ -571,6 +571,15 @@ def _variants(specs: Sequence[SchemeSpec], params: Mapping[str, Sequence] | None
     return variants
 
 
+def unswept(specs: Sequence[SchemeSpec], params: Mapping[str, Sequence]) -> list[str]:
+    """A line for each scheme a parameter sweep leaves out, having none of the swept parameters; none
+    when no scheme has one (the sweep is then an error that says so)."""
+    out = [spec for spec in specs if not {p.name for p in get(spec.name).params} & set(params)]
+    if len(out) == len(specs):
+        return []
+    return [f"left out {spec.label}: it has no parameter {' or '.join(params)}" for spec in out]
+
+
 def _label(spec: SchemeSpec, shown: Sequence[str]) -> str:
     defaults = {p.name: p.default for p in get(spec.name).params}
     parts = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"

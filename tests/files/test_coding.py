@@ -45,16 +45,21 @@ def test_encoded_record_holds_the_scenario_figures_and_the_drawn_stream_is_sampl
     assert np.array_equal(np.load(tmp_path / "d.npy"), np.load(tmp_path / "s.npy"))
 
 
-def test_decode_writes_the_format_asked_else_the_stored_one_else_the_names(tmp_path):
+def test_decode_writes_the_format_asked_else_the_names_else_the_stored_one(tmp_path):
     coding.sample(NASA, str(tmp_path / "s.npy"), length=50, seed=1)
     coding.encode(NASA, str(tmp_path / "read.csim"), HUFFMAN, model="uniform", input_path=str(tmp_path / "s.npy"))
     coding.encode(NASA, str(tmp_path / "drawn.csim"), HUFFMAN, model="uniform", length=50, seed=1)
-    coding.decode(str(tmp_path / "read.csim"), str(tmp_path / "stored.txt"))  # the input was npy
+    coding.decode(str(tmp_path / "read.csim"), str(tmp_path / "named.txt"))  # the input was npy
+    coding.decode(str(tmp_path / "read.csim"), str(tmp_path / "stored.out"))
     coding.decode(str(tmp_path / "read.csim"), str(tmp_path / "asked.npy"), fmt="text")
     coding.decode(str(tmp_path / "drawn.csim"), str(tmp_path / "named.npy"))
-    assert (tmp_path / "stored.txt").read_bytes() == (tmp_path / "s.npy").read_bytes()
-    assert (tmp_path / "asked.npy").read_text().split() == [str(x) for x in np.load(tmp_path / "s.npy")]
+    coding.decode(str(tmp_path / "drawn.csim"), str(tmp_path / "drawn.out"))
+    labels = [str(x) for x in np.load(tmp_path / "s.npy")]
+    assert (tmp_path / "named.txt").read_text().split() == labels
+    assert (tmp_path / "stored.out").read_bytes() == (tmp_path / "s.npy").read_bytes()
+    assert (tmp_path / "asked.npy").read_text().split() == labels
     assert (tmp_path / "named.npy").read_bytes() == (tmp_path / "s.npy").read_bytes()
+    assert (tmp_path / "drawn.out").read_text().split() == labels  # drawn, no layout stored: text
 
 
 def _scenario_with_length(tmp_path, length: int) -> str:
