@@ -711,11 +711,54 @@ def _bench_notes(run) -> list[str]:
         shown = ", ".join(f"{_length(s.length)} ({s.seconds:.0f} s)" for s in skipped)
         notes.append(f"{scheme} on {source}: not timed at {shown}: predicted from its shorter streams, "
                      f"over {run.row_seconds:.0f} s a row")
-    if run.lane_threshold is not None:
-        notes.append(f"Prefix codes decode a stream of {run.lane_threshold} symbols (2^"
-                     f"{run.lane_threshold.bit_length() - 1}) or more in lanes; a shorter one is a single stream, "
-                     "decoded one codeword after another (several times slower without the fast extra).")
+    return notes + _short_notes(run.short())
+
+
+def _short_notes(short: Sequence[tuple[Any, Any]]) -> list[str]:
+    """Under bench's table: the rows too short for their coder's fast path (see
+    :class:`~codesim.simulation.bench.FastPath`), named by scheme with the length from which it applies:
+    one line for the lanes, one for the fixed cost of a message."""
+    lanes: dict[int, dict[str, set[int]]] = {}
+    fixed: dict[str, tuple[set[int], list[Any]]] = {}
+    for row, path in short:
+        if path.short_for_lanes(row.length):
+            lanes.setdefault(path.lanes_from, {}).setdefault(row.scheme, set()).add(row.length)
+        if path.short_for_fixed(row.length):
+            at, paths = fixed.setdefault(row.scheme, (set(), []))
+            at.add(row.length)
+            paths.append(path)
+    notes = []
+    for start, schemes in lanes.items():
+        power = f" (2^{start.bit_length() - 1})" if start & (start - 1) == 0 else ""
+        alike: dict[str, list[str]] = {}  # schemes too short at the same lengths, named together
+        for scheme, at in schemes.items():
+            alike.setdefault(_lengths(at), []).append(scheme)
+        shown = "; ".join(f"{_names(names)} at {at}" for at, names in alike.items())
+        one = len(schemes) == 1
+        notes.append(f"Too short for lanes: {shown}. {'It splits' if one else 'They split'} a stream into lanes "
+                     f"from {start} symbols{power} and code{'s' * one} a shorter one as a single stream, slower.")
+    if fixed:
+        parts = []
+        for scheme, (at, paths) in fixed.items():
+            starts = [p.fixed_from for p in paths]
+            cost = max(p.fixed_seconds for p in paths)
+            start = (f"fast from about {_length(_round(max(starts)))} symbols" if None not in starts else
+                     f"fast beyond {_length(max(p.longest for p in paths))} symbols")
+            parts.append(f"{scheme} at {_lengths(at)} ({cost * 1e3:.3f} ms a message; {start})")
+        notes.append("Too short for the fast path, where a message's fixed cost (calls into compiled code, tables "
+                     "and headers written and read; timed on a one-symbol message) is over half its time: "
+                     f"{'; '.join(parts)}.")
     return notes
+
+
+def _lengths(lengths: set[int]) -> str:
+    return ", ".join(_length(n) for n in sorted(lengths))
+
+
+def _round(n: int) -> int:
+    """n to one significant digit, rounded up: "about" a length, not a measured one."""
+    scale = 10 ** (len(str(n)) - 1)
+    return -(-n // scale) * scale
 
 
 def pipeline_table(rows, fmt: str = "table") -> str:
