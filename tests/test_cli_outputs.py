@@ -280,6 +280,19 @@ def test_a_learner_has_no_model_figures_in_any_format(with_learner):
             "blank (D(p||q) and excess-D).") in compared
 
 
+def test_encode_with_a_learner_refuses_a_model_and_never_says_it_coded_from_one(tmp_path):
+    """A model given to a scheme that learns would be ignored, so it is refused as a misused command line
+    (exit 2, one line); without --model the summary says the scheme learned as it coded."""
+    target = tmp_path / "a.csim"
+    refused = invoke("encode", NASA, "--scheme", "adaptive-huffman", "--model", "swapped", "-n", "100", "-o", target)
+    assert refused.exit_code == 2 and not target.exists()
+    (line,) = refused.stderr.strip().splitlines()
+    assert "scheme 'adaptive-huffman' learns as it codes and takes no model: leave out --model" in line
+    done = invoke("encode", NASA, "--scheme", "adaptive-huffman", "-n", "100", "-o", target)
+    assert done.exit_code == 0 and "learning as it codes (no model)" in done.stdout + done.stderr
+    assert "from model" not in done.stderr + done.stdout
+
+
 def test_a_learner_runs_once_whatever_the_number_of_models():
     """With several models, a scheme that learns is one row (it takes none of them), after the models' rows."""
     out = json.loads(invoke("run", NASA, "--model", "uniform", "--model", "swapped", "--scheme", "huffman",

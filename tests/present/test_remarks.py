@@ -86,3 +86,12 @@ def test_a_file_source_shows_no_seed_beside_its_table(tmp_path):
     drawn, _ = for_command(load(SCENARIOS / "nasa-temperature.toml"), ("uniform",), ("huffman",), length=50,
                            trials=2, seed=7)
     assert "50 symbols x 2 trials, seed 7" in report.render("table", report.header(drawn), _run(drawn), "t")
+
+
+def test_the_file_commands_summaries_count_one_in_the_singular():
+    from codesim.files.coding import Encoded, Sampled
+
+    one = Encoded(symbols=1, bits=1, scheme="huffman", model="q", entropy=0.0, divergence=0.0, output="o.csim")
+    assert one.summary.startswith("1 symbol -> 1 bit (1.0000 bits/symbol)")
+    assert Sampled(symbols=1, scenario="s.toml", seed=3, output="o.txt").summary.startswith("sampled 1 symbol from")
+    assert Encoded(2, 3, "huffman", "q", 0.0, 0.0, "o").summary.startswith("2 symbols -> 3 bits")
