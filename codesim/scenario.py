@@ -80,7 +80,11 @@ class Scenario:
         of_models = {r for said in self.model_remarks.values() for r in said}
         remarks = [r for r in self.remarks if r not in of_models]
         remarks += [r for name in chosen for r in self.model_remarks.get(name, ())]
-        return replace(self, models={name: self.models[name] for name in chosen}, remarks=tuple(remarks))
+        # A figure is kept per model (or for "source"): those of the models left out go with them.
+        figures = {key: {k: v for k, v in value.items() if k not in self.models or k in chosen}
+                   if isinstance(value, dict) else value for key, value in self.figures.items()}
+        return replace(self, models={name: self.models[name] for name in chosen}, remarks=tuple(remarks),
+                       figures={key: value for key, value in figures.items() if value != {}})
 
     def with_run(self, **changes: Any) -> "Scenario":
         """The scenario with run settings overridden (None leaves a setting as it is)."""

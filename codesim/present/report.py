@@ -315,8 +315,10 @@ def record(m: Measurement) -> dict[str, Any]:
 def _setting(head: Mapping[str, Any], words: terms.Terms, length: bool = True) -> str:
     """The run's stream setting beside the title: its length, trials and seed; for a file, which is
     coded as it is (nothing drawn, so no seed to show), that it is the file's own message."""
-    if words.file:
+    if words.file and length:
         return f"{counted(head['length'], 'symbol')}: the file's own message, coded once"
+    if words.file:  # converge codes its first symbols, sweep all of it
+        return f"the file's own message of {counted(head['length'], 'symbol')}, nothing drawn"
     trials = f"{counted(head['trials'], 'trial')}, seed {head['seed']}"
     return f"{counted(head['length'], 'symbol')} x {trials}" if length else trials
 
@@ -397,7 +399,7 @@ def _cost(model: str | None, ms: Sequence[Measurement], words: terms.Terms) -> s
     if kl is None or math.isnan(kl):
         hpq = first.cross_entropy_bits
         if words.file and order and hpq is not None:
-            return (f"Model '{model}' looks at {order} symbol{'s' if order > 1 else ''} of context: its ideal cost "
+            return (f"Model '{model}' looks at {counted(order, 'symbol')} of context: its ideal cost "
                     f"on the file is H(p,q) = {hpq:.3f} bits per symbol, {hpq - first.entropy_bits:+.3f} against "
                     f"H0; measured excess over H0: {spent}.")
         return f"Model '{model}': measured excess over {over}: {spent}."

@@ -10,6 +10,7 @@ import pytest
 from codesim.errors import counted
 from codesim.present import report
 from codesim.scenario import for_command, load
+from codesim.simulation.experiments import converge
 from codesim.simulation.simulate import simulate_many
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -20,7 +21,7 @@ def _run(sc):
                          seed=sc.run.seed, message=sc.message)
 
 
-def test_only_the_chosen_models_remarks_are_kept_in_the_order_chosen():
+def test_only_the_chosen_models_remarks_and_figures_are_kept_remarks_in_the_order_chosen():
     sc = load(SCENARIOS / "learned-model.toml")
     assert sum("was estimated from" in r for r in sc.remarks) == len(sc.models) == 5
     one, _ = for_command(sc, ("ml_100",), ("huffman",), length=100, trials=1)
@@ -28,6 +29,8 @@ def test_only_the_chosen_models_remarks_are_kept_in_the_order_chosen():
         r for r in sc.remarks if r.startswith("Model 'ml_100' ")] and len(one.remarks) == 1
     two = sc.select_models(["ml_1000", "laplace_20"])
     assert [r.split("'")[1] for r in two.remarks] == ["ml_1000", "laplace_20"]
+    assert one.figures == {"expected_estimate_kl_bits": {"ml_100": sc.figures["expected_estimate_kl_bits"]["ml_100"]}}
+    assert report.header(one)["scenario"]["expected_estimate_kl_bits"].keys() == {"ml_100"}
     text = report.render("table", report.header(one), _run(one), one.title)
     assert "Model 'ml_100' was estimated" in text and "ml_20'" not in text and "ml_1000" not in text
 
@@ -83,6 +86,9 @@ def test_a_file_source_shows_no_seed_beside_its_table(tmp_path):
                  report.render_compare("table", report.header(sc), ms, "t")):
         assert "5 symbols: the file's own message, coded once" in text and "seed" not in text
     assert "seed" in json.loads(report.render("json", report.header(sc), ms, "t"))
+    points = converge(sc, [2, 5], schemes=["huffman"])
+    shown = report.converge_points("table", report.header(sc), points, "t")
+    assert "(the file's own message of 5 symbols, nothing drawn)" in shown and "seed" not in shown
     drawn, _ = for_command(load(SCENARIOS / "nasa-temperature.toml"), ("uniform",), ("huffman",), length=50,
                            trials=2, seed=7)
     assert "50 symbols x 2 trials, seed 7" in report.render("table", report.header(drawn), _run(drawn), "t")
