@@ -62,7 +62,8 @@ class Encoded:
         rate = " rate" if self.memory else ""
         divergence = f", D(p||q){rate} = {self.divergence:.4f}" if self.divergence is not None else ""
         entropy = f"entropy rate H = {self.entropy:.4f}" if self.memory else f"H(p) = {self.entropy:.4f}"
-        return (f"{counted(self.symbols, 'symbol')} -> {counted(self.bits, 'bit')} ({self.bits_per_symbol:.4f} bits/symbol) with "
+        return (f"{counted(self.symbols, 'symbol')} -> {counted(self.bits, 'bit')} "
+                f"({self.bits_per_symbol:.4f} bits/symbol) with "
                 f"{self.scheme} {built}; {entropy}{divergence} bits/symbol -> {self.output}")
 
 

@@ -643,7 +643,8 @@ def bench_table(run, fmt: str = "table", by_length: bool = False) -> str:
     whose coder a row timed, and peer rows carry our throughput divided by theirs ("ours/peer": above
     1, codesim is faster). ``by_length`` shows, in a table or Markdown, throughput against length
     instead (JSON and CSV give the same records either way). Under the table, notes name the lengths
-    a scheme was not timed at, and the length from which prefix codes decode in lanes.
+    a scheme was not timed at, and those too short for a coder's fast path, with the length from which
+    it applies (``run.short()``).
     """
     rows = run.rows
     records = [{**asdict(r), "overhead_bits_per_symbol": r.overhead_bits_per_symbol} for r in rows]

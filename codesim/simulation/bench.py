@@ -366,9 +366,9 @@ class BenchRun:
     def short(self) -> list[tuple[BenchRow, FastPath]]:
         """Our rows whose length is too short for their coder's fast path, each with its fast path."""
         paths = {(f.scheme, f.source): f for f in self.fast_paths}
-        return [(r, paths[r.scheme, r.source]) for r in self.rows if r.peer is None and (r.scheme, r.source) in paths
-                and (paths[r.scheme, r.source].short_for_fixed(r.length)
-                     or paths[r.scheme, r.source].short_for_lanes(r.length))]
+        found = [(r, paths.get((r.scheme, r.source))) for r in self.rows if r.peer is None]
+        return [(r, f) for r, f in found
+                if f is not None and (f.short_for_fixed(r.length) or f.short_for_lanes(r.length))]
 
 
 def check_bench_length(length: int, what: str = "length") -> None:
@@ -419,8 +419,9 @@ def benchmark(
     total = sum(lengths) * len(schemes) * len(sources) * repeats
     if total > MAX_BENCH_SYMBOLS:
         raise CodesimError(
-            f"bench would time {total} symbols (lengths {sum(lengths)} in all x {counted(len(schemes), 'scheme')} x "
-            f"{counted(len(sources), 'source')} x {counted(repeats, 'repeat')}), over the limit of 2^32 = {MAX_BENCH_SYMBOLS}: "
+            f"bench would time {total} symbols (lengths {sum(lengths)} in all x {counted(len(schemes), 'scheme')}"
+            f" x {counted(len(sources), 'source')} x {counted(repeats, 'repeat')}), over the limit of 2^32 = "
+            f"{MAX_BENCH_SYMBOLS}: "
             "time fewer lengths, schemes or repeats")
     lengths = sorted(set(lengths))
     rows, skipped, lanes, threshold, fast_paths = [], [], set(), None, []
@@ -539,8 +540,8 @@ def pipeline(
     check_run_size(length, 1)
     if length * (len(schemes) + 1) * len(sources) * repeats > MAX_BENCH_SYMBOLS:
         raise CodesimError(f"a pipeline of {length} symbols for {counted(len(schemes), 'scheme')} and the peer on "
-                           f"{counted(len(sources), 'source')}, {counted(repeats, 'time')}, is over the limit of 2^32 = "
-                           f"{MAX_BENCH_SYMBOLS} symbols")
+                           f"{counted(len(sources), 'source')}, {counted(repeats, 'time')}, is over the limit of "
+                           f"2^32 = {MAX_BENCH_SYMBOLS} symbols")
     rows = []
     for source in sources:
         p = SOURCES[source]()
