@@ -20,11 +20,11 @@ from .simulation import experiments
 from .present import page, plots, report
 from .files.inspection import MAX_TRACE_SYMBOLS, inspect_file
 from .coders import SchemeSpec, registry
-from .errors import ArgumentError, CodesimError, SchemeError, StandardOutputError
+from .errors import ArgumentError, CodesimError, SchemeError, StandardOutputError, counted
 from .scenario import Scenario, for_command, from_options, load
 from .sources.files import UNITS
 from .simulation.parallel import check_jobs
-from .present.progress import Progress
+from .present.progress import Progress, running
 from .simulation.simulate import BLOCK, simulate_many
 
 
@@ -278,7 +278,8 @@ def _scenario(read, models: tuple[str, ...], length, trials, seed, schemes, bloc
 
 def _simulate(sc: Scenario, jobs: int, quiet: bool):
     r = sc.run
-    with Progress(r.length * r.trials, enabled=False if quiet else None) as advance:
+    what = running(click.get_current_context().info_name, [s.label for s in r.schemes], list(sc.models))
+    with Progress(r.length * r.trials, enabled=False if quiet else None, what=what) as advance:
         try:
             return simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed,
                                  block=r.block, jobs=jobs, progress=advance, message=sc.message)
@@ -622,7 +623,7 @@ def decode(stream_file, fmt, output, force):
         codesim decode stream.csim -o decoded.txt
     """
     done = coding.decode(stream_file, output, fmt=fmt, force=force)
-    click.echo(f"decoded {done.symbols} symbols from {done.source} -> {done.output}", err=True)
+    click.echo(f"decoded {counted(done.symbols, 'symbol')} from {done.source} -> {done.output}", err=True)
 
 
 @main.command()
@@ -680,8 +681,9 @@ def report_page(scenario, length, trials, seed, schemes, models, jobs, block, qu
 SCHEDULER = click.option("--scheduler", metavar="ADDRESS",
                          help="Run the tasks on Dask: 'local' (a cluster of --jobs processes on this machine) "
                               "or tcp://HOST:PORT of a running scheduler (pip install 'codesim[distributed]').")
-def _progress(quiet: bool):
-    return lambda total: Progress(total, "tasks", enabled=False if quiet else None)
+def _progress(quiet: bool, sc: Scenario):
+    what = running(click.get_current_context().info_name, [s.label for s in sc.run.schemes], list(sc.models))
+    return lambda total: Progress(total, "tasks", enabled=False if quiet else None, what=what)
 
 
 @main.command()
@@ -710,7 +712,7 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     sc = _scenario(scenario, models, length, trials, seed, schemes, block)
     found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler,
                                  block=sc.run.block,
-                                 progress=_progress(quiet))
+                                 progress=_progress(quiet, sc))
     out(report.converge_points(out.fmt, report.header(sc), found, sc.title))
     if plot_path:
         plots.save(plots.converge_figure(found, sc.title), plot_path, out.force)
@@ -756,7 +758,7 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
     if left_out:
         click.echo("\n".join(left_out), err=True)
     found = experiments.sweep(sc, mix=ts, params=swept, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler,
-                              block=sc.run.block, progress=_progress(quiet))
+                              block=sc.run.block, progress=_progress(quiet, sc))
     out(report.sweep_points(out.fmt, report.header(sc), found, sc.title))
     if plot_path:
         plots.save(plots.sweep_figure(found, sc.title), plot_path, out.force)

@@ -73,6 +73,15 @@ def did_you_mean(name: str, choices) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun, singular for exactly one: every count said in words goes through here.
+
+    >>> counted(1, "trial"), counted(5, "trial"), counted(0, "occurrence"), counted(2, "entry", "entries")
+    ('1 trial', '5 trials', '0 occurrences', '2 entries')
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def show_value(value) -> str:
     """A value from a user's file or command line, for a one-line message: its kind where that is the
     problem (``the string '4'``, ``the boolean true``), and never more than about 40 characters."""

@@ -68,6 +68,8 @@ class Scenario:
     remarks: tuple[str, ...] = ()
     #: Figures for the JSON report that belong to the scenario, not to a (model, scheme) pair.
     figures: dict[str, Any] = field(default_factory=dict)
+    #: The remarks each model's kind made about it (among ``remarks``): dropped with the model.
+    model_remarks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def select_models(self, names: Sequence[str]) -> "Scenario":
         """The scenario with only the named models, in the order given."""
@@ -77,7 +79,15 @@ class Scenario:
                     f"{self.path or 'scenario'}: no model {_quoted(name)}{did_you_mean(name, self.models)}"
                     f" (models: {', '.join(self.models)})"
                 )
-        return replace(self, models={name: self.models[name] for name in dict.fromkeys(names)})
+        chosen = list(dict.fromkeys(names))
+        of_models = {r for said in self.model_remarks.values() for r in said}
+        remarks = [r for r in self.remarks if r not in of_models]
+        remarks += [r for name in chosen for r in self.model_remarks.get(name, ())]
+        # A figure is kept per model (or for "source"): those of the models left out go with them.
+        figures = {key: {k: v for k, v in value.items() if k not in self.models or k in chosen}
+                   if isinstance(value, dict) else value for key, value in self.figures.items()}
+        return replace(self, models={name: self.models[name] for name in chosen}, remarks=tuple(remarks),
+                       figures={key: value for key, value in figures.items() if value != {}})
 
     def with_run(self, **changes: Any) -> "Scenario":
         """The scenario with run settings overridden (None leaves a setting as it is)."""
@@ -195,10 +205,12 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
     source = ctx.source or _distribution(source_table, ctx)
     ctx.source = source
     _check_model_count(where, len(model_tables), len(source.alphabet))
-    models = {}
+    models, model_remarks = {}, {}
     values = 0
     for name, table in model_tables.items():
+        said = len(ctx.remarks)
         models[name] = _distribution(table, ctx, name)
+        model_remarks[name] = tuple(ctx.remarks[said:])
         values += _values(models[name])
         if values > MAX_MODEL_VALUES:
             table.fail(f"the models up to this one hold {values} probabilities (contexts x symbols), over the "
@@ -222,7 +234,7 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
     except CodesimError as exc:
         raise ScenarioError(f"{where}: [run] {exc}") from None
     return Scenario(title, description, where, ctx.alphabet, source, models, run, ctx.message,
-                    tuple(ctx.remarks), ctx.figures)
+                    tuple(ctx.remarks), ctx.figures, model_remarks)
 
 
 def _values(q) -> int:

@@ -214,10 +214,9 @@ def test_a_group_s_scheme_that_cannot_be_built_from_a_model_is_skipped_with_one_
 
 
 # -- rows without a model (schemes that learn) ------------------------------------------------------------
-def _learner(m: Measurement) -> Measurement:
-    return dataclasses.replace(m, model=None, scheme="adaptive-arithmetic", kl_bits=None, cross_entropy_bits=None,
-                               code_kl_bits=None, expected_bits_per_symbol=None, ideal_bits_per_symbol=None,
-                               sample_kl_bits=None)
+#: What a learner's measurement has none of: the model, and every figure of it.
+MODEL_FIELDS = ("model", "expected_bits_per_symbol", "ideal_bits_per_symbol", "sample_kl_bits", "cross_entropy_bits",
+                "kl_bits", "code_kl_bits", "model_order")
 
 
 @pytest.fixture(scope="module")
@@ -225,30 +224,80 @@ def with_learner():
     from codesim.scenario import for_command
     from codesim.simulation.simulate import simulate_many
 
-    sc, _ = for_command(load(NASA), ("uniform",), ("huffman",), length=300, trials=2)
-    [m] = simulate_many(sc.source, sc.models, sc.run.schemes, length=300, trials=2, seed=1)
-    return sc, [m, _learner(m)]
+    sc, _ = for_command(load(NASA), ("uniform",), ("huffman", "adaptive-arithmetic"), length=300, trials=2)
+    return sc, simulate_many(sc.source, sc.models, sc.run.schemes, length=300, trials=2, seed=1)
 
 
-def test_a_row_without_a_model_in_every_format(with_learner):
+def _cells(text: str, fmt: str, scheme: str) -> list[str]:
+    """The cells of the row of ``scheme`` in a table or Markdown, by the header's columns."""
+    lines = text.splitlines()
+    if fmt == "markdown":
+        row = next(x for x in lines if f"| {scheme} |" in x)
+        return [c.strip() for c in row.strip("|").split("|")]
+    at = next(i for i, x in enumerate(lines) if f" {scheme} " in f" {x} ")
+    head = max(i for i in range(at) if lines[i].startswith(("model ", "rank ")))  # the row's own section
+    rule, row = lines[head + 1], lines[at]
+    spans, at = [], 0
+    for dashes in rule.split("  "):
+        start = rule.index(dashes, at)
+        spans.append((start, start + len(dashes)))
+        at = start + len(dashes)
+    return [row[a:b].strip() for a, b in spans]
+
+
+def test_a_learner_has_no_model_figures_in_any_format(with_learner):
+    """A learner's row: null in JSON, empty in CSV, blank cells under the model's columns in a table and in
+    Markdown (where a model's undefined figure says n/a), and one line saying so under the table."""
     sc, ms = with_learner
+    learner = next(m for m in ms if m.scheme == "adaptive-arithmetic")
+    assert all(getattr(learner, name) is None for name in MODEL_FIELDS) and learner.entropy_bits > 0
     head = report.header(sc)
-    for render in (report.render, report.render_compare):
+    for render, columns in ((report.render, report.COLUMNS), (report.render_compare, report.COMPARE_COLUMNS)):
         doc = json.loads(render("json", head, ms, "t"))
-        learner = [r for r in doc["results"] if r["scheme"] == "adaptive-arithmetic"][0]
-        assert learner["model"] is None and learner["kl_bits"] is None and learner["expected_bits_per_symbol"] is None
+        row = next(r for r in doc["results"] if r["scheme"] == "adaptive-arithmetic")
+        assert all(row[name] is None for name in MODEL_FIELDS) and row["bits_per_symbol"] > 0
         assert not any("results" in n and ".model" in n for n in doc["notes"])
         rows = list(csv.DictReader(io.StringIO(render("csv", head, ms, "t"))))
-        row = [r for r in rows if r["scheme"] == "adaptive-arithmetic"][0]
-        assert row["model"] == "" and row["kl_bits"] == "" and row["code_kl_bits"] == ""
+        row = next(r for r in rows if r["scheme"] == "adaptive-arithmetic")
+        assert all(row[name] == "" for name in MODEL_FIELDS) and row["bits_per_symbol"] and row["entropy_bits"]
         for fmt in ("table", "markdown"):
             text = render(fmt, head, ms, "t")
-            line = next(x for x in text.splitlines() if "adaptive-arithmetic" in x)
-            assert "n/a" in line and "None" not in text
+            cells = dict(zip([c.head for c in columns], _cells(text, fmt, "adaptive-arithmetic")))
+            assert all(cells[c.head] == "" for c in columns if c.model_only), cells
+            assert all(cells[c.head] not in ("", "n/a") for c in columns if not c.model_only and c.head != "95% CI")
+            modelled = dict(zip([c.head for c in columns], _cells(text, fmt, "huffman")))
+            assert all(modelled[c.head] not in ("", "n/a") for c in columns), modelled
+            assert "None" not in text and "n/a" not in _cells(text, fmt, "adaptive-arithmetic")
     table = report.render("table", head, ms, "t")
     assert "Model 'None'" not in table and "Model 'uniform' costs D(p||q)" in table
-    assert "The schemes that learn take no model" in table
-    assert "Schemes that learn (no model)" in report.render_compare("table", head, ms, "t")
+    assert table.count("takes no model") == 1
+    assert "adaptive-arithmetic learns from the message and takes no model, so its row has no model figures" in table
+    compared = report.render_compare("table", head, ms, "t")
+    assert "Schemes that learn (no model)" in compared and compared.count("takes no model") == 1
+    assert ("adaptive-arithmetic learns from the message and takes no model: its row leaves the model's columns "
+            "blank (D(p||q) and excess-D).") in compared
+
+
+def test_encode_with_a_learner_refuses_a_model_and_never_says_it_coded_from_one(tmp_path):
+    """A model given to a scheme that learns would be ignored, so it is refused as a misused command line
+    (exit 2, one line); without --model the summary says the scheme learned as it coded."""
+    target = tmp_path / "a.csim"
+    refused = invoke("encode", NASA, "--scheme", "adaptive-huffman", "--model", "swapped", "-n", "100", "-o", target)
+    assert refused.exit_code == 2 and not target.exists()
+    (line,) = refused.stderr.strip().splitlines()
+    assert "scheme 'adaptive-huffman' learns as it codes and takes no model: leave out --model" in line
+    done = invoke("encode", NASA, "--scheme", "adaptive-huffman", "-n", "100", "-o", target)
+    assert done.exit_code == 0 and "learning as it codes (no model)" in done.stdout + done.stderr
+    assert "from model" not in done.stderr + done.stdout
+
+
+def test_a_learner_runs_once_whatever_the_number_of_models():
+    """With several models, a scheme that learns is one row (it takes none of them), after the models' rows."""
+    out = json.loads(invoke("run", NASA, "--model", "uniform", "--model", "swapped", "--scheme", "huffman",
+                            "--scheme", "adaptive-huffman", "-n", "300", "--trials", "2", "-q",
+                            "--format", "json").stdout)
+    assert [(r["model"], r["scheme"]) for r in out["results"]] == [
+        ("uniform", "huffman"), ("swapped", "huffman"), (None, "adaptive-huffman")]
 
 
 def test_summary_says_nothing_about_a_model_for_rows_without_one(with_learner):
@@ -273,7 +322,7 @@ def test_the_run_figure_gives_rows_without_a_model_a_group_of_their_own(with_lea
     assert learner.bits_per_symbol in heights
     assert plots.run_figure([learner], "t").axes[0].get_xticklabels()[0].get_text() == plots.LEARNERS_TICK
     text = page.render("markdown", sc, ms, [], report.summary(ms))
-    assert "| n/a | adaptive-arithmetic |" in text and "### Model 'None'" not in text
+    assert "|  | adaptive-arithmetic |" in text and "### Model 'None'" not in text
 
 
 def test_inspect_json_keeps_the_whole_document(csim):
@@ -288,8 +337,9 @@ def test_the_models_note_appears_only_when_a_row_has_a_model(command, extra):
     alone = invoke(*base, "--scheme", "learners").stdout
     both = invoke(*base, "--scheme", "learners", "--scheme", "huffman").stdout
     note = report.CONVERGE_NOTE if command == "converge" else report.SWEEP_NOTE
-    assert note not in alone and report.LEARNERS_NOTE in alone
-    assert note in both and report.LEARNERS_NOTE in both
+    learners = "adaptive-arithmetic, adaptive-huffman, ctw and lz78 learn from the message and take no model"
+    assert note not in alone and alone.count(learners) == 1
+    assert note in both and both.count(learners) == 1 and both.count("take no model") == 1
 
 
 def test_inspect_json_notes_each_value_written_as_null_once_by_its_place(tmp_path):

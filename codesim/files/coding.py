@@ -16,7 +16,7 @@ import numpy as np
 
 from . import container, streamio
 from ..coders import Coder, SchemeSpec
-from ..errors import ArgumentError, CodesimError
+from ..errors import ArgumentError, CodesimError, counted
 from ..scenario import Scenario, for_command, load
 from ..simulation.simulate import (build_coder, check_stream_length, learns, model_figures, stream_source,
                                    trial_streams)
@@ -36,7 +36,7 @@ class Sampled:
     @property
     def summary(self) -> str:
         origin = f"(seed {self.seed})" if self.seed is not None else "(its message)"
-        return f"sampled {self.symbols} symbols from {self.scenario} {origin} -> {self.output}"
+        return f"sampled {counted(self.symbols, 'symbol')} from {self.scenario} {origin} -> {self.output}"
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,8 @@ class Encoded:
         rate = " rate" if self.memory else ""
         divergence = f", D(p||q){rate} = {self.divergence:.4f}" if self.divergence is not None else ""
         entropy = f"entropy rate H = {self.entropy:.4f}" if self.memory else f"H(p) = {self.entropy:.4f}"
-        return (f"{self.symbols} symbols -> {self.bits} bits ({self.bits_per_symbol:.4f} bits/symbol) with "
+        return (f"{counted(self.symbols, 'symbol')} -> {counted(self.bits, 'bit')} "
+                f"({self.bits_per_symbol:.4f} bits/symbol) with "
                 f"{self.scheme} {built}; {entropy}{divergence} bits/symbol -> {self.output}")
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..errors import counted
 from ..simulation.simulate import Measurement
 from ..version import version
 from . import terms
@@ -75,24 +76,39 @@ class Column:
     field: str
     cell: Callable[[Any], str] = show
     whole: bool = False  # the cell is made from the whole record, not only from its field
+    #: A figure of the model q: blank in the row of a scheme that learns (``model`` None), which has no
+    #: model; a blank cell says "not applicable", where n/a says a figure is undefined.
+    model_only: bool = False
 
     def of(self, record: Mapping[str, Any]) -> str:
+        if self.model_only and learner_row(record):
+            return ""
         return self.cell(record if self.whole else record[self.field])
+
+
+def learner_row(record: Mapping[str, Any]) -> bool:
+    """Whether a record is the row of a scheme that learns: it has a ``model`` field, and it is None."""
+    return "model" in record and record["model"] is None
+
+
+def _model(head: str, name: str, cell: Callable[[Any], str] = show) -> Column:
+    """A column of a figure of the model (blank in a learner's row)."""
+    return Column(head, name, cell, model_only=True)
 
 
 #: The columns of ``codesim run`` (and of the report page).
 COLUMNS = (
-    Column("model", "model"), Column("scheme", "scheme"), Column("bits/sym", "bits_per_symbol"),
-    Column("95% CI", "ci95", _one_trial), Column("expected", "expected_bits_per_symbol"),
-    Column("H(p)", "entropy_bits"), Column("H(p,q)", "cross_entropy_bits"), Column("D(p||q)", "kl_bits"),
-    Column("excess", "excess_bits_per_symbol"), Column("D(p||r)", "code_kl_bits"), Column("verified", "verified"),
+    _model("model", "model"), Column("scheme", "scheme"), Column("bits/sym", "bits_per_symbol"),
+    Column("95% CI", "ci95", _one_trial), _model("expected", "expected_bits_per_symbol"),
+    Column("H(p)", "entropy_bits"), _model("H(p,q)", "cross_entropy_bits"), _model("D(p||q)", "kl_bits"),
+    Column("excess", "excess_bits_per_symbol"), _model("D(p||r)", "code_kl_bits"), Column("verified", "verified"),
 )
 
 #: Columns of ``codesim compare``, after the rank.
 COMPARE_COLUMNS = (
     Column("rank", "rank"), Column("scheme", "scheme"), Column("bits/sym", "bits_per_symbol"),
-    Column("95% CI", "ci95", _one_trial), Column("excess", "excess_bits_per_symbol"), Column("D(p||q)", "kl_bits"),
-    Column("excess-D", "code_loss_bits"), Column("enc Msym/s", "encode_symbols_per_second", _millions),
+    Column("95% CI", "ci95", _one_trial), Column("excess", "excess_bits_per_symbol"), _model("D(p||q)", "kl_bits"),
+    _model("excess-D", "code_loss_bits"), Column("enc Msym/s", "encode_symbols_per_second", _millions),
     Column("dec Msym/s", "decode_symbols_per_second", _millions), Column("verified", "verified"),
 )
 
@@ -323,8 +339,15 @@ def record(m: Measurement) -> dict[str, Any]:
     return {k: d[k] for k in FIELDS}
 
 
-def _setting(head: Mapping[str, Any]) -> str:
-    return f"{head['length']} symbols x {head['trials']} trials, seed {head['seed']}"
+def _setting(head: Mapping[str, Any], words: terms.Terms, length: bool = True) -> str:
+    """The run's stream setting beside the title: its length, trials and seed; for a file, which is
+    coded as it is (nothing drawn, so no seed to show), that it is the file's own message."""
+    if words.file and length:
+        return f"{counted(head['length'], 'symbol')}: the file's own message, coded once"
+    if words.file:  # converge codes its first symbols, sweep all of it
+        return f"the file's own message of {counted(head['length'], 'symbol')}, nothing drawn"
+    trials = f"{counted(head['trials'], 'trial')}, seed {head['seed']}"
+    return f"{counted(head['length'], 'symbol')} x {trials}" if length else trials
 
 
 def summary(measurements: Sequence[Measurement]) -> list[str]:
@@ -396,11 +419,14 @@ def _cost(model: str | None, ms: Sequence[Measurement], words: terms.Terms) -> s
     first = ms[0]
     kl, order = first.kl_bits, first.model_order
     if model is None:
-        return f"The schemes that learn take no model; measured excess over {over}: {spent}."
+        one = len(ms) == 1
+        return (f"{_names(ms)} learn{'s' * one} from the message and take{'s' * one} no model, so "
+                f"{'its row has' if one else 'their rows have'} no model figures (blank); measured excess over "
+                f"{over}: {spent}.")
     if kl is None or math.isnan(kl):
         hpq = first.cross_entropy_bits
         if words.file and order and hpq is not None:
-            return (f"Model '{model}' looks at {order} symbol{'s' if order > 1 else ''} of context: its ideal cost "
+            return (f"Model '{model}' looks at {counted(order, 'symbol')} of context: its ideal cost "
                     f"on the file is H(p,q) = {hpq:.3f} bits per symbol, {hpq - first.entropy_bits:+.3f} against "
                     f"H0; measured excess over H0: {spent}.")
         return f"Model '{model}': measured excess over {over}: {spent}."
@@ -486,7 +512,7 @@ def render(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement
     records = [record(m) for m in measurements]
     columns = named(COLUMNS, terms.of(measurements))
     return write(fmt, Output(records, [Section(records, columns)], header=head, title=title,
-                             setting=_setting(head), words=words,
+                             setting=_setting(head, terms.of(measurements)), words=words,
                              description=head.get("scenario", {}).get("description", "")))
 
 
@@ -524,8 +550,9 @@ def render_compare(fmt: str, head: Mapping[str, Any], measurements: Sequence[Mea
             "second over all trials, in millions, on this machine.")
     opening = _opening(measurements[0], words) if measurements and words.kind != "iid" else []
     learning = [m for m in measurements if m.model is None]
-    return write(fmt, Output(records, sections, header=head, title=title, setting=_setting(head),
-                             notes=[*opening, *(_learning(learning, words) if learning else []),
+    return write(fmt, Output(records, sections, header=head, title=title, setting=_setting(head, words),
+                             notes=[*opening, *learners_note(records, columns),
+                                    *(_learning(learning, words) if learning else []),
                                     *_scheme_notes(measurements), *head.get("scenario", {}).get("remarks", []),
                                     note]))
 
@@ -533,24 +560,33 @@ def render_compare(fmt: str, head: Mapping[str, Any], measurements: Sequence[Mea
 # -- converge and sweep ---------------------------------------------------------------------------------
 #: Columns of `codesim converge` and `codesim sweep` tables.
 CONVERGE_COLUMNS = (
-    Column("model", "model"), Column("scheme", "scheme"), Column("length", "length"),
+    _model("model", "model"), Column("scheme", "scheme"), Column("length", "length"),
     Column("bits/sym", "bits_per_symbol"), Column("95% CI", "bits_ci95"),
-    Column("expected", "expected_bits_per_symbol"), Column("H(p,q)", "cross_entropy_bits"),
-    Column("mean log2 p/q", "llr_bits"), Column("95% CI", "llr_ci95"), Column("D(p||q)", "kl_bits"),
+    _model("expected", "expected_bits_per_symbol"), _model("H(p,q)", "cross_entropy_bits"),
+    _model("mean log2 p/q", "llr_bits"), _model("95% CI", "llr_ci95"), _model("D(p||q)", "kl_bits"),
     Column("verified", "verified"),
 )
 SWEEP_COLUMNS = (
-    Column("model", "model"), Column("t", "t", lambda t: show(t) if t is None else f"{t:.3f}"),
+    _model("model", "model"), _model("t", "t", lambda t: show(t) if t is None else f"{t:.3f}"),
     Column("scheme", "scheme"),
     Column("bits/sym", "bits_per_symbol"), Column("95% CI", "ci95"), Column("excess", "excess_bits_per_symbol"),
-    Column("D(p||q_t)", "kl_bits"), Column("H(p,q_t)", "cross_entropy_bits"), Column("D(p||r)", "code_kl_bits"),
+    _model("D(p||q_t)", "kl_bits"), _model("H(p,q_t)", "cross_entropy_bits"), _model("D(p||r)", "code_kl_bits"),
     Column("verified", "verified"),
 )
 
 
-#: Said under a `converge` or `sweep` table that has rows of schemes that learn.
-LEARNERS_NOTE = ("Rows without a model are schemes that learn as they code: each runs once on the same streams, "
-                 "and has no figure of a model (n/a).")
+def learners_note(records: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> list[str]:
+    """Said once under a table with rows of schemes that learn: which schemes, and which columns their
+    rows leave blank (the model's); nothing when every row has a model."""
+    rows = [r for r in records if learner_row(r)]
+    if not rows:
+        return []
+    learners = list(dict.fromkeys(r["scheme"] for r in rows))
+    heads = list(dict.fromkeys(c.head for c in columns if c.model_only))
+    one = len(learners) == 1
+    whose = "its row leaves" if len(rows) == 1 else "its rows leave" if one else "their rows leave"
+    return [f"{_names(learners)} learn{'s' * one} from the message and take{'s' * one} no model: {whose} the "
+            f"model's columns blank ({_names(heads)})."]
 
 
 def points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], columns: Sequence[Column], title: str = "",
@@ -560,10 +596,11 @@ def points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], columns: Sequ
     to be such under the table."""
     words = sum(1 for c in columns[:3] if c.head in ("model", "scheme", "t"))  # left-aligned leading columns
     records = [r.to_dict() for r in rows]
-    notes = ([note] if note else []) + ([LEARNERS_NOTE] if any(r["model"] is None for r in records) else [])
-    section = Section(records, named(columns, terms.of(records)), left=words)
+    shown = named(columns, terms.of(records))
+    notes = ([note] if note else []) + learners_note(records, shown)
+    section = Section(records, shown, left=words)
     return write(fmt, Output(records, [section], header=head, key="points",
-                             title=title, setting=f"{head['trials']} trials, seed {head['seed']}", notes=notes))
+                             title=title, setting=_setting(head, terms.of(records), length=False), notes=notes))
 
 
 #: Under converge's table: where its figures settle (for rows with a model).
@@ -635,7 +672,8 @@ def bench_table(run, fmt: str = "table", by_length: bool = False) -> str:
     whose coder a row timed, and peer rows carry our throughput divided by theirs ("ours/peer": above
     1, codesim is faster). ``by_length`` shows, in a table or Markdown, throughput against length
     instead (JSON and CSV give the same records either way). Under the table, notes name the lengths
-    a scheme was not timed at, and the length from which prefix codes decode in lanes.
+    a scheme was not timed at, and those too short for a coder's fast path, with the length from which
+    it applies (``run.short()``).
     """
     rows = run.rows
     records = [{**asdict(r), "overhead_bits_per_symbol": r.overhead_bits_per_symbol} for r in rows]
@@ -706,11 +744,54 @@ def _bench_notes(run) -> list[str]:
         shown = ", ".join(f"{_length(s.length)} ({s.seconds:.0f} s)" for s in skipped)
         notes.append(f"{scheme} on {source}: not timed at {shown}: predicted from its shorter streams, "
                      f"over {run.row_seconds:.0f} s a row")
-    if run.lane_threshold is not None:
-        notes.append(f"Prefix codes decode a stream of {run.lane_threshold} symbols (2^"
-                     f"{run.lane_threshold.bit_length() - 1}) or more in lanes; a shorter one is a single stream, "
-                     "decoded one codeword after another (several times slower without the fast extra).")
+    return notes + _short_notes(run.short())
+
+
+def _short_notes(short: Sequence[tuple[Any, Any]]) -> list[str]:
+    """Under bench's table: the rows too short for their coder's fast path (see
+    :class:`~codesim.simulation.bench.FastPath`), named by scheme with the length from which it applies:
+    one line for the lanes, one for the fixed cost of a message."""
+    lanes: dict[int, dict[str, set[int]]] = {}
+    fixed: dict[str, tuple[set[int], list[Any]]] = {}
+    for row, path in short:
+        if path.short_for_lanes(row.length):
+            lanes.setdefault(path.lanes_from, {}).setdefault(row.scheme, set()).add(row.length)
+        if path.short_for_fixed(row.length):
+            at, paths = fixed.setdefault(row.scheme, (set(), []))
+            at.add(row.length)
+            paths.append(path)
+    notes = []
+    for start, schemes in lanes.items():
+        power = f" (2^{start.bit_length() - 1})" if start & (start - 1) == 0 else ""
+        alike: dict[str, list[str]] = {}  # schemes too short at the same lengths, named together
+        for scheme, at in schemes.items():
+            alike.setdefault(_lengths(at), []).append(scheme)
+        shown = "; ".join(f"{_names(names)} at {at}" for at, names in alike.items())
+        one = len(schemes) == 1
+        notes.append(f"Too short for lanes: {shown}. {'It splits' if one else 'They split'} a stream into lanes "
+                     f"from {start} symbols{power} and code{'s' * one} a shorter one as a single stream, slower.")
+    if fixed:
+        parts = []
+        for scheme, (at, paths) in fixed.items():
+            starts = [p.fixed_from for p in paths]
+            cost = max(p.fixed_seconds for p in paths)
+            start = (f"fast from about {_length(_round(max(starts)))} symbols" if None not in starts else
+                     f"fast beyond {_length(max(p.longest for p in paths))} symbols")
+            parts.append(f"{scheme} at {_lengths(at)} ({cost * 1e3:.3f} ms a message; {start})")
+        notes.append("Too short for the fast path, where a message's fixed cost (calls into compiled code, tables "
+                     "and headers written and read; timed on a one-symbol message) is over half its time: "
+                     f"{'; '.join(parts)}.")
     return notes
+
+
+def _lengths(lengths: set[int]) -> str:
+    return ", ".join(_length(n) for n in sorted(lengths))
+
+
+def _round(n: int) -> int:
+    """n to one significant digit, rounded up: "about" a length, not a measured one."""
+    scale = 10 ** (len(str(n)) - 1)
+    return -(-n // scale) * scale
 
 
 def pipeline_table(rows, fmt: str = "table", seed: int | None = None) -> str:
@@ -764,7 +845,7 @@ def inspection(doc: dict[str, Any], fmt: str = "table") -> str:
     steps = doc.get("trace") or []
     if steps:
         sections.append(Section(steps, _declared(doc["trace_columns"], steps[0]),
-                                f"First {len(steps)} symbols: {doc.get('trace_note', '')}."))
+                                f"First {counted(len(steps), 'symbol')}: {doc.get('trace_note', '')}."))
     text = [f"{name:<15} {value}" for name, value in fields]
     for s in sections:
         text += ["", s.intro, *grid(s)]

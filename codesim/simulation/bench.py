@@ -30,6 +30,14 @@ ratio of our throughput to theirs (above 1: codesim is faster). A coder names it
 On both sides the code or model is built outside the timed region, and the work timed is the whole
 stream in, the whole encoding out (and back).
 
+Short streams (:class:`FastPath`): a coder's throughput grows with length up to where its fast path
+applies, for two reasons the bench measures or asks the coder, and names under its table. A message
+has a fixed cost whatever its length (calls into compiled code, a table or a format's header written
+and read), timed as the encoding and decoding of a one-symbol message: below the length where it is
+half the time, a row shows that cost more than the coder's speed. And a coder that splits a stream
+into lanes (``lanes_for``: prefix codes' lane decoder, rans's interleaved states) codes a shorter
+stream as one, slower.
+
 Throughput against length (``codesim bench --sweep``): each source's stream is drawn once at the
 longest length and each length times its first symbols, which are exactly the stream that length
 draws alone. A scheme is timed at a length only when its time there, predicted from a shorter
@@ -45,8 +53,9 @@ code, ``np.array_equal`` compares, in the same blocks.
 from __future__ import annotations
 
 import importlib
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
@@ -55,12 +64,14 @@ from bitarray import bitarray, decodetree
 from ..coders import Coder, SchemeSpec
 from ..coders.registry import ALL, select
 from ..sources.iid import Distribution
-from ..errors import CodesimError
+from ..errors import CodesimError, counted
 from ..sources.markov import MarkovChain
 from .simulate import BLOCK, check_run_size, learns, model_bits, simulate_many
 
 #: Symbols a coder codes once before it is timed: enough to call every kernel it has.
 WARM_UP_SYMBOLS = 256
+#: Timings of a one-symbol message, for a coder's fixed cost per message (the best is kept).
+FIXED_REPEATS = 5
 
 NASA_PROBS = (0.30, 0.40, 0.05, 0.06, 0.07, 0.02, 0.05, 0.05)
 
@@ -284,6 +295,58 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class FastPath:
+    """Where a scheme's throughput on a source reaches its speed, from what the bench measured and what
+    the coder says: ``fixed_seconds``, the encoding and decoding of a one-symbol message (what every
+    message costs, whatever its length); ``symbol_seconds``, the time per symbol beyond it on the
+    longest stream timed (``longest``); ``lanes_from``, the length from which the coder splits a stream
+    into lanes (None: it never does)."""
+
+    scheme: str
+    source: str
+    fixed_seconds: float
+    symbol_seconds: float
+    longest: int
+    lanes_from: int | None = None
+
+    @property
+    def fixed_from(self) -> int | None:
+        """The least length at which the fixed cost is at most half the time (fixed <= n x per symbol);
+        None when the longest stream took no longer than a one-symbol message (its time is all fixed)."""
+        if self.symbol_seconds <= 0:
+            return None
+        return max(1, math.ceil(self.fixed_seconds / self.symbol_seconds))
+
+    def short_for_fixed(self, length: int) -> bool:
+        """Whether a message of ``length`` symbols spends over half its time on the fixed cost."""
+        start = self.fixed_from
+        return length < start if start is not None else length <= self.longest
+
+    def short_for_lanes(self, length: int) -> bool:
+        """Whether ``length`` is too short for the coder's lanes."""
+        return self.lanes_from is not None and length < self.lanes_from
+
+
+def lanes_from(coder: Coder, longest: int = MAX_BENCH_LENGTH) -> int | None:
+    """The least stream length a coder splits into more than one lane (``lanes_for``), up to ``longest``;
+    None for a coder without lanes, or whose lanes start beyond it."""
+    lanes_for = getattr(coder, "lanes_for", None)
+    if lanes_for is None or lanes_for(longest) <= 1:
+        return None
+    low, high = 1, longest  # lanes_for grows with n: lanes_for(low) may be 1, lanes_for(high) is not
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (mid + 1, high) if lanes_for(mid) <= 1 else (low, mid)
+    return low
+
+
+def _fixed_seconds(coder: Coder, stream: np.ndarray) -> float:
+    """The best time of encoding and decoding the stream's first symbol alone: a message's fixed cost."""
+    one = stream[:1]
+    return _best_time(lambda: coder.decode(coder.encode(one), 1), FIXED_REPEATS)[0]
+
+
+@dataclass(frozen=True)
 class BenchRun:
     """What ``benchmark`` measured: rows in order (source, length, scheme, then the scheme's peers),
     and the lengths left out because a scheme would have taken too long on them."""
@@ -297,6 +360,15 @@ class BenchRun:
     #: When prefix codes were timed on both sides of the length from which they decode in lanes, that
     #: length (the rows show the step in decoding speed); else None.
     lane_threshold: int | None = None
+    #: Per scheme and source timed, where its fast path applies (see :class:`FastPath`).
+    fast_paths: list[FastPath] = field(default_factory=list)
+
+    def short(self) -> list[tuple[BenchRow, FastPath]]:
+        """Our rows whose length is too short for their coder's fast path, each with its fast path."""
+        paths = {(f.scheme, f.source): f for f in self.fast_paths}
+        found = [(r, paths.get((r.scheme, r.source))) for r in self.rows if r.peer is None]
+        return [(r, f) for r, f in found
+                if f is not None and (f.short_for_fixed(r.length) or f.short_for_lanes(r.length))]
 
 
 def check_bench_length(length: int, what: str = "length") -> None:
@@ -347,11 +419,12 @@ def benchmark(
     total = sum(lengths) * len(schemes) * len(sources) * repeats
     if total > MAX_BENCH_SYMBOLS:
         raise CodesimError(
-            f"bench would time {total} symbols (lengths {sum(lengths)} in all x {len(schemes)} schemes x "
-            f"{len(sources)} sources x {repeats} repeats), over the limit of 2^32 = {MAX_BENCH_SYMBOLS}: "
+            f"bench would time {total} symbols (lengths {sum(lengths)} in all x {counted(len(schemes), 'scheme')}"
+            f" x {counted(len(sources), 'source')} x {counted(repeats, 'repeat')}), over the limit of 2^32 = "
+            f"{MAX_BENCH_SYMBOLS}: "
             "time fewer lengths, schemes or repeats")
     lengths = sorted(set(lengths))
-    rows, skipped, lanes, threshold = [], [], set(), None
+    rows, skipped, lanes, threshold, fast_paths = [], [], set(), None, []
     for source in sources:
         p = SOURCES[source]()
         whole = p.sample(lengths[-1], seed)
@@ -362,11 +435,14 @@ def benchmark(
         threshold = next((coder.symbols_per_lane * coder.min_lanes for coder in prefix
                           if any(coder.lanes_for(n) > 1 for n in lengths)), threshold)
         timed: list[dict[int, float]] = [{} for _ in schemes]
+        fixed: list[float] = []
         for length in lengths:
             stream = whole[:length]
             ideal = model_bits(p, stream) / length
             for spec, coder, seconds in zip(schemes, coders, timed):
                 _warm_up(coder, stream)
+                if len(fixed) < len(schemes):
+                    fixed.append(_fixed_seconds(coder, stream))
                 predicted = _predicted_seconds(coder, stream, seconds, repeats)
                 if predicted > ROW_SECONDS:
                     skipped.append(Skipped(spec.label, source, length, predicted))
@@ -390,7 +466,14 @@ def benchmark(
                         encode_ratio=run.encode_seconds / t_enc, decode_ratio=run.decode_seconds / t_dec,
                         same_bits=run.same_bits,
                     ))
-    return BenchRun(rows, skipped, repeats, seed, lane_threshold=threshold if lanes == {False, True} else None)
+        for spec, coder, seconds, one in zip(schemes, coders, timed, fixed):
+            timed_rows = [r.length for r in rows if r.source == source and r.scheme == spec.label and r.peer is None]
+            if timed_rows:
+                longest = max(timed_rows)
+                fast_paths.append(FastPath(spec.label, source, one, (seconds[longest] - one) / longest, longest,
+                                           lanes_from(coder)))
+    return BenchRun(rows, skipped, repeats, seed, lane_threshold=threshold if lanes == {False, True} else None,
+                    fast_paths=fast_paths)
 
 
 # -- the pipeline of a run, end to end -------------------------------------------------------------------
@@ -456,9 +539,9 @@ def pipeline(
     peer_spec = select([peer_code])[0][0]
     check_run_size(length, 1)
     if length * (len(schemes) + 1) * len(sources) * repeats > MAX_BENCH_SYMBOLS:
-        raise CodesimError(f"a pipeline of {length} symbols for {len(schemes)} schemes and the peer on "
-                           f"{len(sources)} sources, {repeats} times, is over the limit of 2^32 = "
-                           f"{MAX_BENCH_SYMBOLS} symbols")
+        raise CodesimError(f"a pipeline of {length} symbols for {counted(len(schemes), 'scheme')} and the peer on "
+                           f"{counted(len(sources), 'source')}, {counted(repeats, 'time')}, is over the limit of "
+                           f"2^32 = {MAX_BENCH_SYMBOLS} symbols")
     rows = []
     for source in sources:
         p = SOURCES[source]()

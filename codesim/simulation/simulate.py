@@ -38,7 +38,7 @@ from ..coders.base import MAX_SYMBOLS
 from ..sources.base import Model, Source, whole_stream
 from ..sources.files import Message
 from ..sources.iid import Distribution
-from ..errors import CodesimError, DecodeError
+from ..errors import CodesimError, DecodeError, counted
 from ..coders.context import ContextCode
 from ..measures import cross_entropy, entropy, ideal_length_of_counts, kl_divergence, log_likelihood_ratio_of_counts
 from ..sources.markov import MarkovChain, cross_entropy_rate, kl_rate
@@ -231,9 +231,9 @@ def check_codes(specs: Sequence[SchemeSpec], alphabet_size: int, models: int | S
                            MIN_CODE_ENTRIES)
     if entries > MAX_CODE_ENTRIES:
         count, learning = len(rows), sum(map(learns, specs))
-        what = f"{count} models x {len(specs)} schemes" if count > 1 else f"{len(specs)} schemes"
+        what = f"{count} models x {counted(len(specs), 'scheme')}" if count > 1 else counted(len(specs), "scheme")
         raise CodesimError(
-            f"{what} over {alphabet_size} symbols make {count * (len(specs) - learning) + learning} codes "
+            f"{what} over {alphabet_size} symbols make {counted(count * (len(specs) - learning) + learning, 'code')} "
             f"held at once{' (a scheme that learns is built once)' if learning and count > 1 else ''}, with "
             f"{entries} table entries (each counted as at least {MIN_CODE_ENTRIES}), over the limit of "
             f"{MAX_CODE_ENTRIES} (2^21, about 500 MB): choose fewer models (--model) or schemes (--scheme)"

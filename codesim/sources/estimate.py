@@ -30,7 +30,7 @@ from .base import Kind, Source, register
 from .iid import Distribution, _as_vector
 from .markov import MarkovChain, estimate_chain
 from ..coders.context import MAX_ORDER
-from ..errors import EstimateError, did_you_mean
+from ..errors import EstimateError, counted, did_you_mean
 
 #: The named smoothings and the pseudocount alpha each adds to every count.
 SMOOTHINGS: dict[str, float] = {"none": 0.0, "laplace": 1.0, "kt": 0.5}
@@ -197,15 +197,17 @@ def _estimated(table, setting, name: str | None) -> Distribution | MarkovChain:
         alpha = pseudocount(smoothing)
         chain = estimate_chain(setting.source.blocks(samples, seed, COUNT_CHUNK), setting.alphabet, order, alpha)
         setting.remarks.append(
-            f"Model '{name}' is an order-{order} chain estimated from {samples} samples of p ({smoothing} "
-            f"smoothing, seed {seed}): {len(chain.contexts.ids)} contexts seen, the order-0 estimate for the rest.")
+            f"Model '{name}' is an order-{order} chain estimated from {counted(samples, 'sample')} of p "
+            f"({smoothing} smoothing, seed {seed}): {counted(len(chain.contexts.ids), 'context')} seen, the order-0 "
+            "estimate for the rest.")
         return chain
     dist = estimate(setting.source, samples, smoothing, seed)
     k = int(np.count_nonzero(setting.source.marginal().probs))
     if samples > 0:
         expected = expected_ml_excess(k, samples)
         setting.remarks.append(
-            f"Model '{name}' was estimated from {samples} samples of p ({smoothing} smoothing, seed {seed}); "
+            f"Model '{name}' was estimated from {counted(samples, 'sample')} of p ({smoothing} smoothing, "
+            f"seed {seed}); "
             f"for a maximum-likelihood estimate D(p||q) is about (k-1)/(2 m ln 2) = {expected:.4f} bits.")
         setting.figures.setdefault("expected_estimate_kl_bits", {})[name] = expected
     return dist

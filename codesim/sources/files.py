@@ -57,7 +57,7 @@ import numpy as np
 
 from .base import Kind, register
 from .iid import Distribution, Label, _as_vector, _check_labels, index_dtype, short_labels
-from ..errors import CodesimError, ScenarioError, TextSourceError, did_you_mean
+from ..errors import CodesimError, ScenarioError, TextSourceError, counted, did_you_mean
 from ..measures import entropy
 from .estimate import pseudocount, smoothed
 from .markov import MarkovChain, estimate_chain
@@ -358,7 +358,7 @@ def _setup(setting, top, source, models) -> None:
     if setting.message.size == 0:
         source.fail(f"{path} has no {state.unit}s to code")
     setting.source = Message(setting.alphabet, setting.message).marginal()
-    setting.remarks.append(f"The message is {path}'s own {setting.message.size} {state.unit}s, coded once: not "
+    setting.remarks.append(f"The message is {path}'s own {counted(setting.message.size, state.unit)}, coded once: not "
                            f"samples drawn from p, so there is one trial and no confidence interval.")
 
 
@@ -373,8 +373,8 @@ def _from_file(table, setting, name: str | None) -> Distribution | MarkovChain:
     if order > 0:
         chain = estimate_chain([reindex(path, unit, *kept, setting.alphabet)], setting.alphabet, order, alpha)
         setting.remarks.append(
-            f"Model '{name}' is an order-{order} chain counted from the {counts.total} {unit}s of {path}, "
-            f"smoothed by adding {alpha:g} to every count: {len(chain.contexts.ids)} contexts seen, the "
+            f"Model '{name}' is an order-{order} chain counted from the {counted(counts.total, unit)} of {path}, "
+            f"smoothed by adding {alpha:g} to every count: {counted(len(chain.contexts.ids), 'context')} seen, the "
             "order-0 counts for the rest.")
         return chain
     q = union_model(counts, setting.alphabet, smoothing)
@@ -382,10 +382,15 @@ def _from_file(table, setting, name: str | None) -> Distribution | MarkovChain:
     unseen = [i for i, label in enumerate(setting.alphabet) if label not in seen]
     occurrences = int(np.isin(setting.message, unseen).sum())
     cost = unseen_cost_bits(counts.total, alpha, len(setting.alphabet))
+    # With no such occurrence there is no cost to state.
+    missing = (f"every {unit} of the message occurs in it" if not occurrences else
+               f"the message has 1 occurrence of a {unit} the model file never contains, costing about {cost:.1f} bits"
+               if occurrences == 1 else
+               f"the message has {occurrences} occurrences of {unit}s the model file never contains, each costing "
+               f"about {cost:.1f} bits")
     setting.remarks.append(
-        f"Model '{name}' counts the {counts.total} {unit}s of {path}, smoothed by adding {alpha:g} to every "
-        f"{unit} of the union alphabet ({len(setting.alphabet)}); the message has {occurrences} occurrences of "
-        f"{unit}s the model file never contains, each costing about {cost:.1f} bits.")
+        f"Model '{name}' counts the {counted(counts.total, unit)} of {path}, smoothed by adding {alpha:g} to every "
+        f"{unit} of the union alphabet ({len(setting.alphabet)}); {missing}.")
     return q
 
 

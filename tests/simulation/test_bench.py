@@ -252,7 +252,10 @@ def test_the_lane_threshold_is_named_when_prefix_codes_were_timed_on_both_sides_
     monkeypatch.setattr(PrefixCode, "min_lanes", 128)
     run = benchmark(["huffman", "rans"], sources=["zipf256"], lengths=(1000, 4096))
     assert run.lane_threshold == 2048 and all(r.verified for r in run.rows)
-    assert "Prefix codes decode a stream of 2048 symbols (2^11) or more in lanes" in report.bench_table(run)
+    notes = report.bench_table(run).splitlines()
+    said = "Too short for lanes: huffman at 1e+03. It splits a stream into lanes from 2048 symbols (2^11)"
+    assert said in "\n".join(notes)
+    assert not any(line.startswith("Too short for lanes") and "huffman at 1e+03, 4096" in line for line in notes)
     assert benchmark(["huffman"], sources=["nasa"], lengths=(1000,)).lane_threshold is None
     assert benchmark(["rans"], sources=["nasa"], lengths=(1000, 4096)).lane_threshold is None
 
@@ -326,3 +329,42 @@ def test_sources_with_memory_time_context_codes_and_learners_with_peers_asked_fo
     assert {(r.scheme, r.source) for r in run.rows} == {(s, c) for s in ("arithmetic", "ctw", "adaptive-arithmetic")
                                                         for c in ("weather", "nasa-chain")}
     assert all(r.verified and r.peer is None for r in run.rows)
+
+
+def test_a_fast_path_applies_from_the_length_where_the_fixed_cost_is_half_the_time_or_lanes_begin():
+    """The rule, on figures given rather than timed: a message costs 1e-4 s plus 1e-8 s a symbol, so the
+    fixed cost is half the time at 10^4 symbols; lanes, where the coder has them, start where it says."""
+    path = bench.FastPath("rans", "nasa", fixed_seconds=1e-4, symbol_seconds=1e-8, longest=10**6, lanes_from=8193)
+    assert path.fixed_from == 10**4
+    assert path.short_for_fixed(9999) and not path.short_for_fixed(10**4) and not path.short_for_fixed(10**6)
+    assert path.short_for_lanes(8192) and not path.short_for_lanes(8193)
+    # A longest stream that took no longer than a one-symbol message: every length timed was all fixed cost.
+    flat = bench.FastPath("zlib", "nasa", fixed_seconds=1e-4, symbol_seconds=0.0, longest=1000)
+    assert flat.fixed_from is None and flat.short_for_fixed(1000) and not flat.short_for_lanes(1)
+
+
+def test_a_short_length_is_named_under_the_table_with_its_coder_and_a_long_one_is_not():
+    row = lambda scheme, n: BenchRow(scheme, "nasa", n, 1e6, 1e6, 2.0, 2.0, True)
+    paths = [bench.FastPath("rans", "nasa", 1e-4, 1e-8, 10**6), bench.FastPath("huffman", "nasa", 1e-6, 1e-9, 10**6,
+                                                                                lanes_from=2**21)]
+    short = bench.BenchRun([row("rans", 1000), row("huffman", 1000)], [], fast_paths=paths)
+    text = report.bench_table(short)
+    assert "Too short for the fast path" in text and "rans at 1e+03 (0.100 ms a message; fast from about 1e+04" in text
+    assert "Too short for lanes: huffman at 1e+03. It splits a stream into lanes from 2097152 symbols (2^21)" in text
+    long = bench.BenchRun([row("rans", 10**6)], [], fast_paths=paths[:1])
+    assert "Too short" not in report.bench_table(long)
+    both = report.bench_table(bench.BenchRun([row("rans", 1000), row("rans", 10**6)], [], fast_paths=paths[:1]))
+    assert "rans at 1e+03 (" in both and "1e+06" not in both.split("Too short", 1)[1]
+
+
+def test_the_bench_names_a_prefix_code_too_short_for_its_lanes_from_the_coder_itself():
+    """Which lengths are too short for lanes comes from the coder's own lanes_for, not from timing."""
+    run = benchmark(["huffman"], sources=["nasa"], lengths=(1000,))
+    (path,) = run.fast_paths
+    assert path.lanes_from == PrefixCode.symbols_per_lane * PrefixCode.min_lanes and path.fixed_seconds > 0
+    assert f"huffman at 1e+03. It splits a stream into lanes from {path.lanes_from} symbols" in report.bench_table(run)
+    nasa = SOURCES["nasa"]()
+    rans = SchemeSpec.parse("rans").build(nasa)
+    assert bench.lanes_from(rans) == rans.symbols_per_lane + 1 and rans.lanes_for(rans.symbols_per_lane) == 1
+    assert bench.lanes_from(SchemeSpec.parse("elias-gamma").build(nasa)) is None  # one stream, always
+    assert bench.lanes_from(SchemeSpec.parse("zlib").build(nasa)) is None  # no lanes at all

@@ -349,8 +349,9 @@ def test_learners_on_two_processes_give_the_results_of_one(nasa_scenario):
 
 
 def test_learner_points_in_every_format(nasa_scenario):
-    """A learner's point has its model (and t) null in JSON, empty in CSV, n/a in a table and in Markdown,
-    and a line under the table says what such rows are; a point of a model keeps its figures."""
+    """A learner's point has its model (and t) null in JSON, empty in CSV, blank cells under the model's
+    columns in a table and in Markdown, and one line under the table names it; a point of a model keeps
+    its figures."""
     import csv
     import io
     import json
@@ -377,11 +378,20 @@ def test_learner_points_in_every_format(nasa_scenario):
         assert all(r["bits_per_symbol"] and r["verified"] == "true" for r in learners)
         for fmt in ("table", "markdown"):
             text = report.points(fmt, head, points, columns, "t")
-            lines = [x for x in text.splitlines() if "adaptive-huffman" in x]
-            assert lines and all(x.split("|")[1 if fmt == "markdown" else 0].strip().startswith("n/a") for x in lines)
-            assert "None" not in text and report.LEARNERS_NOTE in text
+            lines = [x for x in text.splitlines() if "adaptive-huffman" in x and "take" not in x]
+            if fmt == "markdown":
+                cells = [[c.strip() for c in x.strip("|").split("|")] for x in lines]
+                blank = [i for i, c in enumerate(columns) if c.model_only]
+                assert lines and all(all(row[i] == "" for i in blank) for row in cells)
+            else:
+                assert lines and all(x.startswith(" ") for x in lines)  # the model's column is blank
+            assert "None" not in text and "n/a" not in "".join(lines)
+            note = [x for x in text.splitlines() if "take" in x and "no model" in x]
+            assert note == [x for x in note if x.lstrip("- ").startswith("adaptive-huffman learns from the message")]
+            assert len(note) == 1 and all(f"{c.head.replace('q)', 'q_t)')}" in note[0] or c.head in note[0]
+                                          for c in columns if c.model_only)
         plain = converge(sc, [10], schemes=["huffman"], trials=2, seed=1)
-        assert report.LEARNERS_NOTE not in report.points("table", head, plain, report.CONVERGE_COLUMNS, "t")
+        assert "no model" not in report.points("table", head, plain, report.CONVERGE_COLUMNS, "t")
 
 
 # -- where tasks run -----------------------------------------------------------------------------
