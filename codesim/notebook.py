@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .coders import SchemeSpec, registry
 from .errors import ArgumentError, CodesimError, SchemeError, did_you_mean, show_value
-from .present import page, report
+from .present import page, report, terms
 from .scenario import Scenario, for_command, parse
 from .simulation import experiments
 from .simulation.experiments import ConvergencePoint, SweepPoint
@@ -129,7 +129,7 @@ class Results(_Output):
         head = report.header(self.scenario)
         order = [m for _, m in report.ranked(self.measurements)] if self.ranked else list(self.measurements)
         out = [f"<p><strong>{html.escape(self.scenario.title)}</strong> "
-               f"({html.escape(report._setting(head))})</p>"]
+               f"({html.escape(report.stream_setting(head, terms.of(self.measurements)))})</p>"]
         description = " ".join(self.scenario.description.split())
         if description and not self.ranked:  # as the run command prints it above its table
             out.append(f"<p>{html.escape(description)}</p>")

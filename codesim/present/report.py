@@ -339,7 +339,7 @@ def record(m: Measurement) -> dict[str, Any]:
     return {k: d[k] for k in FIELDS}
 
 
-def _setting(head: Mapping[str, Any], words: terms.Terms, length: bool = True) -> str:
+def stream_setting(head: Mapping[str, Any], words: terms.Terms, length: bool = True) -> str:
     """The run's stream setting beside the title: its length, trials and seed; for a file, which is
     coded as it is (nothing drawn, so no seed to show), that it is the file's own message."""
     if words.file and length:
@@ -512,7 +512,7 @@ def render(fmt: str, head: Mapping[str, Any], measurements: Sequence[Measurement
     records = [record(m) for m in measurements]
     columns = named(COLUMNS, terms.of(measurements))
     return write(fmt, Output(records, [Section(records, columns)], header=head, title=title,
-                             setting=_setting(head, terms.of(measurements)), words=words,
+                             setting=stream_setting(head, terms.of(measurements)), words=words,
                              description=head.get("scenario", {}).get("description", "")))
 
 
@@ -550,7 +550,7 @@ def render_compare(fmt: str, head: Mapping[str, Any], measurements: Sequence[Mea
             "second over all trials, in millions, on this machine.")
     opening = _opening(measurements[0], words) if measurements and words.kind != "iid" else []
     learning = [m for m in measurements if m.model is None]
-    return write(fmt, Output(records, sections, header=head, title=title, setting=_setting(head, words),
+    return write(fmt, Output(records, sections, header=head, title=title, setting=stream_setting(head, words),
                              notes=[*opening, *learners_note(records, columns),
                                     *(_learning(learning, words) if learning else []),
                                     *_scheme_notes(measurements), *head.get("scenario", {}).get("remarks", []),
@@ -600,7 +600,7 @@ def points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], columns: Sequ
     notes = ([note] if note else []) + learners_note(records, shown)
     section = Section(records, shown, left=words)
     return write(fmt, Output(records, [section], header=head, key="points",
-                             title=title, setting=_setting(head, terms.of(records), length=False), notes=notes))
+                             title=title, setting=stream_setting(head, terms.of(records), length=False), notes=notes))
 
 
 #: Under converge's table: where its figures settle (for rows with a model).
