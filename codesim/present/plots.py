@@ -191,7 +191,7 @@ def _wrap(title: str, width: int = 80) -> str:
 #: are not grey (greys and black belong to p, the models and the reference lines), then colours chosen
 #: far apart in CIELAB (every pair at least 28 apart, where 2.3 is the least a reader notices).
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
-           "#ff1eff", "#4b5a0f", "#690fb4", "#f0b478", "#ff0078", "#96c387", "#0078ff", "#960f4b", "#965a00",
+           "#ff1eff", "#690fb4", "#4b5a0f", "#f0b478", "#ff0078", "#96c387", "#0078ff", "#960f4b", "#965a00",
            "#ff8787", "#00785a", "#c300a5", "#00d200", "#00d296", "#d269ff", "#a5b4ff", "#004bff", "#d29600",
            "#a51eff", "#004ba5", "#783c69", "#0000ff", "#ff0000")
 
@@ -572,8 +572,8 @@ def likelihood_ratio_figure(source: Any, models: Mapping[str, Any], title: str, 
                "Symbols p emits often and q finds rare cost most.")
     text = _wrap("  ".join([caption, *(n + "." for n in dict.fromkeys(notes))]), 150)
     fig.text(0.01, 0.005, text, ha="left", va="bottom", fontsize="small", color="0.2")
-    below = (text.count("\n") + 1.5) * 0.19 / fig.get_figheight()  # the caption's lines, in figure heights
-    fig.get_layout_engine().set(rect=(0.0, below, 1.0, 1.0 - below))
+    height = (text.count("\n") + 1.5) * 0.19 / fig.get_figheight()  # the caption's lines, in figure heights
+    fig.get_layout_engine().set(rect=(0.0, height, 1.0, 1.0 - height))
     return fig
 
 
@@ -994,8 +994,9 @@ def code_figure(table_rows: Sequence[Mapping[str, Any]], title: str, scheme: str
                 ax.fill_between(xs, heights, step="mid", color=colour, alpha=0.5, linewidth=0, label=name)
             break
     else:
-        ax.text(0.5, 0.97, "no code table: the scheme learns as it codes, its code changes with every symbol "
-                "(see the trace)", transform=ax.transAxes, ha="center", va="top", fontsize="small", color="0.3")
+        ax.text(0.5, 0.97, f"no code table: {_plain(scheme or 'the scheme')} learns as it codes,\nits code changes "
+                "with every symbol (see the trace)", transform=ax.transAxes, ha="center", va="top", fontsize="small",
+                color="0.3", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     size = 5 if len(labels) <= 40 else 3  # smaller marks where many symbols share the width
     # Only a file that records its model has a -log2 q(x) to show (a scheme that learns takes none).
     ideal = [r["ideal_bits"] if "q" in r else None for r in table_rows]

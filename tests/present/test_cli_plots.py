@@ -50,6 +50,7 @@ def test_run_plot_writes_the_results_and_the_distributions(tmp_path):
     assert r.exit_code == 0, r.output
     assert out.read_bytes().startswith(PNG)
     assert (tmp_path / "fig-distributions.png").read_bytes().startswith(PNG)
+    assert (tmp_path / "fig-likelihood-ratio.png").read_bytes().startswith(PNG)
 
 
 def test_compare_plot_as_svg(tmp_path):
