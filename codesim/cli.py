@@ -416,7 +416,7 @@ def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, out
         codesim run --p 0.5,0.25,0.25 --q 0.25,0.25,0.5 --scheme huffman --scheme arithmetic
         codesim run --source-file README.md --unit char --model-file codesim/cli.py
     """
-    plots.check_targets(plot_path, out.force, figures=2)
+    plots.check_targets(plot_path, out.force, figures=len(plots.RUN_FIGURES))
     sc = _scenario(scenario, models, length, trials, seed, schemes, block)
     measurements = _simulate(sc, jobs, quiet)
     out(report.render(out.fmt, report.header(sc), measurements, title=sc.title))
@@ -442,7 +442,7 @@ def compare(scenario, length, trials, seed, schemes, models, jobs, block, quiet,
         codesim compare scenarios/nasa-temperature.toml --model uniform
         codesim compare --p 1,0 --q 0.3,0.7 --labels dog,panda -n 1e5
     """
-    plots.check_targets(plot_path, out.force, figures=2)
+    plots.check_targets(plot_path, out.force, figures=len(plots.RUN_FIGURES))
     sc = _scenario(scenario, models, length, trials, seed, schemes or (registry.DEFAULT,), block)
     measurements = _simulate(sc, jobs, quiet)
     out(report.render_compare(out.fmt, report.header(sc), measurements, title=sc.title))
@@ -646,7 +646,8 @@ def inspect(stream_file, limit, out, plot_path):
     doc, problem = inspect_file(stream_file, limit)
     out(report.inspection(doc, out.fmt))
     if plot_path and doc.get("table"):
-        plots.save(plots.code_figure(doc["table"], f"{doc['scheme']} code of {stream_file}"), plot_path, out.force)
+        plots.save(plots.code_figure(doc["table"], f"{doc['scheme']} code of {stream_file}", doc["scheme"]), plot_path,
+                   out.force)
         click.echo(f"figure: {plot_path}", err=True)
     if problem:
         raise click.ClickException(problem)
@@ -659,21 +660,29 @@ def inspect(stream_file, limit, out, plot_path):
 @FORCE
 @click.option("--format", "fmt", type=click.Choice(page.FORMATS),
               help="html or markdown; default from the output's name (.md: markdown).")
-def report_page(scenario, length, trials, seed, schemes, models, jobs, block, quiet, output, force, fmt):
+@click.option("--converge", "with_converge", is_flag=True,
+              help="Also run converge (lengths 10, 100, ... up to the run's length) and show its figure.")
+@click.option("--sweep", "with_sweep", is_flag=True,
+              help="Also run sweep (q_t = (1-t) q + t p for t = 0, 0.1, ..., 1) and show its figure.")
+def report_page(scenario, length, trials, seed, schemes, models, jobs, block, quiet, output, force, fmt,
+                with_converge, with_sweep):
     """Run a scenario and write one self-contained page: the scenario, the results table, the
     figures embedded, and a paragraph per model saying what the numbers show. Needs matplotlib
     (pip install 'codesim[plot]').
 
     \b
-    Example:
+    Examples:
         codesim report scenarios/nasa-temperature.toml -o nasa.html
+        codesim report scenarios/nasa-temperature.toml --converge --sweep -n 2000 -o nasa.html
     """
     plots.require()
     fmt = fmt or ("markdown" if output.endswith(".md") else "html")
     streamio.check_target(output, force)
     sc = _scenario(scenario, models, length, trials, seed, schemes, block)
     measurements = _simulate(sc, jobs, quiet)
-    text = page.render(fmt, sc, measurements, page.figures_for(sc, measurements), report.summary(measurements))
+    studies = page.studies(sc, with_converge, with_sweep, jobs, _progress(quiet, sc))
+    text = page.render(fmt, sc, measurements, page.figures_for(sc, measurements), report.summary(measurements),
+                       command=page.command_line(), studies=studies)
     streamio.write_output(output, text.encode("utf-8"), force)
     click.echo(f"report: {output}", err=True)
 

@@ -142,18 +142,37 @@ def check_targets(path: str | None, force: bool, figures: int = 1) -> None:
             check_target(target, force)
 
 
+#: What ``run --plot`` and ``compare --plot`` draw, each figure's file name ending after the first.
+RUN_FIGURES = ("", "-distributions", "-likelihood-ratio")
+
+
 def figure_paths(path: str, figures: int) -> list[str]:
-    """Where the figures of one ``--plot`` go: ``run.png``, then ``run-distributions.png``."""
+    """Where the figures of one ``--plot`` go: ``run.png``, then ``run-distributions.png`` and
+    ``run-likelihood-ratio.png``."""
     p = Path(path)
-    return [path, str(p.with_name(p.stem + "-distributions" + p.suffix))][:figures]
+    return [path] + [str(p.with_name(p.stem + end + p.suffix)) for end in RUN_FIGURES[1:figures]]
+
+
+def run_figures(scenario: "Scenario", measurements: Sequence["Measurement"],
+                titles: Sequence[str] | None = None) -> list["Figure"]:
+    """The figures of a run, in the order of RUN_FIGURES: the run's bits, p beside every q run, and the
+    likelihood ratio log2 p/q of every model run; ``titles`` (three) name them, by default after the
+    scenario."""
+    titles = titles or [scenario.title, scenario.title, f"{scenario.title}: the likelihood ratio"]
+    measured = [m.model for m in measurements if m.model is not None]
+    models = {name: scenario.models[name] for name in dict.fromkeys(measured) if name in scenario.models} \
+        or dict(scenario.models)
+    file = scenario.message is not None
+    return [run_figure(measurements, titles[0]),
+            distributions_figure(scenario.source, models, titles[1], file=file),
+            likelihood_ratio_figure(scenario.source, models, titles[2], file=file,
+                                    continuous_kl=scenario.figures.get("continuous_kl_bits"))]
 
 
 def save_run(path: str, force: bool, scenario: "Scenario", measurements: Sequence["Measurement"]) -> list[str]:
-    """The two figures of ``run --plot`` and ``compare --plot`` (the run's bits, and p beside every q),
-    written together; their paths."""
-    figures = [run_figure(measurements, scenario.title),
-               distributions_figure(scenario.source, scenario.models, scenario.title,
-                                    file=scenario.message is not None)]
+    """The figures of ``run --plot`` and ``compare --plot`` (:func:`run_figures`), written together; their
+    paths."""
+    figures = run_figures(scenario, measurements)
     paths = figure_paths(path, len(figures))
     save_all(list(zip(figures, paths)), force)
     return paths
@@ -168,13 +187,48 @@ def _wrap(title: str, width: int = 80) -> str:
     return "\n".join(textwrap.wrap(_plain(title), width)) or " "
 
 
-def _distinct_colours(n: int) -> list:
-    """n colours, no two alike: matplotlib's ten-colour cycle repeats from the eleventh scheme on (every
-    registered scheme compared is eleven), so more than ten take tab20's twenty, then tab20b's and tab20c's."""
+#: Scheme colours, by the scheme's place in the registry: the nine of matplotlib's ten-colour cycle that
+#: are not grey (greys and black belong to p, the models and the reference lines), then colours chosen
+#: far apart in CIELAB (every pair at least 28 apart, where 2.3 is the least a reader notices).
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
+           "#ff1eff", "#690fb4", "#4b5a0f", "#f0b478", "#ff0078", "#96c387", "#0078ff", "#960f4b", "#965a00",
+           "#ff8787", "#00785a", "#c300a5", "#00d200", "#00d296", "#d269ff", "#a5b4ff", "#004bff", "#d29600",
+           "#a51eff", "#004ba5", "#783c69", "#0000ff", "#ff0000")
+
+
+def _palette(n: int) -> list:
+    """At least n colours, no two alike: PALETTE, then (past it) evenly spaced hues of 'turbo'."""
     from matplotlib import colormaps
 
-    palette = [c for name in (["tab10"] if n <= 10 else ["tab20", "tab20b", "tab20c"]) for c in colormaps[name].colors]
-    return [palette[i % len(palette)] for i in range(n)]
+    extra = max(0, n - len(PALETTE))
+    return [*PALETTE, *(colormaps["turbo"]((k + 0.5) / extra) for k in range(extra))]
+
+
+def _scheme_places(names: Sequence[str]) -> dict[str, int]:
+    """Each name's place in the palette: a registered scheme's own place in the registry, so it has one
+    colour in every figure. Of several variants of one scheme ("rans" and "rans:precision=8"), the
+    scheme itself, else the first variant in sorted order, takes that place; the other variants, and
+    names the registry does not know, take places past the registry's, in sorted order."""
+    from ..coders import registry
+
+    registered = {s.name: k for k, s in enumerate(registry.available())}
+    places: dict[str, int] = {}
+    for name in sorted(set(names), key=lambda n: (":" in n, n)):
+        base = name.split(":")[0]
+        if base in registered and registered[base] not in places.values():
+            places[name] = registered[base]
+    spare = len(registered)
+    for name in sorted(set(names) - set(places)):
+        places[name] = spare
+        spare += 1
+    return places
+
+
+def scheme_colours(names: Sequence[str]) -> dict[str, Any]:
+    """A colour per scheme, no two alike, the same for a scheme in every figure (see _scheme_places)."""
+    places = _scheme_places(names)
+    palette = _palette(max(places.values(), default=0) + 1)
+    return {name: palette[places[name]] for name in names}
 
 
 def _figure(title: str, rows: int = 1, cols: int = 1, size: tuple[float, float] = SIZE, **kw) -> tuple["Figure", Any]:
@@ -196,8 +250,8 @@ def _finite(x: Any) -> bool:
     return x is not None and math.isfinite(x)
 
 
-def _symbol_text(label: "Label") -> str:
-    """A symbol as a tick label: whitespace and control characters made visible, floats shortened."""
+def symbol_name(label: "Label") -> str:
+    """A symbol as a reader sees it: whitespace and control characters made visible, floats shortened."""
     if isinstance(label, float):
         return f"{label:.4g}"
     if isinstance(label, str):
@@ -206,8 +260,12 @@ def _symbol_text(label: "Label") -> str:
             return named[label]
         if not label.isprintable():
             return repr(label)[1:-1]
-        return _plain(label)
     return str(label)
+
+
+def _symbol_text(label: "Label") -> str:
+    """A symbol as a tick label (:func:`symbol_name`, shown literally)."""
+    return _plain(symbol_name(label))
 
 
 def _symbol_axis(ax: "Axes", labels: Sequence["Label"]) -> None:
@@ -228,14 +286,14 @@ def _symbol_axis(ax: "Axes", labels: Sequence["Label"]) -> None:
         ax.set_xlabel("symbol")
 
 
-def _legend_outside(ax: "Axes", last: Sequence[str] = ()) -> None:
+def _legend_outside(ax: "Axes", last: Sequence[str] = (), columns: int = 1) -> None:
     """The legend to the right of the axes, entries in the order drawn except those named in
     ``last``, which go at the end (matplotlib lists lines, then markers, then bars and error bars,
     whatever order they were drawn in)."""
     handles, names = ax.get_legend_handles_labels()
     rank = {name: k + 1 for k, name in enumerate(last)}
     order = sorted(range(len(names)), key=lambda i: rank.get(names[i], 0))  # stable: drawn order kept
-    ax.legend([handles[i] for i in order], [names[i] for i in order], loc="upper left",
+    ax.legend([handles[i] for i in order], [names[i] for i in order], loc="upper left", ncols=columns,
               bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False, fontsize="small")
 
 
@@ -252,13 +310,22 @@ def _bits(x: float | None) -> str:
 LEARNERS_TICK = "learners\n(no model)"
 
 
+#: Where bars run past this many times the tallest reference line (H(p), H(p,q)), the axis stops there
+#: and each cut bar carries its value: a unary code's 119 bits would otherwise flatten every other bar.
+CUT_FACTOR = 3.0
+CUT_NOTE = "bars past the top are cut: the number on each is its height"
+
+
 def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
     """Measured bits per symbol per scheme, grouped by model, against H(p) and each model's H(p,q).
 
-    Error bars are the 95% confidence intervals across trials (none for one trial). Rows without a
-    model (schemes that learn) form a group of their own, last, with no H(p,q) to compare against. For
-    a source with memory a second line marks H(X), one symbol's entropy: the least an i.i.d. model
-    averages, above the entropy rate by the memory it ignores.
+    Within a group the bars stand in rank order, fewest bits first; a scheme has the same colour in
+    every group and every figure (:func:`scheme_colours`). Bars compare lengths, so the axis starts
+    at 0; bars taller than CUT_FACTOR times the tallest reference line are cut at the top and labelled
+    with their value. Error bars are the 95% confidence intervals across trials (none for one trial).
+    Rows without a model (schemes that learn) form a group of their own, last, with no H(p,q) to compare
+    against. For a source with memory a second line marks H(X), one symbol's entropy: the least an
+    i.i.d. model averages, above the entropy rate by the memory it ignores.
     """
     if not measurements:
         raise CodesimError("no measurements to plot")
@@ -268,16 +335,31 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
     schemes = _ordered(m.scheme for m in measurements)
     cell = {(m.model, m.scheme): m for m in measurements}
     first = {model: next(m for m in measurements if m.model == model) for model in models}
-    fig, axes = _figure(title, size=(max(SIZE[0], 2.0 + 1.1 * len(models)), SIZE[1]))
+    # Each group's bars sit side by side around its tick, fewest bits first; the learners' group holds
+    # other schemes than the models' groups.
+    present = {model: sorted((s for s in schemes if (model, s) in cell), key=lambda s: cell[model, s].bits_per_symbol)
+               for model in models}
+    most = max(len(names) for names in present.values())
+    legend_rows = math.ceil((len(schemes) + 3) / 2) if len(schemes) > 16 else len(schemes) + 3
+    # Wide enough for about 0.08 in per bar (up to 16 in), tall enough for the legend.
+    fig, axes = _figure(title, size=(min(16.0, max(SIZE[0], 3.0 + 0.08 * most * len(models) + 0.6 * len(models))),
+                                     max(SIZE[1] + (1.5 if most > 8 else 0.0), 1.0 + 0.2 * legend_rows)))
     ax = axes[0, 0]
-    # Each group's bars sit side by side around its tick: the learners' group holds other schemes
-    # than the models' groups.
-    present = {model: [s for s in schemes if (model, s) in cell] for model in models}
-    width = 0.8 / max(len(names) for names in present.values())
+    width = 0.8 / most
     xs = range(len(models))
+    words = terms.of(measurements)
+    h = measurements[0].entropy_bits
+    marginal = measurements[0].marginal_entropy_bits
+    references = [h, *([marginal] if words.memory and _finite(marginal) else []),
+                  *(first[model].cross_entropy_bits for model in models
+                    if model is not None and _finite(first[model].cross_entropy_bits))]
+    cut = CUT_FACTOR * max(references) if max(references) > 0 else math.inf
     tops = []
-    colours = _distinct_colours(len(schemes))
-    for j, scheme in enumerate(schemes):
+    colours = scheme_colours(schemes)
+    cut_bars = []
+    # The legend lists the schemes in the order of their mean bits: the ranking most groups show.
+    mean_bits = {s: np.mean([m.bits_per_symbol for m in measurements if m.scheme == s]) for s in schemes}
+    for scheme in sorted(schemes, key=lambda s: mean_bits[s]):
         where, heights, low, high = [], [], [], []
         for x, model in zip(xs, models):
             m = cell.get((model, scheme))
@@ -289,16 +371,17 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
             heights.append(m.bits_per_symbol)
             low.append(m.bits_per_symbol - ci[0] if ci else 0.0)
             high.append(ci[1] - m.bits_per_symbol if ci else 0.0)
-            tops.append(ci[1] if ci else m.bits_per_symbol)
-        ax.bar(where, heights, width * 0.92, yerr=[low, high], capsize=3,
-               label=_plain(scheme), color=colours[j], error_kw={"elinewidth": 1.0, "ecolor": "0.2"})
-    words = terms.of(measurements)
-    h = measurements[0].entropy_bits
+            top = ci[1] if ci else m.bits_per_symbol
+            if top > cut:
+                cut_bars.append((where[-1], m.bits_per_symbol))
+            else:
+                tops.append(top)
+        ax.bar(where, heights, width * 0.92, yerr=[low, high], capsize=3 if most <= 12 else 1,
+               label=_plain(scheme), color=colours[scheme], error_kw={"elinewidth": 1.0, "ecolor": "0.2"})
     # The floor grey and under the H(p,q) dashes: for a model equal to the source the two coincide, and the
     # dashes must still show. A file's H0 is no floor (a model with memory may spend less): dotted.
     floor = words.entropy_line(h)
     ax.axhline(h, color="0.45", linewidth=1.6, zorder=3, label=floor, linestyle=":" if words.file else "-")
-    marginal = measurements[0].marginal_entropy_bits
     lines = [floor]
     if words.memory:  # the least an i.i.d. model averages: where its bars stand, apart from the floor
         lines.append(f"H(X) = {marginal:.3f}: one symbol's entropy,\nthe least an i.i.d. model averages")
@@ -313,8 +396,14 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
             labelled = True
             tops.append(hpq)
     # Bars compare lengths, so they stand on zero: a cut axis would make 2.4 bits look like twice 2.3.
-    top = max(tops + [h]) * 1.08
+    top = (cut if cut_bars else max(tops + [h])) * 1.08
     ax.set_ylim(0.0, top)
+    for x, value in cut_bars:
+        ax.annotate(f"{value:.3g}", (x, top), xytext=(0, -3), textcoords="offset points", rotation=90,
+                    ha="center", va="top", fontsize="x-small", zorder=6,
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+    if cut_bars:
+        ax.text(0.0, 1.0, CUT_NOTE, transform=ax.transAxes, ha="left", va="bottom", fontsize="x-small", color="0.3")
     for x, model in zip(xs, models):
         if model is not None and first[model].cross_entropy_bits is not None \
                 and not _finite(first[model].cross_entropy_bits):
@@ -322,12 +411,12 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
                         ha="center", va="top", fontsize="small")
     ax.set_xticks(list(xs))
     ax.set_xticklabels([_run_tick(model, first[model], words) for model in models], fontsize="small")
-    ax.set_xlabel("model q (with its divergence from the source)")
+    ax.set_xlabel("model q (with its divergence from the source); bars in rank order, fewest bits first")
     ax.set_ylabel("bits per symbol")
-    ax.set_title(_wrap(title, 60))  # over the axes only: the legend beside them takes a third of the width
+    ax.set_title(_wrap(title, 60), pad=14 if cut_bars else 6)  # over the axes only: the legend takes the right
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
-    _legend_outside(ax, last=[*lines, words.cross_line])
+    _legend_outside(ax, last=[*lines, words.cross_line], columns=2 if len(schemes) > 16 else 1)
     return fig
 
 
@@ -390,6 +479,148 @@ def distributions_figure(source: Any, models: Mapping[str, Any], title: str, fil
     return fig
 
 
+# -- the likelihood ratio ---------------------------------------------------------------------------------
+LLR_LABEL = "log2 p(x)/q(x)"
+TERM_LABEL = "p(x) log2 p(x)/q(x)"
+INFINITE_LLR = "log2 p/q = ∞: q(x) = 0 < p(x)"
+
+
+def log_ratios(p: Any, q: Any) -> np.ndarray:
+    """log2 p(x)/q(x) per symbol: +inf where q(x) = 0 < p(x), nan where p(x) = 0 (never emitted: no cost)."""
+    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    out = np.full(p.shape, np.nan)
+    both = (p > 0) & (q > 0)
+    out[both] = np.log2(p[both]) - np.log2(q[both])
+    out[(p > 0) & (q <= 0)] = np.inf
+    return out
+
+
+def _divergence(p: np.ndarray, q: np.ndarray) -> float:
+    """D(p||q) in bits from the log ratios: the p-weighted mean of log2 p/q."""
+    r = log_ratios(p, q)
+    emitted = p > 0
+    return math.inf if np.isinf(r[emitted]).any() else float(max(0.0, np.sum(p[emitted] * r[emitted])))
+
+
+def likelihood_ratio_figure(source: Any, models: Mapping[str, Any], title: str, file: bool = False,
+                            continuous_kl: Mapping[str, float | None] | None = None) -> "Figure":
+    """Per model, a row: p and q over the alphabet (left), and log2 p(x)/q(x) per symbol (right) with the
+    terms p(x) log2 p(x)/q(x), whose sum D(p||q) = E_p[log2 p/q] is drawn as a dashed line.
+
+    The picture shows the asymmetry: a symbol common under p and rare under q costs much and often; a
+    symbol q favours but p seldom emits has a negative ratio that p's small weight makes count little
+    (D(q||p), the other way round, is written on each panel). A symbol q rules out (q(x) = 0 < p(x))
+    has an infinite ratio, marked at the top of the panel; a symbol p never emits (p(x) = 0) is not
+    drawn, as it never occurs; the caption says how many of each. For a continuous source (every label a
+    number, the bins' centres) the ratio is drawn across x: the ratio of the bins' masses, which approaches
+    the densities' as the bins shrink, with the densities' closed-form D from ``continuous_kl`` where
+    known. Where the source or a model has memory, the panels show one symbol's distributions (the
+    stationary marginals) and their divergence, not the divergence rate.
+    """
+    if not models:
+        raise CodesimError("no models to compare with the source")
+    memory = bool(_order(source)) or any(_order(q) for q in models.values())
+    p = np.asarray(source.marginal().probs if memory else source.probs, dtype=float)
+    labels = list(source.alphabet)
+    continuous = all(isinstance(x, float) for x in labels)
+    looks = model_styles(list(models))
+    kl, back_kl = ("D(p_X||q_X)", "D(q_X||p_X)") if memory else ("D(p||q)", "D(q||p)")
+    fig, axes = _figure(title, rows=len(models), cols=2, size=(13.0, 1.6 + 3.2 * len(models)))
+    fig.suptitle(_wrap(title, 110))
+    lines = continuous or len(labels) > MAX_BARS
+    terms_are = "dotted line's values" if lines else "dots"
+    notes: list[str] = []
+    for row, (name, model) in enumerate(models.items()):
+        left, right = axes[row]
+        q = np.asarray(model.marginal().probs if memory else model.probs, dtype=float)
+        r = log_ratios(p, q)
+        divergence, back = _divergence(p, q), _divergence(q, p)
+        if continuous:
+            left.fill_between(labels, p, step="mid", color="0.8", label="p (source)")
+            left.step(labels, q, where="mid", linewidth=1.4, label=f"q: {_plain(name)}", **looks[name]["line"])
+            left.set_ylim(bottom=0)
+            left.set_ylabel("probability of the bin")
+        else:
+            _distribution_panel(left, labels, p, {name: q}, file, looks={name: looks[name]})
+        left.set_title(f"model '{_plain(name)}': p and q" + (" (stationary marginals)" if memory else ""),
+                       fontsize="medium")
+        _legend_outside(left, last=[RULED_OUT])
+        if _ratio_panel(right, labels, p, r, continuous):
+            notes.append(f"model '{_plain(name)}': the axis shows the ratios where p(x) is at least 1/{RARE} of "
+                         "its largest value; those below it run off the panel (they weigh almost nothing in D)")
+        shown = _bits(divergence)
+        mean = f"{kl} = E_p[log2 p/q]\n= {shown}: the sum of the {terms_are}"
+        right.axhline(divergence if math.isfinite(divergence) else np.nan, color=REFERENCE, linestyle="--",
+                      linewidth=1.4, label=mean)
+        exact = (continuous_kl or {}).get(name)
+        closed = f"continuous D(p||q) = {_bits(exact)}"
+        if _finite(exact):
+            right.axhline(exact, color="0.45", linestyle=":", linewidth=1.4, label=closed)
+        right.set_title(f"model '{_plain(name)}': {LLR_LABEL}", fontsize="medium")
+        backwards = f"the other way round:\n{back_kl} = E_q[log2 q/p] = {_bits(back)}"
+        right.plot([], [], linestyle="none", label=backwards)  # a line of the legend with no mark
+        _legend_outside(right, last=[LLR_LABEL, TERM_LABEL, mean, closed, backwards, INFINITE_LLR])
+        ruled_out, unused = int(np.sum(np.isinf(r))), int(np.sum(p <= 0))
+        if ruled_out:
+            notes.append(f"model '{_plain(name)}': {ruled_out} symbol{'s' if ruled_out > 1 else ''} with q(x) = 0 < "
+                         f"p(x), log2 p/q = ∞ (marked at the top), so {kl} = ∞")
+        if unused:
+            notes.append(f"{unused} symbol{'s' if unused > 1 else ''} with p(x) = 0 not drawn: never emitted, "
+                         f"{'they add' if unused > 1 else 'it adds'} nothing to {kl}")
+    caption = (f"{'Solid line' if lines else 'Bars'}: log2 p(x)/q(x), the bits a code for q spends on x beyond a "
+               f"code for p; {'dotted line' if lines else 'dots'}: p(x) log2 p(x)/q(x), which sum to {kl}. "
+               "Symbols p emits often and q finds rare cost most.")
+    text = _wrap("  ".join([caption, *(n + "." for n in dict.fromkeys(notes))]), 150)
+    fig.text(0.01, 0.005, text, ha="left", va="bottom", fontsize="small", color="0.2")
+    height = (text.count("\n") + 1.5) * 0.19 / fig.get_figheight()  # the caption's lines, in figure heights
+    fig.get_layout_engine().set(rect=(0.0, height, 1.0, 1.0 - height))
+    return fig
+
+
+#: The likelihood-ratio panel's axis spans the ratios of the symbols whose p(x) is at least 1/RARE of the
+#: largest: far in a tail, log2 p/q may reach -70 bits (a Beta's edge) while weighing nothing in D.
+RARE = 1000
+#: The least half-height of the likelihood-ratio axis, in bits.
+NEGLIGIBLE = 0.05
+
+
+def _ratio_panel(ax: "Axes", labels: Sequence["Label"], p: np.ndarray, r: np.ndarray, continuous: bool) -> bool:
+    """log2 p/q per symbol (bars, or a line across x) and the terms p log2 p/q (dots); an infinite ratio
+    as a triangle at the top of the panel; nothing where p = 0. Whether ratios of rare symbols (see
+    RARE) run off the panel."""
+    k = len(labels)
+    xs = np.asarray(labels, dtype=float) if continuous else np.arange(k, dtype=float)
+    finite = np.isfinite(r)
+    terms_ = np.where(finite, p * np.where(finite, r, 0.0), np.nan)
+    if continuous or k > MAX_BARS:
+        ax.plot(xs, np.where(finite, r, np.nan), color="0.35", linewidth=1.4, label=LLR_LABEL)
+        ax.plot(xs, terms_, color=REFERENCE, linewidth=1.0, linestyle=(0, (1, 1)), label=TERM_LABEL)
+    else:
+        ax.bar(xs[finite], r[finite], 0.7, color="0.7", edgecolor="0.3", linewidth=0.6, label=LLR_LABEL)
+        ax.plot(xs[finite], terms_[finite], linestyle="none", marker="o", markersize=5, color=REFERENCE,
+                label=TERM_LABEL, zorder=4)
+    ax.axhline(0.0, color="0.2", linewidth=0.8)
+    common = finite & (p >= p.max() / RARE)
+    # At least +-NEGLIGIBLE: a ratio of 1e-16 (two probabilities equal but for rounding) stays a flat zero.
+    values = [-NEGLIGIBLE, NEGLIGIBLE, *r[common].tolist(), *terms_[finite].tolist()]
+    low, high = min(values), max(values)
+    cut = bool(np.any(r[finite] < low) or np.any(r[finite] > high))
+    pad = 0.08 * (high - low or 1.0)
+    ax.set_ylim(low - pad, high + pad)
+    infinite = xs[np.isinf(r)]
+    if infinite.size:
+        ax.plot(infinite, [high + pad] * infinite.size, linestyle="none", marker="^", markersize=8, color=REFERENCE,
+                clip_on=False, zorder=5, label=INFINITE_LLR)
+    if continuous:
+        ax.set_xlabel("x (the bins' centres)")
+    else:
+        _symbol_axis(ax, labels)
+    ax.set_ylabel("bits")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    return cut
+
+
 #: Most panels of the next symbol's distribution after a context, in the figure of a source with memory.
 MAX_CONTEXT_PANELS = 5
 #: Contexts of a distributions figure are ranked among at most this many (K^k for order k).
@@ -424,29 +655,51 @@ def _context_panels(source: Any, models: Mapping[str, Any], order: int) -> list[
     return panels
 
 
-def _distribution_panel(ax: "Axes", labels: Sequence["Label"], p: Any, qs: Mapping[str, Any], file: bool) -> None:
+#: The models' look: greys and hatching (bars) or grey dash patterns (lines), never a scheme's colour, so
+#: a colour always means a scheme. A model keeps its look (by its place in the scenario) in every figure.
+MODEL_FILLS = ("0.93", "0.7", "1.0", "0.55", "0.82")
+MODEL_HATCHES = ("//", "..", "xx", "\\\\", "++", "oo", "--", "||", "**", "OO")
+MODEL_DASHES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 3)), (0, (3, 1, 3, 3)))
+#: The source p: black bars, or a light grey fill under steps.
+SOURCE_COLOUR = REFERENCE
+
+
+def model_styles(names: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per model: ``bar`` (fill, hatch and edge for ax.bar) and ``line`` (colour and dashes for a line)."""
+    return {name: {"bar": {"color": MODEL_FILLS[j % len(MODEL_FILLS)], "hatch": MODEL_HATCHES[j % len(MODEL_HATCHES)],
+                           "edgecolor": "0.2", "linewidth": 0.6},
+                   "line": {"color": ("0.1", "0.4")[(j // len(MODEL_DASHES)) % 2],
+                            "linestyle": MODEL_DASHES[j % len(MODEL_DASHES)]}}
+            for j, name in enumerate(names)}
+
+
+def _distribution_panel(ax: "Axes", labels: Sequence["Label"], p: Any, qs: Mapping[str, Any], file: bool,
+                        looks: Mapping[str, dict] | None = None) -> None:
     """p and every q over the symbols, as grouped bars or (past MAX_BARS) steps; a cross where a q rules
-    out a symbol p gives probability."""
-    series = [("p (the file's frequencies)" if file else "p (source)", p)] + [(f"q: {_plain(name)}", q) for name, q in qs.items()]
+    out a symbol p gives probability. p is black, the models grey and hatched (``looks``, by default
+    :func:`model_styles` of ``qs``)."""
+    looks = looks or model_styles(list(qs))
+    series = [("p (the file's frequencies)" if file else "p (source)", p, None)] + [
+        (f"q: {_plain(name)}", q, looks[name]) for name, q in qs.items()]
     k = len(labels)
     xs = list(range(k))
     bars = k * len(series) <= MAX_BARS
     width = 0.84 / len(series)
     ruled_out: list[float] = []
-    for j, (name, probs) in enumerate(series):
+    for j, (name, probs, look) in enumerate(series):
         offset = (j - (len(series) - 1) / 2) * width if bars else 0.0
         if bars:
-            ax.bar([x + offset for x in xs], probs, width,
-                   label=name, color=REFERENCE if j == 0 else None, alpha=0.85 if j == 0 else 1.0)
-        elif j == 0:
-            ax.fill_between(xs, probs, step="mid", color="0.75", label=name)
+            ax.bar([x + offset for x in xs], probs, width, label=name,
+                   **({"color": SOURCE_COLOUR} if look is None else look["bar"]))
+        elif look is None:
+            ax.fill_between(xs, probs, step="mid", color="0.8", label=name)
         else:
-            ax.step(xs, probs, where="mid", linewidth=1.2, label=name)
-        if j > 0:
+            ax.step(xs, probs, where="mid", linewidth=1.2, label=name, **look["line"])
+        if look is not None:
             ruled_out += [x + offset for x in xs if probs[x] == 0 < p[x]]
     if ruled_out:
         # After the distributions in the legend (matplotlib lists lines before bars by default).
-        ax.plot(ruled_out, [0] * len(ruled_out), linestyle="none", marker="x", markersize=7, color="tab:red",
+        ax.plot(ruled_out, [0] * len(ruled_out), linestyle="none", marker="x", markersize=7, color=REFERENCE,
                 markeredgewidth=1.8, clip_on=False, zorder=5, label=RULED_OUT)
     _symbol_axis(ax, labels)
     ax.set_ylabel("probability")
@@ -475,9 +728,9 @@ LLR_COLOUR = "0.35"
 
 
 def _scheme_styles(names: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """A colour and a marker per scheme, the same in every panel of a figure."""
-    colours = _distinct_colours(len(names))
-    return {name: {"color": colours[j], "marker": MARKERS[j % len(MARKERS)]} for j, name in enumerate(names)}
+    """A colour and a marker per scheme, the same in every panel and every figure (scheme_colours)."""
+    colours, places = scheme_colours(names), _scheme_places(names)
+    return {name: {"color": colours[name], "marker": MARKERS[places[name] % len(MARKERS)]} for name in names}
 
 
 def converge_figure(points: Sequence[Any], title: str) -> "Figure":
@@ -500,7 +753,7 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
         groups.append(None)
     styles = _scheme_styles(_ordered(p.scheme for p in points))
     words = terms.of(points)
-    fig, axes = _figure(title, rows=len(groups), cols=2, size=(11.0, 0.9 + 3.3 * len(groups)), sharex=True)
+    fig, axes = _figure(title, rows=len(groups), cols=2, size=(15.0, 0.9 + 3.3 * len(groups)), sharex=True)
     fig.suptitle(_wrap(title, 110))
     for row, model in enumerate(groups):
         mine = sorted((p for p in points if p.model == model), key=lambda p: p.length)
@@ -528,10 +781,10 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
         if bound_shown:
             left.plot([], [], color="0.4", linestyle=(0, (5, 2)), linewidth=1.0,
                       label="bound on expected bits/sym")
-        if model is not None and math.isfinite(first.cross_entropy_bits):
+        if model is not None and _finite(first.cross_entropy_bits):
             left.axhline(first.cross_entropy_bits, color=REFERENCE, linestyle="--", linewidth=1.2,
                          label=f"{words.cross} = {first.cross_entropy_bits:.3f}")
-        elif model is not None:
+        elif model is not None and first.cross_entropy_bits is not None:
             left.text(0.02, 0.95, f"{words.cross} = ∞", transform=left.transAxes, va="top", fontsize="small")
         left.axhline(first.entropy_bits, color=REFERENCE, linestyle=":", linewidth=1.2,
                      label=words.entropy_line(first.entropy_bits))
@@ -551,7 +804,8 @@ def converge_figure(points: Sequence[Any], title: str) -> "Figure":
             ax.set_xscale("log")
             ax.grid(alpha=0.3)
             if ax.get_legend_handles_labels()[0]:  # a panel of an infinite D(p||q) may have none
-                ax.legend(fontsize="small", loc="best")
+                # Beside the panel, never over it: inside, a legend hides the lines it names (H(p) first).
+                _legend_outside(ax)
     for ax in axes[-1]:
         ax.set_xlabel("stream length (symbols, log scale)")
     return fig
@@ -579,21 +833,24 @@ def _divergence_panel(ax: "Axes", model: str, mine: Sequence[Any], words: terms.
     ax.set_ylabel("bits per symbol")
 
 
-def _below(p: Any, margin: float = 1e-3) -> bool:
-    """Whether a point's code beats D(p||q_t) in theory and in the measurement.
+def below(p: Any, margin: float = 1e-3) -> bool:
+    """Whether a point's code beats D(p||q_t) in theory and beyond the sampling noise.
 
     In theory: the code's expected excess (E_p[l] - H(p) where the point has it, else its D(p||r), which
     equals the expected excess of a complete prefix code) is below D(p||q_t) by more than ``margin``,
-    so a stream coder's quantisation wobble does not count. Measured: its excess is below D(p||q_t).
+    so a stream coder's quantisation wobble does not count. Measured: the whole 95% interval of its
+    excess lies below D(p||q_t); a point without an interval (one trial) has an unknown noise and is
+    never ringed, as a mean that dips inside its interval may be chance.
     """
     expected = getattr(p, "expected_bits_per_symbol", None)
     theory = expected - p.entropy_bits if _finite(expected) else p.code_kl_bits
+    ci = _excess_ci(p)
     return (_finite(p.kl_bits) and _finite(theory) and theory < p.kl_bits - margin
-            and p.excess_bits_per_symbol < p.kl_bits)
+            and ci is not None and _finite(ci[1]) and ci[1] < p.kl_bits)
 
 
 SWEEP_XLABEL = "t: weight of p in q_t = (1-t) q + t p"
-DIP_LABEL = "code below D(p||q_t)"
+DIP_LABEL = "code below D(p||q_t)\n(whole 95% interval)"
 
 
 def _excess_ci(p: Any) -> tuple[float, float] | None:
@@ -615,7 +872,7 @@ def sweep_figure(points: Sequence[Any], title: str, xlabel: str = SWEEP_XLABEL) 
     D(p||q_t) = H(p,q_t) - H(p) is the excess of a coder spending exactly -log2 q_t(x), a smooth curve;
     a prefix code's excess moves in steps, as its whole-bit lengths change only now and then. Points
     where a code does better than D(p||q_t) (its lengths happen to suit p better than q_t does) are
-    ringed (see :func:`_below`). ``points`` are SweepPoints; ``xlabel`` says what t is.
+    ringed (see :func:`below`). ``points`` are SweepPoints; ``xlabel`` says what t is.
 
     A sweep of scheme parameters at one t has nothing to draw against t: then each model's panel shows
     the scheme variants side by side, with D(p||q) as a horizontal line.
@@ -677,7 +934,7 @@ def sweep_figure(points: Sequence[Any], title: str, xlabel: str = SWEEP_XLABEL) 
         if len(kl) < len(by_t):
             ax.text(0.02, 0.95, f"{kl_t} = ∞ where q_t rules out a symbol p emits", transform=ax.transAxes,
                     va="top", fontsize="small")
-        dips = [p for p in mine if _below(p)]
+        dips = [p for p in mine if below(p)]
         if dips:
             # Black, as the D(p||q_t) it is measured against: every colour of the palette may be a scheme's.
             ax.scatter([where(p) for p in dips], [p.excess_bits_per_symbol for p in dips], s=110,
@@ -712,12 +969,14 @@ INFINITE_Q = "-log2 q(x) = ∞ (q = 0)"
 
 
 # -- a code ---------------------------------------------------------------------------------------------
-def code_figure(table_rows: Sequence[Mapping[str, Any]], title: str) -> "Figure":
+def code_figure(table_rows: Sequence[Mapping[str, Any]], title: str, scheme: str | None = None) -> "Figure":
     """A code's cost per symbol (codeword length, or -log2 f/2^P for a stream coder) as bars, against
     the model's -log2 q(x) and the source's -log2 p(x), each where the file records it, as points.
 
-    ``table_rows`` are the ``table`` of :func:`codesim.files.inspection.inspect_file`. A symbol with q = 0
-    (infinite -log2 q) is marked by an arrow at the top of the panel.
+    ``table_rows`` are the ``table`` of :func:`codesim.files.inspection.inspect_file`; the bars take the
+    ``scheme``'s colour (:func:`scheme_colours`), the points the source's black and the models' grey. A
+    symbol with q = 0 (infinite -log2 q) is marked by an arrow at the top of the panel. A scheme that
+    learns has no one code to draw: the panel says so.
     """
     if not table_rows:
         raise CodesimError("no code table to plot")
@@ -725,25 +984,30 @@ def code_figure(table_rows: Sequence[Mapping[str, Any]], title: str) -> "Figure"
     xs = list(range(len(labels)))
     fig, axes = _figure(title)
     ax = axes[0, 0]
+    colour = scheme_colours([scheme])[scheme] if scheme else PALETTE[0]
     for key, name in (("length", "codeword length l(x)"), ("cost_bits", "cost -log2 f(x)/2^P")):
         if all(key in r for r in table_rows):
             heights = [r[key] for r in table_rows]
             if len(xs) <= MAX_BARS:
-                ax.bar(xs, heights, 0.7, color="tab:blue", alpha=0.75, label=name)
+                ax.bar(xs, heights, 0.7, color=colour, alpha=0.75, label=name)
             else:
-                ax.fill_between(xs, heights, step="mid", color="tab:blue", alpha=0.5, linewidth=0, label=name)
+                ax.fill_between(xs, heights, step="mid", color=colour, alpha=0.5, linewidth=0, label=name)
             break
+    else:
+        ax.text(0.5, 0.97, f"no code table: {_plain(scheme or 'the scheme')} learns as it codes,\nits code changes "
+                "with every symbol (see the trace)", transform=ax.transAxes, ha="center", va="top", fontsize="small",
+                color="0.3", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     size = 5 if len(labels) <= 40 else 3  # smaller marks where many symbols share the width
     # Only a file that records its model has a -log2 q(x) to show (a scheme that learns takes none).
     ideal = [r["ideal_bits"] if "q" in r else None for r in table_rows]
     finite = [(x, v) for x, v in zip(xs, ideal) if _finite(v)]
     if finite:
         ax.plot([x for x, _ in finite], [v for _, v in finite], linestyle="none", marker="D", markersize=size,
-                color=REFERENCE, label=IDEAL_Q)
+                color="0.45", markeredgecolor=REFERENCE, label=IDEAL_Q)
     if all(r.get("p") is not None for r in table_rows):
         with_p = [(x, -math.log2(r["p"])) for x, r in zip(xs, table_rows) if r["p"] > 0]
         ax.plot([x for x, _ in with_p], [v for _, v in with_p], linestyle="none", marker="o", markersize=size + 1,
-                markerfacecolor="none", markeredgecolor="tab:red", label=IDEAL_P)
+                markerfacecolor="none", markeredgecolor=SOURCE_COLOUR, markeredgewidth=1.4, label=IDEAL_P)
     ax.set_ylim(0, ax.get_ylim()[1] * 1.08)  # room above the highest mark
     infinite = [x for x, v in zip(xs, ideal) if v is not None and math.isinf(v)]
     if infinite:

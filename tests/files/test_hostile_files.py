@@ -530,8 +530,9 @@ def test_a_full_standard_output_is_one_line(args):
 
 # -- --plot ----------------------------------------------------------------------------------------------
 PLOT_COMMANDS = {
-    "run": ("run", NASA, "-n", 200, "--trials", 1, "--scheme", "huffman", "-q"),
-    "compare": ("compare", NASA, "-n", 200, "--trials", 1, "--scheme", "huffman", "-q"),
+    # One model: the likelihood-ratio figure draws a row per model, and each row costs time to render.
+    "run": ("run", NASA, "-n", 200, "--trials", 1, "--scheme", "huffman", "--model", "uniform", "-q"),
+    "compare": ("compare", NASA, "-n", 200, "--trials", 1, "--scheme", "huffman", "--model", "uniform", "-q"),
     "converge": ("converge", NASA, "--model", "uniform", "--lengths", "10,100", "--trials", 2, "--scheme",
                  "huffman", "-q"),
     "sweep": ("sweep", NASA, "--model", "uniform", "--mix", "0:1:2", "-n", 100, "--trials", 1, "--scheme",
@@ -541,7 +542,7 @@ PLOT_COMMANDS = {
 
 
 @pytest.mark.parametrize("command", list(PLOT_COMMANDS))
-@pytest.mark.parametrize("taken", ["FILE", "FILE-distributions"])
+@pytest.mark.parametrize("taken", ["FILE", "FILE-distributions", "FILE-likelihood-ratio"])
 def test_plot_never_overwrites_without_force(tmp_path, monkeypatch, command, taken):
     """Every target of --plot is checked before any work; with --force every one is replaced."""
     pytest.importorskip("matplotlib")
@@ -549,9 +550,9 @@ def test_plot_never_overwrites_without_force(tmp_path, monkeypatch, command, tak
     if command == "inspect":
         assert invoke(*UNIFORM, "-n", 100, "-o", "packed.csim").exit_code == 0
     two = command in ("run", "compare")
-    if taken == "FILE-distributions" and not two:
+    if taken != "FILE" and not two:
         return
-    targets = ["fig.png", "fig-distributions.png"] if two else ["fig.png"]
+    targets = ["fig.png", "fig-distributions.png", "fig-likelihood-ratio.png"] if two else ["fig.png"]
     (tmp_path / f"{taken.replace('FILE', 'fig')}.png").write_bytes(b"old")
     before = {p: (tmp_path / p).read_bytes() for p in files_in(tmp_path)}
     r = invoke(*PLOT_COMMANDS[command], "--plot", "fig.png")

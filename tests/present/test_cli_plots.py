@@ -50,6 +50,7 @@ def test_run_plot_writes_the_results_and_the_distributions(tmp_path):
     assert r.exit_code == 0, r.output
     assert out.read_bytes().startswith(PNG)
     assert (tmp_path / "fig-distributions.png").read_bytes().startswith(PNG)
+    assert (tmp_path / "fig-likelihood-ratio.png").read_bytes().startswith(PNG)
 
 
 def test_compare_plot_as_svg(tmp_path):
@@ -81,7 +82,7 @@ def test_report_writes_one_page_with_figures_and_refuses_to_overwrite(tmp_path, 
     r = invoke("report", NASA, "-n", 2000, "--trials", 2, "--model", "uniform", "--model", "swapped", "-o", out)
     assert r.exit_code == 0, r.output
     text = out.read_text(encoding="utf-8")
-    assert text.count(marker) == 2 and "NASA planet temperatures" in text
+    assert text.count(marker) == 3 and "NASA planet temperatures" in text  # bits, p and q, log2 p/q
     assert "Model 'uniform' costs D(p||q) = 0.677" in text.replace("&#x27;", "'").replace("&#39;", "'")
     assert_one_line_error(invoke("report", NASA, "-n", 100, "-o", out), 1, "already exists; use --force")
 
