@@ -673,7 +673,7 @@ def report_page(scenario, length, trials, seed, schemes, models, jobs, block, qu
     \b
     Examples:
         codesim report scenarios/nasa-temperature.toml -o nasa.html
-        codesim report scenarios/nasa-temperature.toml --converge --sweep -n 2000 -o nasa.html
+        codesim report scenarios/nasa-temperature.toml --converge --sweep -n 2000 -o nasa-studies.html
     """
     plots.require()
     fmt = fmt or ("markdown" if output.endswith(".md") else "html")
