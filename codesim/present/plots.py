@@ -411,7 +411,7 @@ def run_figure(measurements: Sequence["Measurement"], title: str) -> "Figure":
                         ha="center", va="top", fontsize="small")
     ax.set_xticks(list(xs))
     ax.set_xticklabels([_run_tick(model, first[model], words) for model in models], fontsize="small")
-    ax.set_xlabel("model q (with its divergence from the source); bars in rank order, fewest bits first")
+    ax.set_xlabel("model q (with its divergence from the source)\nbars in rank order, fewest bits first")
     ax.set_ylabel("bits per symbol")
     ax.set_title(_wrap(title, 60), pad=14 if cut_bars else 6)  # over the axes only: the legend takes the right
     ax.grid(axis="y", alpha=0.3)
