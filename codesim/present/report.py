@@ -735,8 +735,14 @@ def _by_length_sections(rows, with_peers: bool) -> list[Section]:
     return sections
 
 
+#: Under bench's table when the kernels ran as plain Python.
+PLAIN_KERNELS_NOTE = ("The sequential coders' kernels ran as plain Python (numba is not installed, or "
+                      "NUMBA_DISABLE_JIT is set), with the same bits 40 to 150 times slower than compiled: "
+                      "pip install 'codesim[fast]' to time them as they are meant to run.")
+
+
 def _bench_notes(run) -> list[str]:
-    notes = []
+    notes = [] if run.compiled else [PLAIN_KERNELS_NOTE]
     left_out: dict[tuple[str, str], list[Any]] = {}
     for s in run.skipped:
         left_out.setdefault((s.scheme, s.source), []).append(s)

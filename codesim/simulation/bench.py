@@ -61,6 +61,7 @@ from typing import Callable, Sequence
 import numpy as np
 from bitarray import bitarray, decodetree
 
+from .. import jit
 from ..coders import Coder, SchemeSpec
 from ..coders.registry import ALL, select
 from ..sources.iid import Distribution
@@ -362,6 +363,9 @@ class BenchRun:
     lane_threshold: int | None = None
     #: Per scheme and source timed, where its fast path applies (see :class:`FastPath`).
     fast_paths: list[FastPath] = field(default_factory=list)
+    #: Whether the coders' kernels ran compiled (:func:`codesim.jit.enabled`); plain Python is 40 to 150
+    #: times slower, which the figures must not hide.
+    compiled: bool = True
 
     def short(self) -> list[tuple[BenchRow, FastPath]]:
         """Our rows whose length is too short for their coder's fast path, each with its fast path."""
@@ -473,7 +477,7 @@ def benchmark(
                 fast_paths.append(FastPath(spec.label, source, one, (seconds[longest] - one) / longest, longest,
                                            lanes_from(coder)))
     return BenchRun(rows, skipped, repeats, seed, lane_threshold=threshold if lanes == {False, True} else None,
-                    fast_paths=fast_paths)
+                    fast_paths=fast_paths, compiled=jit.enabled())
 
 
 # -- the pipeline of a run, end to end -------------------------------------------------------------------

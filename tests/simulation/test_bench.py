@@ -368,3 +368,15 @@ def test_the_bench_names_a_prefix_code_too_short_for_its_lanes_from_the_coder_it
     assert bench.lanes_from(rans) == rans.symbols_per_lane + 1 and rans.lanes_for(rans.symbols_per_lane) == 1
     assert bench.lanes_from(SchemeSpec.parse("elias-gamma").build(nasa)) is None  # one stream, always
     assert bench.lanes_from(SchemeSpec.parse("zlib").build(nasa)) is None  # no lanes at all
+
+
+def test_a_bench_of_plain_python_kernels_says_so_under_the_table():
+    """Without numba the figures are 40 to 150 times below what the coders do compiled: the table says why."""
+    from codesim import jit
+
+    with jit.interpreted():
+        run = benchmark(["rans"], sources=["nasa"], lengths=(1000,))
+    assert not run.compiled and report.PLAIN_KERNELS_NOTE in report.bench_table(run)
+    compiled = benchmark(["rans"], sources=["nasa"], lengths=(1000,))
+    assert compiled.compiled == jit.enabled()
+    assert (report.PLAIN_KERNELS_NOTE in report.bench_table(compiled)) != jit.enabled()
