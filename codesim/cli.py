@@ -404,7 +404,7 @@ def run(scenario, length, trials, seed, schemes, models, jobs, block, quiet, out
         length = 100000
         trials = 5
         seed = 1948
-        schemes = ["fixed", "shannon", "huffman"]
+        schemes = ["fixed", "huffman", "arithmetic"]
 
     Options given here override the file's [run] table. Instead of a file, the data can be given
     as options: --p with one --q per model (and --labels), or --source-file with one --model-file per
