@@ -76,7 +76,6 @@ BAD = [
     (GOOD.replace("[0.9, 0.1]", '["0.9", 0.1]'), r"probs entry 1 is the string '0.9': expected a number"),
     (GOOD.replace('["a", "b"]', "[]"), r"alphabet: alphabet is empty"),
     (GOOD.replace('["a", "b"]', '["a", "a"]'), r"alphabet: .*both 'a'"),
-    (GOOD.replace("probs = [0.9, 0.1]", "prob = [0.9, 0.1]"), r"\[models.m\] give exactly one of"),
     (GOOD + "[run]\nlenght = 5\n", r"\[run\] unknown key 'lenght' \(did you mean 'length'\?\)"),
     (GOOD + "colour = 1\n", r"unknown key 'colour'"),
     (GOOD + "[run]\nlength = 0\n", r"\[run\] length: must be >= 1, got 0"),
