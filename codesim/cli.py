@@ -722,7 +722,9 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler,
                                  block=sc.run.block,
                                  progress=_progress(quiet, sc))
-    out(report.converge_points(out.fmt, report.header(sc), found, sc.title))
+    # the streams drawn are as long as the longest prefix measured, whatever the scenario's length says
+    head = {**report.header(sc), "length": max((point.length for point in found), default=sc.run.length)}
+    out(report.converge_points(out.fmt, head, found, sc.title))
     if plot_path:
         plots.save(plots.converge_figure(found, sc.title), plot_path, out.force)
         click.echo(f"figure: {plot_path}", err=True)

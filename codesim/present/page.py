@@ -367,6 +367,12 @@ def _models_run(scenario, measurements) -> list[str]:
     return [name for name in measured if name in scenario.models] or ([] if measurements else list(scenario.models))
 
 
+def _where(scenario: "Scenario") -> str:
+    """What the scenario's path names: a file, or the command line's data options (``--p/--q``,
+    ``--source-file``), which :func:`codesim.scenario.from_options` records in its place."""
+    return "Data from the command line" if scenario.path.startswith("--") else "Scenario file"
+
+
 def _html(scenario, measurements, figures, sentences, command, studies) -> str:
     title = scenario.title
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8" />',
@@ -375,7 +381,7 @@ def _html(scenario, measurements, figures, sentences, command, studies) -> str:
            f"<title>{_e(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>", "<main>",
            f"<h1>{_e(title)}</h1>"]
     if scenario.path:
-        out.append(f'<p class="path">Scenario file: <code>{_e(scenario.path)}</code></p>')
+        out.append(f'<p class="path">{_where(scenario)}: <code>{_e(scenario.path)}</code></p>')
     made = f"Made by codesim {_e(version())}"
     out.append(f'<p class="made">{made} with: <code>{_e(command)}</code></p>' if command
                else f'<p class="made">{made}.</p>')
@@ -451,7 +457,7 @@ def _md_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str
 def _markdown(scenario, measurements, figures, sentences, command, studies) -> str:
     out = [f"# {scenario.title}", ""]
     if scenario.path:
-        out += [f"Scenario file: `{scenario.path}`", ""]
+        out += [f"{_where(scenario)}: `{scenario.path}`", ""]
     out += [f"Made by codesim {version()}" + (f" with: `{command}`" if command else "."), ""]
     if scenario.description.strip():
         out += ["## The scenario", ""]

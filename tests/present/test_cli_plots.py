@@ -95,6 +95,7 @@ def test_converge_table_json_and_plot(tmp_path):
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert [p["length"] for p in doc["points"]] == [10, 100, 1000]
+    assert doc["length"] == 1000  # the streams drawn, not the scenario's 100000
     assert all(p["verified"] for p in doc["points"])
     assert "mean log2 p/q" in invoke(*args).stdout
     pytest.importorskip("matplotlib")

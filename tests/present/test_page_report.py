@@ -65,6 +65,15 @@ def test_page_names_the_version_and_the_command(nasa_run, fmt):
     text = page.render(fmt, scenario, ms, [], report.summary(ms), command=command)
     assert f"Made by codesim {version()} with:" in text and command in text
     assert "with:" not in page.render(fmt, scenario, ms, [], [])  # no command given, none claimed
+    assert "Scenario file: " in page.render(fmt, scenario, ms, [], [])
+
+
+@pytest.mark.parametrize("fmt", page.FORMATS)
+def test_a_page_of_data_given_as_options_says_so_and_names_no_scenario_file(fmt):
+    scenario = from_vectors([0.5, 0.5], [[0.9, 0.1]])
+    ms = codesim.simulate_many(scenario.source, scenario.models, ["huffman"], length=100, trials=2, seed=1)
+    text = page.render(fmt, scenario, ms, [], report.summary(ms))
+    assert "Data from the command line" in text and "--p/--q" in text and "Scenario file" not in text
 
 
 # -- the alphabet ---------------------------------------------------------------------------------------
