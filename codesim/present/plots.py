@@ -31,6 +31,7 @@ import numpy as np
 
 from ..errors import CodesimError, PlotUnavailable
 from ..files.streamio import check_target, write_outputs
+from ..measures import kl_divergence
 from . import terms
 
 if TYPE_CHECKING:  # only for annotations: matplotlib stays optional
@@ -495,13 +496,6 @@ def log_ratios(p: Any, q: Any) -> np.ndarray:
     return out
 
 
-def _divergence(p: np.ndarray, q: np.ndarray) -> float:
-    """D(p||q) in bits from the log ratios: the p-weighted mean of log2 p/q."""
-    r = log_ratios(p, q)
-    emitted = p > 0
-    return math.inf if np.isinf(r[emitted]).any() else float(max(0.0, np.sum(p[emitted] * r[emitted])))
-
-
 def likelihood_ratio_figure(source: Any, models: Mapping[str, Any], title: str, file: bool = False,
                             continuous_kl: Mapping[str, float | None] | None = None) -> "Figure":
     """Per model, a row: p and q over the alphabet (left), and log2 p(x)/q(x) per symbol (right) with the
@@ -534,7 +528,7 @@ def likelihood_ratio_figure(source: Any, models: Mapping[str, Any], title: str, 
         left, right = axes[row]
         q = np.asarray(model.marginal().probs if memory else model.probs, dtype=float)
         r = log_ratios(p, q)
-        divergence, back = _divergence(p, q), _divergence(q, p)
+        divergence, back = kl_divergence(p, q), kl_divergence(q, p)
         if continuous:
             left.fill_between(labels, p, step="mid", color="0.8", label="p (source)")
             left.step(labels, q, where="mid", linewidth=1.4, label=f"q: {_plain(name)}", **looks[name]["line"])
