@@ -20,12 +20,12 @@ from .simulation import experiments
 from .present import page, plots, report
 from .files.inspection import MAX_TRACE_SYMBOLS, inspect_file
 from .coders import SchemeSpec, registry
-from .errors import ArgumentError, CodesimError, SchemeError, StandardOutputError, counted
+from .errors import ArgumentError, CodesimError, StandardOutputError, counted
 from .scenario import Scenario, for_command, from_options, load
 from .sources.files import UNITS
 from .simulation.parallel import check_jobs
 from .present.progress import Progress, running
-from .simulation.simulate import BLOCK, simulate_many
+from .simulation.simulate import BLOCK
 
 
 class Command(click.Command):
@@ -280,11 +280,7 @@ def _simulate(sc: Scenario, jobs: int, quiet: bool):
     r = sc.run
     what = running(click.get_current_context().info_name, [s.label for s in r.schemes], list(sc.models))
     with Progress(r.length * r.trials, enabled=False if quiet else None, what=what) as advance:
-        try:
-            return simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed,
-                                 block=r.block, jobs=jobs, progress=advance, message=sc.message)
-        except SchemeError as exc:  # a model that a scheme cannot serve: named with the scenario's file
-            raise SchemeError(f"{sc.path}: {exc}") from None
+        return sc.measure(jobs, advance)
 
 
 def _require_verified(records) -> None:
@@ -722,9 +718,7 @@ def converge(scenario, lengths, length, trials, seed, schemes, models, jobs, blo
     found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, scheduler=scheduler,
                                  block=sc.run.block,
                                  progress=_progress(quiet, sc))
-    # the streams drawn are as long as the longest prefix measured, whatever the scenario's length says
-    head = {**report.header(sc), "length": max((point.length for point in found), default=sc.run.length)}
-    out(report.converge_points(out.fmt, head, found, sc.title))
+    out(report.converge_points(out.fmt, report.header(sc), found, sc.title))
     if plot_path:
         plots.save(plots.converge_figure(found, sc.title), plot_path, out.force)
         click.echo(f"figure: {plot_path}", err=True)

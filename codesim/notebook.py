@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .coders import SchemeSpec, registry
-from .errors import ArgumentError, CodesimError, SchemeError, did_you_mean, show_value
+from .errors import ArgumentError, CodesimError, did_you_mean, show_value
 from .present import page, report, terms
 from .scenario import Scenario, for_command, parse
 from .simulation import experiments
 from .simulation.experiments import ConvergencePoint, SweepPoint
 from .simulation.parallel import check_jobs
-from .simulation.simulate import Measurement, simulate_many
+from .simulation.simulate import Measurement
 
 if TYPE_CHECKING:
     import pandas
@@ -206,12 +206,7 @@ def sweep(scenario: "str | os.PathLike | Scenario | Mapping[str, Any]", mix: "st
 
 def _measure(command: str, scenario, settings: dict[str, Any], ranked: bool) -> Results:
     sc, jobs, skipped = _prepared(command, scenario, settings)
-    r = sc.run
-    try:
-        measured = simulate_many(sc.source, sc.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed,
-                                 block=r.block, jobs=jobs, message=sc.message)
-    except SchemeError as exc:  # a model that a scheme cannot serve: named with the scenario
-        raise SchemeError(f"{sc.path}: {exc}") from None
+    measured = sc.measure(jobs)
     return Results(sc, tuple(measured), skipped, ranked)
 
 

@@ -24,7 +24,8 @@ from .sources.base import Kind, Model, Setting, Source, kinds
 from .sources.iid import Distribution, Label
 from .errors import CodesimError, ScenarioError, SchemeError, did_you_mean, show_value as _show
 from .errors import ArgumentError, TextSourceError
-from .simulation.simulate import BLOCK, DEFAULT_LENGTH, DEFAULT_TRIALS, check_block, check_run_size
+from .simulation.simulate import (BLOCK, DEFAULT_LENGTH, DEFAULT_TRIALS, Measurement, check_block,
+                                  check_run_size, simulate_many)
 from .files.streamio import open_input, read_input
 from .sources.files import MAX_UNIT_FILE_BYTES, UNITS
 
@@ -88,6 +89,17 @@ class Scenario:
                    if isinstance(value, dict) else value for key, value in self.figures.items()}
         return replace(self, models={name: self.models[name] for name in chosen}, remarks=tuple(remarks),
                        figures={key: value for key, value in figures.items() if value != {}})
+
+    def measure(self, jobs: int = 1, progress=None) -> list["Measurement"]:
+        """Every (model, scheme) pair run on the streams of its ``run`` settings (or on its file's message):
+        :func:`~codesim.simulation.simulate.simulate_many`, with a model a scheme cannot serve named with
+        this scenario's file."""
+        r = self.run
+        try:
+            return simulate_many(self.source, self.models, r.schemes, length=r.length, trials=r.trials, seed=r.seed,
+                                 block=r.block, jobs=jobs, progress=progress, message=self.message)
+        except SchemeError as exc:
+            raise SchemeError(f"{self.path}: {exc}") from None
 
     def with_run(self, **changes: Any) -> "Scenario":
         """The scenario with run settings overridden (None leaves a setting as it is)."""

@@ -325,7 +325,7 @@ def test_cli_defines_only_commands_option_types_and_helpers():
                 assert node.name in CLI_HELPERS, node.name
                 continue
             loops = [n for n in ast.walk(node) if isinstance(n, (ast.For, ast.While, ast.comprehension))]
-            assert not loops, (node.name, loops[0].lineno)
+            assert not loops, (node.name, ast.unparse(loops[0]))
 
 
 def test_a_parameter_sweep_names_each_scheme_it_leaves_out():

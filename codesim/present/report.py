@@ -619,8 +619,10 @@ SWEEP_MEMORY_NOTE = ("excess = measured bits/sym - H rate; the D(p||q_t) rate is
 
 
 def converge_points(fmt: str, head: Mapping[str, Any], rows: Sequence[Any], title: str = "") -> str:
-    """``codesim converge``: its points, with what they settle at said under the table."""
+    """``codesim converge``: its points, with what they settle at said under the table. The header's
+    length is that of the streams drawn, the longest prefix measured, whatever the scenario's says."""
     note = CONVERGE_MEMORY_NOTE if terms.of(rows).memory else CONVERGE_NOTE
+    head = {**head, "length": max((r.length for r in rows), default=head.get("length"))}
     return points(fmt, head, rows, CONVERGE_COLUMNS, title, _model_note(rows, note))
 
 
