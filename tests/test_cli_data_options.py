@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from codesim.cli import main
+from codesim.sources.files import MAX_UNITS
 
 from .conftest import SCENARIOS
 from .hostile import assert_one_line_error
@@ -149,6 +150,14 @@ def _empty(folder):
     return "empty.txt"
 
 
+def _words(count: int, prefix: str):
+    """A file of ``count`` distinct words."""
+    def make(folder):
+        (folder / f"{prefix}.txt").write_text(" ".join(f"{prefix}{i}" for i in range(count)))
+        return f"{prefix}.txt"
+    return make
+
+
 #: Files that cannot be read as asked: errors of the input (exit 1), not of the command line.
 BAD_FILES = [
     (["--source-file", "absent.txt", "--model-file", "model.txt"], "--source-file absent.txt: no such file"),
@@ -158,6 +167,10 @@ BAD_FILES = [
     (["--source-file", _binary, "--unit", "char", "--model-file", "model.txt"], "--source-file binary.dat: not UTF-8"),
     (["--source-file", "message.txt", "--unit", "word", "--model-file", _binary], "--model-file binary.dat: not UTF-8"),
     (["--source-file", _empty, "--model-file", "model.txt"], "--source-file empty.txt has no bytes to code"),
+    (["--source-file", "message.txt", "--unit", "word", "--model-file", _words(MAX_UNITS + 1, "w")],
+     f"--model-file w.txt: {MAX_UNITS + 1} distinct words, over the limit of {MAX_UNITS} for an alphabet"),
+    (["--source-file", _words(MAX_UNITS // 2 + 1, "a"), "--unit", "word", "--model-file", _words(MAX_UNITS // 2, "b")],
+     f"--source-file a.txt and its models' files hold {MAX_UNITS + 1} distinct words together, over the limit"),
 ]
 
 
