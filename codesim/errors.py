@@ -92,7 +92,9 @@ def show_value(value) -> str:
         return f"the string {text if len(text) <= 40 else text[:36] + '...' + text[0]}"
     if isinstance(value, dict):
         return "a table"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, tuple):  # where a list is expected, "got a list" would contradict it
+        return "a tuple"
+    if isinstance(value, list):
         return "a list"
     if isinstance(value, int) and value.bit_length() > 100:  # str() refuses past 4300 digits
         return f"an integer of {value.bit_length()} bits"
