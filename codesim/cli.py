@@ -223,11 +223,16 @@ def _is_vector(text: str) -> bool:
 
 
 def _label(text: str):
+    """A label as written: a number where the text is that number as Python writes it (``100``, ``0.5``),
+    so that it matches a numeric alphabet's symbol files; any other text as it is (``007``, ``1_000``,
+    ``1e3``, ``nan``), which a conversion would change or refuse."""
     for kind in (int, float):
         try:
-            return kind(text)
+            number = kind(text)
         except ValueError:
-            pass
+            continue
+        if math.isfinite(number) and repr(number) == text:
+            return number
     return text
 
 

@@ -202,6 +202,20 @@ def test_dash_q_is_still_quiet():
     assert quiet.exit_code == 0 and "Model 'q'" in quiet.stdout
 
 
+def test_labels_are_kept_as_written_and_a_number_as_python_writes_it_is_that_number(data):
+    """007, 1e3 and nan are labels a conversion would change or refuse; 100 still matches a file of numbers."""
+    labels = ["007", "nan", "1e3", "1_000", "100"]
+    result = invoke("encode", "--p", "0.2,0.2,0.2,0.2,0.2", "--q", "0.2,0.2,0.2,0.2,0.2", "--labels", ",".join(labels),
+                    "-n", 200, "--seed", 1, "-o", "text.csim")
+    assert result.exit_code == 0, result.output
+    assert invoke("decode", "text.csim", "-o", "decoded.txt").exit_code == 0
+    assert set((data / "decoded.txt").read_text().split()) == set(labels)
+    np.save(data / "numbers.npy", np.array([100, 105, 100]))
+    result = invoke("encode", "--p", "0.5,0.5", "--q", "0.5,0.5", "--labels", "100,105", "--input", "numbers.npy",
+                    "-o", "numbers.csim")
+    assert result.exit_code == 0, result.output
+
+
 def test_the_vectors_are_checked_as_a_scenarios_are(data):
     from codesim.scenario import from_options, load
 
