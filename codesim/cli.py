@@ -40,8 +40,10 @@ class Command(click.Command):
 
     def parse_args(self, ctx, args):
         if any("--q" in param.opts for param in self.params):
+            # A file of that name is the SCENARIO it names, unless the data are given as options too.
+            data = any(arg.split("=")[0] in ("--p", "--source-file") for arg in args)
             for flag, value in zip(args, args[1:]):
-                if flag == "-q" and _is_vector(value) and not os.path.exists(value):
+                if flag == "-q" and _is_vector(value) and (data or not os.path.exists(value)):
                     quiet = " (-q is --quiet)" if any("-q" in param.opts for param in self.params) else ""
                     raise click.UsageError(f"a model's probabilities are given as --q, spelled out: --q {value}"
                                            f"{quiet}", ctx)
@@ -214,10 +216,10 @@ class Lengths(Vector):
 
 
 def _is_vector(text: str) -> bool:
-    """Whether ``text`` reads as comma-separated numbers (``0.3,0.7``)."""
+    """Whether ``text`` reads as comma-separated numbers (``0.3,0.7``; ``nan``, which --q then refuses)."""
     try:
-        Vector().convert(text, None, None)
-    except click.BadParameter:
+        [float(v) for v in text.split(",")]
+    except ValueError:
         return False
     return True
 

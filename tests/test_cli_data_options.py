@@ -195,6 +195,15 @@ def test_a_model_vector_after_dash_q_says_to_spell_out_q(tmp_path, command, befo
     assert ("(-q is --quiet)" in result.stderr) == (command != "encode")
 
 
+@pytest.mark.parametrize("value", ["0.3,0.7", "nan"])
+def test_a_file_named_like_the_vector_does_not_hide_the_hint_when_the_data_are_options(data, value):
+    """With --p given, ``-q 0.3,0.7`` cannot mean a SCENARIO file of that name: the hint still comes."""
+    (data / value).write_text("")
+    for args in (["--p", "0.5,0.5", "-q", value], ["-q", value, "--p=0.5,0.5"]):
+        assert_one_line_error(invoke("compare", *args), 2, f"given as --q, spelled out: --q {value} (-q is --quiet)")
+    assert_one_line_error(invoke("run", "-q", value), 1, f"{value}: missing key 'source'")  # the file is the SCENARIO
+
+
 def test_dash_q_is_still_quiet():
     result = invoke("run", NASA, "-q", "-n", "100", "--trials", "2", "--model", "uniform", "--scheme", "huffman")
     assert result.exit_code == 0 and result.stderr == ""
