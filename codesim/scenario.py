@@ -22,7 +22,7 @@ from .coders import SchemeSpec
 from .coders.registry import DEFAULT, get, select
 from .sources.base import Kind, Model, Setting, Source, kinds
 from .sources.iid import Distribution, Label
-from .errors import CodesimError, ScenarioError, SchemeError, did_you_mean, show_value as _show
+from .errors import CodesimError, ScenarioError, SchemeError, counted, did_you_mean, show_value as _show
 from .errors import ArgumentError, TextSourceError
 from .simulation.simulate import BLOCK, DEFAULT_LENGTH, DEFAULT_TRIALS, check_block, check_run_size
 from .files.streamio import open_input, read_input
@@ -307,11 +307,11 @@ def _from_vector_options(p, qs, labels) -> Scenario:
     if not qs:
         raise ArgumentError("--p needs at least one --q")
     if labels is not None and len(labels) != len(p):
-        raise ArgumentError(f"--labels has {len(labels)} entries, --p has {len(p)}")
+        raise ArgumentError(f"--labels has {_entries(labels)}, --p has {_entries(p)}")
     options = [f"--q (the {_ordinal(i)})" if len(qs) > 1 else "--q" for i in range(1, len(qs) + 1)]
     for option, q in zip(options, qs):
         if len(q) != len(p):
-            raise ArgumentError(f"{option} has {len(q)} entries, --p has {len(p)}")
+            raise ArgumentError(f"{option} has {_entries(q)}, --p has {_entries(p)}")
     try:
         alphabet = Distribution.uniform(list(labels) if labels else len(p)).alphabet
     except CodesimError as exc:
@@ -322,6 +322,10 @@ def _from_vector_options(p, qs, labels) -> Scenario:
         except CodesimError as exc:  # without the scenario file's remedy (normalise = true) after a ';'
             raise ArgumentError(f"{option}: {str(exc).split(';')[0]}") from None
     return from_vectors(p, qs, labels)
+
+
+def _entries(vector) -> str:
+    return counted(len(vector), "entry", "entries")
 
 
 def _ordinal(i: int) -> str:

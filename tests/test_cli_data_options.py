@@ -121,6 +121,8 @@ MISUSES = [
     (["--p", "0.5,0.5", "--q", "0.5,0.5", "--q", "0.5,0.4"], "--q (the 2nd): probs sum to 0.9"),
     (["--p", "0.5,0.6", "--q", "0.5,0.5"], "--p: probs sum to 1.1"),
     (["--p", "0.5,0.5", "--q", "0.5,0.5", "--labels", "a,b,c"], "--labels has 3 entries, --p has 2"),
+    (["--p", "0.5,0.5", "--q", "1"], "--q has 1 entry, --p has 2"),
+    (["--p", "1", "--q", "1", "--labels", "a,b"], "--labels has 2 entries, --p has 1 entry"),
     (["--p", "0.5,0.5", "--q", "0.5,0.5", "--labels", "a,a"], "--labels: alphabet entries 1 and 2 are both 'a'"),
     (["--p", "0.5,0.5"], "--p needs at least one --q"),
     (["--q", "0.5,0.5"], "--q goes with --p, which is not given"),
