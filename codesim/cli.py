@@ -340,8 +340,7 @@ class Printer:
 
     def __init__(self, fmt: str, path: str | None, force: bool):
         self.fmt, self.path, self.force = fmt, path, force
-        if path is not None:
-            streamio.check_target(path, force)
+        streamio.check_target("-" if path is None else path, force)
 
     def __call__(self, text: str) -> None:
         if self.path is None:

@@ -453,8 +453,12 @@ def write_symbols(path: str, indices: np.ndarray, alphabet: Sequence[Label], lay
 
 def check_target(path: str, force: bool = False) -> None:
     """Refuse an output path that must not be written: an existing file without ``force``, and anything
-    but a regular file even with it (a device, a FIFO, a directory, a socket, a symbolic link)."""
+    but a regular file even with it (a device, a FIFO, a directory, a socket, a symbolic link); ``-``, standard
+    output, where it is closed (``>&-``: what is written there is lost)."""
     if path == "-":
+        if sys.stdout is None:
+            raise StreamFileError("standard output: is closed, so what is written there is lost: give -o FILE, or "
+                                  "redirect it")
         return
     where = shown(path)
     try:
