@@ -150,6 +150,8 @@ def read_symbols(path: str, alphabet: Sequence[Label], fmt: str | None = None,
     fmt = guess_format(path, fmt)
     kind = "a symbol file"
     if path == "-":
+        if sys.stdin is None:  # closed (<&-), where an empty one (</dev/null) is a stream of no symbols
+            raise StreamFileError("standard input: is closed: give the symbol file's name, or redirect it")
         raw = read_at_most(sys.stdin.buffer, MAX_SYMBOL_FILE_BYTES, "standard input", kind, StreamFileError)
     else:
         raw = read_input(path, kind, StreamFileError, MAX_SYMBOL_FILE_BYTES)

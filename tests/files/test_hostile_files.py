@@ -541,6 +541,15 @@ def test_a_closed_standard_output_is_one_line_before_the_work(tmp_path, args):
                                      "FILE, or redirect it\n")
 
 
+def test_a_closed_standard_input_is_one_line(tmp_path):
+    child = subprocess.run([sys.executable, "-m", "codesim", *UNIFORM, "--input", "-", "-o", tmp_path / "o.csim"],
+                           stderr=subprocess.PIPE, preexec_fn=lambda: os.close(0), timeout=30)
+    assert child.returncode == 1
+    assert child.stderr.decode() == ("Error: standard input: is closed: give the symbol file's name, or redirect "
+                                     "it\n")
+    assert files_in(tmp_path) == set()
+
+
 # -- --plot ----------------------------------------------------------------------------------------------
 PLOT_COMMANDS = {
     "run": ("run", NASA, "-n", 200, "--trials", 1, "--scheme", "huffman", "-q"),
