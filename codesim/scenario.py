@@ -275,6 +275,9 @@ def from_options(
             raise ArgumentError(f"{option} goes with {owner}, which is not given")
     if p is None and source_file is None:
         raise ArgumentError("give the source: --p with --q, or --source-file with --model-file")
+    for option, models in (("--q", qs), ("--model-file", model_files)):
+        if len(models) > MAX_MODELS:  # before any file is read
+            raise ArgumentError(f"{option} is given {len(models)} times: a model each, over the limit of {MAX_MODELS}")
     if p is not None:
         return _from_vector_options(p, qs, labels)
     if not model_files:

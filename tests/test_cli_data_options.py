@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from codesim.cli import main
+from codesim.scenario import MAX_MODELS
 from codesim.sources.files import MAX_UNITS
 
 from .conftest import SCENARIOS
@@ -138,6 +139,10 @@ MISUSES = [
     ([NASA, "--p", "1", "--q", "1"], "give a SCENARIO file or its data as options, not both"),
     ([NASA, "--source-file", "message.txt"], "not both"),
     ([], "give a SCENARIO file, or the data: --p with --q, or --source-file with --model-file"),
+    (["--p", "1", *["--q", "1"] * (MAX_MODELS + 1)], f"--q is given {MAX_MODELS + 1} times: a model each, over the "
+                                                      f"limit of {MAX_MODELS}"),
+    (["--source-file", "message.txt", *sum((["--model-file", f"m{i}.txt"] for i in range(MAX_MODELS + 1)), [])],
+     f"--model-file is given {MAX_MODELS + 1} times: a model each, over the limit of {MAX_MODELS}"),
 ]
 
 
