@@ -675,7 +675,7 @@ def report_page(scenario, length, trials, seed, schemes, models, jobs, block, qu
         codesim report scenarios/nasa-temperature.toml -o nasa.html
     """
     plots.require()
-    fmt = fmt or ("markdown" if output.endswith(".md") else "html")
+    fmt = fmt or ("markdown" if output.lower().endswith(".md") else "html")  # as decode reads .NPY
     streamio.check_target(output, force)
     sc = _scenario(scenario, models, length, trials, seed, schemes, block)
     measurements = _simulate(sc, jobs, quiet)
