@@ -193,6 +193,8 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
         raise ScenarioError(f"{where}: [models] is empty: give at least one model, e.g. [models.uniform]")
     model_tables = {}
     for name, table in models_raw.items():
+        if not isinstance(name, str):  # a dict given in Python may have any key; TOML's are strings
+            raise ScenarioError(f"{where}: models: a model's name is a string, got {_show(name)}")
         if not isinstance(table, dict):
             raise ScenarioError(f"{where}: models.{_name(name)}: expected a table such as [models.{_name(name)}]")
         model_tables[name] = _Table(table, where, f"models.{_name(name)}")

@@ -90,6 +90,8 @@ def test_a_setting_that_is_not_one_is_named_with_what_it_might_be(settings, mess
     (lambda: codesim.sweep(NASA, params=[("k", [1, 2])]), "params is a dict of a parameter's name and its values"),
     (lambda: codesim.run({"alphabet": [0, 1], "source": {"probs": (0.5, 0.5)}, "models": {"q": {"uniform": True}}}),
      "[source] probs: expected a list, got a tuple"),
+    (lambda: codesim.run({"alphabet": [0, 1], "source": {"probs": [0.5, 0.5]}, "models": {1: {"uniform": True}}}),
+     "scenario: models: a model's name is a string, got 1"),
 ])
 def test_an_argument_of_the_wrong_type_is_refused_by_name(call, message):
     with pytest.raises(CodesimError) as caught:
