@@ -2,6 +2,7 @@
 as an escaped HTML table, and convert to the JSON output's records and a DataFrame; the walkthrough in
 examples/ runs and states the figures the formulas give; distributions print their probabilities."""
 
+import functools
 import json
 import math
 import os
@@ -92,6 +93,9 @@ def test_a_setting_that_is_not_one_is_named_with_what_it_might_be(settings, mess
      "[source] probs: expected a list, got a tuple"),
     (lambda: codesim.run({"alphabet": [0, 1], "source": {"probs": [0.5, 0.5]}, "models": {1: {"uniform": True}}}),
      "scenario: models: a model's name is a string, got 1"),
+    (lambda: codesim.run({"alphabet": [functools.reduce(lambda a, _: [a], range(10**5), 0), 1],
+                          "source": {"probs": [0.5, 0.5]}, "models": {"q": {"uniform": True}}}),
+     "alphabet entry 1 is a list: labels must be numbers or strings"),
 ])
 def test_an_argument_of_the_wrong_type_is_refused_by_name(call, message):
     with pytest.raises(CodesimError) as caught:
