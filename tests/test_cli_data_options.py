@@ -104,6 +104,15 @@ def test_a_file_source_codes_the_file_itself_with_models_named_by_their_files(da
     assert own["kl_bits"] < 0.05 < doc["results"][0]["kl_bits"]
 
 
+def test_a_model_file_whose_name_holds_a_line_break_keeps_each_row_on_one_line(data):
+    (data / "a|b\nc.txt").write_text("a model")
+    given = ["run", "--source-file", "message.txt", "--model-file", "a|b\nc.txt", "--scheme", "huffman"]
+    table = invoke(*given).stdout
+    assert '"a|b\\nc.txt"  huffman' in table
+    rows = invoke(*given, "--format", "markdown").stdout.split("## ")[1].split("\n\n")[2].splitlines()
+    assert len(rows) == 3 and all(row.startswith("|") and row.endswith("|") for row in rows)
+
+
 def test_the_unit_decides_the_alphabet(data):
     (data / "words.txt").write_text("to be or not to be")
     by = {unit: json.loads(invoke("run", "--source-file", "words.txt", "--model-file", "words.txt", "--unit", unit,
