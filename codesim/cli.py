@@ -40,8 +40,10 @@ class Command(click.Command):
 
     def parse_args(self, ctx, args):
         if any("--q" in param.opts for param in self.params):
+            # A file of that name is the SCENARIO it names, unless the data are given as options too.
+            data = any(arg.split("=")[0] in ("--p", "--source-file") for arg in args)
             for flag, value in zip(args, args[1:]):
-                if flag == "-q" and _is_vector(value) and not os.path.exists(value):
+                if flag == "-q" and _is_vector(value) and (data or not os.path.exists(value)):
                     quiet = " (-q is --quiet)" if any("-q" in param.opts for param in self.params) else ""
                     raise click.UsageError(f"a model's probabilities are given as --q, spelled out: --q {value}"
                                            f"{quiet}", ctx)
@@ -214,20 +216,25 @@ class Lengths(Vector):
 
 
 def _is_vector(text: str) -> bool:
-    """Whether ``text`` reads as comma-separated numbers (``0.3,0.7``)."""
+    """Whether ``text`` reads as comma-separated numbers (``0.3,0.7``; ``nan``, which --q then refuses)."""
     try:
-        Vector().convert(text, None, None)
-    except click.BadParameter:
+        [float(v) for v in text.split(",")]
+    except ValueError:
         return False
     return True
 
 
 def _label(text: str):
+    """A label as written: a number where the text is that number as Python writes it (``100``, ``0.5``),
+    so that it matches a numeric alphabet's symbol files; any other text as it is (``007``, ``1_000``,
+    ``1e3``, ``nan``), which a conversion would change or refuse."""
     for kind in (int, float):
         try:
-            return kind(text)
+            number = kind(text)
         except ValueError:
-            pass
+            continue
+        if math.isfinite(number) and repr(number) == text:
+            return number
     return text
 
 
@@ -329,8 +336,7 @@ class Printer:
 
     def __init__(self, fmt: str, path: str | None, force: bool):
         self.fmt, self.path, self.force = fmt, path, force
-        if path is not None:
-            streamio.check_target(path, force)
+        streamio.check_target("-" if path is None else path, force)
 
     def __call__(self, text: str) -> None:
         if self.path is None:
@@ -672,7 +678,7 @@ def report_page(scenario, length, trials, seed, schemes, models, jobs, block, qu
         codesim report scenarios/nasa-temperature.toml --converge --sweep -n 2000 -o nasa-studies.html
     """
     plots.require()
-    fmt = fmt or ("markdown" if output.endswith(".md") else "html")
+    fmt = fmt or ("markdown" if output.lower().endswith(".md") else "html")  # as decode reads .NPY
     streamio.check_target(output, force)
     sc = _scenario(scenario, models, length, trials, seed, schemes, block)
     measurements = _simulate(sc, jobs, quiet)

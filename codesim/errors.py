@@ -92,12 +92,30 @@ def show_value(value) -> str:
         return f"the string {text if len(text) <= 40 else text[:36] + '...' + text[0]}"
     if isinstance(value, dict):
         return "a table"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, tuple):  # where a list is expected, "got a list" would contradict it
+        return "a tuple"
+    if isinstance(value, list):
         return "a list"
     if isinstance(value, int) and value.bit_length() > 100:  # str() refuses past 4300 digits
         return f"an integer of {value.bit_length()} bits"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def show_count(n: int) -> str:
+    """A whole number over a limit, for a one-line message: as it is up to 30 digits (100 bits, as
+    :func:`show_value` has it), else in e notation (1e+308 as written, not the 309 digits of int(1e308));
+    past a double's range, its size in bits.
+
+    >>> show_count(10**11), show_count(int(1e308)), show_count(10**400)
+    ('100000000000', '1e+308', 'an integer of 1329 bits')
+    """
+    if int(n).bit_length() <= 100:
+        return str(n)
+    try:
+        return f"{float(n):.6g}"
+    except OverflowError:
+        return show_value(int(n))
 
 
 def json_kind(value) -> str:

@@ -27,7 +27,7 @@ import os
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .coders import SchemeSpec, registry
 from .errors import ArgumentError, CodesimError, did_you_mean, show_value
@@ -185,6 +185,8 @@ def converge(scenario: "str | os.PathLike | Scenario | Mapping[str, Any]", lengt
     """Code growing prefixes of each trial's stream, as ``codesim converge`` does: bits per symbol and
     the mean of log2 p(x)/q(x) at each of ``lengths`` (default: 10, 100, ... up to the scenario's
     length), with the settings of :func:`run`."""
+    if lengths is not None and (isinstance(lengths, (str, bytes)) or not isinstance(lengths, Iterable)):
+        raise ArgumentError(f"codesim.converge: lengths is a list of whole numbers, got {show_value(lengths)}")
     sc, jobs, skipped = _prepared("converge", scenario, settings)
     found = experiments.converge(sc, lengths, schemes=sc.run.schemes, jobs=jobs, block=sc.run.block)
     return Points(sc, tuple(found), "converge", skipped)
@@ -197,6 +199,12 @@ def sweep(scenario: "str | os.PathLike | Scenario | Mapping[str, Any]", mix: "st
     does, with the settings of :func:`run`."""
     if mix is None and not params:
         raise ArgumentError("codesim.sweep: give mix, params or both")
+    if mix is not None and not isinstance(mix, (str, Iterable)):
+        raise ArgumentError(f"codesim.sweep: mix is \"START:STOP:COUNT\" or a list of values of t, got "
+                            f"{show_value(mix)}")
+    if params is not None and not isinstance(params, Mapping):
+        raise ArgumentError(f"codesim.sweep: params is a dict of a parameter's name and its values, got "
+                            f"{show_value(params)}")
     ts = experiments.parse_mix(mix) if isinstance(mix, str) else mix
     sc, jobs, skipped = _prepared("sweep", scenario, settings)
     found = experiments.sweep(sc, mix=ts, params=params or None, schemes=sc.run.schemes, jobs=jobs,

@@ -22,7 +22,7 @@ from .coders import SchemeSpec
 from .coders.registry import DEFAULT, get, select
 from .sources.base import Kind, Model, Setting, Source, kinds
 from .sources.iid import Distribution, Label
-from .errors import CodesimError, ScenarioError, SchemeError, did_you_mean, show_value as _show
+from .errors import CodesimError, ScenarioError, SchemeError, counted, did_you_mean, show_value as _show
 from .errors import ArgumentError, TextSourceError
 from .simulation.simulate import (BLOCK, DEFAULT_LENGTH, DEFAULT_TRIALS, Measurement, check_block,
                                   check_run_size, simulate_many)
@@ -205,6 +205,8 @@ def parse(data: dict[str, Any], where: str = "scenario") -> Scenario:
         raise ScenarioError(f"{where}: [models] is empty: give at least one model, e.g. [models.uniform]")
     model_tables = {}
     for name, table in models_raw.items():
+        if not isinstance(name, str):  # a dict given in Python may have any key; TOML's are strings
+            raise ScenarioError(f"{where}: models: a model's name is a string, got {_show(name)}")
         if not isinstance(table, dict):
             raise ScenarioError(f"{where}: models.{_name(name)}: expected a table such as [models.{_name(name)}]")
         model_tables[name] = _Table(table, where, f"models.{_name(name)}")
@@ -287,6 +289,9 @@ def from_options(
             raise ArgumentError(f"{option} goes with {owner}, which is not given")
     if p is None and source_file is None:
         raise ArgumentError("give the source: --p with --q, or --source-file with --model-file")
+    for option, models in (("--q", qs), ("--model-file", model_files)):
+        if len(models) > MAX_MODELS:  # before any file is read
+            raise ArgumentError(f"{option} is given {len(models)} times: a model each, over the limit of {MAX_MODELS}")
     if p is not None:
         return _from_vector_options(p, qs, labels)
     if not model_files:
@@ -319,11 +324,11 @@ def _from_vector_options(p, qs, labels) -> Scenario:
     if not qs:
         raise ArgumentError("--p needs at least one --q")
     if labels is not None and len(labels) != len(p):
-        raise ArgumentError(f"--labels has {len(labels)} entries, --p has {len(p)}")
+        raise ArgumentError(f"--labels has {_entries(labels)}, --p has {_entries(p)}")
     options = [f"--q (the {_ordinal(i)})" if len(qs) > 1 else "--q" for i in range(1, len(qs) + 1)]
     for option, q in zip(options, qs):
         if len(q) != len(p):
-            raise ArgumentError(f"{option} has {len(q)} entries, --p has {len(p)}")
+            raise ArgumentError(f"{option} has {_entries(q)}, --p has {_entries(p)}")
     try:
         alphabet = Distribution.uniform(list(labels) if labels else len(p)).alphabet
     except CodesimError as exc:
@@ -334,6 +339,10 @@ def _from_vector_options(p, qs, labels) -> Scenario:
         except CodesimError as exc:  # without the scenario file's remedy (normalise = true) after a ';'
             raise ArgumentError(f"{option}: {str(exc).split(';')[0]}") from None
     return from_vectors(p, qs, labels)
+
+
+def _entries(vector) -> str:
+    return counted(len(vector), "entry", "entries")
 
 
 def _ordinal(i: int) -> str:

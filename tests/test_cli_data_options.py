@@ -11,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from codesim.cli import main
+from codesim.scenario import MAX_MODELS
+from codesim.sources.files import MAX_UNITS
 
 from .conftest import SCENARIOS
 from .hostile import assert_one_line_error
@@ -102,6 +104,15 @@ def test_a_file_source_codes_the_file_itself_with_models_named_by_their_files(da
     assert own["kl_bits"] < 0.05 < doc["results"][0]["kl_bits"]
 
 
+def test_a_model_file_whose_name_holds_a_line_break_keeps_each_row_on_one_line(data):
+    (data / "a|b\nc.txt").write_text("a model")
+    given = ["run", "--source-file", "message.txt", "--model-file", "a|b\nc.txt", "--scheme", "huffman"]
+    table = invoke(*given).stdout
+    assert '"a|b\\nc.txt"  huffman' in table
+    rows = invoke(*given, "--format", "markdown").stdout.split("## ")[1].split("\n\n")[2].splitlines()
+    assert len(rows) == 3 and all(row.startswith("|") and row.endswith("|") for row in rows)
+
+
 def test_the_unit_decides_the_alphabet(data):
     (data / "words.txt").write_text("to be or not to be")
     by = {unit: json.loads(invoke("run", "--source-file", "words.txt", "--model-file", "words.txt", "--unit", unit,
@@ -120,6 +131,8 @@ MISUSES = [
     (["--p", "0.5,0.5", "--q", "0.5,0.5", "--q", "0.5,0.4"], "--q (the 2nd): probs sum to 0.9"),
     (["--p", "0.5,0.6", "--q", "0.5,0.5"], "--p: probs sum to 1.1"),
     (["--p", "0.5,0.5", "--q", "0.5,0.5", "--labels", "a,b,c"], "--labels has 3 entries, --p has 2"),
+    (["--p", "0.5,0.5", "--q", "1"], "--q has 1 entry, --p has 2"),
+    (["--p", "1", "--q", "1", "--labels", "a,b"], "--labels has 2 entries, --p has 1 entry"),
     (["--p", "0.5,0.5", "--q", "0.5,0.5", "--labels", "a,a"], "--labels: alphabet entries 1 and 2 are both 'a'"),
     (["--p", "0.5,0.5"], "--p needs at least one --q"),
     (["--q", "0.5,0.5"], "--q goes with --p, which is not given"),
@@ -135,6 +148,10 @@ MISUSES = [
     ([NASA, "--p", "1", "--q", "1"], "give a SCENARIO file or its data as options, not both"),
     ([NASA, "--source-file", "message.txt"], "not both"),
     ([], "give a SCENARIO file, or the data: --p with --q, or --source-file with --model-file"),
+    (["--p", "1", *["--q", "1"] * (MAX_MODELS + 1)], f"--q is given {MAX_MODELS + 1} times: a model each, over the "
+                                                      f"limit of {MAX_MODELS}"),
+    (["--source-file", "message.txt", *sum((["--model-file", f"m{i}.txt"] for i in range(MAX_MODELS + 1)), [])],
+     f"--model-file is given {MAX_MODELS + 1} times: a model each, over the limit of {MAX_MODELS}"),
 ]
 
 
@@ -149,6 +166,14 @@ def _empty(folder):
     return "empty.txt"
 
 
+def _words(count: int, prefix: str):
+    """A file of ``count`` distinct words."""
+    def make(folder):
+        (folder / f"{prefix}.txt").write_text(" ".join(f"{prefix}{i}" for i in range(count)))
+        return f"{prefix}.txt"
+    return make
+
+
 #: Files that cannot be read as asked: errors of the input (exit 1), not of the command line.
 BAD_FILES = [
     (["--source-file", "absent.txt", "--model-file", "model.txt"], "--source-file absent.txt: no such file"),
@@ -158,6 +183,10 @@ BAD_FILES = [
     (["--source-file", _binary, "--unit", "char", "--model-file", "model.txt"], "--source-file binary.dat: not UTF-8"),
     (["--source-file", "message.txt", "--unit", "word", "--model-file", _binary], "--model-file binary.dat: not UTF-8"),
     (["--source-file", _empty, "--model-file", "model.txt"], "--source-file empty.txt has no bytes to code"),
+    (["--source-file", "message.txt", "--unit", "word", "--model-file", _words(MAX_UNITS + 1, "w")],
+     f"--model-file w.txt: {MAX_UNITS + 1} distinct words, over the limit of {MAX_UNITS} for an alphabet"),
+    (["--source-file", _words(MAX_UNITS // 2 + 1, "a"), "--unit", "word", "--model-file", _words(MAX_UNITS // 2, "b")],
+     f"--source-file a.txt and its models' files hold {MAX_UNITS + 1} distinct words together, over the limit"),
 ]
 
 
@@ -182,11 +211,34 @@ def test_a_model_vector_after_dash_q_says_to_spell_out_q(tmp_path, command, befo
     assert ("(-q is --quiet)" in result.stderr) == (command != "encode")
 
 
+@pytest.mark.parametrize("value", ["0.3,0.7", "nan"])
+def test_a_file_named_like_the_vector_does_not_hide_the_hint_when_the_data_are_options(data, value):
+    """With --p given, ``-q 0.3,0.7`` cannot mean a SCENARIO file of that name: the hint still comes."""
+    (data / value).write_text("")
+    for args in (["--p", "0.5,0.5", "-q", value], ["-q", value, "--p=0.5,0.5"]):
+        assert_one_line_error(invoke("compare", *args), 2, f"given as --q, spelled out: --q {value} (-q is --quiet)")
+    assert_one_line_error(invoke("run", "-q", value), 1, f"{value}: missing key 'source'")  # the file is the SCENARIO
+
+
 def test_dash_q_is_still_quiet():
     result = invoke("run", NASA, "-q", "-n", "100", "--trials", "2", "--model", "uniform", "--scheme", "huffman")
     assert result.exit_code == 0 and result.stderr == ""
     quiet = invoke("compare", "--p", "0.5,0.5", "-q", "--q", "0.3,0.7", "-n", "100", "--scheme", "huffman")
     assert quiet.exit_code == 0 and "Model 'q'" in quiet.stdout
+
+
+def test_labels_are_kept_as_written_and_a_number_as_python_writes_it_is_that_number(data):
+    """007, 1e3 and nan are labels a conversion would change or refuse; 100 still matches a file of numbers."""
+    labels = ["007", "nan", "1e3", "1_000", "100"]
+    result = invoke("encode", "--p", "0.2,0.2,0.2,0.2,0.2", "--q", "0.2,0.2,0.2,0.2,0.2", "--labels", ",".join(labels),
+                    "-n", 200, "--seed", 1, "-o", "text.csim")
+    assert result.exit_code == 0, result.output
+    assert invoke("decode", "text.csim", "-o", "decoded.txt").exit_code == 0
+    assert set((data / "decoded.txt").read_text().split()) == set(labels)
+    np.save(data / "numbers.npy", np.array([100, 105, 100]))
+    result = invoke("encode", "--p", "0.5,0.5", "--q", "0.5,0.5", "--labels", "100,105", "--input", "numbers.npy",
+                    "-o", "numbers.csim")
+    assert result.exit_code == 0, result.output
 
 
 def test_the_vectors_are_checked_as_a_scenarios_are(data):

@@ -337,6 +337,26 @@ def test_sizes_are_refused_before_the_work(tmp_path, args, code, match):
     assert files_in(tmp_path) == set()
 
 
+@pytest.mark.parametrize("args, code", [
+    (["run", NASA, "-n", "1e308"], 1), (["run", NASA, "--trials", "1e308"], 1), (["bench", "-n", "1e308"], 2),
+    (["converge", NASA, "--lengths", "10,1e308"], 1), (["sample", NASA, "-n", "1e308", "-o", "-"], 1),
+    (["encode", NASA, "--model", "uniform", "-n", "1e308", "-o", "{out}"], 1),
+])
+def test_a_number_at_the_float_limit_is_named_as_written_not_in_its_309_digits(tmp_path, args, code):
+    result = invoke(*[a.replace("{out}", str(tmp_path / "out")) for a in args])
+    assert_one_line_error(result, code, " 1e+308 is over the limit of ")
+    assert len(result.stderr) < 250, result.stderr
+    assert files_in(tmp_path) == set()
+
+
+def test_a_whole_number_past_a_doubles_range_is_named_by_its_size():
+    from codesim import run
+
+    with pytest.raises(CodesimError, match="length an integer of 1329 bits is over the limit") as refused:
+        run(NASA, length=10**400)
+    assert len(str(refused.value)) < 250
+
+
 @pytest.mark.parametrize("models, schemes, command", [
     (1000, ["huffman"], "run"),        # a model each, over a small alphabet: the pair tables
     (600, ["huffman"], "compare"),

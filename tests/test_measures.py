@@ -1,6 +1,7 @@
 """Entropy, cross-entropy and KL divergence: textbook values and the inequalities of the theory."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -141,3 +142,16 @@ def test_likelihood_ratio_of_a_stream_that_p_rules_out_is_an_error(q):
         log_likelihood_ratio_of_counts(np.array([1, 1, 1]), [0.5, 0.5, 0.0], q)
     assert log_likelihood_ratio(np.array([0, 1]), [0.5, 0.5, 0.0], q) == pytest.approx(
         0.5 * math.log2(0.5 / q[0]) + 0.5 * math.log2(0.5 / q[1]))
+
+
+@pytest.mark.parametrize("p, q", [([1.0, 0.0], [5e-324, 1.0]), ([5e-324, 1.0], [1.0, 5e-324]),
+                                  ([1e-300, 1.0], [1.0, 1e-300]), ([0.5, 0.5], [1e-310, 1.0])])
+def test_a_subnormal_probability_is_small_not_zero_and_its_divergence_finite(p, q):
+    """p/q overflows a double where q is subnormal: D(p||q) is still H(p,q) - H(p), finite, with no warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = kl_divergence(p, q)
+        assert math.isfinite(d) and d == pytest.approx(cross_entropy(p, q) - entropy(p), rel=1e-12)
+        stream = np.array([i for i, x in enumerate(p) if x > 0])
+        terms = [math.log2(p[i]) - math.log2(q[i]) for i in stream]
+        assert log_likelihood_ratio(stream, p, q) == pytest.approx(sum(terms) / len(terms), rel=1e-12)

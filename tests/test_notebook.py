@@ -2,6 +2,7 @@
 as an escaped HTML table, and convert to the JSON output's records and a DataFrame; the walkthrough in
 examples/ runs and states the figures the formulas give; distributions print their probabilities."""
 
+import functools
 import json
 import math
 import os
@@ -80,6 +81,26 @@ def test_a_setting_that_is_not_one_is_named_with_what_it_might_be(settings, mess
     with pytest.raises(CodesimError, match=message) as caught:
         codesim.run(NASA, **settings)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: codesim.converge(NASA, lengths=5), "codesim.converge: lengths is a list of whole numbers, got 5"),
+    (lambda: codesim.converge(NASA, lengths="10,100"), "lengths is a list of whole numbers, got the string '10,100'"),
+    (lambda: codesim.sweep(NASA, mix=0.5), 'codesim.sweep: mix is "START:STOP:COUNT" or a list of values of t, got 0.5'),
+    (lambda: codesim.sweep(NASA, params="k=1,2"), "params is a dict of a parameter's name and its values, got the str"),
+    (lambda: codesim.sweep(NASA, params=[("k", [1, 2])]), "params is a dict of a parameter's name and its values"),
+    (lambda: codesim.run({"alphabet": [0, 1], "source": {"probs": (0.5, 0.5)}, "models": {"q": {"uniform": True}}}),
+     "[source] probs: expected a list, got a tuple"),
+    (lambda: codesim.run({"alphabet": [0, 1], "source": {"probs": [0.5, 0.5]}, "models": {1: {"uniform": True}}}),
+     "scenario: models: a model's name is a string, got 1"),
+    (lambda: codesim.run({"alphabet": [functools.reduce(lambda a, _: [a], range(10**5), 0), 1],
+                          "source": {"probs": [0.5, 0.5]}, "models": {"q": {"uniform": True}}}),
+     "alphabet entry 1 is a list: labels must be numbers or strings"),
+])
+def test_an_argument_of_the_wrong_type_is_refused_by_name(call, message):
+    with pytest.raises(CodesimError) as caught:
+        call()
+    assert message in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_a_scenario_of_another_type_is_refused_by_name():

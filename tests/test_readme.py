@@ -101,7 +101,8 @@ def test_the_limits_table_states_the_limits_the_code_enforces():
         "payload": f"{_power(container.MAX_PAYLOAD_BITS)} bits",
         "annotated symbols (`inspect --symbols`)": f"{inspection.MAX_TRACE_SYMBOLS}",
         "scenario file": f"{scenario.MAX_SCENARIO_BYTES >> 20} MiB",
-        "a scenario's `file = ...`": f"{_power(textsource.MAX_UNIT_FILE_BYTES)} bytes",
+        "a scenario's `file = ...`": f"{_power(textsource.MAX_UNIT_FILE_BYTES)} bytes, and {textsource.MAX_UNITS} "
+                                     "distinct units",
         "stream length in a run": f"{_power(sim.MAX_LENGTH)} symbols",
         "models in a scenario": f"{scenario.MAX_MODELS}, and {_power(scenario.MAX_MODEL_VALUES)} probabilities",
         "trials": _power(sim.MAX_TRIALS),

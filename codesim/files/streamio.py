@@ -150,6 +150,8 @@ def read_symbols(path: str, alphabet: Sequence[Label], fmt: str | None = None,
     fmt = guess_format(path, fmt)
     kind = "a symbol file"
     if path == "-":
+        if sys.stdin is None:  # closed (<&-), where an empty one (</dev/null) is a stream of no symbols
+            raise StreamFileError("standard input: is closed: give the symbol file's name, or redirect it")
         raw = read_at_most(sys.stdin.buffer, MAX_SYMBOL_FILE_BYTES, "standard input", kind, StreamFileError)
     else:
         raw = read_input(path, kind, StreamFileError, MAX_SYMBOL_FILE_BYTES)
@@ -453,8 +455,12 @@ def write_symbols(path: str, indices: np.ndarray, alphabet: Sequence[Label], lay
 
 def check_target(path: str, force: bool = False) -> None:
     """Refuse an output path that must not be written: an existing file without ``force``, and anything
-    but a regular file even with it (a device, a FIFO, a directory, a socket, a symbolic link)."""
+    but a regular file even with it (a device, a FIFO, a directory, a socket, a symbolic link); ``-``, standard
+    output, where it is closed (``>&-``: what is written there is lost)."""
     if path == "-":
+        if sys.stdout is None:
+            raise StreamFileError("standard output: is closed, so what is written there is lost: give -o FILE, or "
+                                  "redirect it")
         return
     where = shown(path)
     try:

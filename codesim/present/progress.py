@@ -14,6 +14,8 @@ import sys
 import time
 from typing import Callable, Sequence, TextIO
 
+from .report import _printable
+
 #: A run shorter than this shows no progress at all.
 DELAY_SECONDS = 2.0
 #: At most this many redraws a second.
@@ -27,18 +29,22 @@ CLEAR = "\r\x1b[K"
 
 def terminal_width(stream: TextIO) -> int:
     """The width of the terminal ``stream`` writes to (stderr's own size, as stdout may be redirected);
-    where it has none, what the environment says (COLUMNS) or 80."""
+    where it has none (or says 0, as a terminal whose size was never set does), what the environment
+    says (COLUMNS) or 80."""
     try:
-        return os.get_terminal_size(stream.fileno()).columns
+        columns = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, OSError, ValueError):
-        return shutil.get_terminal_size().columns
+        columns = 0
+    return columns if columns > 0 else shutil.get_terminal_size().columns
 
 
 def running(command: str, schemes: Sequence[str], models: Sequence[str] = ()) -> str:
-    """What a command runs, for the progress line: ``run: huffman, rans / models uniform, swapped``."""
-    what = f"{command}: {', '.join(schemes)}"
+    """What a command runs, for the progress line: ``run: huffman, rans / models uniform, swapped``. A name
+    that holds a character a terminal acts on (a file's name as a model's: a line break, an escape
+    sequence) is shown escaped, so the line stays one line."""
+    what = f"{command}: {', '.join(map(_printable, schemes))}"
     if models:
-        what += f" / model{'s' if len(models) > 1 else ''} {', '.join(models)}"
+        what += f" / model{'s' if len(models) > 1 else ''} {', '.join(map(_printable, models))}"
     return what
 
 
@@ -89,7 +95,8 @@ class Progress:
     def line(self, elapsed: float, width: int = 200) -> str:
         """``huffman / model q  [#####-----]  50%  5.0e+07/1.0e+08 symbols  12 s left``, shortened to
         fewer than ``width`` characters (the last column stays free, so that no terminal wraps): the
-        counts go first, then the bar shrinks and goes, then the time left, and what runs is cut last."""
+        counts go first, then the bar shrinks and goes, then the time left, and what runs is cut last;
+        nothing at all where not even the percentage fits (a part of it would misread)."""
         fraction = min(1.0, self.done / self.total)
         left = elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
         eta = f"{left:.0f} s left" if left == left else ""
@@ -107,4 +114,4 @@ class Progress:
             cut = room - len(tail)  # what runs, cut short with "..."
             if cut >= 6:
                 return f"{self.what[:cut - 3]}...{tail}"
-        return percent.strip()[:room]
+        return percent.strip() if len(percent.strip()) <= room else ""

@@ -191,7 +191,8 @@ def pipes(section: Section) -> list[str]:
 
 
 def _cells(section: Section) -> list[list[str]]:
-    return [[c.of(r) for c in section.columns] for r in section.records]
+    # A name with a line break (a model named by its file) would split its row: shown escaped.
+    return [[_printable(c.of(r)) for c in section.columns] for r in section.records]
 
 
 def _table(out: Output) -> str:

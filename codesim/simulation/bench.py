@@ -65,7 +65,7 @@ from .. import jit
 from ..coders import Coder, SchemeSpec
 from ..coders.registry import ALL, select
 from ..sources.iid import Distribution
-from ..errors import CodesimError, counted
+from ..errors import CodesimError, counted, show_count
 from ..sources.markov import MarkovChain
 from .simulate import BLOCK, check_run_size, learns, model_bits, simulate_many
 
@@ -379,7 +379,7 @@ def check_bench_length(length: int, what: str = "length") -> None:
     """Refuse a bench length over :data:`MAX_BENCH_LENGTH`; ``what`` names where it was given."""
     check_run_size(length, 1)
     if length > MAX_BENCH_LENGTH:
-        raise CodesimError(f"{what} {length} is over the limit of {MAX_BENCH_LENGTH:.0e} symbols for a "
+        raise CodesimError(f"{what} {show_count(length)} is over the limit of {MAX_BENCH_LENGTH:.0e} symbols for a "
                            "bench stream (drawn, coded and decoded whole)")
 
 

@@ -49,7 +49,7 @@ import numpy as np
 
 from ..coders import SchemeSpec, available, get
 from ..sources.base import Model, Source, order0_probs
-from ..errors import CodesimError, did_you_mean
+from ..errors import CodesimError, did_you_mean, show_count
 from ..measures import entropy, log_likelihood_ratio_of_counts
 from ..sources.files import Message
 from ..sources.markov import MarkovChain, mixture
@@ -628,7 +628,7 @@ def _check_lengths(scenario: Scenario, lengths: Sequence[int] | None) -> list[in
             raise CodesimError(f"a length must be a whole number of symbols >= 1, got {n!r}")
     lengths = sorted({int(n) for n in lengths})
     if limit is not None and lengths[-1] > limit:
-        raise CodesimError(f"length {lengths[-1]} is longer than the message ({limit} symbols): "
+        raise CodesimError(f"length {show_count(lengths[-1])} is longer than the message ({limit} symbols): "
                            "prefixes of a file's message are at most its length")
     return lengths
 

@@ -38,7 +38,7 @@ from ..coders.base import MAX_SYMBOLS
 from ..sources.base import Model, Source, whole_stream
 from ..sources.files import Message
 from ..sources.iid import Distribution
-from ..errors import CodesimError, DecodeError, counted
+from ..errors import CodesimError, DecodeError, counted, show_count
 from ..coders.context import ContextCode
 from ..measures import cross_entropy, entropy, ideal_length_of_counts, kl_divergence, log_likelihood_ratio_of_counts
 from ..sources.markov import MarkovChain, cross_entropy_rate, kl_rate
@@ -169,13 +169,13 @@ def check_run_size(length: int, trials: int) -> None:
         raise CodesimError(f"length must be a whole number of symbols >= 1, got {length!r}")
     if length > MAX_LENGTH:
         raise CodesimError(
-            f"length {length} is over the limit of {MAX_LENGTH:.0e} symbols: at tens of millions of "
+            f"length {show_count(length)} is over the limit of {MAX_LENGTH:.0e} symbols: at tens of millions of "
             "symbols a second, a longer stream would take hours per trial and scheme; use more trials"
         )
     if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
         raise CodesimError(f"trials must be a whole number >= 1, got {trials!r}")
     if trials > MAX_TRIALS:
-        raise CodesimError(f"trials {trials} is over the limit of {MAX_TRIALS}")
+        raise CodesimError(f"trials {show_count(trials)} is over the limit of {MAX_TRIALS}")
     if length * trials > MAX_LENGTH:
         raise CodesimError(
             f"length {length} x trials {trials} = {length * trials} symbols is over the limit of "
@@ -207,7 +207,7 @@ def check_stream_length(length: int, what: str = "length") -> None:
     names where the length was given."""
     if length > MAX_WHOLE_STREAM:
         raise CodesimError(
-            f"{what} {length} is over the limit of {MAX_WHOLE_STREAM} symbols for a stream held whole "
+            f"{what} {show_count(length)} is over the limit of {MAX_WHOLE_STREAM} symbols for a stream held whole "
             "in memory (codesim run codes longer streams in blocks)"
         )
 

@@ -69,6 +69,10 @@ UNITS = ("byte", "char", "word")
 #: holds. `codesim encode` of a scenario with a file of this size peaked at 1.7 GB resident whether it
 #: was read as bytes, characters or words.
 MAX_UNIT_FILE_BYTES = 10**8
+#: The most distinct units the files of a scenario may hold together: the alphabet's limit elsewhere (a
+#: .csim file's, an integer or continuous source's). A file of words may hold millions: 10^7 distinct ones
+#: took ten minutes and 10 GB to run, refused here once the files are read.
+MAX_UNITS = 1 << 16
 
 
 def _check_unit(unit: str) -> str:
@@ -109,7 +113,8 @@ def _rank(values: np.ndarray) -> tuple[list[int], np.ndarray]:
 
 
 def tokens(path: str | Path, unit: str) -> tuple[tuple[Label, ...], np.ndarray]:
-    """The file's distinct units in sorted order, and the file as indices into them (int64)."""
+    """The file's distinct units in sorted order, and the file as indices into them (int64); more than
+    MAX_UNITS distinct ones are an error."""
     raw = _read(path, unit)
     if unit == "byte":
         present, indices = _rank(np.frombuffer(raw, dtype=np.uint8))
@@ -119,11 +124,19 @@ def tokens(path: str | Path, unit: str) -> tuple[tuple[Label, ...], np.ndarray]:
         # Code points as a uint32 array: their order is the order of the one-character strings, and
         # they are ranked in C rather than over a list of one Python string per character.
         present, indices = _rank(np.frombuffer(text.encode("utf-32-le"), dtype="<u4"))
+        _check_units(path, len(present), unit)
         return tuple(chr(c) for c in present), indices
     words = text.split()
-    labels = tuple(sorted(set(words)))
+    distinct = set(words)
+    _check_units(path, len(distinct), unit)  # before they are sorted and indexed
+    labels = tuple(sorted(distinct))
     position = {w: i for i, w in enumerate(labels)}
     return labels, np.fromiter((position[w] for w in words), dtype=np.int64, count=len(words))
+
+
+def _check_units(path: str | Path, distinct: int, unit: str) -> None:
+    if distinct > MAX_UNITS:
+        raise TextSourceError(f"{path}: {distinct} distinct {unit}s, over the limit of {MAX_UNITS} for an alphabet")
 
 
 def read_units(path: str | Path, unit: str) -> np.ndarray | list[str]:
@@ -349,6 +362,9 @@ def _setup(setting, top, source, models) -> None:
         labels = set(source_labels)
         for _, model_counts, _ in state.counts.values():
             labels.update(model_counts.labels)
+        if len(labels) > MAX_UNITS:
+            raise TextSourceError(f"{path} and its models' files hold {len(labels)} distinct {state.unit}s "
+                                  f"together, over the limit of {MAX_UNITS} for an alphabet")
         setting.alphabet = tuple(sorted(labels, key=sort_key))
         setting.message = reindex(path, state.unit, source_labels, source_indices, setting.alphabet)
     except ScenarioError:

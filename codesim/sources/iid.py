@@ -59,7 +59,7 @@ def _check_labels(alphabet: Sequence[Label]) -> tuple[Label, ...]:
     for i, label in enumerate(labels):
         if isinstance(label, bool) or not isinstance(label, (int, float, str)):
             raise DistributionError(
-                f"alphabet entry {i + 1} is {label!r}: labels must be numbers or strings"
+                f"alphabet entry {i + 1} is {show_value(label)}: labels must be numbers or strings"
             )
         if isinstance(label, float) and not math.isfinite(label):
             raise DistributionError(f"alphabet entry {i + 1} is {label}: labels must be finite")

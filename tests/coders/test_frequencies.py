@@ -42,7 +42,9 @@ def test_quantise_gives_the_table_with_the_least_expected_length_of_all(q, preci
 def test_quantise_keeps_every_symbol_codable_and_follows_the_order_of_q(q, precision):
     f = quantise(q, precision)
     assert f.sum() == 1 << precision and f.min() >= 1
-    likelier = q[:, None] > q[None, :]
+    # Beyond rounding: where two probabilities differ in their last bits only (a vector normalised in
+    # floating point), their gains tie within rounding, and the tie may go either way.
+    likelier = q[:, None] > q[None, :] * (1 + 1e-12)
     assert not np.any(likelier & (f[:, None] < f[None, :]))  # a likelier symbol never gets fewer counts
 
 

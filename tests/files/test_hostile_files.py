@@ -528,6 +528,28 @@ def test_a_full_standard_output_is_one_line(args):
     assert child.stderr.decode() == "Error: standard output: cannot write (No space left on device)\n"
 
 
+@pytest.mark.parametrize("args", [("sample", NASA, "-n", 10, "-o", "-"), ("decode", "s.csim", "-o", "-"),
+                                  ("run", NASA, "-n", 100, "--scheme", "huffman", "-q"), ("schemes",)])
+def test_a_closed_standard_output_is_one_line_before_the_work(tmp_path, args):
+    """`codesim ... >&-`: what would be written to standard output is lost, so it is an error (not a
+    traceback, nor results dropped with exit 0)."""
+    assert invoke(*UNIFORM, "-n", 10, "-o", tmp_path / "s.csim").exit_code == 0
+    child = subprocess.run([sys.executable, "-m", "codesim", *map(str, args)], cwd=tmp_path, stderr=subprocess.PIPE,
+                           preexec_fn=lambda: os.close(1), timeout=30)
+    assert child.returncode == 1
+    assert child.stderr.decode() == ("Error: standard output: is closed, so what is written there is lost: give -o "
+                                     "FILE, or redirect it\n")
+
+
+def test_a_closed_standard_input_is_one_line(tmp_path):
+    child = subprocess.run([sys.executable, "-m", "codesim", *UNIFORM, "--input", "-", "-o", tmp_path / "o.csim"],
+                           stderr=subprocess.PIPE, preexec_fn=lambda: os.close(0), timeout=30)
+    assert child.returncode == 1
+    assert child.stderr.decode() == ("Error: standard input: is closed: give the symbol file's name, or redirect "
+                                     "it\n")
+    assert files_in(tmp_path) == set()
+
+
 # -- --plot ----------------------------------------------------------------------------------------------
 PLOT_COMMANDS = {
     # One model: the likelihood-ratio figure draws a row per model, and each row costs time to render.

@@ -75,7 +75,8 @@ def test_inspect_plot_draws_the_code(tmp_path):
 
 
 @pytest.mark.parametrize("name, marker", [("r.html", '<img src="data:image/png;base64,'),
-                                          ("r.md", "](data:image/png;base64,")])
+                                          ("r.md", "](data:image/png;base64,"),
+                                          ("r.MD", "](data:image/png;base64,")])
 def test_report_writes_one_page_with_figures_and_refuses_to_overwrite(tmp_path, name, marker):
     pytest.importorskip("matplotlib")
     out = tmp_path / name

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from codesim.present import progress
 from codesim.present.progress import CLEAR, DELAY_SECONDS, Progress, running
 
 
@@ -65,3 +66,32 @@ def test_a_wide_terminal_shows_the_bar_and_the_counts_and_a_very_narrow_one_cuts
 ])
 def test_what_runs_is_named_by_command_schemes_and_models(schemes, models, said):
     assert running("run", schemes, models) == said
+
+
+@settings(max_examples=100, deadline=None)
+@given(names=st.lists(st.text(max_size=20), min_size=1, max_size=3))
+def test_a_name_a_terminal_would_act_on_is_shown_escaped(names):
+    """A model named by its file may hold a line break or an escape sequence: the line stays one line."""
+    what = running("run", ["huffman"], names)
+    assert what.isprintable()
+    assert all(name in what for name in names if name.isprintable())
+
+
+@pytest.mark.parametrize("width", [1, 2, 3])
+def test_a_terminal_too_narrow_for_the_percentage_gets_nothing_not_a_part_of_it(width):
+    bar = Progress(1000, what="run: huffman", enabled=False)
+    bar.done = 660
+    assert bar.line(10.0, width) == ""
+    assert bar.line(10.0, 5) == "66%"
+
+
+def test_a_terminal_of_zero_columns_is_a_terminal_of_unknown_width(monkeypatch):
+    """A terminal whose size was never set says 0 columns: the width is then the environment's (COLUMNS)."""
+    monkeypatch.setattr(progress.os, "get_terminal_size", lambda fd: progress.os.terminal_size((0, 0)))
+    monkeypatch.setenv("COLUMNS", "100")
+
+    class SizeUnset(Terminal):
+        def fileno(self):
+            return 2
+
+    assert progress.terminal_width(SizeUnset()) == 100

@@ -154,7 +154,7 @@ def test_bad_parameters_are_refused_naming_them(family, value, match):
         IntegerDistribution.of(family, value)
 
 
-@pytest.mark.parametrize("label, shown", [(-1, "-1"), (2.0, "2.0"), ("3", "'3'"), (True, "True")])
+@pytest.mark.parametrize("label, shown", [(-1, "-1"), (2.0, "2.0"), ("3", "'3'"), (True, "the boolean true")])
 def test_a_label_that_is_not_a_non_negative_integer_is_named(label, shown):
     with pytest.raises(DistributionError, match=r"alphabet entry 2 is ") as info:
         IntegerDistribution.geometric(0.5, [0, label, 4])
