@@ -763,8 +763,14 @@ def sweep(scenario, mix, params, length, trials, seed, schemes, models, jobs, bl
         raise click.UsageError("give --mix, --param or both")
     plots.check_targets(plot_path, out.force)
     sc = _scenario(scenario, models, length, trials, seed, schemes, block)
-    ts = experiments.parse_mix(mix) if mix is not None else None
-    swept = experiments.parse_params(params) or None
+    try:
+        ts = experiments.parse_mix(mix) if mix is not None else None
+    except CodesimError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--mix'") from None
+    try:
+        swept = experiments.parse_params(params) or None
+    except CodesimError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--param'") from None
     left_out = experiments.unswept(sc.run.schemes, swept) if swept else []
     if left_out:
         click.echo("\n".join(left_out), err=True)

@@ -57,7 +57,7 @@ def cross_entropy(p, q, base: str | float = "bits") -> float:
     support = pv > 0
     if np.any(qv[support] <= 0):
         return math.inf
-    return float(-(pv[support] * np.log(qv[support])).sum() / _log_base(base))
+    return float(0.0 - (pv[support] * np.log(qv[support])).sum() / _log_base(base))  # 0.0, not -0.0, for q = p certain
 
 
 def kl_divergence(p, q, base: str | float = "bits") -> float:
@@ -70,11 +70,11 @@ def kl_divergence(p, q, base: str | float = "bits") -> float:
     support = pv > 0
     if np.any(qv[support] <= 0):
         return math.inf
-    terms = pv[support] * _log_ratio(pv[support], qv[support])
+    terms = pv[support] * log_ratio(pv[support], qv[support])
     return max(0.0, float(terms.sum() / _log_base(base)))
 
 
-def _log_ratio(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+def log_ratio(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """log(p/q) for p, q > 0: one log of the quotient (its digits kept where p is close to q), or log p -
     log q where the quotient leaves the normal doubles (p = 1, q = 5e-324: 1/q overflows to inf, and
     D(p||q) is 744 nats, not inf)."""
@@ -110,7 +110,7 @@ def log_likelihood_ratio_of_counts(counts: np.ndarray, p, q, base: str | float =
         raise CodesimError("the stream contains a symbol that p gives probability 0")
     if np.any(qv[seen] <= 0):
         return math.inf
-    total = (counts[seen] * _log_ratio(pv[seen], qv[seen])).sum()
+    total = (counts[seen] * log_ratio(pv[seen], qv[seen])).sum()
     return float(total / n / _log_base(base))
 
 

@@ -76,9 +76,12 @@ class Scenario:
         """The scenario with only the named models, in the order given."""
         for name in names:
             if name not in self.models:
+                # a scenario of the command line's data options names its models by those options
+                given = (self.path or "").startswith("--")
                 raise ScenarioError(
-                    f"{self.path or 'scenario'}: no model {_quoted(name)}{did_you_mean(name, self.models)}"
-                    f" (models: {', '.join(self.models)})"
+                    f"{'--model' if given else self.path or 'scenario'}: no model {_quoted(name)}"
+                    f"{did_you_mean(name, self.models)} (models{' of ' + self.path if given else ''}: "
+                    f"{', '.join(self.models)})"
                 )
         chosen = list(dict.fromkeys(names))
         of_models = {r for said in self.model_remarks.values() for r in said}

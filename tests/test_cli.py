@@ -342,3 +342,17 @@ def test_a_parameter_sweep_names_each_scheme_it_leaves_out():
 def test_a_parameter_no_selected_scheme_has_is_one_error():
     result = invoke("sweep", NASA, "--model", "matched", "--scheme", "huffman", "--param", "precision=8,12")
     assert_one_line_error(result, 1, "no selected scheme has the parameter 'precision' (selected: huffman)")
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--mix", "0:2:3", "Invalid value for '--mix': mix value 2.0 is outside [0, 1]"),
+    ("--mix", "abc", "Invalid value for '--mix': mix 'abc': 'abc' is not a number"),
+    ("--param", "k", "Invalid value for '--param': parameter sweep 'k': write NAME=V1,V2,..."),
+])
+def test_a_sweep_option_that_does_not_parse_is_a_usage_error_naming_it(option, value, message):
+    assert_one_line_error(invoke("sweep", NASA, option, value), 2, message)
+
+
+def test_a_model_of_the_data_options_not_given_is_named_by_model_and_the_options():
+    result = invoke("run", "--p", "0.5,0.5", "--q", "0.9,0.1", "--model", "q3")
+    assert_one_line_error(result, 1, "--model: no model 'q3' (did you mean 'q'?) (models of --p/--q: q)")

@@ -155,3 +155,9 @@ def test_a_subnormal_probability_is_small_not_zero_and_its_divergence_finite(p, 
         stream = np.array([i for i, x in enumerate(p) if x > 0])
         terms = [math.log2(p[i]) - math.log2(q[i]) for i in stream]
         assert log_likelihood_ratio(stream, p, q) == pytest.approx(sum(terms) / len(terms), rel=1e-12)
+
+
+def test_a_certain_outcome_coded_by_its_own_model_costs_plus_zero():
+    """0.0, not -0.0: the JSON and CSV outputs write the sign."""
+    assert math.copysign(1.0, cross_entropy([1.0, 0.0], [1.0, 0.0])) == 1.0
+    assert math.copysign(1.0, entropy([1.0, 0.0])) == 1.0

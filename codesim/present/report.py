@@ -59,9 +59,10 @@ def _one_trial(value: Any) -> str:
 
 
 def _length(n: int) -> str:
-    """A stream length: 1e+06 for a power of ten, the whole number otherwise (1048576, not 1e+06)."""
+    """A stream length: 1e+06 for a power of ten from 1000 on, the whole number otherwise (1048576, not
+    1e+06; 1 and 100, not 1e+00 and 1e+02)."""
     short = f"{n:.0e}"
-    return short if float(short) == n else str(n)
+    return short if n >= 1000 and float(short) == n else str(n)
 
 
 def _millions(value: float) -> str:

@@ -36,7 +36,7 @@ import numpy as np
 from .. import jit
 from ..coders.context import MAX_ORDER, Contexts, check_entries, id_space, symbols_label
 from ..errors import CodesimError, DistributionError, ScenarioError
-from ..measures import entropy
+from ..measures import entropy, log_ratio
 from . import kernels
 from .base import Kind, register
 from .iid import (SAMPLE_CHUNK, SUM_TOLERANCE, AliasTable, Distribution, _as_vector, _check_labels, index_dtype,
@@ -576,8 +576,10 @@ def kl_rate(p, q) -> float:
         qr = np.where((at >= 0)[:, None], qrows[np.maximum(at, 0)], 0.0)
         if np.any((cond > 0) & (qr <= 0)):
             return np.full(len(cond), np.inf)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(cond > 0, cond * np.log2(cond / qr), 0.0).sum(axis=1)
+        terms = np.zeros_like(cond)
+        seen = cond > 0
+        terms[seen] = cond[seen] * log_ratio(cond[seen], qr[seen]) / math.log(2)
+        return terms.sum(axis=1)
 
     return max(0.0, _expect(p, contexts, per_row))
 

@@ -380,3 +380,9 @@ def test_a_bench_of_plain_python_kernels_says_so_under_the_table():
     compiled = benchmark(["rans"], sources=["nasa"], lengths=(1000,))
     assert compiled.compiled == jit.enabled()
     assert (report.PLAIN_KERNELS_NOTE in report.bench_table(compiled)) != jit.enabled()
+
+
+@pytest.mark.parametrize("n, shown", [(1, "1"), (100, "100"), (1000, "1e+03"), (10**6, "1e+06"),
+                                      (2**20, "1048576"), (1500, "1500")])
+def test_bench_lengths_are_shown_as_powers_of_ten_only_from_1000(n, shown):
+    assert report._length(n) == shown

@@ -103,6 +103,15 @@ def test_stationary_distribution_agrees_with_power_iteration(seed, size, order):
     assert chain.stationary @ P == pytest.approx(chain.stationary, abs=1e-12)
 
 
+
+def test_kl_rate_with_a_subnormal_transition_probability_is_finite_and_exact():
+    """q's row puts 5e-324 on a symbol p's row gives 1/2: p/q overflows a double, yet D(P||Q) is
+    finite, pi(0) (1/2 log2(1/2 / 5e-324) + 1/2 log2(1/2 / (1 - 5e-324))), as log p - log q gives."""
+    p = MarkovChain.from_transitions([[0.5, 0.5], [0.5, 0.5]], ["0", "1"])
+    q = MarkovChain.from_transitions([[1.0 - 5e-324, 5e-324], [0.5, 0.5]], ["0", "1"])
+    expected = 0.5 * (0.5 * (math.log2(0.5) - math.log2(5e-324)) + 0.5 * math.log2(0.5))
+    assert kl_rate(p, q) == pytest.approx(expected, rel=1e-12) and math.isfinite(expected)
+
 def test_a_chain_past_the_dense_solve_is_solved_by_power_iteration():
     chain = random_chain(np.random.default_rng(3), 3, 7)  # 2187 contexts, past MAX_DENSE_STATES
     pi = chain.stationary
