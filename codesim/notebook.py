@@ -175,8 +175,9 @@ def run(scenario: "str | os.PathLike | Scenario | Mapping[str, Any]", **settings
 def compare(scenario: "str | os.PathLike | Scenario | Mapping[str, Any]", **settings: Any) -> Results:
     """Run ``scenario``'s schemes on the same streams and rank them per model by measured bits, as
     ``codesim compare`` does: the settings of :func:`run`, but ``schemes`` defaults to the default set,
-    not the scenario's list."""
-    settings.setdefault("schemes", registry.DEFAULT)
+    not the scenario's list (``schemes=None`` too, as the command without ``--scheme``)."""
+    if settings.get("schemes") is None:
+        settings["schemes"] = registry.DEFAULT
     return _measure("compare", scenario, settings, ranked=True)
 
 

@@ -120,6 +120,11 @@ def test_compare_ranks_the_default_set_per_model_as_the_compare_command_does():
         assert [r["bits_per_symbol"] for r in rows] == sorted(r["bits_per_symbol"] for r in rows)
     table = str(results)
     assert "Model 'uniform':" in table and "rank" in table and "excess-D" in table
+    # the default set, not the scenario's own list (huffman, arithmetic), also when schemes=None is given
+    learned = SCENARIOS / "learned-model.toml"
+    for given in ({}, {"schemes": None}):
+        found = codesim.compare(learned, models="ml_100", **SMALL, **given).to_records()
+        assert {r["scheme"] for r in found} == {"fixed", "shannon", "huffman", "arithmetic", "rans"}
 
 
 def test_converge_and_sweep_print_and_write_as_their_commands_do():
