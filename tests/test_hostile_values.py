@@ -232,7 +232,7 @@ def test_a_scheme_parameter_given_twice_is_refused(tmp_path):
 def test_a_swept_parameter_given_twice_is_refused_not_replaced():
     result = invoke("sweep", NASA, "-q", "-n", 100, "--trials", 1, "--model", "uniform", "--scheme", "block-huffman",
                     "--param", "k=1", "--param", "k=2")
-    assert_one_line_error(result, 1, "parameter sweep k is given twice: list all its values in one, e.g. k=1,2")
+    assert_one_line_error(result, 2, "parameter sweep k is given twice: list all its values in one, e.g. k=1,2")
     assert result.stdout == ""
 
 

@@ -115,7 +115,7 @@ def test_sweep_mix_and_param_and_their_errors(tmp_path):
                "--trials", 2, "--format", "csv", "--quiet")
     assert r.exit_code == 0 and r.stdout.count("block-huffman:k=") == 2
     assert_one_line_error(invoke("sweep", NASA), 2, "give --mix, --param or both")
-    assert_one_line_error(invoke("sweep", NASA, "--mix", "0:2:3"), 1, "")
+    assert_one_line_error(invoke("sweep", NASA, "--mix", "0:2:3"), 2, "'--mix'")
     assert_one_line_error(invoke("sweep", NASA, "--param", "kk=1", "--scheme", "huffman"), 1, "kk")
 
 
