@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Callable, Sequence, TextIO
 
-from .report import _printable
+from .report import printable
 
 #: A run shorter than this shows no progress at all.
 DELAY_SECONDS = 2.0
@@ -42,9 +42,9 @@ def running(command: str, schemes: Sequence[str], models: Sequence[str] = ()) ->
     """What a command runs, for the progress line: ``run: huffman, rans / models uniform, swapped``. A name
     that holds a character a terminal acts on (a file's name as a model's: a line break, an escape
     sequence) is shown escaped, so the line stays one line."""
-    what = f"{command}: {', '.join(map(_printable, schemes))}"
+    what = f"{command}: {', '.join(map(printable, schemes))}"
     if models:
-        what += f" / model{'s' if len(models) > 1 else ''} {', '.join(map(_printable, models))}"
+        what += f" / model{'s' if len(models) > 1 else ''} {', '.join(map(printable, models))}"
     return what
 
 

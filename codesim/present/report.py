@@ -193,7 +193,7 @@ def pipes(section: Section) -> list[str]:
 
 def _cells(section: Section) -> list[list[str]]:
     # A name with a line break (a model named by its file) would split its row: shown escaped.
-    return [[_printable(c.of(r)) for c in section.columns] for r in section.records]
+    return [[printable(c.of(r)) for c in section.columns] for r in section.records]
 
 
 def _table(out: Output) -> str:
@@ -830,12 +830,12 @@ def inspection(doc: dict[str, Any], fmt: str = "table") -> str:
     one the file says its stream was drawn with (none for a stream read from a file)."""
     ck = doc["checksums"]
     ok = lambda c: f"{c['crc32']} ({'ok' if c['ok'] else 'MISMATCH'})"
-    params = ", ".join(f"{_printable(str(k))}={_printable(str(v))}" for k, v in doc["params"].items()) or "none"
+    params = ", ".join(f"{printable(str(k))}={printable(str(v))}" for k, v in doc["params"].items()) or "none"
     bps = "n/a" if doc["bits_per_symbol"] is None else f"{doc['bits_per_symbol']:.4f}"
     fields = [
         ("file", doc["file"]),
         ("format version", doc["version"]),
-        ("scheme", f"{_printable(str(doc['scheme']))} (parameters: {params})"),
+        ("scheme", f"{printable(str(doc['scheme']))} (parameters: {params})"),
         ("alphabet", f"{doc['alphabet_size']} symbols"),
         ("symbols", doc["symbols"]),
         ("payload", f"{doc['payload_bits']} bits ({bps} bits/symbol)"),
@@ -844,7 +844,7 @@ def inspection(doc: dict[str, Any], fmt: str = "table") -> str:
     ]
     # A file's own notes, as one line of JSON each: whatever a file holds, it cannot break the layout
     # (a line break or a terminal escape in a string is shown escaped).
-    fields += [(_printable(k), _short(_printable(v) if isinstance(v, str) else json.dumps(v)))
+    fields += [(printable(k), _short(printable(v) if isinstance(v, str) else json.dumps(v)))
                for k, v in doc["meta"].items() if not isinstance(v, dict)]
     sections = []
     table = doc.get("table") or []
@@ -861,11 +861,11 @@ def inspection(doc: dict[str, Any], fmt: str = "table") -> str:
         text += ["", s.intro, *grid(s)]
     listed = "\n".join(f"- {name}: {value}" for name, value in fields[1:])
     head = {**doc, "seed": doc["meta"].get("seed")}
-    return write(fmt, Output(table, sections, header=head, key="table", title=_printable(str(doc["file"])),
+    return write(fmt, Output(table, sections, header=head, key="table", title=printable(str(doc["file"])),
                              setting=listed, text="\n".join(text)))
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """A string from a file as it can stand in one line of a table: as it is, or as JSON escapes it."""
     return text if text.isprintable() else json.dumps(text)
 
@@ -882,7 +882,7 @@ def _declared(columns: list[list], row: Mapping[str, Any]) -> list[Column]:
 
 def _show_value(value: Any, digits: int = 4) -> str:
     if isinstance(value, str):
-        return _printable(value)
+        return printable(value)
     if isinstance(value, float):
         return _number(value, digits)
     if isinstance(value, list):
